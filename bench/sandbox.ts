@@ -1,0 +1,89 @@
+/**
+ * Sandbox throughput and latency against the baseline of spawning `python3 -c` per snippet,
+ * measured in the same run on the same machine. Prints a markdown table for BENCHMARKS.md.
+ *
+ *   npm run bench:sandbox [-- --iterations 200]
+ */
+import { cpus } from 'node:os'
+import { execa } from 'execa'
+import pLimit from 'p-limit'
+import { SandboxPool } from '../src/sandbox/pool.js'
+import { findPythonRuntime } from '../src/sandbox/python-runtime.js'
+
+const SNIPPETS = {
+  'print(1+1)': 'print(1+1)',
+  'sympy solve': "import sympy as sp\nx = sp.Symbol('x')\nprint(sp.solve(x**2 - 5*x + 6, x))",
+}
+
+const argument = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`)
+  return at > 0 ? Number(process.argv[at + 1]) : fallback
+}
+const iterations = argument('iterations', 200)
+const baselineIterations = argument('baseline-iterations', 20)
+
+interface Measure {
+  perSecond: number
+  p50: number
+  p99: number
+}
+
+async function measure(count: number, concurrency: number, run: () => Promise<void>): Promise<Measure> {
+  const limit = pLimit(concurrency)
+  const latencies: number[] = []
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: count }, () =>
+      limit(async () => {
+        const t = performance.now()
+        await run()
+        latencies.push(performance.now() - t)
+      }),
+    ),
+  )
+  const seconds = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!
+  return { perSecond: count / seconds, p50: at(0.5), p99: at(0.99) }
+}
+
+const python = await findPythonRuntime()
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}, python ${python.version}`,
+)
+console.log(`iterations: ${iterations} sandboxed, ${baselineIterations} spawned per cell of the table\n`)
+console.log(
+  '| snippet | concurrency | spawn python3 -c: exec/s, p50, p99 | sandbox, fresh process per cell | ratio | sandbox, later cells of a session | ratio |',
+)
+console.log('| --- | --- | --- | --- | --- | --- | --- |')
+for (const concurrency of [1, 2]) {
+  const pool = new SandboxPool({ workers: concurrency })
+  await pool.warm()
+  for (const [name, code] of Object.entries(SNIPPETS)) {
+    // Baseline: a fresh interpreter per snippet, no isolation (the real binary, not a shim).
+    const spawn = await measure(baselineIterations, concurrency, async () => {
+      const result = await execa(python.executable, ['-c', code])
+      if (!result.stdout) throw new Error('baseline printed nothing')
+    })
+    await pool.execute(code) // first call of the kind: not part of the figures
+    const sandbox = await measure(iterations, concurrency, async () => {
+      const result = await pool.execute(code)
+      if (result.exitCode !== 0) throw new Error(`sandbox failed: ${result.stderr}`)
+    })
+    // Sessions (what hint-infer uses): a trajectory's later cells reuse its process, no fork.
+    const sessions = await Promise.all(Array.from({ length: concurrency }, () => pool.openSession()))
+    await Promise.all(sessions.map((session) => session.execute(code)))
+    let next = 0
+    const inSession = await measure(iterations, concurrency, async () => {
+      const result = await sessions[next++ % concurrency]!.execute(code)
+      if (result.exitCode !== 0) throw new Error(`session failed: ${result.stderr}`)
+    })
+    await Promise.all(sessions.map((session) => session.close()))
+    const cell = (m: Measure) => `${m.perSecond.toFixed(1)}/s, ${m.p50.toFixed(1)} ms, ${m.p99.toFixed(1)} ms`
+    const ratio = (m: Measure) => `${(m.perSecond / spawn.perSecond).toFixed(1)}x`
+    console.log(
+      `| ${name} | ${concurrency} | ${cell(spawn)} | ${cell(sandbox)} | ${ratio(sandbox)} | ${cell(inSession)} | ${ratio(inSession)} |`,
+    )
+  }
+  await pool.close()
+}

@@ -1,0 +1,98 @@
+import { createReadStream } from 'node:fs'
+import { open, rename, rm } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
+import { UsageError } from './errors.js'
+
+/** One parsed JSONL line and where it came from, so errors can point at it. */
+export interface JsonlLine {
+  value: unknown
+  file: string
+  line: number
+}
+
+export const STDIN = '-'
+
+function openSource(file: string): Readable {
+  return file === STDIN ? process.stdin : createReadStream(file)
+}
+
+/** Streams the JSON values of a JSONL file (or stdin for "-"); blank lines are skipped. */
+export async function* readJsonl(
+  file: string,
+  input: Readable = openSource(file),
+): AsyncGenerator<JsonlLine> {
+  const name = file === STDIN ? '<stdin>' : file
+  const opened = new Promise<void>((resolve, reject) => {
+    input.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'ENOENT'
+          ? new UsageError(`${name}: no such file`)
+          : new UsageError(`${name}: cannot read (${error.message})`),
+      ),
+    )
+    input.once('readable', resolve)
+    input.once('end', resolve)
+  })
+  await opened
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
+  let line = 0
+  for await (const text of lines) {
+    line++
+    if (text.trim() === '') continue
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (error) {
+      throw new UsageError(`${name}:${line}: invalid JSON (${(error as Error).message})`)
+    }
+    yield { value, file: name, line }
+  }
+}
+
+/** Where JSONL output goes: a file written atomically (temp file + rename), or stdout. */
+export interface JsonlSink {
+  write(record: unknown): Promise<void>
+  /** Makes the file appear; without it a file sink leaves no partial output behind. */
+  commit(): Promise<void>
+  abort(): Promise<void>
+}
+
+export async function openJsonlSink(file: string | undefined): Promise<JsonlSink> {
+  if (!file || file === STDIN) {
+    return {
+      write: (record) => writeStdout(`${JSON.stringify(record)}\n`),
+      commit: async () => {},
+      abort: async () => {},
+    }
+  }
+  const temporary = `${file}.tmp-${process.pid}`
+  const handle = await open(temporary, 'w').catch((error: Error) => {
+    throw new UsageError(`--out ${file}: cannot write (${error.message})`)
+  })
+  let pending = ''
+  const flush = async () => {
+    if (pending) await handle.write(pending)
+    pending = ''
+  }
+  return {
+    async write(record) {
+      pending += `${JSON.stringify(record)}\n`
+      if (pending.length > 1 << 16) await flush()
+    },
+    async commit() {
+      await flush()
+      await handle.sync()
+      await handle.close()
+      await rename(temporary, file)
+    },
+    async abort() {
+      await handle.close().catch(() => {})
+      await rm(temporary, { force: true })
+    },
+  }
+}
+
+async function writeStdout(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve))
+}

@@ -1,0 +1,207 @@
+import pLimit from 'p-limit'
+import { UsageError } from '../cli/errors.js'
+import { type JsonlLine, openJsonlSink, readJsonl } from '../cli/jsonl.js'
+import type { ProgressListener } from '../cli/progress.js'
+import { insertExecution } from '../store/executions.js'
+import { RunStore } from '../store/runs.js'
+import { type Db, openDatabase } from '../store/store.js'
+import { extractPythonBlocks } from './code-blocks.js'
+import { type SandboxOptions, SandboxPool } from './pool.js'
+import type { ExecutionResult } from './types.js'
+
+export interface SandboxJobOptions {
+  /** Dotted path of the field holding code to run alone. Default "code". */
+  codeField: string
+  /** Cells in flight at once. Default: the pool's workers. */
+  concurrency: number
+  /** Print the value of a trailing expression. Default false. */
+  echo: boolean
+  /** Report and skip records with nothing to run, instead of stopping. Default false. */
+  skipInvalid: boolean
+  onInvalid?: (message: string) => void
+  /** Resumability: results are stored per record; records already done are not run again. */
+  run?: { id: string; store: RunStore; db: Db }
+  onProgress?: ProgressListener
+}
+
+export interface SandboxJobSummary {
+  records: number
+  executed: number
+  resumed: number
+  failed: number
+  timedOut: number
+  skipped: number
+}
+
+/** What one input record asks for: one cell on its own, or a trajectory's blocks in one session. */
+type Work = { kind: 'code'; code: string } | { kind: 'trajectory'; blocks: string[] }
+
+export function workFor(record: unknown, codeField: string): Work | { error: string } {
+  if (typeof record !== 'object' || record === null || Array.isArray(record))
+    return { error: 'expected a JSON object' }
+  const code = getPath(record, codeField)
+  if (typeof code === 'string') return { kind: 'code', code }
+  if (code !== undefined) return { error: `"${codeField}" must be a string` }
+  const text = (record as { text?: unknown }).text
+  if (typeof text === 'string') {
+    const blocks = extractPythonBlocks(text)
+    if (blocks.length > 0) return { kind: 'trajectory', blocks: blocks.map((block) => block.code) }
+    return { error: '"text" has no ```python block' }
+  }
+  return { error: `missing "${codeField}" (or a trajectory "text" with \`\`\`python blocks)` }
+}
+
+function getPath(value: object, path: string): unknown {
+  let current: unknown = value
+  for (const key of path.split('.')) {
+    if (typeof current !== 'object' || current === null) return undefined
+    current = (current as Record<string, unknown>)[key]
+  }
+  return current
+}
+
+function unitKeyFor(line: JsonlLine): string {
+  const id = (line.value as { id?: unknown }).id
+  return typeof id === 'string' || typeof id === 'number' ? `id:${id}` : `${line.file}:${line.line}`
+}
+
+/**
+ * Runs the code of each record and yields the record with its results, in input order:
+ * `result` for a code record, `executions` (one per block) for a trajectory.
+ */
+export async function* runSandboxJob(
+  lines: AsyncIterable<JsonlLine>,
+  pool: SandboxPool,
+  options: SandboxJobOptions,
+  summary: SandboxJobSummary,
+): AsyncGenerator<Record<string, unknown>> {
+  const limit = pLimit(Math.max(1, options.concurrency))
+  const finished = options.run ? options.run.store.finishedUnits(options.run.id) : new Map<string, unknown>()
+  const window: Promise<Record<string, unknown>>[] = []
+  const maxInFlight = Math.max(1, options.concurrency) * 4
+
+  const runRecord = async (line: JsonlLine, work: Work, unitKey: string) => {
+    const record = line.value as Record<string, unknown>
+    const results =
+      work.kind === 'code'
+        ? [await pool.execute(work.code, { echo: options.echo })]
+        : await runSession(pool, work.blocks, options.echo)
+    const output =
+      work.kind === 'code'
+        ? { ...record, result: results[0] }
+        : {
+            ...record,
+            executions: results.map((result, block) => ({ block, code: work.blocks[block], ...result })),
+          }
+    const codes = work.kind === 'code' ? [work.code] : work.blocks
+    const run = options.run
+    run?.store.completeUnit(run.id, unitKey, output, (db) => {
+      for (const [block, result] of results.entries()) {
+        insertExecution(db, { runId: run.id, unitKey, block, code: codes[block]!, result })
+      }
+    })
+    summary.executed += results.length
+    summary.failed += results.filter((result) => result.exitCode !== 0).length
+    summary.timedOut += results.filter((result) => result.timedOut).length
+    return output
+  }
+
+  const report = () => options.onProgress?.({ done: summary.records, detail: `${summary.failed} failed` })
+  for await (const line of lines) {
+    const work = workFor(line.value, options.codeField)
+    if ('error' in work) {
+      const message = `${line.file}:${line.line}: ${work.error}`
+      if (!options.skipInvalid)
+        throw new UsageError(message, 'each line needs {"code": "..."} or {"text": "...```python ...```..."}')
+      options.onInvalid?.(message)
+      summary.skipped++
+      continue
+    }
+    const unitKey = unitKeyFor(line)
+    const done = finished.get(unitKey)
+    if (done !== undefined) {
+      summary.resumed++
+      window.push(Promise.resolve(done as Record<string, unknown>))
+    } else {
+      const pending = limit(() => runRecord(line, work, unitKey))
+      pending.catch(() => {}) // awaited in order below; this only keeps an early failure from going unhandled
+      window.push(pending)
+    }
+    while (window.length >= maxInFlight) {
+      yield await window.shift()!
+      summary.records++
+      report()
+    }
+  }
+  while (window.length > 0) {
+    yield await window.shift()!
+    summary.records++
+    report()
+  }
+}
+
+async function runSession(pool: SandboxPool, blocks: string[], echo: boolean): Promise<ExecutionResult[]> {
+  const session = await pool.openSession()
+  try {
+    const results: ExecutionResult[] = []
+    for (const code of blocks) results.push(await session.execute(code, { echo }))
+    return results
+  } finally {
+    await session.close()
+  }
+}
+
+export interface SandboxFileOptions extends Omit<SandboxJobOptions, 'run' | 'onProgress'> {
+  input: string
+  out?: string
+  db: string
+  runId: string
+  flags: Record<string, unknown>
+  toolVersion: string
+  sandbox: SandboxOptions
+  onProgress?: ProgressListener
+}
+
+/** `start sandbox`: reads records, runs their code, writes them back with results; resumable by run id. */
+export async function runSandboxFile(
+  options: SandboxFileOptions,
+): Promise<SandboxJobSummary & { run: string; out: string }> {
+  const db = openDatabase(options.db)
+  const store = new RunStore(db)
+  store.begin({
+    id: options.runId,
+    command: 'sandbox',
+    flags: options.flags,
+    toolVersion: options.toolVersion,
+  })
+  const summary: SandboxJobSummary = {
+    records: 0,
+    executed: 0,
+    resumed: 0,
+    failed: 0,
+    timedOut: 0,
+    skipped: 0,
+  }
+  const pool = new SandboxPool(options.sandbox)
+  const sink = await openJsonlSink(options.out)
+  try {
+    const records = runSandboxJob(
+      readJsonl(options.input),
+      pool,
+      { ...options, run: { id: options.runId, store, db } },
+      summary,
+    )
+    for await (const record of records) await sink.write(record)
+    await sink.commit()
+    store.setTotal(options.runId, summary.records)
+    store.finish(options.runId, 'done')
+    return { run: options.runId, out: options.out ?? '-', ...summary }
+  } catch (error) {
+    await sink.abort()
+    store.finish(options.runId, 'failed', (error as Error).message)
+    throw error
+  } finally {
+    await pool.close()
+    db.close()
+  }
+}

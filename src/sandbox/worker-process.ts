@@ -1,0 +1,160 @@
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { execa, type ResultPromise } from 'execa'
+import { findBwrap, readHostLayout } from './host.js'
+import { bwrapArgs, SCRATCH, WORKER_PATH } from './isolation.js'
+import type { PythonRuntime } from './python-runtime.js'
+import type { ExecutionResult, SandboxLimits } from './types.js'
+
+/** Shipped next to this file's source; dist/ resolves to the same src/sandbox/worker.py. */
+const WORKER_SCRIPT = fileURLToPath(new URL('../../src/sandbox/worker.py', import.meta.url))
+
+/** How long past its own time limit a cell may go before the whole worker is presumed stuck. */
+const STUCK_GRACE_MS = 5_000
+/** Cells run as uids from here up, one per worker, so process limits and kills stay per worker. */
+const CELL_UID_BASE = 200_000
+let workerSerial = 0
+
+export interface WorkerSpec {
+  python: PythonRuntime
+  limits: SandboxLimits
+  /** Modules imported once per worker. */
+  preload: string[]
+  /** Code run once per worker after the imports, to load what libraries import lazily. */
+  warmup: string
+}
+
+interface Pending {
+  resolve: (reply: Record<string, unknown>) => void
+  timer?: NodeJS.Timeout
+}
+
+/** One sandboxed Python worker process (bubblewrap + worker.py) and its request channel. */
+export class SandboxWorker {
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 1
+  private stderrTail = ''
+  private exited = false
+  readonly ready: Promise<void>
+
+  private constructor(private readonly process: ResultPromise) {
+    const lines = createInterface({ input: process.stdout! })
+    let markReady: () => void
+    let failReady: (error: Error) => void
+    this.ready = new Promise((resolve, reject) => {
+      markReady = resolve
+      failReady = reject
+    })
+    lines.on('line', (line) => {
+      const message = JSON.parse(line) as Record<string, unknown>
+      if (message.ready) return markReady()
+      const pending = this.pending.get(message.id as number)
+      if (!pending) return
+      clearTimeout(pending.timer)
+      this.pending.delete(message.id as number)
+      pending.resolve(message)
+    })
+    // A write to a worker that just died must not crash the caller; the exit handler reports it.
+    process.stdin!.on('error', () => {})
+    process.stderr!.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000)
+    })
+    process.on('exit', () => {
+      this.exited = true
+      failReady(new Error(`sandbox worker failed to start: ${this.stderrTail.trim() || 'no output'}`))
+      for (const [id, pending] of this.pending) {
+        clearTimeout(pending.timer)
+        pending.resolve({ id, died: true })
+      }
+      this.pending.clear()
+    })
+  }
+
+  static async start(spec: WorkerSpec): Promise<SandboxWorker> {
+    const bwrap = await findBwrap()
+    const host = readHostLayout()
+    const uid = CELL_UID_BASE + (workerSerial++ % 100_000)
+    const config = {
+      limits: spec.limits,
+      scratch: SCRATCH,
+      uid: host.root ? uid : null,
+      gid: host.root ? uid : null,
+      outputHeadBytes: Math.floor(spec.limits.outputBytes / 2),
+      outputTailBytes: Math.ceil(spec.limits.outputBytes / 2),
+      preload: spec.preload,
+      warmup: spec.warmup,
+    }
+    const args = bwrapArgs({
+      host,
+      python: spec.python,
+      workerScript: WORKER_SCRIPT,
+      scratchMb: spec.limits.scratchMb,
+    })
+    const child = execa(bwrap, [...args, spec.python.executable, WORKER_PATH, JSON.stringify(config)], {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      cleanup: true,
+    })
+    const worker = new SandboxWorker(child)
+    await worker.ready
+    return worker
+  }
+
+  get alive(): boolean {
+    return !this.exited
+  }
+
+  /** Runs a cell; never rejects: a dead or stuck worker is reported as a failed execution. */
+  async execute(code: string, timeoutMs: number, session: boolean, echo: boolean): Promise<ExecutionResult> {
+    const reply = await this.request(
+      { op: 'exec', code, timeout: timeoutMs / 1000, session, echo },
+      timeoutMs,
+    )
+    if (reply.died || reply.error) {
+      const why = reply.died
+        ? `sandbox worker died${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`
+        : reply.error
+      return {
+        stdout: '',
+        stderr: String(why),
+        exitCode: null,
+        signal: reply.stuck ? 'SIGKILL' : null,
+        timedOut: Boolean(reply.stuck),
+        truncated: false,
+        stdoutBytes: 0,
+        stderrBytes: 0,
+        durationMs: 0,
+        sessionEnded: true,
+      }
+    }
+    const { id: _id, ...result } = reply
+    return result as unknown as ExecutionResult
+  }
+
+  /** Ends the worker's session (if any) and clears its scratch directory. */
+  async reset(): Promise<void> {
+    await this.request({ op: 'reset' }, 10_000)
+  }
+
+  kill(): void {
+    this.process.kill('SIGKILL')
+  }
+
+  private request(message: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    if (this.exited) return Promise.resolve({ died: true })
+    const id = this.nextId++
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        // The worker enforces the limit itself; if it has not answered by now it is stuck.
+        this.pending.delete(id)
+        this.kill()
+        resolve({ id, died: true, stuck: true })
+      }, timeoutMs + STUCK_GRACE_MS)
+      this.pending.set(id, { resolve, timer })
+      this.process.stdin!.write(`${JSON.stringify({ ...message, id })}\n`)
+    })
+  }
+}

@@ -1,0 +1,130 @@
+import { UsageError } from '../cli/errors.js'
+import { type Db, now } from './store.js'
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted'
+
+export interface RunInfo {
+  id: string
+  command: string
+  flags: Record<string, unknown>
+  model: string | null
+  toolVersion: string
+  status: RunStatus
+  total: number | null
+  done: number
+  error: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface RunStart {
+  id: string
+  command: string
+  flags: Record<string, unknown>
+  model?: string
+  toolVersion: string
+}
+
+interface RunRow {
+  id: string
+  command: string
+  flags: string
+  model: string | null
+  tool_version: string
+  status: RunStatus
+  total: number | null
+  error: string | null
+  created_at: string
+  updated_at: string
+  done: number
+}
+
+/** Runs and their finished units of work: what makes every stage resumable. */
+export class RunStore {
+  constructor(private readonly db: Db) {}
+
+  /** Starts a run, or resumes it when the id exists for the same command. */
+  begin(run: RunStart): { resumed: boolean } {
+    const existing = this.get(run.id)
+    if (existing && existing.command !== run.command) {
+      throw new UsageError(
+        `--run ${run.id}: that run belongs to "start ${existing.command}", not "start ${run.command}"`,
+        'pick another run id',
+      )
+    }
+    const time = now()
+    if (existing) {
+      this.db
+        .prepare(`UPDATE runs SET status = 'running', error = NULL, updated_at = ? WHERE id = ?`)
+        .run(time, run.id)
+      return { resumed: true }
+    }
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, command, flags, model, tool_version, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`,
+      )
+      .run(run.id, run.command, JSON.stringify(run.flags), run.model ?? null, run.toolVersion, time, time)
+    return { resumed: false }
+  }
+
+  setTotal(id: string, total: number): void {
+    this.db.prepare('UPDATE runs SET total = ?, updated_at = ? WHERE id = ?').run(total, now(), id)
+  }
+
+  finish(id: string, status: Exclude<RunStatus, 'running'>, error?: string): void {
+    this.db
+      .prepare('UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE id = ?')
+      .run(status, error ?? null, now(), id)
+  }
+
+  get(id: string): RunInfo | undefined {
+    const row = this.db.prepare(`${RUN_SELECT} WHERE r.id = ?`).get(id) as RunRow | undefined
+    return row && toRunInfo(row)
+  }
+
+  list(): RunInfo[] {
+    return (this.db.prepare(`${RUN_SELECT} ORDER BY r.created_at DESC`).all() as RunRow[]).map(toRunInfo)
+  }
+
+  /** The results of the units already finished in a run, by unit key. */
+  finishedUnits(runId: string): Map<string, unknown> {
+    const rows = this.db.prepare('SELECT unit_key, result FROM work_units WHERE run_id = ?').all(runId) as {
+      unit_key: string
+      result: string
+    }[]
+    return new Map(rows.map((row) => [row.unit_key, JSON.parse(row.result)]))
+  }
+
+  /**
+   * Records a unit as done, together with whatever rows `writeRows` adds, in one transaction:
+   * either both are stored or neither is.
+   */
+  completeUnit(runId: string, unitKey: string, result: unknown, writeRows?: (db: Db) => void): void {
+    this.db.transaction(() => {
+      writeRows?.(this.db)
+      this.db
+        .prepare('INSERT INTO work_units (run_id, unit_key, result, done_at) VALUES (?, ?, ?, ?)')
+        .run(runId, unitKey, JSON.stringify(result), now())
+      this.db.prepare('UPDATE runs SET updated_at = ? WHERE id = ?').run(now(), runId)
+    })()
+  }
+}
+
+const RUN_SELECT = `SELECT r.*, (SELECT COUNT(*) FROM work_units u WHERE u.run_id = r.id) AS done FROM runs r`
+
+function toRunInfo(row: RunRow): RunInfo {
+  return {
+    id: row.id,
+    command: row.command,
+    flags: JSON.parse(row.flags),
+    model: row.model,
+    toolVersion: row.tool_version,
+    status: row.status,
+    total: row.total,
+    done: row.done,
+    error: row.error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
+}

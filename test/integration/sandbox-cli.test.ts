@@ -1,0 +1,171 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { execa } from 'execa'
+import { describe, expect, it } from 'vitest'
+import { CLI, runCli, tempDir } from './cli.js'
+
+const readJsonl = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+
+describe('start sandbox', () => {
+  it('runs code records and trajectories from a file, in input order, with a --json summary', async () => {
+    const dir = tempDir()
+    const input = join(dir, 'in.jsonl')
+    writeFileSync(
+      input,
+      [
+        { id: 'slow', code: 'import time\ntime.sleep(0.3)\nprint("slow")' },
+        { id: 'fast', code: 'print(2**10)' },
+        {
+          id: 't',
+          text: 'Wait, Python.\n```python\nx = 6 * 7\n```\n```output\n```\nAgain\n```python\nprint(x)\n```\n',
+        },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    )
+    const out = join(dir, 'out.jsonl')
+    const result = await runCli([
+      'sandbox',
+      input,
+      '--out',
+      out,
+      '--db',
+      join(dir, 's.db'),
+      '--json',
+      '--run',
+      'it-1',
+    ])
+    expect(result.exitCode).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      run: 'it-1',
+      records: 3,
+      executed: 4,
+      failed: 0,
+      resumed: 0,
+    })
+    const records = readJsonl(out)
+    expect(records.map((r) => r.id)).toEqual(['slow', 'fast', 't'])
+    expect(records[1].result).toMatchObject({ stdout: '1024\n', exitCode: 0 })
+    expect(records[2].executions.map((e: { stdout: string }) => e.stdout)).toEqual(['', '42\n'])
+    expect(result.stderr).toBe('') // no progress noise off a TTY
+  })
+
+  it('reads stdin and writes stdout', async () => {
+    const dir = tempDir()
+    const result = await runCli(['sandbox', '--db', join(dir, 's.db')], {
+      input: '{"code": "print(1 + 1)"}\n',
+    })
+    expect(result.exitCode).toBe(0)
+    expect(JSON.parse(result.stdout).result.stdout).toBe('2\n')
+  })
+
+  it('resumes a killed run: finished records are not run again and the output is complete', async () => {
+    const dir = tempDir()
+    const input = join(dir, 'in.jsonl')
+    const db = join(dir, 's.db')
+    const out = join(dir, 'out.jsonl')
+    writeFileSync(
+      input,
+      ['print("a")', 'print("b")', 'import time\ntime.sleep(30)\nprint("c")']
+        .map((code, i) => JSON.stringify({ id: `r${i}`, code }))
+        .join('\n'),
+    )
+    const first = execa(
+      'node',
+      [CLI, 'sandbox', input, '--out', out, '--db', db, '--run', 'kill-me', '--concurrency', '1'],
+      {
+        reject: false,
+      },
+    )
+    // Wait until the two quick records are committed, then kill the process hard.
+    const deadline = Date.now() + 30_000
+    while (Date.now() < deadline) {
+      if (existsSync(db)) {
+        const store = new Database(db, { readonly: true, fileMustExist: true })
+        const done = (store.prepare('SELECT COUNT(*) AS n FROM work_units').get() as { n: number }).n
+        store.close()
+        if (done >= 2) break
+      }
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    first.kill('SIGKILL')
+    await first
+    expect(existsSync(out)).toBe(false) // output appears atomically or not at all
+
+    const second = await runCli([
+      'sandbox',
+      input,
+      '--out',
+      out,
+      '--db',
+      db,
+      '--run',
+      'kill-me',
+      '--timeout',
+      '500',
+      '--json',
+    ])
+    expect(second.exitCode).toBe(0)
+    expect(JSON.parse(second.stdout)).toMatchObject({ records: 3, resumed: 2, executed: 1, timedOut: 1 })
+    const records = readJsonl(out)
+    expect(records.map((r) => r.result.stdout)).toEqual(['a\n', 'b\n', ''])
+    expect(records[2].result.timedOut).toBe(true)
+
+    const runs = await runCli(['runs', '--db', db, '--json'])
+    expect(JSON.parse(runs.stdout).runs[0]).toMatchObject({
+      id: 'kill-me',
+      status: 'done',
+      done: 3,
+      total: 3,
+    })
+  })
+
+  it('stops on a bad line with file:line and exit code 2, keeping what was done', async () => {
+    const dir = tempDir()
+    const input = join(dir, 'bad.jsonl')
+    const out = join(dir, 'out.jsonl')
+    writeFileSync(input, '{"id": 1, "code": "print(1)"}\n{"id": 2, "nothing": true}\n')
+    const result = await runCli(['sandbox', input, '--out', out, '--db', join(dir, 's.db'), '--run', 'bad'])
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toContain(`${input}:2: missing "code"`)
+    expect(existsSync(out)).toBe(false)
+    const skipped = await runCli([
+      'sandbox',
+      input,
+      '--out',
+      out,
+      '--db',
+      join(dir, 's.db'),
+      '--skip-invalid',
+      '--json',
+    ])
+    expect(skipped.exitCode).toBe(0)
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ records: 1, skipped: 1 })
+  })
+
+  it('names a missing input file and a wrong flag value', async () => {
+    const dir = tempDir()
+    const missing = await runCli(['sandbox', join(dir, 'nope.jsonl'), '--db', join(dir, 's.db')])
+    expect(missing.exitCode).toBe(2)
+    expect(missing.stderr).toContain('nope.jsonl: no such file')
+    const badFlag = await runCli(['sandbox', '--concurrency', '0', '--db', join(dir, 's.db')])
+    expect(badFlag.exitCode).toBe(2)
+    expect(badFlag.stderr).toMatch(/concurrency/)
+  })
+})
+
+describe('start sandbox exec', () => {
+  it('prints the result as JSON and exits with the snippet status', async () => {
+    const ok = await runCli(['sandbox', 'exec'], { input: 'import sympy\nprint(sympy.factorint(360))' })
+    expect(ok.exitCode).toBe(0)
+    expect(JSON.parse(ok.stdout)).toMatchObject({ stdout: '{2: 3, 3: 2, 5: 1}\n', exitCode: 0 })
+    const failed = await runCli(['sandbox', 'exec', '--timeout', '300'], { input: 'while True: pass' })
+    expect(failed.exitCode).toBe(1)
+    expect(JSON.parse(failed.stdout)).toMatchObject({ timedOut: true })
+  })
+})
