@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: sandbox and model tests compete for them, so files run one at a time.
     fileParallelism: false,
+    reporters: ['default', './test/plain-summary-reporter.ts'],
   },
 })
