@@ -1,10 +1,10 @@
-import pLimit from 'p-limit'
 import { UsageError } from '../cli/errors.js'
 import { type JsonlLine, openJsonlSink, readJsonl } from '../cli/jsonl.js'
 import type { ProgressListener } from '../cli/progress.js'
 import { insertExecution } from '../store/executions.js'
 import { RunStore } from '../store/runs.js'
 import { type Db, openDatabase } from '../store/store.js'
+import { orderedMap } from '../util/ordered-map.js'
 import { extractPythonBlocks } from './code-blocks.js'
 import { type SandboxOptions, SandboxPool } from './pool.js'
 import type { ExecutionResult } from './types.js'
@@ -75,10 +75,7 @@ export async function* runSandboxJob(
   options: SandboxJobOptions,
   summary: SandboxJobSummary,
 ): AsyncGenerator<Record<string, unknown>> {
-  const limit = pLimit(Math.max(1, options.concurrency))
   const finished = options.run ? options.run.store.finishedUnits(options.run.id) : new Map<string, unknown>()
-  const window: Promise<Record<string, unknown>>[] = []
-  const maxInFlight = Math.max(1, options.concurrency) * 4
 
   const runRecord = async (line: JsonlLine, work: Work, unitKey: string) => {
     const record = line.value as Record<string, unknown>
@@ -106,37 +103,32 @@ export async function* runSandboxJob(
     return output
   }
 
-  const report = () => options.onProgress?.({ done: summary.records, detail: `${summary.failed} failed` })
-  for await (const line of lines) {
-    const work = workFor(line.value, options.codeField)
-    if ('error' in work) {
+  const valid = async function* () {
+    for await (const line of lines) {
+      const work = workFor(line.value, options.codeField)
+      if (!('error' in work)) {
+        yield { line, work }
+        continue
+      }
       const message = `${line.file}:${line.line}: ${work.error}`
-      if (!options.skipInvalid)
+      if (!options.skipInvalid) {
         throw new UsageError(message, 'each line needs {"code": "..."} or {"text": "...```python ...```..."}')
+      }
       options.onInvalid?.(message)
       summary.skipped++
-      continue
-    }
-    const unitKey = unitKeyFor(line)
-    const done = finished.get(unitKey)
-    if (done !== undefined) {
-      summary.resumed++
-      window.push(Promise.resolve(done as Record<string, unknown>))
-    } else {
-      const pending = limit(() => runRecord(line, work, unitKey))
-      pending.catch(() => {}) // awaited in order below; this only keeps an early failure from going unhandled
-      window.push(pending)
-    }
-    while (window.length >= maxInFlight) {
-      yield await window.shift()!
-      summary.records++
-      report()
     }
   }
-  while (window.length > 0) {
-    yield await window.shift()!
+  const outputs = orderedMap(valid(), options.concurrency, async ({ line, work }) => {
+    const unitKey = unitKeyFor(line)
+    const done = finished.get(unitKey)
+    if (done === undefined) return runRecord(line, work, unitKey)
+    summary.resumed++
+    return done as Record<string, unknown>
+  })
+  for await (const output of outputs) {
     summary.records++
-    report()
+    options.onProgress?.({ done: summary.records, detail: `${summary.failed} failed` })
+    yield output
   }
 }
 

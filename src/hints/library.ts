@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { UsageError } from '../cli/errors.js'
+
+export interface Hint {
+  id: string
+  category: string
+  /** Which problems it suits: math, code, or any. */
+  domain: 'math' | 'code' | 'any'
+  text: string
+}
+
+export interface HintLibrary {
+  name: string
+  hints: Hint[]
+}
+
+export const DEFAULT_LIBRARY = fileURLToPath(new URL('../../hint-library/start.json', import.meta.url))
+
+/** Checks a parsed library; returns what is wrong, or the library. */
+export function parseHintLibrary(value: unknown): HintLibrary | { error: string } {
+  if (typeof value !== 'object' || value === null) return { error: 'expected a JSON object' }
+  const { name, hints } = value as { name?: unknown; hints?: unknown }
+  if (typeof name !== 'string' || !name) return { error: 'missing "name"' }
+  if (!Array.isArray(hints) || hints.length === 0) return { error: '"hints" must be a non-empty array' }
+  const ids = new Set<string>()
+  for (const [index, hint] of hints.entries()) {
+    const at = `hints[${index}]`
+    if (typeof hint !== 'object' || hint === null) return { error: `${at}: expected an object` }
+    const { id, category, domain, text } = hint as Record<string, unknown>
+    if (typeof id !== 'string' || !id) return { error: `${at}: missing "id"` }
+    if (ids.has(id)) return { error: `${at}: duplicate id "${id}"` }
+    ids.add(id)
+    if (typeof category !== 'string' || !category) return { error: `${at}: missing "category"` }
+    if (domain !== 'math' && domain !== 'code' && domain !== 'any') {
+      return { error: `${at}: "domain" must be "math", "code" or "any"` }
+    }
+    if (typeof text !== 'string' || !text.trim()) return { error: `${at}: missing "text"` }
+  }
+  return { name, hints: hints as Hint[] }
+}
+
+export async function loadHintLibrary(file = DEFAULT_LIBRARY): Promise<HintLibrary> {
+  let value: unknown
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new UsageError(`--hints ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`)
+  }
+  const library = parseHintLibrary(value)
+  if ('error' in library) {
+    throw new UsageError(`--hints ${file}: ${library.error}`, 'see hint-library/start.json for the format')
+  }
+  return library
+}

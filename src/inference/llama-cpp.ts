@@ -1,0 +1,213 @@
+/**
+ * The node-llama-cpp engine: the only file that imports node-llama-cpp. One model, one context
+ * with `parallel` sequences decoded together in shared batches.
+ */
+import { availableParallelism } from 'node:os'
+import { Template } from '@huggingface/jinja'
+import {
+  getLlama,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+  resolveModelFile,
+  type Token,
+} from 'node-llama-cpp'
+import { UsageError } from '../cli/errors.js'
+import type { ChatMessage, GenerationStream, InferenceEngine, Sampling, StreamStats } from './engine.js'
+
+export interface LlamaCppOptions {
+  /** A GGUF path, or a node-llama-cpp model URI such as hf:user/repo:quant (downloads once). */
+  model: string
+  /** Sequences decoded together. Default 1. */
+  parallel?: number
+  /** Context size per sequence. Default: the model's training context, at most 8192. */
+  contextSize?: number
+  /** CPU threads. Default: the machine's cores (node-llama-cpp's default of 4 is far slower on small machines). */
+  threads?: number
+  /** "auto" uses CUDA/Vulkan/Metal when present. Default "auto". */
+  gpu?: 'auto' | false
+}
+
+/** Chat markers of the common templates that end an assistant turn in text form. */
+const TURN_END_MARKERS = ['<|end|>', '<|im_end|>', '<|eot_id|>', '<｜end▁of▁sentence｜>', '<end_of_turn>']
+
+export class LlamaCppEngine implements InferenceEngine {
+  private readonly free: LlamaContextSequence[]
+  private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = []
+
+  private constructor(
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly template: Template | undefined,
+    readonly modelName: string,
+  ) {
+    this.free = Array.from({ length: context.totalSequences }, () => context.getSequence())
+  }
+
+  static async load(options: LlamaCppOptions): Promise<LlamaCppEngine> {
+    const threads = options.threads ?? availableParallelism()
+    const llama = await getLlama({
+      gpu: options.gpu ?? 'auto',
+      build: 'never',
+      maxThreads: threads,
+      logLevel: 'error' as never,
+    })
+    let path: string
+    try {
+      path =
+        options.model.includes(':') && !options.model.startsWith('/')
+          ? await resolveModelFile(options.model)
+          : options.model
+    } catch (error) {
+      throw new UsageError(`--model ${options.model}: cannot resolve (${(error as Error).message})`)
+    }
+    let model: LlamaModel
+    try {
+      model = await llama.loadModel({ modelPath: path })
+    } catch (error) {
+      const message = (error as Error).message
+      const why = /ENOENT|no such file|does not exist/i.test(message)
+        ? 'no such file'
+        : `not a loadable GGUF model (${message})`
+      throw new UsageError(`--model ${options.model}: ${why}`)
+    }
+    const wanted = options.contextSize ?? Math.min(model.trainContextSize, 8192)
+    const context = await model.createContext({
+      sequences: Math.max(1, options.parallel ?? 1),
+      contextSize: wanted,
+      threads,
+    })
+    const source = model.fileInfo.metadata.tokenizer?.chat_template
+    const template = typeof source === 'string' ? new Template(source) : undefined
+    return new LlamaCppEngine(llama, model, context, template, path.split('/').pop() ?? path)
+  }
+
+  renderPrompt(messages: ChatMessage[]): string {
+    const bos = this.tokenText(this.model.tokens.bos)
+    const eos = this.tokenText(this.model.tokens.eos)
+    if (this.template) {
+      return this.template.render({ messages, add_generation_prompt: true, bos_token: bos, eos_token: eos })
+    }
+    // No template in the file (a base model): plain text turns.
+    return `${bos}${messages.map((m) => `${m.role === 'user' ? '' : `${m.role}: `}${m.content}`).join('\n\n')}\n\n`
+  }
+
+  async startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream> {
+    const sequence = this.free.pop() ?? (await new Promise<LlamaContextSequence>((r) => this.waiting.push(r)))
+    await sequence.clearHistory()
+    const tokens = this.model.tokenize(prompt, true)
+    return new LlamaCppStream(this.model, sequence, tokens, sampling, () => {
+      const next = this.waiting.shift()
+      if (next) next(sequence)
+      else this.free.push(sequence)
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.context.dispose()
+    await this.model.dispose()
+    await this.llama.dispose()
+  }
+
+  private tokenText(token: Token | null): string {
+    return token === null ? '' : this.model.detokenize([token], true)
+  }
+}
+
+class LlamaCppStream implements GenerationStream {
+  private readonly generator: AsyncGenerator<Token, void, void | Token | Token[]>
+  private pending: Token | undefined
+  private replacePending = false
+  private queued: Token[] = []
+  private started = false
+  private history: Token[] = []
+  private fed: number
+  private readonly startInput: number
+  readonly stats: StreamStats
+
+  constructor(
+    private readonly model: LlamaModel,
+    private readonly sequence: LlamaContextSequence,
+    prompt: Token[],
+    sampling: Sampling,
+    private readonly release: () => void,
+  ) {
+    this.startInput = sequence.tokenMeter.usedInputTokens
+    this.fed = prompt.length
+    this.stats = { promptTokens: prompt.length, generatedTokens: 0, appendedTokens: 0, reevaluatedTokens: 0 }
+    this.generator = sequence.evaluate(prompt, {
+      temperature: sampling.temperature,
+      topP: sampling.temperature > 0 ? sampling.topP : undefined,
+      seed: sampling.seed,
+    })
+    this.history = prompt.slice(-16)
+  }
+
+  get remaining(): number {
+    return this.sequence.contextSize - this.sequence.nextTokenIndex - this.queued.length - 1
+  }
+
+  async next(): Promise<string | null> {
+    let step: IteratorResult<Token, void>
+    if (!this.started) {
+      this.started = true
+      step = await this.generator.next()
+    } else if (this.replacePending || this.queued.length > 0) {
+      const feed = [
+        ...(this.replacePending || this.pending === undefined ? [] : [this.pending]),
+        ...this.queued,
+      ]
+      this.fed += feed.length - (this.replacePending || this.pending === undefined ? 0 : 1)
+      this.replacePending = false
+      this.queued = []
+      step = await this.generator.next(feed)
+    } else {
+      step = await this.generator.next()
+    }
+    this.updateReevaluated()
+    if (step.done) return null
+    const token = step.value
+    this.pending = token
+    if (this.model.isEogToken(token)) return null
+    this.stats.generatedTokens++
+    const text = this.model.detokenize([token], false, this.history)
+    this.remember([token])
+    for (const marker of TURN_END_MARKERS) if (text === marker) return null
+    return text
+  }
+
+  async retract(count: number): Promise<void> {
+    const evaluated = count - 1
+    if (evaluated > 0) {
+      const end = this.sequence.nextTokenIndex
+      await this.sequence.eraseContextTokenRanges([{ start: end - evaluated, end }])
+      this.history = this.history.slice(0, Math.max(0, this.history.length - count))
+    }
+    this.stats.generatedTokens -= Math.min(count, this.stats.generatedTokens)
+    this.replacePending = true
+  }
+
+  append(text: string): number {
+    const tokens = this.model.tokenize(text, false)
+    this.queued.push(...tokens)
+    this.stats.appendedTokens += tokens.length
+    this.remember(tokens)
+    return tokens.length
+  }
+
+  async close(): Promise<void> {
+    await this.generator.return()
+    this.release()
+  }
+
+  private remember(tokens: Token[]) {
+    this.history = [...this.history, ...tokens].slice(-16)
+  }
+
+  private updateReevaluated() {
+    const evaluated = this.sequence.tokenMeter.usedInputTokens - this.startInput
+    this.stats.reevaluatedTokens = Math.max(0, evaluated - this.fed)
+  }
+}

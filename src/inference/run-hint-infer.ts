@@ -1,0 +1,266 @@
+import { openJsonlSink } from '../cli/jsonl.js'
+import type { ProgressListener } from '../cli/progress.js'
+import { extractBoxed } from '../grading/extract-answer.js'
+import { loadHintLibrary } from '../hints/library.js'
+import { type LocatedProblem, readProblems } from '../problems/read-problems.js'
+import type { Problem } from '../problems/types.js'
+import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
+import { RunStore } from '../store/runs.js'
+import { openDatabase } from '../store/store.js'
+import { insertTrajectory } from '../store/trajectories.js'
+import { orderedMap } from '../util/ordered-map.js'
+import type { InferenceEngine, Sampling } from './engine.js'
+import { type LoopOptions, runHintLoop } from './hint-loop.js'
+import { type HintPolicy, sampleSeed, seededRandom } from './hint-policy.js'
+import { LlamaCppEngine } from './llama-cpp.js'
+import type { TrajectoryResult } from './types.js'
+
+export const DEFAULT_MATH_PROMPT =
+  '{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.'
+export const DEFAULT_CODE_PROMPT =
+  'Complete the following Python function. Think step by step, then give the whole function in a ```python code block.\n\n{problem}'
+
+export interface HintInferOptions {
+  problems: string[]
+  model: string
+  /** Sequences decoded together. Default 1. */
+  parallel: number
+  samples: number
+  sampling: Omit<Sampling, 'seed'> & { seed: number }
+  /** null: the plain model (no hints; code still runs). */
+  hints: { policy: HintPolicy; file?: string } | null
+  maxTokens: number
+  maxToolCalls: number
+  maxOutputChars: number
+  mathPrompt: string
+  codePrompt: string
+  system?: string
+  contextSize?: number
+  threads?: number
+  skipInvalid: boolean
+  onInvalid?: (message: string) => void
+  out?: string
+  db: string
+  runId: string
+  flags: Record<string, unknown>
+  toolVersion: string
+  sandbox: SandboxOptions
+  onProgress?: ProgressListener
+  /** An engine already loaded (tests, benchmarks); default: node-llama-cpp on `model`. */
+  engine?: InferenceEngine
+}
+
+export interface HintInferSummary {
+  run: string
+  out: string
+  trajectories: number
+  resumed: number
+  toolCalls: number
+  hints: number
+  answered: number
+  generatedTokens: number
+  tokensPerSecond: number
+  reevaluatedTokens: number
+}
+
+/** A trajectory as written to JSONL: ready for `start grade` / `start filter`. */
+export interface TrajectoryRecord {
+  problemId: string
+  source: string
+  sample: number
+  prompt: string
+  text: string
+  segments: TrajectoryResult['segments']
+  /** The last \boxed{} of the text. */
+  predicted: string | null
+  /** The problem's reference: `answer` (math) or `tests` + `entry_point` (code). */
+  answer?: string
+  tests?: string
+  entry_point?: string
+  hints: { id: string; category: string; trigger: string; word?: string; offset: number }[]
+  toolCalls: number
+  finishReason: TrajectoryResult['finishReason']
+  tokens: TrajectoryResult['stats']
+  ms: number
+  hinted: boolean
+}
+
+export function promptFor(
+  problem: Problem,
+  options: Pick<HintInferOptions, 'mathPrompt' | 'codePrompt'>,
+): string {
+  const template = problem.kind === 'code' ? options.codePrompt : options.mathPrompt
+  return template.replaceAll('{problem}', problem.problem)
+}
+
+/** `start hint-infer`: every problem x sample through the Hint-infer loop; resumable by run id. */
+export async function runHintInfer(options: HintInferOptions): Promise<HintInferSummary> {
+  const library = options.hints ? await loadHintLibrary(options.hints.file) : undefined
+  const db = openDatabase(options.db)
+  const store = new RunStore(db)
+  store.begin({
+    id: options.runId,
+    command: 'hint-infer',
+    flags: options.flags,
+    model: options.model,
+    toolVersion: options.toolVersion,
+  })
+  const finished = store.finishedUnits(options.runId)
+  const summary: HintInferSummary = {
+    run: options.runId,
+    out: options.out ?? '-',
+    trajectories: 0,
+    resumed: 0,
+    toolCalls: 0,
+    hints: 0,
+    answered: 0,
+    generatedTokens: 0,
+    tokensPerSecond: 0,
+    reevaluatedTokens: 0,
+  }
+  const sink = await openJsonlSink(options.out)
+  let engine: InferenceEngine | undefined = options.engine
+  const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
+  const started = performance.now()
+  try {
+    engine ??= await LlamaCppEngine.load({
+      model: options.model,
+      parallel: options.parallel,
+      contextSize: options.contextSize,
+      threads: options.threads,
+    })
+    const loaded = engine
+    const units = async function* () {
+      for await (const located of readProblems(options.problems, {
+        skipInvalid: options.skipInvalid,
+        onInvalid: options.onInvalid,
+      })) {
+        for (let sample = 0; sample < options.samples; sample++) yield { located, sample }
+      }
+    }
+    const records = orderedMap(units(), options.parallel, async ({ located, sample }) => {
+      const key = `${located.problem.id}#${sample}`
+      const done = finished.get(key) as TrajectoryRecord | undefined
+      if (done) {
+        summary.resumed++
+        return done
+      }
+      const record = await runOne(loaded, pool, located, sample, options, library)
+      store.completeUnit(options.runId, key, record, (tx) =>
+        insertTrajectory(tx, {
+          runId: options.runId,
+          unitKey: key,
+          problemId: record.problemId,
+          sample,
+          prompt: record.prompt,
+          text: record.text,
+          predicted: record.predicted ?? undefined,
+          finishReason: record.finishReason,
+          toolCalls: record.toolCalls,
+          promptTokens: record.tokens.promptTokens,
+          completionTokens: record.tokens.generatedTokens,
+          segments: record.segments,
+          details: { hints: record.hints, tokens: record.tokens, ms: record.ms },
+        }),
+      )
+      summary.generatedTokens += record.tokens.generatedTokens
+      summary.reevaluatedTokens += record.tokens.reevaluatedTokens
+      return record
+    })
+    for await (const record of records) {
+      await sink.write(record)
+      summary.trajectories++
+      summary.toolCalls += record.toolCalls
+      summary.hints += record.hints.length
+      if (record.predicted !== null) summary.answered++
+      const seconds = (performance.now() - started) / 1000
+      options.onProgress?.({
+        done: summary.trajectories,
+        detail: `${(summary.generatedTokens / Math.max(seconds, 1e-3)).toFixed(0)} tok/s, ${summary.toolCalls} tool calls`,
+      })
+    }
+    await sink.commit()
+    store.setTotal(options.runId, summary.trajectories)
+    store.finish(options.runId, 'done')
+    summary.tokensPerSecond = summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
+    return summary
+  } catch (error) {
+    await sink.abort()
+    store.finish(options.runId, 'failed', (error as Error).message)
+    throw error
+  } finally {
+    await pool.close()
+    if (!options.engine) await engine?.close()
+    db.close()
+  }
+}
+
+async function runOne(
+  engine: InferenceEngine,
+  pool: SandboxPool,
+  { problem }: LocatedProblem,
+  sample: number,
+  options: HintInferOptions,
+  library: Awaited<ReturnType<typeof loadHintLibrary>> | undefined,
+): Promise<TrajectoryRecord> {
+  const seed = sampleSeed(options.sampling.seed, problem.id, sample)
+  const messages = [
+    ...(options.system ? [{ role: 'system' as const, content: options.system }] : []),
+    { role: 'user' as const, content: promptFor(problem, options) },
+  ]
+  const prompt = engine.renderPrompt(messages)
+  const started = performance.now()
+  const stream = await engine.startGeneration(prompt, { ...options.sampling, seed })
+  let session: Awaited<ReturnType<SandboxPool['openSession']>> | undefined
+  let opening: Promise<typeof session> | undefined
+  const loopOptions: LoopOptions = {
+    hints:
+      options.hints && library ? { policy: options.hints.policy, library, random: seededRandom(seed) } : null,
+    domain: problem.kind,
+    startsThinking: /<think>\s*$/.test(prompt),
+    maxTokens: options.maxTokens,
+    maxToolCalls: options.maxToolCalls,
+    maxOutputChars: options.maxOutputChars,
+  }
+  let result: TrajectoryResult
+  try {
+    result = await runHintLoop(
+      stream,
+      () => ({
+        async execute(code) {
+          opening ??= pool.openSession()
+          session = await opening
+          return session!.execute(code)
+        },
+      }),
+      loopOptions,
+    )
+  } finally {
+    await stream.close()
+    await session?.close()
+  }
+  let offset = 0
+  const hints: TrajectoryRecord['hints'] = []
+  for (const segment of result.segments) {
+    if (segment.hint) hints.push({ ...segment.hint, offset })
+    offset += segment.text.length
+  }
+  return {
+    problemId: problem.id,
+    source: problem.source,
+    sample,
+    prompt,
+    text: result.text,
+    segments: result.segments,
+    predicted: extractBoxed(result.text) ?? null,
+    ...(problem.kind === 'math'
+      ? { answer: problem.answer }
+      : { tests: problem.tests, entry_point: problem.entryPoint }),
+    hints,
+    toolCalls: result.toolCalls,
+    finishReason: result.finishReason,
+    tokens: result.stats,
+    ms: Math.round(performance.now() - started),
+    hinted: loopOptions.hints !== null,
+  }
+}

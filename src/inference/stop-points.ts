@@ -1,0 +1,66 @@
+/**
+ * Where generation stops for a decision. Pure: given the text so far and the piece (one token's
+ * text) the model just produced, says whether that piece closes a ```python block, completes a
+ * connective, or starts closing the thinking.
+ */
+export type StopPoint =
+  | { kind: 'code'; code: string }
+  | { kind: 'connective'; word: string; boundary: string }
+  /** The model started writing </think> at `tagStart` (an index into text + piece). */
+  | { kind: 'think-end'; tagStart: number }
+
+const OPEN_FENCE = /(?:^|\n)```(?:python|py)[ \t]*\n/g
+const CLOSE_TAG = '</think>'
+
+/** The body of the last ```python block if it is still open at the end of `text`, else undefined. */
+export function openCodeBody(text: string): { body: string; start: number } | undefined {
+  let last: RegExpExecArray | undefined
+  for (const match of text.matchAll(OPEN_FENCE)) last = match as RegExpExecArray
+  if (!last) return undefined
+  const start = last.index + last[0].length
+  const body = text.slice(start)
+  return /(?:^|\n)```/.test(body) ? undefined : { body, start }
+}
+
+export interface StopPointOptions {
+  connectives: readonly string[]
+  /** Whether the model is inside its thinking (a <think> was opened and not closed). */
+  thinking: boolean
+}
+
+export function detectStopPoint(
+  before: string,
+  piece: string,
+  options: StopPointOptions,
+): StopPoint | undefined {
+  const text = before + piece
+  const open = openCodeBody(before)
+  if (open) {
+    // Inside a code block only its closing fence matters.
+    const body = text.slice(open.start)
+    const close = /(?:^|\n)```/.exec(body)
+    if (!close) return undefined
+    return { kind: 'code', code: body.slice(0, close.index) }
+  }
+  if (options.thinking) {
+    // A line that begins "</" while thinking is the closing tag on its way (one token in most
+    // reasoning models' vocabularies, several in small ones).
+    const lineStart = text.lastIndexOf('\n') + 1
+    const line = text.slice(lineStart)
+    if (line.length >= 2 && CLOSE_TAG.startsWith(line)) return { kind: 'think-end', tagStart: lineStart }
+  }
+  if (options.connectives.length > 0) {
+    const words = options.connectives.map(escapeRegExp).join('|')
+    const pattern = new RegExp(`(?<!\\p{L})(${words})(\\P{L})`, 'gu')
+    const from = Math.max(0, before.length - 40)
+    for (const match of text.slice(from).matchAll(pattern)) {
+      const end = from + match.index + match[0].length
+      if (end > before.length) return { kind: 'connective', word: match[1]!, boundary: match[2]! }
+    }
+  }
+  return undefined
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { formatOutput } from '../../src/inference/format-output.js'
+import type { ExecutionResult } from '../../src/sandbox/types.js'
+
+const result = (overrides: Partial<ExecutionResult>): ExecutionResult => ({
+  stdout: '',
+  stderr: '',
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  truncated: false,
+  stdoutBytes: 0,
+  stderrBytes: 0,
+  durationMs: 1,
+  sessionEnded: false,
+  ...overrides,
+})
+
+describe('formatOutput', () => {
+  it('shows stdout, or nothing, in an output block', () => {
+    expect(formatOutput(result({ stdout: '42\n' }), 100)).toBe('```output\n42\n```\n')
+    expect(formatOutput(result({}), 100)).toBe('```output\n\n```\n')
+  })
+
+  it('shows the last line of an error after what was printed', () => {
+    const stderr =
+      'Traceback (most recent call last):\n  File "<cell-0>", line 1\nZeroDivisionError: division by zero\n'
+    expect(formatOutput(result({ stdout: 'a\n', stderr, exitCode: 1 }), 100)).toBe(
+      '```output\na\nZeroDivisionError: division by zero\n```\n',
+    )
+    expect(formatOutput(result({ timedOut: true, exitCode: null }), 100)).toBe(
+      '```output\nTimeoutError: execution timed out\n```\n',
+    )
+  })
+
+  it('keeps head and tail of a long output', () => {
+    const formatted = formatOutput(result({ stdout: `${'a'.repeat(500)}${'b'.repeat(500)}` }), 100)
+    expect(formatted).toBe(
+      `\`\`\`output\n${'a'.repeat(50)}\n... [900 characters truncated] ...\n${'b'.repeat(50)}\n\`\`\`\n`,
+    )
+  })
+})

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest'
+import type { HintLibrary } from '../../src/hints/library.js'
+import { runHintLoop } from '../../src/inference/hint-loop.js'
+import { DEFAULT_HINT_POLICY, seededRandom } from '../../src/inference/hint-policy.js'
+import type { ExecutionResult } from '../../src/sandbox/types.js'
+import { ScriptedStream } from './scripted-stream.js'
+
+const library: HintLibrary = {
+  name: 'test',
+  hints: [
+    {
+      id: 'h1',
+      category: 'complex-calculation',
+      domain: 'any',
+      text: 'Wait, maybe using Python here is a good idea.',
+    },
+  ],
+}
+const ok = (stdout: string): ExecutionResult => ({
+  stdout,
+  stderr: '',
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  truncated: false,
+  stdoutBytes: stdout.length,
+  stderrBytes: 0,
+  durationMs: 1,
+  sessionEnded: false,
+})
+const chars = (text: string) => [...text]
+
+const run = async (
+  script: string[],
+  overrides: Partial<Parameters<typeof runHintLoop>[2]> = {},
+  outputs: string[] = [],
+) => {
+  const stream = new ScriptedStream(script)
+  const executed: string[] = []
+  const result = await runHintLoop(
+    stream,
+    () => ({
+      execute: async (code) => {
+        executed.push(code)
+        return ok(outputs.shift() ?? '')
+      },
+    }),
+    {
+      hints: { policy: { ...DEFAULT_HINT_POLICY, minDistance: 0 }, library, random: seededRandom(1) },
+      domain: 'math',
+      startsThinking: true,
+      maxTokens: 10_000,
+      maxToolCalls: 6,
+      maxOutputChars: 1000,
+      ...overrides,
+    },
+  )
+  return { stream, executed, result }
+}
+
+describe('runHintLoop', () => {
+  it('inserts a hint after a connective, without repeating the connective', async () => {
+    const { result, stream } = await run(chars('2 + 3 = 6.\nWait, no.\n'), {
+      hints: {
+        policy: { ...DEFAULT_HINT_POLICY, minDistance: 0, thinkHints: 0 },
+        library,
+        random: seededRandom(1),
+      },
+    })
+    expect(result.text).toBe('2 + 3 = 6.\nWait, maybe using Python here is a good idea. no.\n')
+    expect(result.segments.map((s) => s.kind)).toEqual(['model', 'hint', 'model'])
+    expect(result.segments[1]!.hint).toEqual({
+      id: 'h1',
+      category: 'complex-calculation',
+      trigger: 'connective',
+      word: 'Wait',
+    })
+    expect(stream.context).toBe(result.text)
+  })
+
+  it('does not take "Waiting" for a connective', async () => {
+    const { result } = await run(chars('Waiting is hard.\n'), {
+      hints: { policy: { ...DEFAULT_HINT_POLICY, thinkHints: 0 }, library, random: seededRandom(1) },
+    })
+    expect(result.segments.map((s) => s.kind)).toEqual(['model'])
+  })
+
+  it('runs a closed python block and appends its output, then resumes', async () => {
+    const { result, executed, stream } = await run(
+      // A model continues after the appended output, so the script resumes right after the fence.
+      chars('Let me check.\n```python\nprint(6 * 7)\n```So 42.\n'),
+      { hints: null },
+      ['42\n'],
+    )
+    expect(executed).toEqual(['print(6 * 7)'])
+    expect(result.text).toBe('Let me check.\n```python\nprint(6 * 7)\n```\n```output\n42\n```\nSo 42.\n')
+    expect(result.segments.map((s) => s.kind)).toEqual(['model', 'output', 'model'])
+    expect(result.segments[1]!.execution?.code).toBe('print(6 * 7)')
+    expect(result.toolCalls).toBe(1)
+    expect(stream.context).toBe(result.text)
+  })
+
+  it('stops running code after the tool-call cap', async () => {
+    const block = '\n```python\nprint(1)\n```'
+    const { executed, result } = await run(chars(block + block + block), { hints: null, maxToolCalls: 2 }, [
+      '1\n',
+      '1\n',
+    ])
+    expect(executed).toHaveLength(2)
+    expect(result.toolCalls).toBe(2)
+    expect(result.text.endsWith('```python\nprint(1)\n```')).toBe(true) // the third block stays text
+  })
+
+  it('takes back the closing </think> and inserts a hint instead, up to --think-hints times', async () => {
+    // After the hint the model writes on: the script resumes where the taken-back tag began.
+    const script = chars('So 5.\n</Again 5.\n</think>\nThe answer is \\boxed{5}.')
+    const { result, stream } = await run(script, {
+      hints: {
+        policy: { ...DEFAULT_HINT_POLICY, connectives: [], thinkHints: 1 },
+        library,
+        random: seededRandom(1),
+      },
+    })
+    expect(result.text).toBe(
+      'So 5.\nWait, maybe using Python here is a good idea.\nAgain 5.\n</think>\nThe answer is \\boxed{5}.',
+    )
+    expect(result.segments[1]).toMatchObject({ kind: 'hint', hint: { trigger: 'think-end' } })
+    expect(stream.log).toContain('retract 2') // "<" already in the context, "/" just generated
+    expect(stream.context).toBe(result.text)
+  })
+
+  it('with hints off, leaves the thinking alone', async () => {
+    const { result } = await run(chars('So 5.\nWait.\n</think>\nDone.'), { hints: null })
+    expect(result.text).toBe('So 5.\nWait.\n</think>\nDone.')
+    expect(result.segments).toHaveLength(1)
+  })
+
+  it('gives a model without <think> its hint at the end of its turn', async () => {
+    const { result } = await run(chars('The answer is 5.'), {
+      startsThinking: false,
+      hints: {
+        policy: { ...DEFAULT_HINT_POLICY, connectives: [], thinkHints: 1 },
+        library,
+        random: seededRandom(1),
+      },
+    })
+    expect(result.text).toBe('The answer is 5.\nWait, maybe using Python here is a good idea.\n')
+  })
+
+  it('ends at --max-tokens with finish reason "length"', async () => {
+    const { result } = await run(chars('a'.repeat(100)), { hints: null, maxTokens: 10 })
+    expect(result.finishReason).toBe('length')
+    expect(result.text).toBe('a'.repeat(10))
+  })
+
+  it('ends cleanly when the context is full', async () => {
+    const stream = new ScriptedStream(chars('abc'), 1)
+    const result = await runHintLoop(stream, () => ({ execute: async () => ok('') }), {
+      hints: null,
+      domain: 'math',
+      startsThinking: true,
+      maxTokens: 100,
+      maxToolCalls: 6,
+      maxOutputChars: 100,
+    })
+    expect(result.finishReason).toBe('context')
+  })
+})
