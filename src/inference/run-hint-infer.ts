@@ -121,14 +121,19 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
   const sink = await openJsonlSink(options.out)
   let engine: InferenceEngine | undefined = options.engine
   const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
-  const started = performance.now()
+  let started = performance.now()
   try {
+    // Sandbox workers start (about a second each) while the model loads.
+    const warming = pool.warmSessions(options.parallel)
+    warming.catch(() => {})
     engine ??= await LlamaCppEngine.load({
       model: options.model,
       parallel: options.parallel,
       contextSize: options.contextSize,
       threads: options.threads,
     })
+    await warming
+    started = performance.now() // tokens/s counts generation, not start-up
     const loaded = engine
     const units = async function* () {
       for await (const located of readProblems(options.problems, {

@@ -56,6 +56,12 @@ export class SandboxPool {
     for (const worker of workers) this.release(worker)
   }
 
+  /** Starts `count` workers for sessions now, so the first sessions do not wait for one. */
+  async warmSessions(count: number): Promise<void> {
+    const workers = await Promise.all(Array.from({ length: count }, () => this.startWorker()))
+    this.sessionIdle.push(...workers)
+  }
+
   /** Runs one cell in a fresh namespace and scratch directory. */
   async execute(code: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     const worker = await this.acquire()

@@ -1,0 +1,115 @@
+/**
+ * Hint-infer throughput against plain node-llama-cpp generation of the same token counts, at the
+ * same --parallel, in the same run; plus the prefix tokens hint-infer evaluated twice (goal: 0).
+ *
+ *   npm run bench:hint-infer [-- --problems 24 --parallel 2 --model path.gguf --threads N]
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { getLlama, type Token } from 'node-llama-cpp'
+import pLimit from 'p-limit'
+import { DEFAULT_HINT_POLICY } from '../src/inference/hint-policy.js'
+import { LlamaCppEngine } from '../src/inference/llama-cpp.js'
+import { runHintInfer, type TrajectoryRecord } from '../src/inference/run-hint-infer.js'
+
+const argument = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(`--${name}`)
+  return at > 0 ? process.argv[at + 1]! : fallback
+}
+const model = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'))
+const problemCount = Number(argument('problems', '24'))
+const threads = Number(argument('threads', String(availableParallelism())))
+const gpu = argument('gpu', 'auto') === 'off' ? false : 'auto'
+
+const dir = mkdtempSync(join(tmpdir(), 'start-bench-'))
+const problems = join(dir, 'problems.jsonl')
+writeFileSync(
+  problems,
+  readFileSync(resolve('../shared/datasets/testbed-dev.jsonl'), 'utf8')
+    .split('\n')
+    .slice(0, problemCount)
+    .join('\n'),
+)
+
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; model ${model.split('/').pop()}`,
+)
+console.log(`${problemCount} problems, greedy, ${threads} threads, gpu ${gpu}\n`)
+console.log(
+  '| parallel | hint-infer generated tok/s | plain generation tok/s | ratio | generated + appended tokens | tool calls | hints | re-evaluated prefix tokens |',
+)
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
+
+for (const parallel of (argument('parallel', '1,2') as string).split(',').map(Number)) {
+  const engine = await LlamaCppEngine.load({ model, parallel, threads, gpu: gpu || false })
+  const out = join(dir, `traj-${parallel}.jsonl`)
+  const summary = await runHintInfer({
+    problems: [problems],
+    model,
+    parallel,
+    samples: 1,
+    sampling: { temperature: 0, topP: 1, seed: 0 },
+    hints: { policy: DEFAULT_HINT_POLICY },
+    maxTokens: 1024,
+    maxToolCalls: 6,
+    maxOutputChars: 2048,
+    mathPrompt: '{problem}',
+    codePrompt: '{problem}',
+    skipInvalid: false,
+    out,
+    db: join(dir, `bench-${parallel}.db`),
+    runId: `bench-${parallel}`,
+    flags: {},
+    toolVersion: 'bench',
+    sandbox: {},
+    engine,
+  })
+  await engine.close()
+  const records = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as TrajectoryRecord)
+
+  // Baseline: plain node-llama-cpp, same prompts, same number of generated tokens per sequence.
+  const llama = await getLlama({ gpu: gpu || false, build: 'never', maxThreads: threads })
+  const loaded = await llama.loadModel({ modelPath: model })
+  const context = await loaded.createContext({
+    sequences: parallel,
+    contextSize: Math.min(loaded.trainContextSize, 8192),
+    threads,
+  })
+  const free = Array.from({ length: parallel }, () => context.getSequence())
+  const limit = pLimit(parallel)
+  const baselineStarted = performance.now()
+  let baselineTokens = 0
+  await Promise.all(
+    records.map((record) =>
+      limit(async () => {
+        const sequence = free.pop()!
+        await sequence.clearHistory()
+        const target = record.tokens.generatedTokens
+        let generated = 0
+        const tokens: Token[] = loaded.tokenize(record.prompt, true)
+        for await (const _ of sequence.evaluate(tokens, { temperature: 0 })) {
+          if (++generated >= target) break
+        }
+        baselineTokens += generated
+        free.push(sequence)
+      }),
+    ),
+  )
+  const baselineSeconds = (performance.now() - baselineStarted) / 1000
+  await context.dispose()
+  await loaded.dispose()
+  await llama.dispose()
+
+  // hint-infer's rate counts generated tokens over the time after start-up (summary.tokensPerSecond);
+  // the appended hint and output tokens are extra work it does on top.
+  const hintRate = summary.tokensPerSecond
+  const plainRate = baselineTokens / baselineSeconds
+  const appended = records.reduce((sum, record) => sum + record.tokens.appendedTokens, 0)
+  console.log(
+    `| ${parallel} | ${hintRate.toFixed(0)} | ${plainRate.toFixed(0)} | ${(hintRate / plainRate).toFixed(2)}x | ${summary.generatedTokens} + ${appended} | ${summary.toolCalls} | ${summary.hints} | ${summary.reevaluatedTokens} |`,
+  )
+}
