@@ -117,7 +117,7 @@ export class LlamaCppEngine implements InferenceEngine {
 }
 
 class LlamaCppStream implements GenerationStream {
-  private readonly generator: AsyncGenerator<Token, void, void | Token | Token[]>
+  private readonly generator: AsyncGenerator<Token, void, undefined | Token | Token[]>
   private pending: Token | undefined
   private replacePending = false
   private queued: Token[] = []

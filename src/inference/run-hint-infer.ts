@@ -1,13 +1,10 @@
-import { openJsonlSink } from '../cli/jsonl.js'
-import type { ProgressListener } from '../cli/progress.js'
+import { runStage, type StageRunOptions } from '../cli/stage-run.js'
 import { extractBoxed } from '../grading/extract-answer.js'
 import { loadHintLibrary } from '../hints/library.js'
 import { type LocatedProblem, readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
-import { RunStore } from '../store/runs.js'
-import { openDatabase } from '../store/store.js'
-import { insertTrajectory } from '../store/trajectories.js'
+import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
 import { orderedMap } from '../util/ordered-map.js'
 import type { InferenceEngine, Sampling } from './engine.js'
 import { type LoopOptions, runHintLoop } from './hint-loop.js'
@@ -20,7 +17,7 @@ export const DEFAULT_MATH_PROMPT =
 export const DEFAULT_CODE_PROMPT =
   'Complete the following Python function. Think step by step, then give the whole function in a ```python code block.\n\n{problem}'
 
-export interface HintInferOptions {
+export interface HintInferOptions extends StageRunOptions {
   problems: string[]
   model: string
   /** Sequences decoded together. Default 1. */
@@ -39,13 +36,7 @@ export interface HintInferOptions {
   threads?: number
   skipInvalid: boolean
   onInvalid?: (message: string) => void
-  out?: string
-  db: string
-  runId: string
-  flags: Record<string, unknown>
-  toolVersion: string
   sandbox: SandboxOptions
-  onProgress?: ProgressListener
   /** An engine already loaded (tests, benchmarks); default: node-llama-cpp on `model`. */
   engine?: InferenceEngine
 }
@@ -96,107 +87,98 @@ export function promptFor(
 /** `start hint-infer`: every problem x sample through the Hint-infer loop; resumable by run id. */
 export async function runHintInfer(options: HintInferOptions): Promise<HintInferSummary> {
   const library = options.hints ? await loadHintLibrary(options.hints.file) : undefined
-  const db = openDatabase(options.db)
-  const store = new RunStore(db)
-  store.begin({
-    id: options.runId,
-    command: 'hint-infer',
-    flags: options.flags,
-    model: options.model,
-    toolVersion: options.toolVersion,
-  })
-  const finished = store.finishedUnits(options.runId)
-  const summary: HintInferSummary = {
-    run: options.runId,
-    out: options.out ?? '-',
-    trajectories: 0,
-    resumed: 0,
-    toolCalls: 0,
-    hints: 0,
-    answered: 0,
-    generatedTokens: 0,
-    tokensPerSecond: 0,
-    reevaluatedTokens: 0,
-  }
-  const sink = await openJsonlSink(options.out)
-  let engine: InferenceEngine | undefined = options.engine
-  const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
-  let started = performance.now()
-  try {
-    // Sandbox workers start (about a second each) while the model loads.
-    const warming = pool.warmSessions(options.parallel)
-    warming.catch(() => {})
-    engine ??= await LlamaCppEngine.load({
-      model: options.model,
-      parallel: options.parallel,
-      contextSize: options.contextSize,
-      threads: options.threads,
-    })
-    await warming
-    started = performance.now() // tokens/s counts generation, not start-up
-    const loaded = engine
-    const units = async function* () {
-      for await (const located of readProblems(options.problems, {
-        skipInvalid: options.skipInvalid,
-        onInvalid: options.onInvalid,
-      })) {
-        for (let sample = 0; sample < options.samples; sample++) yield { located, sample }
+  return runStage(
+    { ...options, command: 'hint-infer', model: options.model },
+    async ({ store, sink, finished }) => {
+      const summary: HintInferSummary = {
+        run: options.runId,
+        out: options.out ?? '-',
+        trajectories: 0,
+        resumed: 0,
+        toolCalls: 0,
+        hints: 0,
+        answered: 0,
+        generatedTokens: 0,
+        tokensPerSecond: 0,
+        reevaluatedTokens: 0,
       }
-    }
-    const records = orderedMap(units(), options.parallel, async ({ located, sample }) => {
-      const key = `${located.problem.id}#${sample}`
-      const done = finished.get(key) as TrajectoryRecord | undefined
-      if (done) {
-        summary.resumed++
-        return done
+      const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
+      let engine = options.engine
+      try {
+        // Sandbox workers start (about a second each) while the model loads.
+        const warming = pool.warmSessions(options.parallel)
+        warming.catch(() => {})
+        engine ??= await LlamaCppEngine.load({
+          model: options.model,
+          parallel: options.parallel,
+          contextSize: options.contextSize,
+          threads: options.threads,
+        })
+        await warming
+        const started = performance.now() // tokens/s counts generation, not start-up
+        const loaded = engine
+        const units = async function* () {
+          const problems = readProblems(options.problems, {
+            skipInvalid: options.skipInvalid,
+            onInvalid: options.onInvalid,
+          })
+          for await (const located of problems) {
+            for (let sample = 0; sample < options.samples; sample++) yield { located, sample }
+          }
+        }
+        const records = orderedMap(units(), options.parallel, async ({ located, sample }) => {
+          const key = `${located.problem.id}#${sample}`
+          const done = finished.get(key) as TrajectoryRecord | undefined
+          if (done) {
+            summary.resumed++
+            return done
+          }
+          const record = await runOne(loaded, pool, located, sample, options, library)
+          store.completeUnit(options.runId, key, record, (tx) =>
+            insertTrajectory(tx, trajectoryRow(options.runId, key, record)),
+          )
+          summary.generatedTokens += record.tokens.generatedTokens
+          summary.reevaluatedTokens += record.tokens.reevaluatedTokens
+          return record
+        })
+        for await (const record of records) {
+          await sink.write(record)
+          summary.trajectories++
+          summary.toolCalls += record.toolCalls
+          summary.hints += record.hints.length
+          if (record.predicted !== null) summary.answered++
+          summary.tokensPerSecond =
+            summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
+          options.onProgress?.({
+            done: summary.trajectories,
+            detail: `${summary.tokensPerSecond.toFixed(0)} tok/s, ${summary.toolCalls} tool calls`,
+          })
+        }
+        store.setTotal(options.runId, summary.trajectories)
+        return summary
+      } finally {
+        await pool.close()
+        if (!options.engine) await engine?.close()
       }
-      const record = await runOne(loaded, pool, located, sample, options, library)
-      store.completeUnit(options.runId, key, record, (tx) =>
-        insertTrajectory(tx, {
-          runId: options.runId,
-          unitKey: key,
-          problemId: record.problemId,
-          sample,
-          prompt: record.prompt,
-          text: record.text,
-          predicted: record.predicted ?? undefined,
-          finishReason: record.finishReason,
-          toolCalls: record.toolCalls,
-          promptTokens: record.tokens.promptTokens,
-          completionTokens: record.tokens.generatedTokens,
-          segments: record.segments,
-          details: { hints: record.hints, tokens: record.tokens, ms: record.ms },
-        }),
-      )
-      summary.generatedTokens += record.tokens.generatedTokens
-      summary.reevaluatedTokens += record.tokens.reevaluatedTokens
-      return record
-    })
-    for await (const record of records) {
-      await sink.write(record)
-      summary.trajectories++
-      summary.toolCalls += record.toolCalls
-      summary.hints += record.hints.length
-      if (record.predicted !== null) summary.answered++
-      const seconds = (performance.now() - started) / 1000
-      options.onProgress?.({
-        done: summary.trajectories,
-        detail: `${(summary.generatedTokens / Math.max(seconds, 1e-3)).toFixed(0)} tok/s, ${summary.toolCalls} tool calls`,
-      })
-    }
-    await sink.commit()
-    store.setTotal(options.runId, summary.trajectories)
-    store.finish(options.runId, 'done')
-    summary.tokensPerSecond = summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
-    return summary
-  } catch (error) {
-    await sink.abort()
-    store.finish(options.runId, 'failed', (error as Error).message)
-    throw error
-  } finally {
-    await pool.close()
-    if (!options.engine) await engine?.close()
-    db.close()
+    },
+  )
+}
+
+function trajectoryRow(runId: string, unitKey: string, record: TrajectoryRecord): TrajectoryRow {
+  return {
+    runId,
+    unitKey,
+    problemId: record.problemId,
+    sample: record.sample,
+    prompt: record.prompt,
+    text: record.text,
+    predicted: record.predicted ?? undefined,
+    finishReason: record.finishReason,
+    toolCalls: record.toolCalls,
+    promptTokens: record.tokens.promptTokens,
+    completionTokens: record.tokens.generatedTokens,
+    segments: record.segments,
+    details: { hints: record.hints, tokens: record.tokens, ms: record.ms },
   }
 }
 

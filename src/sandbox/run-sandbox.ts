@@ -1,9 +1,10 @@
 import { UsageError } from '../cli/errors.js'
-import { type JsonlLine, openJsonlSink, readJsonl } from '../cli/jsonl.js'
+import { type JsonlLine, readJsonl } from '../cli/jsonl.js'
 import type { ProgressListener } from '../cli/progress.js'
+import { runStage, type StageRunOptions } from '../cli/stage-run.js'
 import { insertExecution } from '../store/executions.js'
-import { RunStore } from '../store/runs.js'
-import { type Db, openDatabase } from '../store/store.js'
+import type { RunStore } from '../store/runs.js'
+import type { Db } from '../store/store.js'
 import { orderedMap } from '../util/ordered-map.js'
 import { extractPythonBlocks } from './code-blocks.js'
 import { type SandboxOptions, SandboxPool } from './pool.js'
@@ -143,57 +144,39 @@ async function runSession(pool: SandboxPool, blocks: string[], echo: boolean): P
   }
 }
 
-export interface SandboxFileOptions extends Omit<SandboxJobOptions, 'run' | 'onProgress'> {
+export interface SandboxFileOptions extends Omit<SandboxJobOptions, 'run' | 'onProgress'>, StageRunOptions {
   input: string
-  out?: string
-  db: string
-  runId: string
-  flags: Record<string, unknown>
-  toolVersion: string
   sandbox: SandboxOptions
-  onProgress?: ProgressListener
 }
 
 /** `start sandbox`: reads records, runs their code, writes them back with results; resumable by run id. */
 export async function runSandboxFile(
   options: SandboxFileOptions,
 ): Promise<SandboxJobSummary & { run: string; out: string }> {
-  const db = openDatabase(options.db)
-  const store = new RunStore(db)
-  store.begin({
-    id: options.runId,
-    command: 'sandbox',
-    flags: options.flags,
-    toolVersion: options.toolVersion,
-  })
-  const summary: SandboxJobSummary = {
-    records: 0,
-    executed: 0,
-    resumed: 0,
-    failed: 0,
-    timedOut: 0,
-    skipped: 0,
-  }
-  const pool = new SandboxPool(options.sandbox)
-  const sink = await openJsonlSink(options.out)
-  try {
-    const records = runSandboxJob(
-      readJsonl(options.input),
-      pool,
-      { ...options, run: { id: options.runId, store, db } },
-      summary,
-    )
-    for await (const record of records) await sink.write(record)
-    await sink.commit()
+  return runStage({ ...options, command: 'sandbox' }, async ({ db, store, sink }) => {
+    const summary: SandboxJobSummary = {
+      records: 0,
+      executed: 0,
+      resumed: 0,
+      failed: 0,
+      timedOut: 0,
+      skipped: 0,
+    }
+    const pool = new SandboxPool(options.sandbox)
+    try {
+      const run = { id: options.runId, store, db }
+      for await (const record of runSandboxJob(
+        readJsonl(options.input),
+        pool,
+        { ...options, run },
+        summary,
+      )) {
+        await sink.write(record)
+      }
+    } finally {
+      await pool.close()
+    }
     store.setTotal(options.runId, summary.records)
-    store.finish(options.runId, 'done')
     return { run: options.runId, out: options.out ?? '-', ...summary }
-  } catch (error) {
-    await sink.abort()
-    store.finish(options.runId, 'failed', (error as Error).message)
-    throw error
-  } finally {
-    await pool.close()
-    db.close()
-  }
+  })
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
@@ -19,4 +19,13 @@ export async function runCli(args: string[], options: { input?: string } = {}): 
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'start-it-'))
+}
+
+/** The records of a JSONL file the CLI wrote. */
+// biome-ignore lint/suspicious/noExplicitAny: records are checked field by field in the tests
+export function readJsonlFile(file: string): any[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { CLI, runCli, tempDir } from './cli.js'
+import { CLI, readJsonlFile, runCli, tempDir } from './cli.js'
 
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
 const DEV = resolve('../shared/datasets/testbed-dev.jsonl')
@@ -14,12 +14,6 @@ function devProblems(n: number): string {
   writeFileSync(file, `${readFileSync(DEV, 'utf8').split('\n').slice(0, n).join('\n')}\n`)
   return file
 }
-
-const readJsonl = (file: string) =>
-  readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line))
 
 // The testbed was trained on bare problems; the prompt template is a flag, so it gets its own.
 const BASE = ['--model', MODEL, '--prompt-template', '{problem}', '--temperature', '0', '--threads', '1']
@@ -45,7 +39,7 @@ describe('start hint-infer on the testbed model', () => {
     const summary = JSON.parse(result.stdout)
     expect(summary).toMatchObject({ trajectories: 3, resumed: 0, reevaluatedTokens: 0 })
     expect(summary.toolCalls).toBeGreaterThan(0)
-    const records = readJsonl(out)
+    const records = readJsonlFile(out)
     for (const record of records) {
       expect(record.segments.map((s: { text: string }) => s.text).join('')).toBe(record.text)
       expect(record.hints.length).toBeGreaterThan(0)
@@ -91,7 +85,7 @@ describe('start hint-infer on the testbed model', () => {
       '--json',
     ])
     expect(result.exitCode).toBe(0)
-    const records = readJsonl(out)
+    const records = readJsonlFile(out)
     expect(records.map((r) => `${r.problemId}#${r.sample}`)).toEqual([
       'testbed-dev-0#0',
       'testbed-dev-0#1',
@@ -130,7 +124,7 @@ describe('start hint-infer on the testbed model', () => {
     const summary = JSON.parse(second.stdout)
     expect(summary.trajectories).toBe(12)
     expect(summary.resumed).toBeGreaterThanOrEqual(2)
-    expect(readJsonl(out).map((r) => r.problemId)).toHaveLength(12)
+    expect(readJsonlFile(out).map((r) => r.problemId)).toHaveLength(12)
     const store = new Database(db, { readonly: true })
     expect(
       (store.prepare("SELECT COUNT(*) AS n FROM trajectories WHERE run_id = 'killed'").get() as { n: number })

@@ -1,15 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { CLI, runCli, tempDir } from './cli.js'
-
-const readJsonl = (file: string) =>
-  readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line))
+import { CLI, readJsonlFile, runCli, tempDir } from './cli.js'
 
 describe('start sandbox', () => {
   it('runs code records and trajectories from a file, in input order, with a --json summary', async () => {
@@ -48,7 +42,7 @@ describe('start sandbox', () => {
       failed: 0,
       resumed: 0,
     })
-    const records = readJsonl(out)
+    const records = readJsonlFile(out)
     expect(records.map((r) => r.id)).toEqual(['slow', 'fast', 't'])
     expect(records[1].result).toMatchObject({ stdout: '1024\n', exitCode: 0 })
     expect(records[2].executions.map((e: { stdout: string }) => e.stdout)).toEqual(['', '42\n'])
@@ -112,7 +106,7 @@ describe('start sandbox', () => {
     ])
     expect(second.exitCode).toBe(0)
     expect(JSON.parse(second.stdout)).toMatchObject({ records: 3, resumed: 2, executed: 1, timedOut: 1 })
-    const records = readJsonl(out)
+    const records = readJsonlFile(out)
     expect(records.map((r) => r.result.stdout)).toEqual(['a\n', 'b\n', ''])
     expect(records[2].result.timedOut).toBe(true)
 

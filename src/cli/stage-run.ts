@@ -1,0 +1,59 @@
+import { RunStore } from '../store/runs.js'
+import { type Db, openDatabase } from '../store/store.js'
+import { type JsonlSink, openJsonlSink } from './jsonl.js'
+import type { ProgressListener } from './progress.js'
+
+/** What every resumable stage takes besides its own options. */
+export interface StageRunOptions {
+  /** JSONL output file; stdout when absent. */
+  out?: string
+  db: string
+  runId: string
+  /** Recorded with the run, for lineage. */
+  flags: Record<string, unknown>
+  toolVersion: string
+  onProgress?: ProgressListener
+}
+
+export interface StageRun {
+  db: Db
+  store: RunStore
+  sink: JsonlSink
+  /** Results of the units this run already finished, by unit key: a rerun skips them. */
+  finished: Map<string, unknown>
+}
+
+/**
+ * The bookkeeping of a resumable stage, done once: opens the store, starts or resumes the run, opens
+ * the output, runs the stage. On success the output appears and the run is done; on failure no
+ * partial output is left, the run is marked failed, and what was committed stays for the rerun.
+ */
+export async function runStage<T>(
+  options: StageRunOptions & { command: string; model?: string },
+  stage: (run: StageRun) => Promise<T>,
+): Promise<T> {
+  const db = openDatabase(options.db)
+  const store = new RunStore(db)
+  try {
+    store.begin({
+      id: options.runId,
+      command: options.command,
+      flags: options.flags,
+      model: options.model,
+      toolVersion: options.toolVersion,
+    })
+    const sink = await openJsonlSink(options.out)
+    try {
+      const result = await stage({ db, store, sink, finished: store.finishedUnits(options.runId) })
+      await sink.commit()
+      store.finish(options.runId, 'done')
+      return result
+    } catch (error) {
+      await sink.abort()
+      store.finish(options.runId, 'failed', (error as Error).message)
+      throw error
+    }
+  } finally {
+    db.close()
+  }
+}
