@@ -123,7 +123,12 @@ class LlamaCppStream implements GenerationStream {
   private queued: Token[] = []
   private started = false
   private history: Token[] = []
-  private fed: number
+  /**
+   * Input tokens the engine should have evaluated if nothing is evaluated twice. node-llama-cpp's
+   * token meter counts each batch passed to `evaluate`/`next(tokens)` less its first token (the
+   * prompt's 54 tokens count 53), so this counts the same way.
+   */
+  private expectedInput: number
   private readonly startInput: number
   readonly stats: StreamStats
 
@@ -135,7 +140,7 @@ class LlamaCppStream implements GenerationStream {
     private readonly release: () => void,
   ) {
     this.startInput = sequence.tokenMeter.usedInputTokens
-    this.fed = prompt.length
+    this.expectedInput = prompt.length - 1
     this.stats = { promptTokens: prompt.length, generatedTokens: 0, appendedTokens: 0, reevaluatedTokens: 0 }
     this.generator = sequence.evaluate(prompt, {
       temperature: sampling.temperature,
@@ -159,7 +164,7 @@ class LlamaCppStream implements GenerationStream {
         ...(this.replacePending || this.pending === undefined ? [] : [this.pending]),
         ...this.queued,
       ]
-      this.fed += feed.length - (this.replacePending || this.pending === undefined ? 0 : 1)
+      this.expectedInput += feed.length - 1
       this.replacePending = false
       this.queued = []
       step = await this.generator.next(feed)
@@ -208,6 +213,7 @@ class LlamaCppStream implements GenerationStream {
 
   private updateReevaluated() {
     const evaluated = this.sequence.tokenMeter.usedInputTokens - this.startInput
-    this.stats.reevaluatedTokens = Math.max(0, evaluated - this.fed)
+    // Not clamped: any mismatch, either way, shows up as non-zero.
+    this.stats.reevaluatedTokens = evaluated - this.expectedInput
   }
 }
