@@ -95,8 +95,25 @@ print(os.getcwd(), open("/tmp/ok.txt").read())
       },
     )
     expect(bomb.timedOut).toBe(true)
-    const after = await pool.execute('import os\nprint(len([p for p in os.listdir("/proc") if p.isdigit()]))')
-    // bwrap's reaper, the worker, its spare child and this cell
+    // Live processes in the sandbox, polled while killed ones finish tearing down: a surviving bomb
+    // would keep the count up. What may remain: bwrap's reaper, the worker, its spare child, this cell.
+    const countLive = `
+import os, time
+def live():
+    n = 0
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] not in "ZX":
+                n += 1
+        except OSError:
+            pass
+    return n
+for _ in range(100):
+    if live() <= 4:
+        break
+    time.sleep(0.01)
+print(live())`
+    const after = await pool.execute(countLive)
     expect(Number(after.stdout)).toBeLessThanOrEqual(4)
   })
 
