@@ -1,7 +1,7 @@
 import { runStage, type StageRunOptions } from '../cli/stage-run.js'
 import { extractBoxed } from '../grading/extract-answer.js'
 import { loadHintLibrary } from '../hints/library.js'
-import { type LocatedProblem, readProblems } from '../problems/read-problems.js'
+import { countRecords, type LocatedProblem, readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
@@ -116,6 +116,8 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
         })
         await warming
         const started = performance.now() // tokens/s counts generation, not start-up
+        const records = await countRecords(options.problems)
+        const total = records === undefined ? undefined : records * options.samples
         const loaded = engine
         const units = async function* () {
           const problems = readProblems(options.problems, {
@@ -126,7 +128,7 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
             for (let sample = 0; sample < options.samples; sample++) yield { located, sample }
           }
         }
-        const records = orderedMap(units(), options.parallel, async ({ located, sample }) => {
+        const trajectories = orderedMap(units(), options.parallel, async ({ located, sample }) => {
           const key = `${located.problem.id}#${sample}`
           const done = finished.get(key) as TrajectoryRecord | undefined
           if (done) {
@@ -141,7 +143,7 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
           summary.reevaluatedTokens += record.tokens.reevaluatedTokens
           return record
         })
-        for await (const record of records) {
+        for await (const record of trajectories) {
           await sink.write(record)
           summary.trajectories++
           summary.toolCalls += record.toolCalls
@@ -151,6 +153,7 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
             summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
           options.onProgress?.({
             done: summary.trajectories,
+            total,
             detail: `${summary.tokensPerSecond.toFixed(0)} tok/s, ${summary.toolCalls} tool calls`,
           })
         }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import fg from 'fast-glob'
 import { UsageError } from '../cli/errors.js'
 import { readJsonl, STDIN } from '../cli/jsonl.js'
@@ -28,6 +29,21 @@ export async function expandInputs(patterns: string[]): Promise<string[]> {
     files.push(...matches)
   }
   return files
+}
+
+/** Non-blank lines across the inputs, for progress totals; undefined when reading stdin. */
+export async function countRecords(patterns: string[]): Promise<number | undefined> {
+  const files = await expandInputs(patterns)
+  if (files.includes(STDIN)) return undefined
+  let count = 0
+  for (const file of files) {
+    try {
+      count += (await readFile(file, 'utf8')).split('\n').filter((line) => line.trim() !== '').length
+    } catch {
+      return undefined // the reader reports the missing file with its own message
+    }
+  }
+  return count
 }
 
 /** Streams problems from JSONL files or globs; a bad record stops with `file:line: what is wrong`. */
