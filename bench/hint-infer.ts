@@ -37,9 +37,9 @@ console.log(
 )
 console.log(`${problemCount} problems, greedy, ${threads} threads, gpu ${gpu}\n`)
 console.log(
-  '| parallel | hint-infer generated tok/s | plain generation tok/s | ratio | generated + appended tokens | tool calls | hints | re-evaluated prefix tokens |',
+  '| parallel | generated + appended tokens | hint-infer generated tok/s | plain, same count | ratio | hint-infer context tok/s | plain, same length | ratio | tool calls | hints | re-evaluated prefix tokens |',
 )
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
 
 for (const parallel of (argument('parallel', '1,2') as string).split(',').map(Number)) {
   const engine = await LlamaCppEngine.load({ model, parallel, threads, gpu: gpu || false })
@@ -71,7 +71,8 @@ for (const parallel of (argument('parallel', '1,2') as string).split(',').map(Nu
     .split('\n')
     .map((line) => JSON.parse(line) as TrajectoryRecord)
 
-  // Baseline: plain node-llama-cpp, same prompts, same number of generated tokens per sequence.
+  // Baselines: plain node-llama-cpp from the same prompts, (a) the same number of generated tokens per
+  // trajectory, (b) generated + appended, so that each sequence reaches the same context length.
   const llama = await getLlama({ gpu: gpu || false, build: 'never', maxThreads: threads })
   const loaded = await llama.loadModel({ modelPath: model })
   const context = await loaded.createContext({
@@ -80,36 +81,40 @@ for (const parallel of (argument('parallel', '1,2') as string).split(',').map(Nu
     threads,
   })
   const free = Array.from({ length: parallel }, () => context.getSequence())
-  const limit = pLimit(parallel)
-  const baselineStarted = performance.now()
-  let baselineTokens = 0
-  await Promise.all(
-    records.map((record) =>
-      limit(async () => {
-        const sequence = free.pop()!
-        await sequence.clearHistory()
-        const target = record.tokens.generatedTokens
-        let generated = 0
-        const tokens: Token[] = loaded.tokenize(record.prompt, true)
-        for await (const _ of sequence.evaluate(tokens, { temperature: 0 })) {
-          if (++generated >= target) break
-        }
-        baselineTokens += generated
-        free.push(sequence)
-      }),
-    ),
-  )
-  const baselineSeconds = (performance.now() - baselineStarted) / 1000
+  const plainRate = async (target: (record: TrajectoryRecord) => number) => {
+    const limit = pLimit(parallel)
+    const baselineStarted = performance.now()
+    let baselineTokens = 0
+    await Promise.all(
+      records.map((record) =>
+        limit(async () => {
+          const sequence = free.pop()!
+          await sequence.clearHistory()
+          const wanted = target(record)
+          let generated = 0
+          const tokens: Token[] = loaded.tokenize(record.prompt, true)
+          for await (const _ of sequence.evaluate(tokens, { temperature: 0 })) {
+            if (++generated >= wanted) break
+          }
+          baselineTokens += generated
+          free.push(sequence)
+        }),
+      ),
+    )
+    return baselineTokens / ((performance.now() - baselineStarted) / 1000)
+  }
+  const sameCount = await plainRate((record) => record.tokens.generatedTokens)
+  const sameLength = await plainRate((record) => record.tokens.generatedTokens + record.tokens.appendedTokens)
   await context.dispose()
   await loaded.dispose()
   await llama.dispose()
 
   // hint-infer's rate counts generated tokens over the time after start-up (summary.tokensPerSecond);
-  // the appended hint and output tokens are extra work it does on top.
-  const hintRate = summary.tokensPerSecond
-  const plainRate = baselineTokens / baselineSeconds
+  // its context rate adds the appended hint and output tokens it evaluated on top.
   const appended = records.reduce((sum, record) => sum + record.tokens.appendedTokens, 0)
+  const hintRate = summary.tokensPerSecond
+  const contextRate = (hintRate * (summary.generatedTokens + appended)) / summary.generatedTokens
   console.log(
-    `| ${parallel} | ${hintRate.toFixed(0)} | ${plainRate.toFixed(0)} | ${(hintRate / plainRate).toFixed(2)}x | ${summary.generatedTokens} + ${appended} | ${summary.toolCalls} | ${summary.hints} | ${summary.reevaluatedTokens} |`,
+    `| ${parallel} | ${summary.generatedTokens} + ${appended} | ${hintRate.toFixed(0)} | ${sameCount.toFixed(0)} | ${(hintRate / sameCount).toFixed(2)}x | ${contextRate.toFixed(0)} | ${sameLength.toFixed(0)} | ${(contextRate / sameLength).toFixed(2)}x | ${summary.toolCalls} | ${summary.hints} | ${summary.reevaluatedTokens} |`,
   )
 }

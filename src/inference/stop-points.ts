@@ -50,8 +50,7 @@ export function detectStopPoint(
     if (line.length >= 2 && CLOSE_TAG.startsWith(line)) return { kind: 'think-end', tagStart: lineStart }
   }
   if (options.connectives.length > 0) {
-    const words = options.connectives.map(escapeRegExp).join('|')
-    const pattern = new RegExp(`(?<!\\p{L})(${words})(\\P{L})`, 'gu')
+    const pattern = connectivePattern(options.connectives)
     const from = Math.max(0, before.length - 40)
     for (const match of text.slice(from).matchAll(pattern)) {
       const end = from + match.index + match[0].length
@@ -59,6 +58,19 @@ export function detectStopPoint(
     }
   }
   return undefined
+}
+
+const patterns = new Map<string, RegExp>()
+
+/** Compiled once per list: this runs on every generated token. */
+function connectivePattern(connectives: readonly string[]): RegExp {
+  const key = connectives.join('\u0000')
+  let pattern = patterns.get(key)
+  if (!pattern) {
+    pattern = new RegExp(`(?<!\\p{L})(${connectives.map(escapeRegExp).join('|')})(\\P{L})`, 'gu')
+    patterns.set(key, pattern)
+  }
+  return pattern
 }
 
 function escapeRegExp(text: string): string {
