@@ -89,6 +89,9 @@ export function bwrapArgs(spec: IsolationSpec): string[] {
   args.push('--proc', '/proc', '--dev', '/dev')
   args.push('--size', String(spec.scratchMb * 1024 * 1024), '--perms', '1777', '--tmpfs', SCRATCH)
   args.push('--symlink', SCRATCH, '/tmp')
+  // The root bwrap builds is a tmpfs the sandbox owns inside a user namespace: freeze it, so the
+  // scratch directory (a mount of its own) stays the only writable place.
+  args.push('--remount-ro', '/')
   args.push('--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try')
   if (spec.host.root) {
     // Real root keeps only what the worker needs to drop each cell to its own uid and to

@@ -46,6 +46,9 @@ describe('bwrapArgs', () => {
     const args = bwrapArgs(spec(true)).join(' ')
     expect(args).toContain(`--size ${64 * 1024 * 1024} --perms 1777 --tmpfs /sandbox`)
     expect(args).toContain('--symlink /sandbox /tmp')
+    expect(args).toContain('--remount-ro /')
+    // the read-only remount comes after every mount it must not undo
+    expect(args.indexOf('--remount-ro /')).toBeGreaterThan(args.indexOf('--tmpfs /sandbox'))
     expect(args).toContain('--chdir /sandbox')
   })
 
