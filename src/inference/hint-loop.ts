@@ -60,6 +60,15 @@ export async function runHintLoop(stream: GenerationStream, runner: () => CodeRu
     recentPieces = []
   }
   const used = () => stream.stats.generatedTokens + stream.stats.appendedTokens
+  /** Puts a hint where the model was about to end its thinking, after `before` (text it keeps). */
+  const insertThinkHint = (hints: NonNullable<LoopOptions['hints']>, before: string) => {
+    const hint = pickHint(hints.library, options.domain, hints.random)
+    state.thinkHints++
+    state.lastHintAt = text.length
+    insert('hint', `${before}${hint.text}\n`, {
+      hint: { id: hint.id, category: hint.category, trigger: 'think-end' },
+    })
+  }
 
   for (;;) {
     if (used() >= options.maxTokens) {
@@ -76,12 +85,7 @@ export async function runHintLoop(stream: GenerationStream, runner: () => CodeRu
       // A model without <think> ends its turn where a thinking model would close its thinking.
       if (hints && !options.startsThinking && wantsThinkHint(hints.policy, state)) {
         await stream.retract(1)
-        const hint = pickHint(hints.library, options.domain, hints.random)
-        state.thinkHints++
-        state.lastHintAt = text.length
-        insert('hint', `${text.endsWith('\n') ? '' : '\n'}${hint.text}\n`, {
-          hint: { id: hint.id, category: hint.category, trigger: 'think-end' },
-        })
+        insertThinkHint(hints, text.endsWith('\n') ? '' : '\n')
         continue
       }
       break
@@ -92,9 +96,8 @@ export async function runHintLoop(stream: GenerationStream, runner: () => CodeRu
     })
     if (stop?.kind === 'think-end' && hints && wantsThinkHint(hints.policy, state)) {
       // Take back the tokens that began the closing tag, keep the text before it, add the hint.
-      let cut = text.length + piece.length
+      let cut = text.length // the piece itself is not in the text yet
       let count = 1
-      cut -= piece.length
       while (cut > stop.tagStart && recentPieces.length > 0) {
         cut -= recentPieces.pop()!.length
         count++
@@ -104,14 +107,11 @@ export async function runHintLoop(stream: GenerationStream, runner: () => CodeRu
         const kept = (text + piece).slice(cut, stop.tagStart)
         dropTail(segments, text.length - cut)
         text = text.slice(0, cut)
-        const hint = pickHint(hints.library, options.domain, hints.random)
-        state.thinkHints++
-        state.lastHintAt = text.length
-        if (kept) stream.append(kept)
-        if (kept) add('model', kept)
-        insert('hint', `${hint.text}\n`, {
-          hint: { id: hint.id, category: hint.category, trigger: 'think-end' },
-        })
+        if (kept) {
+          stream.append(kept)
+          add('model', kept)
+        }
+        insertThinkHint(hints, '')
         continue
       }
     }

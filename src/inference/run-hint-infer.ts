@@ -115,9 +115,9 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
           threads: options.threads,
         })
         await warming
-        const started = performance.now() // tokens/s counts generation, not start-up
         const records = await countRecords(options.problems)
         const total = records === undefined ? undefined : records * options.samples
+        const started = performance.now() // tokens/s counts generation, not start-up
         const loaded = engine
         const units = async function* () {
           const problems = readProblems(options.problems, {

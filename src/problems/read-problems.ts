@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
 import fg from 'fast-glob'
 import { UsageError } from '../cli/errors.js'
 import { readJsonl, STDIN } from '../cli/jsonl.js'
@@ -38,7 +39,8 @@ export async function countRecords(patterns: string[]): Promise<number | undefin
   let count = 0
   for (const file of files) {
     try {
-      count += (await readFile(file, 'utf8')).split('\n').filter((line) => line.trim() !== '').length
+      const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })
+      for await (const line of lines) if (line.trim() !== '') count++
     } catch {
       return undefined // the reader reports the missing file with its own message
     }

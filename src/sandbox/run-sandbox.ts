@@ -21,7 +21,7 @@ export interface SandboxJobOptions {
   skipInvalid: boolean
   onInvalid?: (message: string) => void
   /** Resumability: results are stored per record; records already done are not run again. */
-  run?: { id: string; store: RunStore; db: Db }
+  run?: { id: string; store: RunStore; db: Db; finished: Map<string, unknown> }
   onProgress?: ProgressListener
 }
 
@@ -76,7 +76,7 @@ export async function* runSandboxJob(
   options: SandboxJobOptions,
   summary: SandboxJobSummary,
 ): AsyncGenerator<Record<string, unknown>> {
-  const finished = options.run ? options.run.store.finishedUnits(options.run.id) : new Map<string, unknown>()
+  const finished = options.run?.finished ?? new Map<string, unknown>()
 
   const runRecord = async (line: JsonlLine, work: Work, unitKey: string) => {
     const record = line.value as Record<string, unknown>
@@ -153,7 +153,7 @@ export interface SandboxFileOptions extends Omit<SandboxJobOptions, 'run' | 'onP
 export async function runSandboxFile(
   options: SandboxFileOptions,
 ): Promise<SandboxJobSummary & { run: string; out: string }> {
-  return runStage({ ...options, command: 'sandbox' }, async ({ db, store, sink }) => {
+  return runStage({ ...options, command: 'sandbox' }, async ({ db, store, sink, finished }) => {
     const summary: SandboxJobSummary = {
       records: 0,
       executed: 0,
@@ -164,7 +164,7 @@ export async function runSandboxFile(
     }
     const pool = new SandboxPool(options.sandbox)
     try {
-      const run = { id: options.runId, store, db }
+      const run = { id: options.runId, store, db, finished }
       for await (const record of runSandboxJob(
         readJsonl(options.input),
         pool,

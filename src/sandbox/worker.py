@@ -371,9 +371,6 @@ class Worker:
         if self.spare is None:
             self.spare = Child()
 
-    def reset(self):
-        self.end_child()
-
     def execute(self, request):
         session = bool(request.get("session"))
         if not session:
@@ -470,7 +467,7 @@ def main():
             if request["op"] == "exec":
                 result = worker.execute(request)
             elif request["op"] == "reset":
-                worker.reset()
+                worker.end_child()
                 result = {}
             else:
                 raise ValueError(f"unknown op {request['op']!r}")

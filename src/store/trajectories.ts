@@ -62,7 +62,3 @@ export function insertTrajectory(db: Db, row: TrajectoryRow): number {
   }
   return trajectoryId
 }
-
-export function countTrajectories(db: Db, runId: string): number {
-  return (db.prepare('SELECT COUNT(*) AS n FROM trajectories WHERE run_id = ?').get(runId) as { n: number }).n
-}
