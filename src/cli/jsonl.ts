@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
+import fg from 'fast-glob'
 import { UsageError } from './errors.js'
 
 /** One parsed JSONL line and where it came from, so errors can point at it. */
@@ -48,6 +49,42 @@ export async function* readJsonl(
     }
     yield { value, file: name, line }
   }
+}
+
+/** Expands files and globs ("-" is stdin) in the order given; a pattern matching nothing is an error. */
+export async function expandInputs(patterns: string[]): Promise<string[]> {
+  const files: string[] = []
+  for (const pattern of patterns) {
+    if (pattern === STDIN || !fg.isDynamicPattern(pattern)) {
+      files.push(pattern)
+      continue
+    }
+    const matches = (await fg(pattern, { onlyFiles: true })).sort()
+    if (matches.length === 0) throw new UsageError(`${pattern}: no file matches`)
+    files.push(...matches)
+  }
+  return files
+}
+
+/** Non-blank lines across the inputs, for progress totals; undefined when reading stdin. */
+export async function countRecords(patterns: string[]): Promise<number | undefined> {
+  const files = await expandInputs(patterns)
+  if (files.includes(STDIN)) return undefined
+  let count = 0
+  for (const file of files) {
+    try {
+      const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })
+      for await (const line of lines) if (line.trim() !== '') count++
+    } catch {
+      return undefined // the reader reports the missing file with its own message
+    }
+  }
+  return count
+}
+
+/** Streams the lines of every input (files, globs, "-" for stdin) in order. */
+export async function* readJsonlInputs(patterns: string[]): AsyncGenerator<JsonlLine> {
+  for (const file of await expandInputs(patterns)) yield* readJsonl(file)
 }
 
 /** Where JSONL output goes: a file written atomically (temp file + rename), or stdout. */

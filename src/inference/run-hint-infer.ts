@@ -1,12 +1,13 @@
+import { countRecords } from '../cli/jsonl.js'
 import { runStage, type StageRunOptions } from '../cli/stage-run.js'
 import { extractBoxed } from '../grading/extract-answer.js'
 import { loadHintLibrary } from '../hints/library.js'
-import { countRecords, type LocatedProblem, readProblems } from '../problems/read-problems.js'
+import { type LocatedProblem, readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
 import { orderedMap } from '../util/ordered-map.js'
-import type { InferenceEngine, Sampling } from './engine.js'
+import type { ChatMessage, InferenceEngine, Sampling } from './engine.js'
 import { type LoopOptions, runHintLoop } from './hint-loop.js'
 import { type HintPolicy, sampleSeed, seededRandom } from './hint-policy.js'
 import { LlamaCppEngine } from './llama-cpp.js'
@@ -56,9 +57,15 @@ export interface HintInferSummary {
 
 /** A trajectory as written to JSONL: ready for `start grade` / `start filter`. */
 export interface TrajectoryRecord {
+  /** The hint-infer run that made it (lineage for filter datasets). */
+  run: string
   problemId: string
   source: string
   sample: number
+  /** The problem statement (for code: the function prompt the tests complete). */
+  problem: string
+  /** The chat messages the model was given; `prompt` is them rendered with the chat template. */
+  messages: ChatMessage[]
   prompt: string
   text: string
   segments: TrajectoryResult['segments']
@@ -236,9 +243,12 @@ async function runOne(
     offset += segment.text.length
   }
   return {
+    run: options.runId,
     problemId: problem.id,
     source: problem.source,
     sample,
+    problem: problem.problem,
+    messages,
     prompt,
     text: result.text,
     segments: result.segments,

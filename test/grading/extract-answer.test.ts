@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { extractBoxed } from '../../src/grading/extract-answer.js'
+import { extractAnswer, extractBoxed, extractCode } from '../../src/grading/extract-answer.js'
 
 describe('extractBoxed', () => {
   it.each([
@@ -16,5 +16,38 @@ describe('extractBoxed', () => {
   it('ignores an unclosed box and text without one', () => {
     expect(extractBoxed('\\boxed{3} and \\boxed{4')).toBe('3')
     expect(extractBoxed('no answer')).toBeUndefined()
+  })
+})
+
+describe('extractAnswer', () => {
+  it.each([
+    ['so \\boxed{7}, not 9', {}, '7'],
+    ['<think>maybe 3</think>\nThe final answer is 12.', {}, '12'],
+    ['Answer: $\\frac{1}{2}$\n', {}, '\\frac{1}{2}'],
+    ['the answer is 3.5.', {}, '3.5'],
+    ['She pays 5 + 7 = 12 dollars, then 1,250 in total', { lastNumber: true }, '1250'],
+    ['<think>try 40</think> so it is 42', { lastNumber: true }, '42'],
+  ])('%s -> %s', (text, options, answer) => {
+    expect(extractAnswer(text, options)).toBe(answer)
+  })
+
+  it('takes no number unless asked to, and none from an unclosed thought', () => {
+    expect(extractAnswer('it is 12')).toBeUndefined()
+    expect(extractAnswer('no digits here', { lastNumber: true })).toBeUndefined()
+  })
+})
+
+describe('extractCode', () => {
+  it('takes the last block that defines the entry point, over a later test block', () => {
+    const text =
+      '```python\ndef f(x):\n    return 1\n```\n```python\ndef f(x):\n    return x\n```\n```python\nprint(f(2))\n```\n'
+    expect(extractCode(text, 'f')).toBe('def f(x):\n    return x\n')
+    expect(extractCode(text)).toBe('print(f(2))\n')
+  })
+
+  it('takes a raw completion (HumanEval style) as code, and nothing from an empty one', () => {
+    expect(extractCode('    return x + 1\n', 'f')).toBe('    return x + 1\n')
+    expect(extractCode('   ')).toBeUndefined()
+    expect(extractCode('```python\nunclosed')).toBeUndefined()
   })
 })

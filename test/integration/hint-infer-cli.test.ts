@@ -64,6 +64,41 @@ describe('start hint-infer on the testbed model', () => {
     expect(count("SELECT COUNT(*) AS n FROM executions WHERE run_id = 'h1'")).toBe(summary.toolCalls)
     expect(count("SELECT COUNT(*) AS n FROM segments WHERE kind = 'hint'")).toBe(summary.hints)
     store.close()
+    expect(records[0]).toMatchObject({ run: 'h1', messages: [{ role: 'user', content: records[0].problem }] })
+
+    // The trajectories go on through `start grade` and `start filter`, which score them in the same store.
+    const graded = await runCli(['grade', out, '--out', join(dir, 'graded.jsonl'), '--json'])
+    expect(graded.exitCode).toBe(0)
+    const grades = readJsonlFile(join(dir, 'graded.jsonl'))
+    expect(grades.map((g) => g.predicted)).toEqual(records.map((r) => r.predicted))
+    expect(JSON.parse(graded.stdout).correct).toBe(grades.filter((g) => g.correct).length)
+    const seed = join(dir, 'seed.jsonl')
+    const filtered = await runCli([
+      'filter',
+      out,
+      '--rule',
+      'correct',
+      '--min-tool-calls',
+      '0',
+      '--db',
+      db,
+      '--out',
+      seed,
+      '--json',
+    ])
+    expect(filtered.exitCode).toBe(0)
+    const filterSummary = JSON.parse(filtered.stdout)
+    expect(filterSummary).toMatchObject({ trajectories: 3, storedScores: 3 })
+    const reader = new Database(db, { readonly: true })
+    const scored = reader
+      .prepare("SELECT COUNT(DISTINCT trajectory_id) AS n FROM scores WHERE name = 'correct'")
+      .get()
+    expect(scored).toEqual({ n: 3 })
+    const parents = reader.prepare("SELECT parent_id FROM lineage WHERE parent_kind = 'trajectory'").all()
+    reader.close()
+    expect(parents).toHaveLength(filterSummary.kept)
+    for (const { parent_id } of parents as { parent_id: string }[])
+      expect(parent_id).toMatch(/^h1\/testbed-dev-\d+#0$/)
   })
 
   it('runs the plain model with --no-hints, two sequences in parallel', async () => {

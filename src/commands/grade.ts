@@ -1,0 +1,55 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { gradingFlags, toGradingOptions } from '../cli/grading-flags.js'
+import { progressRenderer } from '../cli/progress.js'
+import { runGrade } from '../grading/run-grade.js'
+
+export default class Grade extends BaseCommand {
+  static override summary =
+    'Grade model answers: math by equivalence (sympy when needed), code by running its tests'
+
+  static override description =
+    `Each record holds the model's "completion" (or a trajectory's "text") and a reference: "answer" (math),
+"tests" + "entry_point" + "problem" (HumanEval: check(entry_point) runs in the sandbox), or "tests" as a
+list of {"input","output"} stdin/stdout cases. Records come back, in order, with "predicted" (the
+extracted answer or code) and "correct" added.`
+
+  static override examples = [
+    'start grade trajectories.jsonl --out graded.jsonl --json',
+    `echo '{"completion": "so \\\\boxed{\\\\frac12}", "answer": "0.5"}' | start grade`,
+  ]
+
+  static override strict = false
+
+  static override args = {
+    inputs: Args.string({
+      description: 'JSONL files or globs (- for stdin)',
+      default: '-',
+      ignoreStdin: true,
+    }),
+  }
+
+  static override flags = {
+    out: Flags.string({ char: 'o', description: 'write JSONL here (atomically) instead of stdout' }),
+    ...gradingFlags,
+  }
+
+  async run() {
+    const { args, argv, flags } = await this.parse(Grade)
+    const progress = progressRenderer('grade', this.showProgress)
+    const summary = await runGrade({
+      inputs: argv.length > 0 ? (argv as string[]) : [args.inputs],
+      out: flags.out,
+      ...toGradingOptions(flags),
+      onProgress: progress,
+    })
+    progress.end()
+    if (!this.jsonEnabled()) {
+      this.logToStderr(
+        `graded ${summary.records}: ${summary.correct} correct (${(summary.accuracy * 100).toFixed(1)}%), ` +
+          `${summary.answered} answered, ${summary.symbolicCells} sympy cells, ${summary.codeRuns} code runs`,
+      )
+    }
+    return summary
+  }
+}

@@ -1,0 +1,270 @@
+import { UsageError } from '../cli/errors.js'
+import { openJsonlSink, readJsonlInputs } from '../cli/jsonl.js'
+import { runStage, type StageRunOptions } from '../cli/stage-run.js'
+import { type Grade, Grader, type GraderOptions } from '../grading/grader.js'
+import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
+import { DatasetStore } from '../store/datasets.js'
+import { orderedMap } from '../util/ordered-map.js'
+import { ContaminationIndex } from './decontaminate.js'
+import { exactKey, RecentProblems } from './dedup.js'
+import { parseTrajectory } from './parse-trajectory.js'
+import { scoreTrajectory } from './scores.js'
+import { type PlainRuns, rejectReason, toSeedRecord } from './select.js'
+import { type FilterPolicy, type FilterTrajectory, REJECT_REASONS, type RejectReason } from './types.js'
+
+export interface FilterOptions extends StageRunOptions {
+  /** Hinted trajectories (files, globs, "-"). */
+  inputs: string[]
+  /** Plain trajectories of the same problems (`hint-infer --no-hints`), for the hint-gain rule. */
+  plain: string[]
+  policy: FilterPolicy
+  /** Evaluation sets (problem JSONL files or globs) whose problems must not be trained on. */
+  decontaminate: string[]
+  /** Word n-gram length of the contamination check. Default 13. */
+  ngram?: number
+  /** Remove the inserted hints from the kept text. Default false (START keeps them). */
+  dropHints: boolean
+  /** Also write every trajectory's scores and decision here. */
+  scoresOut?: string
+  /** The dataset's name in the store. Default "D_seed". */
+  name?: string
+  sandbox: SandboxOptions
+  grader?: GraderOptions
+  /** Trajectories graded at once. Default 64. */
+  concurrency?: number
+}
+
+export interface FilterSummary {
+  run: string
+  out: string
+  trajectories: number
+  kept: number
+  keptProblems: number
+  problems: number
+  correct: number
+  rejected: Record<RejectReason, number>
+  plainTrajectories: number
+  plainProblems: number
+  evaluationProblems: number
+  storedScores: number
+  symbolicCells: number
+  codeRuns: number
+  trajectoriesPerSecond: number
+}
+
+/** `start filter`: grade, score, select, deduplicate and decontaminate trajectories into D_seed. */
+export async function runFilter(options: FilterOptions): Promise<FilterSummary> {
+  const { policy } = options
+  if (policy.rule === 'hint-gain' && options.plain.length === 0) {
+    throw new UsageError(
+      '--rule hint-gain needs --plain: trajectories of the same problems from `start hint-infer --no-hints`',
+      'or use --rule correct',
+    )
+  }
+  return runStage({ ...options, command: 'filter' }, async ({ db, sink }) => {
+    const datasets = new DatasetStore(db)
+    const datasetId = options.runId
+    datasets.begin({
+      id: datasetId,
+      runId: options.runId,
+      name: options.name ?? 'D_seed',
+      path: options.out ?? null,
+    })
+    const pool = new SandboxPool(options.sandbox)
+    const grader = new Grader(pool, options.grader)
+    const scoresSink = options.scoresOut ? await openJsonlSink(options.scoresOut) : undefined
+    const summary: FilterSummary = {
+      run: options.runId,
+      out: options.out ?? '-',
+      trajectories: 0,
+      kept: 0,
+      keptProblems: 0,
+      problems: 0,
+      correct: 0,
+      rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, 0])) as Record<
+        RejectReason,
+        number
+      >,
+      plainTrajectories: 0,
+      plainProblems: 0,
+      evaluationProblems: 0,
+      storedScores: 0,
+      symbolicCells: 0,
+      codeRuns: 0,
+      trajectoriesPerSecond: 0,
+    }
+    try {
+      const contamination = await loadEvaluationSets(options.decontaminate, options.ngram ?? 13)
+      summary.evaluationProblems = contamination.problems
+      const plain = new Map<string, PlainRuns>()
+      for await (const { trajectory, grade } of graded(options.plain, grader, options.concurrency)) {
+        const runs = plain.get(trajectory.problemId) ?? { runs: 0, correct: 0 }
+        runs.runs++
+        if (grade.correct) runs.correct++
+        plain.set(trajectory.problemId, runs)
+        summary.plainTrajectories++
+      }
+      summary.plainProblems = plain.size
+      const contaminated = new Map<string, boolean>()
+      const keptPerProblem = new Map<string, number>()
+      const seen = new Set<string>()
+      const recent = new RecentProblems(policy.nearDuplicate)
+      const writes = new StoreBatch(datasets)
+      const parentRuns = new Set<string>()
+      const started = performance.now()
+      for await (const { trajectory, grade, file } of graded(options.inputs, grader, options.concurrency)) {
+        summary.trajectories++
+        seen.add(trajectory.problemId)
+        if (grade.correct) summary.correct++
+        const { scores, signature } = scoreTrajectory(trajectory, grade)
+        let isContaminated = contaminated.get(trajectory.problemId)
+        if (isContaminated === undefined) {
+          isContaminated =
+            contamination.index.size > 0 && contamination.index.contains(problemText(trajectory))
+          contaminated.set(trajectory.problemId, isContaminated)
+        }
+        let reason = rejectReason(
+          scores,
+          {
+            contaminated: isContaminated,
+            plain: plain.get(trajectory.problemId),
+            finishReason: trajectory.finishReason,
+          },
+          policy,
+        )
+        if (reason === null) {
+          const kept = recent.get(trajectory.problemId)
+          const key = exactKey(trajectory.text)
+          const count = keptPerProblem.get(trajectory.problemId) ?? 0
+          if (kept.exact.has(key)) reason = 'duplicate'
+          else if (policy.nearDuplicate < 1 && kept.near.has(signature)) reason = 'near-duplicate'
+          else if (policy.perProblem > 0 && count >= policy.perProblem) reason = 'per-problem-cap'
+          else {
+            kept.exact.add(key)
+            kept.near.add(signature)
+            keptPerProblem.set(trajectory.problemId, count + 1)
+          }
+        }
+        if (reason === null) {
+          summary.kept++
+          await sink.write(toSeedRecord(trajectory, options.dropHints))
+          const parent = trajectory.run ?? `file:${file}`
+          if (!parentRuns.has(parent)) {
+            parentRuns.add(parent)
+            writes.add(() =>
+              datasets.addParent(datasetId, { kind: trajectory.run ? 'run' : 'file', id: parent }),
+            )
+          }
+          writes.add(() =>
+            datasets.addParent(datasetId, {
+              kind: 'trajectory',
+              id: `${parent}/${trajectory.problemId}#${trajectory.sample}`,
+            }),
+          )
+        } else summary.rejected[reason]++
+        const decision = { kept: reason === null, reason }
+        if (trajectory.run) {
+          const run = trajectory.run
+          writes.add(() => {
+            const stored = datasets.saveScores(
+              { run, problemId: trajectory.problemId, sample: trajectory.sample },
+              { ...scores, kept: reason === null },
+              { kept: reason },
+            )
+            if (stored) summary.storedScores++
+          })
+        }
+        await scoresSink?.write({
+          problemId: trajectory.problemId,
+          sample: trajectory.sample,
+          run: trajectory.run,
+          predicted: grade.predicted,
+          ...scores,
+          ...decision,
+        })
+        if (summary.trajectories % 64 === 0) {
+          options.onProgress?.({ done: summary.trajectories, detail: `${summary.kept} kept` })
+        }
+      }
+      writes.flush()
+      datasets.finish(datasetId, summary.kept)
+      await scoresSink?.commit()
+      summary.problems = seen.size
+      summary.keptProblems = keptPerProblem.size
+      summary.symbolicCells = grader.symbolic.cells
+      summary.codeRuns = grader.codeRuns
+      summary.trajectoriesPerSecond =
+        summary.trajectories / Math.max((performance.now() - started) / 1000, 1e-3)
+      return summary
+    } catch (error) {
+      await scoresSink?.abort()
+      throw error
+    } finally {
+      await pool.close()
+    }
+  })
+}
+
+/** Trajectories of the inputs with their grades, in input order. */
+function graded(
+  inputs: string[],
+  grader: Grader,
+  concurrency = 64,
+): AsyncGenerator<{ trajectory: FilterTrajectory; grade: Grade; file: string }> {
+  const lines = async function* () {
+    for await (const line of readJsonlInputs(inputs))
+      yield { trajectory: parseTrajectory(line), file: line.file }
+  }
+  return orderedMap(lines(), concurrency, async ({ trajectory, file }) => ({
+    trajectory,
+    file,
+    grade: await grader.grade(trajectory.text, trajectory.reference),
+  }))
+}
+
+async function loadEvaluationSets(
+  patterns: string[],
+  n: number,
+): Promise<{ index: ContaminationIndex; problems: number }> {
+  const index = new ContaminationIndex(n)
+  let problems = 0
+  if (patterns.length === 0) return { index, problems }
+  for await (const { value, file, line } of readJsonlInputs(patterns)) {
+    const problem = (value as { problem?: unknown } | null)?.problem
+    if (typeof problem !== 'string')
+      throw new UsageError(`${file}:${line}: --decontaminate: missing "problem"`)
+    index.add(problem)
+    problems++
+  }
+  return { index, problems }
+}
+
+/** The statement a contamination check reads: the problem, else the user's message, else the prompt. */
+function problemText(trajectory: FilterTrajectory): string {
+  return (
+    trajectory.problem ??
+    trajectory.messages?.filter((message) => message.role === 'user').at(-1)?.content ??
+    trajectory.prompt ??
+    ''
+  )
+}
+
+/** Store writes grouped into transactions of a few hundred: one transaction each would cost more than the filter. */
+class StoreBatch {
+  private pending: (() => void)[] = []
+
+  constructor(private readonly datasets: DatasetStore) {}
+
+  add(write: () => void): void {
+    this.pending.push(write)
+    if (this.pending.length >= 512) this.flush()
+  }
+
+  flush(): void {
+    const writes = this.pending
+    this.pending = []
+    this.datasets.batch(() => {
+      for (const write of writes) write()
+    })
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Turns a normalized LaTeX expression into text sympy's `parse_expr` reads (with implicit
+ * multiplication): `\frac{a}{b}` -> `((a)/(b))`, `\sqrt[3]{x}` -> `((x)**(1/(3)))`, `x^{2}` -> `x**(2)`.
+ * Returns undefined for anything it does not know, so that an unknown command never passes as equal.
+ */
+export function latexToSympy(latex: string): string | undefined {
+  if (latex.length > MAX_LENGTH) return undefined
+  try {
+    const text = convert(latex)
+    return /^[a-zA-Z0-9+\-*/().,! ]+$/.test(text) && balanced(text) ? text : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const MAX_LENGTH = 300
+
+const CONSTANTS: Record<string, string> = { pi: 'pi', infty: 'oo', infinity: 'oo' }
+const OPERATORS: Record<string, string> = { cdot: '*', times: '*', ast: '*', div: '/' }
+const FUNCTIONS = new Set([
+  'sin',
+  'cos',
+  'tan',
+  'cot',
+  'sec',
+  'csc',
+  'arcsin',
+  'arccos',
+  'arctan',
+  'sinh',
+  'cosh',
+  'tanh',
+  'ln',
+  'log',
+  'exp',
+])
+
+function convert(s: string): string {
+  let out = ''
+  let i = 0
+  const group = (): string => {
+    while (s[i] === ' ') i++
+    if (s[i] === '{') {
+      const end = closing(s, i)
+      const inner = s.slice(i + 1, end)
+      i = end + 1
+      return convert(inner)
+    }
+    // A single character or command argument, as in \frac12 or \sqrt2.
+    if (s[i] === '\\') {
+      const name = /^\\[a-zA-Z]+/.exec(s.slice(i))![0]
+      i += name.length
+      return convert(name)
+    }
+    return convert(s[i++] ?? '')
+  }
+  while (i < s.length) {
+    const char = s[i]
+    if (char === '\\') {
+      const name = /^\\([a-zA-Z]+)/.exec(s.slice(i))?.[1]
+      if (!name) throw new Error(`unknown escape at ${i}`)
+      i += name.length + 1
+      if (name === 'frac') {
+        const numerator = group()
+        const denominator = group()
+        out += `((${numerator})/(${denominator}))`
+      } else if (name === 'sqrt') {
+        if (s[i] === '[') {
+          const end = s.indexOf(']', i)
+          const index = convert(s.slice(i + 1, end))
+          i = end + 1
+          out += `((${group()})**(1/(${index})))`
+        } else {
+          out += `sqrt(${group()})`
+        }
+      } else if (name in CONSTANTS) out += ` ${CONSTANTS[name]} `
+      else if (name in OPERATORS) out += OPERATORS[name]
+      else if (FUNCTIONS.has(name)) out += ` ${name === 'ln' ? 'log' : name} `
+      else throw new Error(`unknown command \\${name}`)
+    } else if (char === '{') {
+      const end = closing(s, i)
+      out += `(${convert(s.slice(i + 1, end))})`
+      i = end + 1
+    } else if (char === '^') {
+      i++
+      out += `**(${group()})`
+    } else if (char === '[') {
+      out += '('
+      i++
+    } else if (char === ']') {
+      out += ')'
+      i++
+    } else {
+      out += char
+      i++
+    }
+  }
+  return out
+}
+
+function closing(s: string, open: number): number {
+  let depth = 0
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === '{') depth++
+    else if (s[i] === '}' && --depth === 0) return i
+  }
+  throw new Error('unbalanced braces')
+}
+
+function balanced(text: string): boolean {
+  let depth = 0
+  for (const char of text) {
+    if (char === '(') depth++
+    else if (char === ')' && --depth < 0) return false
+  }
+  return depth === 0
+}

@@ -1,0 +1,224 @@
+import { latexToSympy } from './latex-to-sympy.js'
+import { normalizeAnswer, stripVariable } from './normalize-answer.js'
+
+/** A question only sympy can answer, in sympy syntax: are these expressions (equations, sets) equal? */
+export type SymbolicCheck =
+  | { kind: 'expr'; a: string; b: string }
+  | { kind: 'equation'; a: string; b: string }
+  | { kind: 'set'; a: string[]; b: string[] }
+
+/** true / false when settled here; otherwise the symbolic checks that must all hold. */
+export type MathVerdict = boolean | SymbolicCheck[]
+
+/** Relative tolerance for decimals; integers compare exactly. */
+export const RELATIVE_TOLERANCE = 1e-6
+
+/**
+ * Is `predicted` the same answer as `reference`? Settles integers, decimals, fractions, percentages,
+ * LaTeX spellings, text answers, choices, intervals, tuples, sets, `\pm`, unions and matrices here,
+ * and hands what remains (expressions, equations) back as symbolic checks for sympy.
+ */
+export function compareMath(predicted: string, reference: string): MathVerdict {
+  const [p, r] = withoutVariable(normalizeAnswer(predicted), normalizeAnswer(reference))
+  if (p === '') return false
+  if (p === r) return true
+  return compareStructure(p, r)
+}
+
+/** `x = 5` against `5`: the variable goes; against `y = 2x + 3` both stay whole, as equations. */
+function withoutVariable(p: string, r: string): [string, string] {
+  const relation = /=|\\in /
+  return relation.test(p) === relation.test(r) ? [p, r] : [stripVariable(p), stripVariable(r)]
+}
+
+function compareStructure(p: string, r: string): MathVerdict {
+  const rMatrix = parseMatrix(r)
+  if (rMatrix) {
+    const pMatrix = parseMatrix(p) ?? columnFromTuple(p)
+    if (!pMatrix || pMatrix.length !== rMatrix.length) return false
+    if (pMatrix.some((row, i) => row.length !== rMatrix[i]!.length)) return false
+    return all(pMatrix.flatMap((row, i) => row.map((cell, j) => compareScalar(cell, rMatrix[i]![j]!))))
+  }
+  const rUnion = splitTopLevel(r, '\\cup')
+  if (rUnion.length > 1) {
+    const pUnion = splitTopLevel(p, '\\cup')
+    if (pUnion.length !== rUnion.length) return false
+    return all(pUnion.map((piece, i) => compareStructure(piece, rUnion[i]!)))
+  }
+  const rBracketed = bracketed(r)
+  if (rBracketed) {
+    const pBracketed = bracketed(p)
+    if (!pBracketed) return rBracketed.items.length === 1 ? compareScalar(p, rBracketed.items[0]!) : false
+    if (pBracketed.open !== rBracketed.open || pBracketed.close !== rBracketed.close) return false
+    if (pBracketed.items.length !== rBracketed.items.length) return false
+    return all(pBracketed.items.map((item, i) => compareScalar(item, rBracketed.items[i]!)))
+  }
+  const rSet = setItems(r)
+  const pSet = setItems(p)
+  if (rSet.length > 1 || pSet.length > 1) return compareSets(pSet, rSet)
+  return compareScalar(p, r)
+}
+
+/** Order does not matter: "1,-2" equals "x=-2, x=1"; "3\pm2\sqrt{2}" equals both roots listed. */
+function compareSets(p: string[], r: string[]): MathVerdict {
+  if (p.length !== r.length) return false
+  const unmatched = [...p]
+  const left: string[] = []
+  for (const item of r) {
+    const index = unmatched.findIndex((candidate) => compareScalar(candidate, item) === true)
+    if (index >= 0) unmatched.splice(index, 1)
+    else left.push(item)
+  }
+  if (left.length === 0) return true
+  if (left.every((item) => unmatched.every((candidate) => compareScalar(candidate, item) === false)))
+    return false
+  const a = unmatched.map(latexToSympy)
+  const b = left.map(latexToSympy)
+  if (a.some((x) => x === undefined) || b.some((x) => x === undefined)) return false
+  return [{ kind: 'set', a: a as string[], b: b as string[] }]
+}
+
+function compareScalar(pRaw: string, rRaw: string): MathVerdict {
+  const [p, r] = withoutVariable(pRaw, rRaw)
+  if (p === r) return true
+  const pNumber = parseNumber(p)
+  const rNumber = parseNumber(r)
+  if (pNumber && rNumber) return numbersEqual(pNumber, rNumber)
+  const rWord = /^\(?[A-E]\)?$/.test(r) || /^[a-zA-Z]{2,}$/.test(r) ? plainWord(r) : undefined
+  if (rWord !== undefined) return plainWord(p) === rWord
+  if (/^\d+_\d+$/.test(r)) return false // a numeral in another base: only its exact spelling counts
+  const pEquation = p.split('=')
+  const rEquation = r.split('=')
+  if (pEquation.length !== rEquation.length || pEquation.length > 2) return false
+  if (pEquation.length === 2) {
+    const a = equationToSympy(pEquation)
+    const b = equationToSympy(rEquation)
+    return a && b ? [{ kind: 'equation', a, b }] : false
+  }
+  const a = latexToSympy(p)
+  const b = latexToSympy(r)
+  return a && b ? [{ kind: 'expr', a, b }] : false
+}
+
+function equationToSympy([left = '', right = '']: string[]): string | undefined {
+  const l = latexToSympy(left)
+  const r = latexToSympy(right)
+  return l && r ? `${l}=${r}` : undefined
+}
+
+function all(verdicts: MathVerdict[]): MathVerdict {
+  const pending: SymbolicCheck[] = []
+  for (const verdict of verdicts) {
+    if (verdict === false) return false
+    if (verdict !== true) pending.push(...verdict)
+  }
+  return pending.length === 0 ? true : pending
+}
+
+interface ParsedNumber {
+  value: number
+  /** Exact integer value when the text is an integer, for exact comparison of large answers. */
+  integer?: bigint
+  percent: boolean
+}
+
+/** Integers, decimals, a/b, \frac{a}{b}, mixed numbers (1\frac{4}{5}), scientific notation, percentages. */
+export function parseNumber(text: string): ParsedNumber | undefined {
+  const percent = text.endsWith('%')
+  const s = percent ? text.slice(0, -1) : text
+  if (/^[+-]?\d+$/.test(s)) return { value: Number(s), integer: BigInt(s), percent }
+  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) return { value: Number(s), percent }
+  const fraction = /^([+-]?)(?:(\d+)?\\frac\{(\d+)\}\{(\d+)\}|(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?))$/.exec(s)
+  if (fraction) {
+    const [, sign, whole, num, den, slashNum, slashDen] = fraction
+    const value =
+      num !== undefined ? Number(whole ?? 0) + Number(num) / Number(den) : Number(slashNum) / Number(slashDen)
+    if (!Number.isFinite(value)) return undefined
+    return { value: sign === '-' ? -value : value, percent }
+  }
+  const negativeFrac = /^\\frac\{-(\d+)\}\{(\d+)\}$/.exec(s)
+  if (negativeFrac) return { value: -Number(negativeFrac[1]) / Number(negativeFrac[2]), percent }
+  return undefined
+}
+
+function numbersEqual(p: ParsedNumber, r: ParsedNumber): boolean {
+  if (p.percent === r.percent) {
+    if (p.integer !== undefined && r.integer !== undefined) return p.integer === r.integer
+    return close(p.value, r.value)
+  }
+  // "50%" and "0.5" name the same quantity, as do "50%" and "50".
+  const percent = p.percent ? p.value : r.value
+  const plain = p.percent ? r.value : p.value
+  return close(percent, plain) || close(percent / 100, plain)
+}
+
+function close(a: number, b: number): boolean {
+  return Math.abs(a - b) <= RELATIVE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b), 1e-12)
+}
+
+/** "Evelyn", "\text{east}" -> "east"; a choice "(C)" -> "c". Undefined when the answer is not a word. */
+function plainWord(s: string): string | undefined {
+  const choice = /^\(?([A-Ea-e])\)?$/.exec(s)
+  if (choice) return choice[1]!.toUpperCase()
+  return /^[a-zA-Z]{2,}$/.test(s) && !/^(?:pi|sqrt|frac)$/.test(s) ? s.toLowerCase() : undefined
+}
+
+/** Splits at `separator` where no bracket is open. */
+export function splitTopLevel(s: string, separator: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let start = 0
+  for (let i = 0; i < s.length; i++) {
+    const char = s[i]
+    if (char === '(' || char === '[' || char === '{') depth++
+    else if (char === ')' || char === ']' || char === '}') depth--
+    else if (depth === 0 && s.startsWith(separator, i)) {
+      parts.push(s.slice(start, i))
+      start = i + separator.length
+      i += separator.length - 1
+    }
+  }
+  parts.push(s.slice(start))
+  return parts.map((part) => part.trim())
+}
+
+/** `(a,b)`, `[a,b)`, `(a,b,c)`: the brackets and the items, when one bracket pair spans the whole text. */
+function bracketed(s: string): { open: string; close: string; items: string[] } | undefined {
+  const open = s[0] ?? ''
+  const close = s[s.length - 1] ?? ''
+  if (!open || !close || !'(['.includes(open) || !')]'.includes(close) || s.length < 3) return undefined
+  let depth = 0
+  for (let i = 0; i < s.length; i++) {
+    const char = s[i]!
+    if ('([{'.includes(char)) depth++
+    else if (')]}'.includes(char)) depth--
+    if (depth === 0 && i < s.length - 1) return undefined
+  }
+  const items = splitTopLevel(s.slice(1, -1), ',')
+  return items.length >= 2 ? { open, close, items } : undefined
+}
+
+/** A bare list, a `\{...\}` set, or one item; `\pm` expands into both signs. */
+function setItems(s: string): string[] {
+  const inner = /^\\?\{(.*)\\?\}$/.exec(s)?.[1] ?? s
+  return splitTopLevel(inner, ',').flatMap((item) => {
+    const [left, right, ...rest] = splitTopLevel(item, '\\pm')
+    if (right === undefined || rest.length > 0) return [item]
+    return [`${left}+${right}`, `${left}-${right}`]
+  })
+}
+
+function parseMatrix(s: string): string[][] | undefined {
+  const match = /^\\begin\{[pbvB]?matrix\}(.*)\\end\{[pbvB]?matrix\}$/.exec(s)
+  if (!match) return undefined
+  return match[1]!
+    .split('\\\\')
+    .map((row) => row.trim())
+    .filter(Boolean)
+    .map((row) => row.split('&').map((cell) => cell.trim()))
+}
+
+function columnFromTuple(s: string): string[][] | undefined {
+  const tuple = bracketed(s)
+  return tuple?.items.map((item) => [item])
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { SandboxPool } from '../sandbox/pool.js'
+import type { SymbolicCheck } from './math-equal.js'
+
+/** Shipped next to this file's source; dist/ resolves to the same src/grading/sympy_equal.py. */
+const CHECKER_SOURCE = readFileSync(
+  fileURLToPath(new URL('../../src/grading/sympy_equal.py', import.meta.url)),
+  'utf8',
+)
+
+export interface SymbolicCheckerOptions {
+  /** Time limit of one check, ms. Default 3000. */
+  timeoutMs?: number
+  /** Checks sent to the sandbox in one cell. Default 32. */
+  batchSize?: number
+  /** Results remembered (answers repeat a lot across samples). Default 20000. */
+  cacheSize?: number
+}
+
+/**
+ * Answers symbolic checks with sympy in the sandbox's warm workers. Checks asked for in the same tick
+ * go in one cell, each with its own time limit; a check that times out or fails counts as not equal.
+ */
+export class SymbolicChecker {
+  private readonly cache = new Map<string, Promise<boolean>>()
+  private queue: { check: SymbolicCheck; resolve: (equal: boolean) => void }[] = []
+  private scheduled = false
+  private readonly timeoutMs: number
+  private readonly batchSize: number
+  private readonly cacheSize: number
+  /** Cells run so far, for summaries and benchmarks. */
+  cells = 0
+
+  constructor(
+    private readonly pool: SandboxPool,
+    options: SymbolicCheckerOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 3000
+    this.batchSize = options.batchSize ?? 32
+    this.cacheSize = options.cacheSize ?? 20_000
+  }
+
+  check(check: SymbolicCheck): Promise<boolean> {
+    const key = JSON.stringify(check)
+    const cached = this.cache.get(key)
+    if (cached) return cached
+    const result = new Promise<boolean>((resolve) => {
+      this.queue.push({ check, resolve })
+      if (this.queue.length >= this.batchSize) this.flush()
+      else if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(() => this.flush())
+      }
+    })
+    if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
+    this.cache.set(key, result)
+    return result
+  }
+
+  async checkAll(checks: SymbolicCheck[]): Promise<boolean> {
+    const results = await Promise.all(checks.map((check) => this.check(check)))
+    return results.every(Boolean)
+  }
+
+  private flush(): void {
+    this.scheduled = false
+    const batch = this.queue.splice(0, this.batchSize)
+    if (this.queue.length > 0 && !this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => this.flush())
+    }
+    if (batch.length > 0) this.runBatch(batch)
+  }
+
+  private runBatch(batch: typeof this.queue): void {
+    this.cells++
+    const seconds = this.timeoutMs / 1000
+    // A JSON string literal is also a valid Python string literal.
+    const code = `${CHECKER_SOURCE}\nprint(json.dumps(check_all(json.loads(${JSON.stringify(
+      JSON.stringify(batch.map((item) => item.check)),
+    )}), ${seconds})))\n`
+    this.pool
+      .execute(code, { timeoutMs: this.timeoutMs * batch.length + 5000 })
+      .then((result) => {
+        if (result.exitCode === 0) {
+          const answers = JSON.parse(result.stdout.trim()) as (boolean | null)[]
+          for (const [i, item] of batch.entries()) item.resolve(answers[i] === true)
+        } else if (batch.length > 1) {
+          // The cell died (a runaway check hit the CPU or memory limit): the others get a cell each.
+          for (const item of batch) this.runBatch([item])
+        } else batch[0]?.resolve(false)
+      })
+      .catch(() => {
+        for (const item of batch) item.resolve(false)
+      })
+  }
+}

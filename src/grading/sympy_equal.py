@@ -1,0 +1,102 @@
+# Symbolic answer checks, run as one sandbox cell per batch (sympy is already imported by the
+# worker). The grader appends a call to check_all(); each check has its own time limit.
+import json
+import random
+import signal
+
+import sympy as sp
+from sympy.parsing.sympy_parser import (
+    convert_xor,
+    implicit_multiplication_application,
+    parse_expr,
+    standard_transformations,
+)
+
+_TRANSFORMS = standard_transformations + (implicit_multiplication_application, convert_xor)
+_LOCALS = {"i": sp.I, "I": sp.I, "pi": sp.pi, "oo": sp.oo, "E": sp.E}
+_TOLERANCE = 1e-6
+
+
+class _TimeUp(BaseException):  # not swallowed by sympy's own "except Exception"
+    pass
+
+
+def _alarm(signum, frame):
+    raise _TimeUp()
+
+
+def _parse(text):
+    return parse_expr(text, local_dict=dict(_LOCALS), transformations=_TRANSFORMS, evaluate=True)
+
+
+def _close(a, b):
+    a, b = complex(sp.N(a, 30)), complex(sp.N(b, 30))
+    return abs(a - b) <= _TOLERANCE * max(abs(a), abs(b), 1e-12)
+
+
+def _same(a, b):
+    """Equal as expressions: simplify proves it, or agreement at random points does (Schwartz-Zippel)."""
+    if a == b:
+        return True
+    try:
+        if sp.simplify(a - b) == 0:
+            return True
+    except Exception:
+        pass
+    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
+    if not symbols:
+        return _close(a, b)
+    rng = random.Random(0)
+    for _ in range(4):
+        point = {s: sp.Rational(rng.randint(-97, 97), rng.randint(1, 13)) for s in symbols}
+        try:
+            if not _close(a.subs(point), b.subs(point)):
+                return False
+        except (TypeError, ZeroDivisionError):
+            return False
+    return True
+
+
+def _equation(text):
+    left, right = text.split("=")
+    return _parse(left) - _parse(right)
+
+
+def _check(check):
+    kind = check["kind"]
+    if kind == "expr":
+        return _same(_parse(check["a"]), _parse(check["b"]))
+    if kind == "equation":
+        # The same equation, possibly rearranged or scaled: y = 2x + 3 and 2x - y + 3 = 0.
+        a, b = _equation(check["a"]), _equation(check["b"])
+        if _same(a, b):
+            return True
+        if b == 0:
+            return False
+        ratio = sp.simplify(a / b)
+        return ratio.is_number and ratio != 0
+    if kind == "set":
+        left = [_parse(x) for x in check["b"]]
+        for item in (_parse(x) for x in check["a"]):
+            match = next((j for j, other in enumerate(left) if _same(item, other)), None)
+            if match is None:
+                return False
+            left.pop(match)
+        return not left
+    raise ValueError(kind)
+
+
+def check_all(checks, seconds):
+    signal.signal(signal.SIGALRM, _alarm)
+    results = []
+    for check in checks:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            results.append(bool(_check(check)))
+        except _TimeUp:
+            results.append(None)
+        except Exception:
+            results.append(False)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    return results

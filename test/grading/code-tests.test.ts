@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { Grader, type Reference } from '../../src/grading/grader.js'
+import { SandboxPool } from '../../src/sandbox/pool.js'
+
+interface HumanEvalProblem {
+  id: string
+  problem: string
+  tests: string
+  entry_point: string
+  meta: { canonical_solution: string }
+}
+
+const problems: HumanEvalProblem[] = readFileSync('../shared/datasets/humaneval.jsonl', 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => JSON.parse(line))
+
+const reference = (problem: HumanEvalProblem): Reference => ({
+  kind: 'humaneval',
+  prompt: problem.problem,
+  tests: problem.tests,
+  entryPoint: problem.entry_point,
+})
+
+describe('code grading in the real sandbox', () => {
+  const pool = new SandboxPool({ workers: 2, limits: { timeoutMs: 5000 } })
+  const grader = new Grader(pool, { codeTimeoutMs: 5000 })
+  afterAll(() => pool.close())
+
+  it('passes every HumanEval canonical solution, as a raw completion', async () => {
+    const grades = await Promise.all(
+      problems.map((problem) => grader.grade(problem.meta.canonical_solution, reference(problem))),
+    )
+    const failed = problems.filter((_, i) => !grades[i]!.correct).map((problem) => problem.id)
+    expect(failed).toEqual([])
+  }, 120_000)
+
+  it('fails every HumanEval problem whose solution returns the wrong thing or raises', async () => {
+    const broken = problems.flatMap((problem, i) => [
+      { problem, completion: i % 2 ? '    return None\n' : '    raise ValueError("no")\n' },
+    ])
+    const grades = await Promise.all(
+      broken.map(({ problem, completion }) => grader.grade(completion, reference(problem))),
+    )
+    const passed = broken.filter((_, i) => grades[i]!.correct).map(({ problem }) => problem.id)
+    expect(passed).toEqual([])
+  }, 120_000)
+
+  it('grades the whole function written in a ```python block, after thinking and a test block', async () => {
+    const problem = problems[0]!
+    const signature = problem.problem.match(/^def [\s\S]*?:\n/m)![0]
+    const solution = `${signature}${problem.meta.canonical_solution}`
+    const text = `<think>try it\n\`\`\`python\nprint(1)\n\`\`\`\n</think>\n\`\`\`python\nfrom typing import List\n${solution}\`\`\`\n`
+    const grade = await grader.grade(text, reference(problem))
+    expect(grade).toEqual({ predicted: `from typing import List\n${solution}`, correct: true })
+  })
+
+  it('does not pass a solution that exits with status 0 before the tests finish', async () => {
+    const grade = await grader.grade('    import sys\n    sys.exit(0)\n', reference(problems[0]!))
+    expect(grade.correct).toBe(false)
+  })
+
+  it('fails a solution that never returns, within the time limit', async () => {
+    const started = performance.now()
+    const grade = await grader.grade('    while True:\n        pass\n', reference(problems[0]!))
+    expect(grade.correct).toBe(false)
+    expect(performance.now() - started).toBeLessThan(9000)
+  })
+
+  it('grades stdin/stdout cases: every case must print what is expected', async () => {
+    const cases = [
+      { input: '2 3\n', output: '5\n' },
+      { input: '10 -4\n', output: '6' },
+    ]
+    const sum = '```python\na, b = map(int, input().split())\nprint(a + b)\n```'
+    const product = '```python\na, b = map(int, input().split())\nprint(a * b)\n```'
+    const exits = '```python\nimport sys\na, b = map(int, input().split())\nprint(a + b)\nsys.exit(0)\n```'
+    expect((await grader.grade(sum, { kind: 'stdio', cases })).correct).toBe(true)
+    expect((await grader.grade(exits, { kind: 'stdio', cases })).correct).toBe(true)
+    expect((await grader.grade(product, { kind: 'stdio', cases })).correct).toBe(false)
+    expect(await grader.grade('no code at all', { kind: 'stdio', cases })).toEqual({
+      predicted: 'no code at all',
+      correct: false,
+    })
+  })
+})
