@@ -21,3 +21,6 @@ fi
 # and npm ci then rejects the lockfile as out of sync. The locked versions are still used.
 npm install --no-audit --no-fund
 npm run build
+# The trainer's virtualenv (pinned torch/transformers/trl/peft/accelerate/gguf) and llama.cpp's converter,
+# kept outside the repository (~/.cache/start, or $START_HOME) and reused while the pins do not change.
+node bin/run.js setup

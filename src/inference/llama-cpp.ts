@@ -84,6 +84,11 @@ export class LlamaCppEngine implements InferenceEngine {
     return new LlamaCppEngine(llama, model, context, template, path.split('/').pop() ?? path)
   }
 
+  /** The model's tokens for `text`, special tokens and BOS included as llama.cpp adds them. */
+  tokenize(text: string): number[] {
+    return [...this.model.tokenize(text, true)].map(Number)
+  }
+
   renderPrompt(messages: ChatMessage[]): string {
     const bos = this.tokenText(this.model.tokens.bos)
     const eos = this.tokenText(this.model.tokens.eos)

@@ -110,4 +110,17 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX trajectories_problem ON trajectories(problem_id);
   CREATE INDEX executions_trajectory ON executions(trajectory_id);
   `,
+  `
+  -- The trainer's log lines (loss, learning rate) as they stream, per run and training step.
+  CREATE TABLE training_log (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    unit_key TEXT NOT NULL,           -- which training of the run (e.g. train-start-0)
+    step INTEGER NOT NULL,
+    loss REAL,
+    learning_rate REAL,
+    epoch REAL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (run_id, unit_key, step)
+  );
+  `,
 ]

@@ -1,0 +1,32 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { ensureLlamaCppSource } from '../training/llama-cpp-source.js'
+import { ensureTrainingEnv } from '../training/python-env.js'
+
+export default class Setup extends BaseCommand {
+  static override summary =
+    "Install the trainer's Python virtualenv and llama.cpp's converter (start rft also does it on first use)"
+
+  static override description =
+    `Creates a virtualenv (default ~/.cache/start/venv-<hash>, or $START_VENV) with the pinned
+torch, transformers, trl, peft, accelerate, datasets, gguf and sentencepiece from the machine's package
+index, and clones the llama.cpp source bundled in node-llama-cpp (for convert_hf_to_gguf.py). Does nothing
+when both are there.`
+
+  static override flags = {
+    venv: Flags.string({ description: 'virtualenv directory' }),
+    python: Flags.string({ description: 'interpreter that creates the virtualenv', default: 'python3' }),
+  }
+
+  async run() {
+    const { flags } = await this.parse(Setup)
+    if (!this.jsonEnabled())
+      this.logToStderr('setting up the trainer (a minute or several the first time)...')
+    const env = await ensureTrainingEnv({ venv: flags.venv, python: flags.python })
+    const llamaCpp = await ensureLlamaCppSource()
+    if (!this.jsonEnabled()) {
+      this.logToStderr(`${env.installed ? 'installed' : 'ready'}: ${env.venv}; llama.cpp source: ${llamaCpp}`)
+    }
+    return { ...env, llamaCpp }
+  }
+}

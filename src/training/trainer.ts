@@ -1,0 +1,210 @@
+import { createWriteStream, existsSync } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { execa } from 'execa'
+import { UsageError } from '../cli/errors.js'
+import { ensureLlamaCppSource } from './llama-cpp-source.js'
+import { TRAINING_DIR, type TrainingEnv } from './python-env.js'
+
+const SCRIPT = join(TRAINING_DIR, 'start_trainer.py')
+
+/** SFT hyper-parameters; `start rft` states the defaults of each flag. */
+export interface HyperParameters {
+  epochs: number
+  /** Stop after this many optimizer steps; 0: run the epochs. */
+  maxSteps: number
+  lr: number
+  schedule: string
+  warmupSteps: number
+  batchSize: number
+  gradAccum: number
+  maxLength: number
+  packing: boolean
+  /** LoRA rank and alpha (merged into the weights for export); null: full fine-tuning. */
+  lora: { r: number; alpha: number } | null
+  seed: number
+}
+
+export interface TrainRequest {
+  /** Hugging Face checkpoint to start from. */
+  base: string
+  /** Chat JSONL (`messages`, optional `outputSpans`). */
+  data: string
+  /** Where the trained checkpoint goes (written whole or not at all). */
+  out: string
+  hyper: HyperParameters
+  /** Processes for `accelerate launch` (GPUs). Default 1. */
+  numProcesses?: number
+  /** An accelerate config file (FSDP, DeepSpeed, several machines). */
+  accelerateConfig?: string
+  /** The trainer's stderr goes here. */
+  log: string
+}
+
+export type TrainEvent =
+  | {
+      event: 'start'
+      examples: number
+      tokens: number
+      trainedTokens: number
+      trainable: number
+      device: string
+    }
+  | { event: 'log'; step: number; maxSteps: number; loss?: number; learning_rate?: number; epoch?: number }
+  | { event: 'done'; steps: number; trainLoss: number; seconds: number; tokensPerSecond: number | null }
+
+export interface LabelDump {
+  text: string
+  tokens: { id: number; text: string; label: number }[]
+}
+
+/** The trainer engine: every Python the training side runs is spawned here and nowhere else. */
+export class TrlTrainer {
+  constructor(private readonly env: TrainingEnv) {}
+
+  /** Fine-tunes `base` on `data` into `out`; streams the trainer's events; resolves with the last. */
+  async train(request: TrainRequest, onEvent: (event: TrainEvent) => void = () => {}) {
+    const { hyper } = request
+    const launch = [
+      '-m',
+      'accelerate.commands.launch',
+      ...(request.accelerateConfig
+        ? ['--config_file', request.accelerateConfig]
+        : ['--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no']),
+      '--num_processes',
+      String(request.numProcesses ?? 1),
+    ]
+    const args = [
+      ...launch,
+      SCRIPT,
+      'train',
+      '--base',
+      request.base,
+      '--data',
+      request.data,
+      '--out',
+      request.out,
+      '--work',
+      `${request.out}.work`,
+      '--epochs',
+      String(hyper.epochs),
+      '--max-steps',
+      String(hyper.maxSteps),
+      '--lr',
+      String(hyper.lr),
+      '--schedule',
+      hyper.schedule,
+      '--warmup-steps',
+      String(hyper.warmupSteps),
+      '--batch-size',
+      String(hyper.batchSize),
+      '--grad-accum',
+      String(hyper.gradAccum),
+      '--max-length',
+      String(hyper.maxLength),
+      '--seed',
+      String(hyper.seed),
+      ...(hyper.packing ? ['--packing'] : []),
+      ...(hyper.lora
+        ? ['--lora', '--lora-r', String(hyper.lora.r), '--lora-alpha', String(hyper.lora.alpha)]
+        : []),
+    ]
+    let done: Extract<TrainEvent, { event: 'done' }> | undefined
+    await this.run('training', args, request.log, (event) => {
+      onEvent(event as TrainEvent)
+      if ((event as TrainEvent).event === 'done') done = event as typeof done
+    })
+    await rm(`${request.out}.work`, { recursive: true, force: true })
+    if (!done) throw new Error(`the trainer ended without saving a model; see ${request.log}`)
+    return done
+  }
+
+  /** The tokens and labels `train` would use for one example. */
+  async labels(base: string, data: string, index: number, log: string): Promise<LabelDump> {
+    let dump: LabelDump | undefined
+    await this.run(
+      'the label dump',
+      [SCRIPT, 'labels', '--base', base, '--data', data, '--index', String(index)],
+      log,
+      (event) => {
+        dump = event as unknown as LabelDump
+      },
+    )
+    return dump!
+  }
+
+  /** A GGUF base model as a Hugging Face checkpoint (dequantized by transformers' GGUF loader). */
+  async ggufToHf(gguf: string, out: string, log: string): Promise<void> {
+    await this.run('converting the GGUF base', [SCRIPT, 'gguf-to-hf', '--gguf', gguf, '--out', out], log)
+  }
+
+  /**
+   * Exports a checkpoint to GGUF with llama.cpp's convert_hf_to_gguf.py (from node-llama-cpp's bundled
+   * source; no network). With `tokenizerFrom`, the base GGUF's tokenizer metadata is copied over, since
+   * a SentencePiece vocabulary loses its scores on the trip through Hugging Face.
+   */
+  async exportGguf(
+    checkpoint: string,
+    outFile: string,
+    options: { outtype: string; tokenizerFrom?: string; log: string },
+  ): Promise<void> {
+    const source = await ensureLlamaCppSource()
+    const partial = `${outFile}.partial`
+    await mkdir(dirname(outFile), { recursive: true })
+    await this.run(
+      'convert_hf_to_gguf.py',
+      [join(source, 'convert_hf_to_gguf.py'), checkpoint, '--outtype', options.outtype, '--outfile', partial],
+      options.log,
+    )
+    if (options.tokenizerFrom) {
+      await this.run(
+        'copying the tokenizer metadata',
+        [SCRIPT, 'fix-tokenizer', '--gguf', partial, '--base-gguf', options.tokenizerFrom],
+        options.log,
+      )
+    }
+    await rename(partial, outFile)
+  }
+
+  /** Runs the venv's python; JSON lines on stdout are events, the rest goes to the log. */
+  private async run(
+    what: string,
+    args: string[],
+    log: string,
+    onEvent: (event: Record<string, unknown>) => void = () => {},
+  ) {
+    await mkdir(dirname(log), { recursive: true })
+    const logStream = createWriteStream(log, { flags: 'a' })
+    const child = execa(this.env.python, args, {
+      reject: false,
+      env: { PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false' },
+    })
+    let lastError = ''
+    let failure: { message: string; usage: boolean } | undefined
+    child.stderr?.pipe(logStream, { end: false })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const last = chunk.toString().trim().split('\n').at(-1)?.trim()
+      if (last) lastError = last
+    })
+    for await (const line of createInterface({ input: child.stdout! })) {
+      logStream.write(`${line}\n`)
+      if (!line.startsWith('{"event"')) continue
+      const event = JSON.parse(line) as Record<string, unknown>
+      if (event.event === 'error') failure = event as unknown as typeof failure
+      else onEvent(event)
+    }
+    const result = await child
+    await new Promise((resolve) => logStream.end(resolve))
+    if (result.exitCode !== 0) {
+      const reason = failure?.message ?? (lastError || `exit code ${result.exitCode}`)
+      // A bad data line ("file:line: what") is the user's to fix.
+      if (failure?.usage) throw new UsageError(`${reason} (log: ${log})`)
+      throw new Error(`${what} failed: ${reason} (log: ${log})`)
+    }
+  }
+}
+
+export function checkpointExists(dir: string): boolean {
+  return existsSync(join(dir, 'config.json'))
+}
