@@ -115,13 +115,17 @@ try {
   }
   const bareSeconds = median(bareTimes)
   const cliSeconds = median(cliTimes)
-  console.log(`| optimizer steps | bare script s (median of ${repeats}) | CLI s, export excluded | CLI train step s | overhead |`)
+  console.log(
+    `| optimizer steps | bare script s (median of ${repeats}) | CLI s, export excluded | CLI train step s | overhead |`,
+  )
   console.log('| ---: | ---: | ---: | ---: | ---: |')
   console.log(
     `| ${steps} | ${bareSeconds.toFixed(1)} | ${cliSeconds.toFixed(1)} | ${median(trainSteps).toFixed(1)} | ` +
       `${(((cliSeconds - bareSeconds) / bareSeconds) * 100).toFixed(1)}% |`,
   )
-  console.log(`bare: ${bareTimes.map((t) => t.toFixed(1)).join(', ')}; CLI: ${cliTimes.map((t) => t.toFixed(1)).join(', ')}`)
+  console.log(
+    `bare: ${bareTimes.map((t) => t.toFixed(1)).join(', ')}; CLI: ${cliTimes.map((t) => t.toFixed(1)).join(', ')}`,
+  )
 } finally {
   await rm(dir, { recursive: true, force: true })
 }

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Installs what `start` needs on a fresh Debian/Ubuntu machine, then builds it:
-# bubblewrap (the sandbox's isolation), the npm packages, the TypeScript build.
+# bubblewrap (the sandbox's isolation), Chromium (the report test), the npm packages, the TypeScript build,
+# and the trainer's virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v bwrap >/dev/null 2>&1; then
+# bubblewrap isolates the sandbox; Chromium renders the report in its test (and shows it to users).
+missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && apt-get install -y -qq bubblewrap
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}"
   elif command -v sudo >/dev/null 2>&1; then
-    sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap
+    sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}"
   else
-    echo "bootstrap: install bubblewrap (bwrap) first; the sandbox cannot isolate Python without it" >&2
+    echo "bootstrap: install ${missing[*]} first (bubblewrap isolates the sandbox; chromium renders the report test)" >&2
     exit 1
   fi
 fi

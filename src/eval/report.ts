@@ -1,0 +1,191 @@
+import type { EvalRow, HintStat } from './run-eval.js'
+
+/**
+ * The report of `start eval` rows: one self-contained HTML page (data and drawing code inline, no
+ * network) and a markdown summary for CI logs. Pure: rows in, text out.
+ */
+
+const percent = (value: number) => `${(value * 100).toFixed(1)}%`
+
+export function markdownSummary(rows: EvalRow[]): string {
+  const lines = [
+    '| model | benchmark | mode | pass@1 [95% CI] | maj@k | pass@k | tool use | tool calls | tokens |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ]
+  for (const row of rows) {
+    const [low, high] = row.pass1Interval
+    lines.push(
+      `| ${row.model} | ${row.benchmark} | ${row.mode} | ${percent(row.pass1)} [${percent(low)}, ${percent(high)}] | ` +
+        `${row.majK === null ? '-' : percent(row.majK)} | ${percent(row.passK)} (k=${row.k}) | ${percent(row.toolUseRate)} | ` +
+        `${row.meanToolCalls.toFixed(2)} | ${row.meanTokens.toFixed(0)} |`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Hint statistics summed over rows: which hint, placed where, led to code and to right answers. */
+export function hintEfficacy(rows: EvalRow[]): HintStat[] {
+  const totals = new Map<string, HintStat>()
+  for (const stat of rows.flatMap((row) => row.hints)) {
+    const key = `${stat.hint}|${stat.trigger}|${stat.position}`
+    const total = totals.get(key) ?? { ...stat, count: 0, followedByTool: 0, correct: 0 }
+    total.count += stat.count
+    total.followedByTool += stat.followedByTool
+    total.correct += stat.correct
+    totals.set(key, total)
+  }
+  return [...totals.values()].sort((a, b) => b.count - a.count)
+}
+
+export function htmlReport(rows: EvalRow[], title = 'START evaluation'): string {
+  const data = JSON.stringify({ rows, hints: hintEfficacy(rows) }).replace(/</g, '\\u003c')
+  const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+h1{font-size:22px}h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+td:first-child,th:first-child,td:nth-child(2),td:nth-child(3){text-align:left}
+.chart svg{background:#fafafa;border:1px solid #eee}.legend span{margin-right:14px}
+.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
+</style></head><body>
+<h1>${escape(title)}</h1>
+<p>${rows.length} results. Accuracy is pass@1 averaged over the samples, with a 95% Wilson interval.</p>
+<h2>Accuracy by model and mode</h2><div class="chart" id="accuracy"></div>
+<h2>Test-time scaling: accuracy against end-of-thinking hints</h2><div class="chart" id="scaling"></div>
+<h2>Tool-use rate</h2><div class="chart" id="tool-use"></div>
+<h2>Tool calls per trajectory</h2><div class="chart" id="tool-calls"></div>
+<h2>Response length (generated tokens)</h2><div class="chart" id="length"></div>
+<h2>Hint efficacy: share followed by code, share correct</h2><div class="chart" id="hints"></div>
+<h2>Results</h2><div id="table"></div>
+<script id="data" type="application/json">${data}</script>
+<script>
+${DRAWING_CODE}
+</script>
+</body></html>
+`
+}
+
+/** Runs in the page: draws SVG charts from the data block. Kept dependency-free so the file works offline. */
+const DRAWING_CODE = String.raw`
+const { rows, hints } = JSON.parse(document.getElementById('data').textContent)
+const NS = 'http://www.w3.org/2000/svg'
+const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7']
+const el = (name, attrs, parent) => {
+  const node = document.createElementNS(NS, name)
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v)
+  if (parent) parent.appendChild(node)
+  return node
+}
+const text = (parent, x, y, value, attrs = {}) => {
+  const node = el('text', { x, y, 'font-size': 11, ...attrs }, parent)
+  node.textContent = value
+  return node
+}
+function legend(container, names) {
+  const box = document.createElement('div')
+  box.className = 'legend'
+  names.forEach((name, i) => {
+    const item = document.createElement('span')
+    item.innerHTML = '<i style="background:' + COLORS[i % COLORS.length] + '"></i>'
+    item.appendChild(document.createTextNode(name))
+    box.appendChild(item)
+  })
+  container.appendChild(box)
+}
+function axes(svg, width, height, pad, yMax, format) {
+  el('line', { x1: pad.left, y1: height - pad.bottom, x2: width - pad.right, y2: height - pad.bottom, stroke: '#999' }, svg)
+  for (let i = 0; i <= 4; i++) {
+    const y = height - pad.bottom - (i / 4) * (height - pad.top - pad.bottom)
+    el('line', { x1: pad.left, y1: y, x2: width - pad.right, y2: y, stroke: '#e5e5e5' }, svg)
+    text(svg, pad.left - 6, y + 4, format((yMax * i) / 4), { 'text-anchor': 'end' })
+  }
+}
+/** Grouped bars: one group per category, one bar per series, optional [low, high] whiskers. */
+function bars(id, categories, series, value, interval, format) {
+  const container = document.getElementById(id)
+  const width = Math.max(420, 110 + categories.length * (series.length * 18 + 40))
+  const height = 260
+  const pad = { left: 110, right: 10, top: 10, bottom: 90 }
+  const svg = el('svg', { width, height, viewBox: '0 0 ' + width + ' ' + height }, container)
+  let yMax = 0
+  for (const c of categories) for (const s of series) {
+    const v = value(c, s)
+    const iv = interval ? interval(c, s) : null
+    if (v !== null) yMax = Math.max(yMax, iv ? iv[1] : v)
+  }
+  yMax = yMax > 0 ? yMax * 1.1 : 1
+  axes(svg, width, height, pad, yMax, format)
+  const plotHeight = height - pad.top - pad.bottom
+  const groupWidth = (width - pad.left - pad.right) / Math.max(categories.length, 1)
+  const barWidth = Math.min(18, (groupWidth - 12) / Math.max(series.length, 1))
+  const y = (v) => height - pad.bottom - (v / yMax) * plotHeight
+  categories.forEach((c, ci) => {
+    const x0 = pad.left + ci * groupWidth + (groupWidth - barWidth * series.length) / 2
+    series.forEach((s, si) => {
+      const v = value(c, s)
+      if (v === null) return
+      const x = x0 + si * barWidth
+      const bar = el('rect', { class: 'bar', x, y: y(v), width: barWidth - 2, height: Math.max(0, y(0) - y(v)), fill: COLORS[si % COLORS.length] }, svg)
+      el('title', {}, bar).textContent = s + ' / ' + c + ': ' + format(v)
+      const iv = interval ? interval(c, s) : null
+      if (iv) {
+        const cx = x + (barWidth - 2) / 2
+        el('line', { class: 'whisker', x1: cx, x2: cx, y1: y(iv[0]), y2: y(iv[1]), stroke: '#333' }, svg)
+      }
+    })
+    text(svg, pad.left + ci * groupWidth + groupWidth / 2, height - pad.bottom + 14, c, { 'text-anchor': 'end', transform: 'rotate(-30 ' + (pad.left + ci * groupWidth + groupWidth / 2) + ' ' + (height - pad.bottom + 14) + ')' })
+  })
+  svg.setAttribute('data-drawn', 'true')
+  legend(container, series)
+}
+/** Lines: x = end-of-thinking hints, y = pass@1, one line per model and benchmark. */
+function lines(id, series) {
+  const container = document.getElementById(id)
+  const width = 520
+  const height = 260
+  const pad = { left: 50, right: 10, top: 10, bottom: 40 }
+  const svg = el('svg', { width, height, viewBox: '0 0 ' + width + ' ' + height }, container)
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]))
+  const xMax = Math.max(1, ...xs)
+  const yMax = Math.max(0.05, ...series.flatMap((s) => s.points.map((p) => p[1]))) * 1.1
+  axes(svg, width, height, pad, yMax, (v) => (v * 100).toFixed(0) + '%')
+  const x = (v) => pad.left + (v / xMax) * (width - pad.left - pad.right - 10)
+  const y = (v) => height - pad.bottom - (v / yMax) * (height - pad.top - pad.bottom)
+  for (let i = 0; i <= xMax; i++) text(svg, x(i), height - pad.bottom + 16, String(i), { 'text-anchor': 'middle' })
+  text(svg, width / 2, height - 6, 'end-of-thinking hints (0 = tools, no hints)', { 'text-anchor': 'middle' })
+  series.forEach((s, si) => {
+    const points = s.points.map((p) => x(p[0]) + ',' + y(p[1])).join(' ')
+    el('polyline', { class: 'line', points, fill: 'none', stroke: COLORS[si % COLORS.length], 'stroke-width': 2 }, svg)
+    for (const p of s.points) el('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, fill: COLORS[si % COLORS.length] }, svg)
+  })
+  svg.setAttribute('data-drawn', 'true')
+  legend(container, series.map((s) => s.name))
+}
+const unique = (values) => [...new Set(values)]
+const models = unique(rows.map((r) => r.model))
+const categories = unique(rows.map((r) => r.benchmark + ' · ' + r.mode))
+const find = (c, m) => rows.find((r) => r.model === m && r.benchmark + ' · ' + r.mode === c)
+const pct = (v) => (v * 100).toFixed(0) + '%'
+bars('accuracy', categories, models, (c, m) => (find(c, m) ? find(c, m).pass1 : null), (c, m) => (find(c, m) ? find(c, m).pass1Interval : null), pct)
+bars('tool-use', categories, models, (c, m) => (find(c, m) ? find(c, m).toolUseRate : null), null, pct)
+bars('tool-calls', categories, models, (c, m) => (find(c, m) ? find(c, m).meanToolCalls : null), null, (v) => v.toFixed(1))
+bars('length', categories, models, (c, m) => (find(c, m) ? find(c, m).meanTokens : null), null, (v) => v.toFixed(0))
+const scaling = []
+for (const m of models) for (const b of unique(rows.map((r) => r.benchmark))) {
+  const points = rows.filter((r) => r.model === m && r.benchmark === b && r.tools).map((r) => [r.thinkHints, r.pass1]).sort((p, q) => p[0] - q[0])
+  if (points.length > 0) scaling.push({ name: m + ' · ' + b, points })
+}
+lines('scaling', scaling)
+const hintNames = hints.map((h) => h.hint + ' (' + h.trigger + ', ' + h.position + ', n=' + h.count + ')')
+bars('hints', hintNames, ['followed by code', 'correct'], (c, s) => {
+  const h = hints[hintNames.indexOf(c)]
+  return s === 'correct' ? h.correct / h.count : h.followedByTool / h.count
+}, null, pct)
+const table = document.createElement('table')
+table.innerHTML = '<tr><th>model</th><th>benchmark</th><th>mode</th><th>pass@1</th><th>95% CI</th><th>maj@k</th><th>pass@k</th><th>tool use</th><th>tool calls</th><th>tokens</th></tr>' +
+  rows.map((r) => '<tr><td>' + [r.model, r.benchmark, r.mode].map((v) => String(v).replace(/</g, '&lt;')).join('</td><td>') + '</td><td>' + pct(r.pass1) + '</td><td>' + pct(r.pass1Interval[0]) + ' – ' + pct(r.pass1Interval[1]) + '</td><td>' + (r.majK === null ? '-' : pct(r.majK)) + '</td><td>' + pct(r.passK) + '</td><td>' + pct(r.toolUseRate) + '</td><td>' + r.meanToolCalls.toFixed(2) + '</td><td>' + r.meanTokens.toFixed(0) + '</td></tr>').join('')
+document.getElementById('table').appendChild(table)
+document.body.setAttribute('data-report-drawn', String(document.querySelectorAll('svg[data-drawn]').length))
+`

@@ -1,0 +1,87 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { execa } from 'execa'
+import { describe, expect, it } from 'vitest'
+import { htmlReport, markdownSummary } from '../../src/eval/report.js'
+import type { EvalRow } from '../../src/eval/run-eval.js'
+import { tempDir } from '../integration/cli.js'
+
+const row = (model: string, mode: string, thinkHints: number, pass1: number): EvalRow => ({
+  model,
+  modelPath: `${model}.gguf`,
+  benchmark: 'dev',
+  mode,
+  tools: mode !== 'no-tools',
+  thinkHints,
+  problems: 10,
+  samples: 20,
+  pass1,
+  pass1Interval: [Math.max(0, pass1 - 0.1), Math.min(1, pass1 + 0.1)],
+  passK: pass1 + 0.1,
+  majK: pass1,
+  k: 2,
+  toolUseRate: mode === 'no-tools' ? 0 : 0.5,
+  meanToolCalls: mode === 'no-tools' ? 0 : 1.2,
+  meanChars: 900,
+  meanTokens: 300,
+  hints:
+    thinkHints > 0
+      ? [
+          {
+            hint: 'general-1',
+            trigger: 'think-end',
+            position: 'late',
+            count: 8,
+            followedByTool: 6,
+            correct: 4,
+          },
+        ]
+      : [],
+})
+
+const ROWS = ['base', 'start-0', 'start'].flatMap((model, i) => [
+  row(model, 'no-tools', 0, 0.1 + i * 0.05),
+  row(model, 'tools', 0, 0.2 + i * 0.1),
+  row(model, 'hints-1', 1, 0.3 + i * 0.1),
+  row(model, 'hints-2', 2, 0.35 + i * 0.1),
+])
+
+describe('the report', () => {
+  it('summarizes in markdown, one row per result', () => {
+    const markdown = markdownSummary(ROWS)
+    const lines = markdown.trim().split('\n')
+    expect(lines).toHaveLength(2 + ROWS.length)
+    expect(lines[4]).toBe(
+      '| base | dev | hints-1 | 30.0% [20.0%, 40.0%] | 30.0% | 40.0% (k=2) | 50.0% | 1.20 | 300 |',
+    )
+  })
+
+  it('is one self-contained page whose plots Chromium draws (headless)', async () => {
+    const html = htmlReport(ROWS, 'test <report>')
+    expect(html).not.toMatch(/<script[^>]+src=|<link|<img|@import|https?:\/\/(?!www\.w3\.org\/2000\/svg)/)
+    expect(html).toContain('<title>test &#60;report&#62;</title>')
+    const file = join(tempDir(), 'report.html')
+    writeFileSync(file, html)
+    const { stdout } = await execa('chromium', [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${tempDir()}`,
+      '--dump-dom',
+      `file://${file}`,
+    ])
+    expect(stdout).toContain('data-report-drawn="6"')
+    const count = (pattern: RegExp) => (stdout.match(pattern) ?? []).length
+    // 4 categories x 3 models in the accuracy, tool-use, tool-call and length charts; 2 bars per hint row.
+    expect(count(/<rect class="bar"/g)).toBe(4 * 12 + 2)
+    expect(count(/<line class="whisker"/g)).toBe(12)
+    expect(count(/<polyline class="line"/g)).toBe(3) // one scaling curve per model
+    expect(stdout).toContain('<td>start</td><td>dev</td><td>hints-2</td><td>55%</td>')
+    expect(readFileSync(file, 'utf8')).toBe(html)
+  }, 60_000)
+})

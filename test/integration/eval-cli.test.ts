@@ -1,0 +1,117 @@
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { readJsonlFile, runCli, tempDir } from './cli.js'
+
+const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
+const DATA = resolve('../shared/datasets')
+
+describe('start eval and start report', () => {
+  it('evaluates a model in each mode, stores the rows, resumes, and reports them', async () => {
+    const dir = tempDir()
+    const out = join(dir, 'eval.jsonl')
+    const args = [
+      'eval',
+      '--model',
+      MODEL,
+      '--benchmarks',
+      'testbed-dev',
+      '--data',
+      DATA,
+      '--limit',
+      '3',
+      '--samples',
+      '2',
+      '--modes',
+      'no-tools,tools,hints',
+      '--think-hints',
+      '2',
+      '--temperature',
+      '0.6',
+      '--max-tokens',
+      '300',
+      '--prompt-template',
+      '{problem}',
+      '--threads',
+      '1',
+      '--db',
+      join(dir, 's.db'),
+      '--run',
+      'e1',
+      '--out',
+      out,
+    ]
+    const result = await runCli([...args, '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ run: 'e1', units: 4, resumed: 0 })
+    const rows = readJsonlFile(out)
+    expect(rows.map((r) => `${r.mode}:${r.thinkHints}:${r.tools}`)).toEqual([
+      'no-tools:0:false',
+      'tools:0:true',
+      'hints-1:1:true',
+      'hints-2:2:true',
+    ])
+    for (const row of rows) {
+      expect(row).toMatchObject({
+        model: 'testbed-tir-f32',
+        benchmark: 'testbed-dev',
+        problems: 3,
+        samples: 6,
+        k: 2,
+      })
+      expect(row.pass1).toBeGreaterThanOrEqual(0)
+      expect(row.passK).toBeGreaterThanOrEqual(row.pass1)
+      expect(row.pass1Interval[0]).toBeLessThanOrEqual(row.pass1)
+      expect(row.pass1Interval[1]).toBeGreaterThanOrEqual(row.pass1)
+    }
+    expect(rows[0].toolUseRate).toBe(0) // no tools: code is never run
+    expect(rows[2].toolUseRate).toBeGreaterThan(0) // the testbed writes code after a hint
+    expect(rows[2].hints.length).toBeGreaterThan(0)
+    expect(rows[2].hints[0]).toMatchObject({ trigger: 'think-end' })
+
+    const again = await runCli([...args, '--json'])
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({ units: 4, resumed: 4 })
+    expect(readJsonlFile(out)).toEqual(rows)
+
+    const report = await runCli(['report', out, '--out', join(dir, 'report.html'), '--markdown', '-'])
+    expect(report.exitCode).toBe(0)
+    expect(report.stdout.trim().split('\n')).toHaveLength(2 + 4)
+  }, 240_000)
+
+  it('says what is wrong with a model, a benchmark or a report input', async () => {
+    const dir = tempDir()
+    const db = join(dir, 's.db')
+    const model = await runCli([
+      'eval',
+      '--model',
+      'no-such-run',
+      '--benchmarks',
+      'testbed-dev',
+      '--data',
+      DATA,
+      '--db',
+      db,
+    ])
+    expect(model.exitCode).toBe(2)
+    expect(model.stderr).toContain('--model no-such-run: no such file, and no run with that id')
+    const benchmark = await runCli([
+      'eval',
+      '--model',
+      MODEL,
+      '--benchmarks',
+      'nope',
+      '--data',
+      DATA,
+      '--db',
+      db,
+    ])
+    expect(benchmark.exitCode).toBe(2)
+    expect(benchmark.stderr).toContain(`--benchmarks nope: neither a file nor ${join(DATA, 'nope.jsonl')}`)
+    const bad = join(dir, 'rows.jsonl')
+    writeFileSync(bad, '{"model": "m"}\n')
+    const report = await runCli(['report', bad, '--out', join(dir, 'r.html')])
+    expect(report.exitCode).toBe(2)
+    expect(report.stderr).toContain(`${bad}:1: missing "benchmark"`)
+  })
+})

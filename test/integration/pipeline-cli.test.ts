@@ -1,0 +1,64 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { execa } from 'execa'
+import { describe, expect, it } from 'vitest'
+import { CLI, runCli, tempDir } from './cli.js'
+
+const CONFIG = `
+run: tiny
+out: out
+model: ${resolve('../shared/models/testbed-tir-f32.gguf')}
+problems: ${resolve('../shared/datasets/testbed-train.jsonl')}
+limit: 8
+promptTemplate: '{problem}'
+threads: 1
+hintInfer: { samples: 1, temperature: 0, maxTokens: 300, thinkHints: 0 }
+filter: { rule: hint-gain }
+rft:
+  stage1: { maxSteps: 2, lr: 0.0002, batchSize: 8, gradAccum: 1, outtype: f32 }
+  stage2: { limit: 6, samples: 1, temperature: 0, hints: true, thinkHints: 0, maxTokens: 300, maxSteps: 1, lr: 0.0002, batchSize: 8, gradAccum: 1, outtype: f32 }
+eval: { benchmarks: [testbed-dev], data: ${resolve('../shared/datasets')}, limit: 2, samples: 1, temperature: 0, maxTokens: 300, modes: [tools, hints] }
+`
+
+describe('start pipeline', () => {
+  it('runs the whole loop from a config, and after a kill between stages resumes where it stopped', async () => {
+    const dir = tempDir()
+    const config = join(dir, 'start.config.yaml')
+    writeFileSync(config, CONFIG)
+    const db = join(dir, 's.db')
+    // First run: killed once D_seed is written, i.e. between the filter and the fine-tuning.
+    const first = execa('node', [CLI, 'pipeline', '--config', config, '--db', db], { reject: false })
+    const dSeed = join(dir, 'out', 'd_seed.jsonl')
+    while (!existsSync(dSeed) && first.exitCode === null) await new Promise((r) => setTimeout(r, 100))
+    first.kill('SIGKILL')
+    await first
+    expect(existsSync(dSeed)).toBe(true)
+    expect(existsSync(join(dir, 'out', 'report.html'))).toBe(false)
+
+    const second = await runCli(['pipeline', '--config', config, '--db', db, '--json'])
+    expect(second.exitCode, second.stderr).toBe(0)
+    const summary = JSON.parse(second.stdout)
+    const statuses = summary.stages.map((s: { stage: string; status: string }) => `${s.stage}:${s.status}`)
+    expect(statuses.slice(0, 3)).toEqual(['hinted:skipped', 'plain:skipped', 'filter:skipped'])
+    expect(statuses.slice(4)).toEqual(['rft-2:done', 'eval:done', 'report:done'])
+    expect(summary.summary.trim().split('\n')).toHaveLength(2 + 3 * 2) // 3 models x 2 modes
+    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain('START evaluation')
+
+    const third = await runCli(['pipeline', '--config', config, '--db', db, '--json'])
+    expect(JSON.parse(third.stdout).stages.every((s: { status: string }) => s.status === 'skipped')).toBe(
+      true,
+    )
+  }, 400_000)
+
+  it('names the config key that is wrong', async () => {
+    const dir = tempDir()
+    const config = join(dir, 'start.config.yaml')
+    writeFileSync(
+      config,
+      CONFIG.replace('samples: 1, temperature: 0, maxTokens: 300, thinkHints: 0', 'samples: -1'),
+    )
+    const result = await runCli(['pipeline', '--config', config, '--db', join(dir, 's.db')])
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr.trim()).toBe(`start: ${config}: hintInfer.samples: expected an integer >= 1`)
+  })
+})
