@@ -39,9 +39,9 @@ export function hintEfficacy(rows: EvalRow[]): HintStat[] {
 
 export function htmlReport(rows: EvalRow[], title = 'START evaluation'): string {
   const data = JSON.stringify({ rows, hints: hintEfficacy(rows) }).replace(/</g, '\\u003c')
-  const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
+  const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}h2{font-size:16px;margin-top:28px}
@@ -50,7 +50,7 @@ td:first-child,th:first-child,td:nth-child(2),td:nth-child(3){text-align:left}
 .chart svg{background:#fafafa;border:1px solid #eee}.legend span{margin-right:14px}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 </style></head><body>
-<h1>${escape(title)}</h1>
+<h1>${escapeHtml(title)}</h1>
 <p>${rows.length} results. Accuracy is pass@1 averaged over the samples, with a 95% Wilson interval.</p>
 <h2>Accuracy by model and mode</h2><div class="chart" id="accuracy"></div>
 <h2>Test-time scaling: accuracy against end-of-thinking hints</h2><div class="chart" id="scaling"></div>

@@ -95,6 +95,40 @@ describe('start rft on the testbed model (CPU)', () => {
     expect(text.length).toBeGreaterThan(0)
   }, 180_000)
 
+  it('start eval takes the run id of the rft run for the model it exported', async () => {
+    const problems = join(dir, 'one.jsonl')
+    writeFileSync(
+      problems,
+      `${readFileSync('../shared/datasets/testbed-dev.jsonl', 'utf8').split('\n')[0]}\n`,
+    )
+    const runId = JSON.parse((await runCli([...stage1, '--dry-run', '--json'])).stdout).run
+    const result = await runCli([
+      'eval',
+      '--model',
+      runId,
+      '--benchmarks',
+      problems,
+      '--modes',
+      'tools',
+      '--max-tokens',
+      '100',
+      '--prompt-template',
+      '{problem}',
+      '--threads',
+      '1',
+      '--db',
+      db,
+      '--out',
+      join(dir, 'eval.jsonl'),
+      '--json',
+    ])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(readJsonlFile(join(dir, 'eval.jsonl'))[0]).toMatchObject({
+      model: runId,
+      modelPath: join(out, 'start-0.gguf'),
+    })
+  }, 120_000)
+
   it('a rerun skips every step whose output is there; --dry-run shows the plan', async () => {
     const again = await runCli([...stage1, '--json'])
     expect(again.exitCode, again.stderr).toBe(0)
