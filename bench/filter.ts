@@ -11,21 +11,11 @@ import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { seededRandom } from '../src/inference/hint-policy.js'
 
 const at = process.argv.indexOf('--sizes')
 const sizes = (at > 0 ? process.argv[at + 1]! : '25000,50000,100000').split(',').map(Number)
 const SAMPLES = 8
-
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const WORDS =
   'so the number of ways is then we compute each term and check the sum again carefully since the total must be an integer let us verify'.split(
@@ -48,7 +38,7 @@ function spell(answer: number, rng: () => number): string {
 }
 
 function trajectory(problem: number, sample: number, hinted: boolean) {
-  const rng = random(problem * 1000 + sample + (hinted ? 0 : 500))
+  const rng = seededRandom(problem * 1000 + sample + (hinted ? 0 : 500))
   const answer = (problem * 37) % 1000
   const segments: { kind: string; text: string; hint?: object }[] = [
     { kind: 'model', text: `Let me think. ${prose(rng, 80 + Math.floor(rng() * 120))}Wait,` },

@@ -3,6 +3,7 @@ import { open, rename, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import fg from 'fast-glob'
+import { writeFileAtomically } from '../util/atomic-write.js'
 import { UsageError } from './errors.js'
 
 /** One parsed JSONL line and where it came from, so errors can point at it. */
@@ -85,6 +86,17 @@ export async function countRecords(patterns: string[]): Promise<number | undefin
 /** Streams the lines of every input (files, globs, "-" for stdin) in order. */
 export async function* readJsonlInputs(patterns: string[]): AsyncGenerator<JsonlLine> {
   for (const file of await expandInputs(patterns)) yield* readJsonl(file)
+}
+
+/** The first `limit` records of a JSONL file, written whole to `target` (a file of their own). */
+export async function writeFirstRecords(source: string, limit: number, target: string): Promise<string> {
+  const lines: string[] = []
+  for await (const { value } of readJsonl(source)) {
+    if (lines.length >= limit) break
+    lines.push(JSON.stringify(value))
+  }
+  await writeFileAtomically(target, `${lines.join('\n')}\n`)
+  return target
 }
 
 /** Where JSONL output goes: a file written atomically (temp file + rename), or stdout. */

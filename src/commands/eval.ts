@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { nonNegativeFlag } from '../cli/number-flags.js'
 import { progressRenderer } from '../cli/progress.js'
 import { newRunId, sandboxFlags, toSandboxOptions } from '../cli/sandbox-flags.js'
 import { evalModes, runEval } from '../eval/run-eval.js'
@@ -72,12 +73,6 @@ tool calls, response length and hint efficacy. Rerunning a --run skips the finis
 
   async run() {
     const { flags } = await this.parse(Eval)
-    const number = (name: string, value: string) => {
-      const parsed = Number(value)
-      if (!Number.isFinite(parsed) || parsed < 0)
-        this.error(`--${name} ${value}: expected a number >= 0`, { exit: 2 })
-      return parsed
-    }
     const runId = flags.run ?? newRunId('eval')
     const progress = progressRenderer(`eval ${runId}`, this.showProgress)
     const summary = await runEval({
@@ -95,8 +90,8 @@ tool calls, response length and hint efficacy. Rerunning a --run skips the finis
       limit: flags.limit,
       tracesDir: flags.traces ?? join(dirname(flags.db), `eval-${runId}`),
       inference: {
-        temperature: number('temperature', flags.temperature),
-        topP: number('top-p', flags['top-p']),
+        temperature: nonNegativeFlag('temperature', flags.temperature),
+        topP: nonNegativeFlag('top-p', flags['top-p']),
         seed: flags.seed,
         maxTokens: flags['max-tokens'],
         parallel: flags.parallel,

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { gradingFlags, toGradingOptions } from '../cli/grading-flags.js'
+import { fractionFlag } from '../cli/number-flags.js'
 import { progressRenderer } from '../cli/progress.js'
 import { newRunId } from '../cli/sandbox-flags.js'
 import { runFilter } from '../filter/run-filter.js'
@@ -100,12 +101,6 @@ output to mask from the loss. --json prints counts per rejection reason.`
 
   async run() {
     const { args, argv, flags } = await this.parse(Filter)
-    const fraction = (name: string, value: string) => {
-      const parsed = Number(value)
-      if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1)
-        this.error(`--${name} ${value}: expected a number from 0 to 1`, { exit: 2 })
-      return parsed
-    }
     const runId = flags.run ?? newRunId('filter')
     const progress = progressRenderer(`filter ${runId}`, this.showProgress)
     const summary = await runFilter({
@@ -113,13 +108,13 @@ output to mask from the loss. --json prints counts per rejection reason.`
       plain: flags.plain ?? [],
       policy: {
         rule: flags.rule as SelectionRule,
-        maxPlainAccuracy: fraction('max-plain-accuracy', flags['max-plain-accuracy']),
+        maxPlainAccuracy: fractionFlag('max-plain-accuracy', flags['max-plain-accuracy']),
         minToolCalls: flags['min-tool-calls'],
         maxToolCalls: flags['max-tool-calls'],
         maxChars: flags['max-chars'],
-        maxRepetition: fraction('max-repetition', flags['max-repetition']),
+        maxRepetition: fractionFlag('max-repetition', flags['max-repetition']),
         maxRepeatedCode: flags['max-repeated-code'],
-        nearDuplicate: fraction('near-duplicate', flags['near-duplicate']),
+        nearDuplicate: fractionFlag('near-duplicate', flags['near-duplicate']),
         perProblem: flags['per-problem'],
       },
       decontaminate: flags.decontaminate ?? [],

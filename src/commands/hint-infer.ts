@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { nonNegativeFlag } from '../cli/number-flags.js'
 import { progressRenderer } from '../cli/progress.js'
 import { newRunId, sandboxFlags, toSandboxOptions } from '../cli/sandbox-flags.js'
 import { DEFAULT_HINT_POLICY } from '../inference/hint-policy.js'
@@ -106,12 +107,6 @@ thinking (--think-hints times). Trajectories go to the store and to JSONL; rerun
 
   async run() {
     const { args, argv, flags } = await this.parse(HintInfer)
-    const number = (name: string, value: string) => {
-      const parsed = Number(value)
-      if (!Number.isFinite(parsed) || parsed < 0)
-        this.error(`--${name} ${value}: expected a number >= 0`, { exit: 2 })
-      return parsed
-    }
     const runId = flags.run ?? newRunId('hint-infer')
     const progress = progressRenderer(`hint-infer ${runId}`, this.showProgress)
     const summary = await runHintInfer({
@@ -120,8 +115,8 @@ thinking (--think-hints times). Trajectories go to the store and to JSONL; rerun
       parallel: flags.parallel,
       samples: flags.samples,
       sampling: {
-        temperature: number('temperature', flags.temperature),
-        topP: number('top-p', flags['top-p']),
+        temperature: nonNegativeFlag('temperature', flags.temperature),
+        topP: nonNegativeFlag('top-p', flags['top-p']),
         seed: flags.seed,
       },
       hints: flags['no-hints']
@@ -135,7 +130,7 @@ thinking (--think-hints times). Trajectories go to the store and to JSONL; rerun
                 .filter(Boolean),
               maxConnectiveHints: flags['connective-hints'],
               minDistance: flags['hint-distance'],
-              probability: number('hint-probability', flags['hint-probability']),
+              probability: nonNegativeFlag('hint-probability', flags['hint-probability']),
               thinkHints: flags['think-hints'],
             },
           },

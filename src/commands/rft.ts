@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { nonNegativeFlag } from '../cli/number-flags.js'
 import { progressRenderer } from '../cli/progress.js'
 import { sandboxFlags, toSandboxOptions } from '../cli/sandbox-flags.js'
 import { DEFAULT_HINT_POLICY } from '../inference/hint-policy.js'
@@ -120,12 +121,6 @@ virtualenv (start setup). Each step is skipped on a rerun once its output is the
 
   async run() {
     const { flags } = await this.parse(Rft)
-    const number = (name: string, value: string) => {
-      const parsed = Number(value)
-      if (!Number.isFinite(parsed) || parsed < 0)
-        this.error(`--${name} ${value}: expected a number >= 0`, { exit: 2 })
-      return parsed
-    }
     const stage = flags.stage as 1 | 2
     const runId = flags.run ?? rftRunId(flags.out, stage)
     const progress = progressRenderer(`rft stage ${stage}`, this.showProgress)
@@ -141,9 +136,9 @@ virtualenv (start setup). Each step is skipped on a rerun once its output is the
       problems: flags.problems,
       from: flags.from as 'base' | 'start-0',
       hyper: {
-        epochs: number('epochs', flags.epochs),
+        epochs: nonNegativeFlag('epochs', flags.epochs),
         maxSteps: flags['max-steps'],
-        lr: number('lr', flags.lr),
+        lr: nonNegativeFlag('lr', flags.lr),
         schedule: flags.schedule,
         warmupSteps: flags['warmup-steps'],
         batchSize: flags['batch-size'],
@@ -163,8 +158,8 @@ virtualenv (start setup). Each step is skipped on a rerun once its output is the
         mathPrompt: flags['prompt-template'],
         threads: flags.threads,
         contextSize: flags['context-size'],
-        temperature: number('temperature', flags.temperature),
-        topP: number('top-p', flags['top-p']),
+        temperature: nonNegativeFlag('temperature', flags.temperature),
+        topP: nonNegativeFlag('top-p', flags['top-p']),
         seed: flags.seed,
         hints: flags.hints ? { ...DEFAULT_HINT_POLICY, thinkHints: flags['think-hints'] } : null,
       },

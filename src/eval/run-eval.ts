@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { UsageError } from '../cli/errors.js'
-import { readJsonlInputs } from '../cli/jsonl.js'
+import { writeFirstRecords } from '../cli/jsonl.js'
 import { runStage, type StageRunOptions } from '../cli/stage-run.js'
 import { Grader } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
@@ -112,7 +112,13 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
     }
     await mkdir(options.tracesDir, { recursive: true })
     const problemFiles = new Map<string, string>()
-    for (const benchmark of benchmarks) problemFiles.set(benchmark.name, await limited(benchmark, options))
+    for (const benchmark of benchmarks) {
+      const subset = join(options.tracesDir, `${benchmark.name}-first-${options.limit}.jsonl`)
+      problemFiles.set(
+        benchmark.name,
+        options.limit ? await writeFirstRecords(benchmark.file, options.limit, subset) : benchmark.file,
+      )
+    }
     const total = models.length * benchmarks.length * options.modes.length
     const pool = new SandboxPool(options.sandbox)
     const grader = new Grader(pool)
@@ -324,19 +330,6 @@ function exportedModel(runId: string, dbFile: string): string {
   } finally {
     db.close()
   }
-}
-
-/** The benchmark file, or its first `limit` problems in a file of their own. */
-async function limited(benchmark: { name: string; file: string }, options: EvalOptions): Promise<string> {
-  if (!options.limit) return benchmark.file
-  const lines: string[] = []
-  for await (const { value } of readJsonlInputs([benchmark.file])) {
-    if (lines.length >= options.limit) break
-    lines.push(JSON.stringify(value))
-  }
-  const file = join(options.tracesDir, `${benchmark.name}-first-${options.limit}.jsonl`)
-  await writeFile(file, `${lines.join('\n')}\n`)
-  return file
 }
 
 function safe(label: string): string {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { UsageError } from '../cli/errors.js'
-import { readJsonlInputs } from '../cli/jsonl.js'
+import { writeFirstRecords } from '../cli/jsonl.js'
 import { runStage } from '../cli/stage-run.js'
 import { evalModes, runEval } from '../eval/run-eval.js'
 import { runReport } from '../eval/run-report.js'
@@ -12,7 +12,6 @@ import { DEFAULT_HINT_POLICY } from '../inference/hint-policy.js'
 import { DEFAULT_CODE_PROMPT, DEFAULT_MATH_PROMPT, runHintInfer } from '../inference/run-hint-infer.js'
 import { rftLayout } from '../rft/plan.js'
 import { runRft } from '../rft/run-rft.js'
-import { writeFileAtomically } from '../util/atomic-write.js'
 import { type PipelineConfig, parseConfig, type Training } from './config.js'
 
 export const PIPELINE_STAGES = ['hinted', 'plain', 'filter', 'rft-1', 'rft-2', 'eval', 'report'] as const
@@ -231,14 +230,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
 /** The first `limit` problems in a file of their own (written once), or the file itself. */
 async function problemSubset(file: string, limit: number | undefined, target: string): Promise<string> {
   if (!limit) return file
-  if (existsSync(target)) return target
-  const lines: string[] = []
-  for await (const { value } of readJsonlInputs([file])) {
-    if (lines.length >= limit) break
-    lines.push(JSON.stringify(value))
-  }
-  await writeFileAtomically(target, `${lines.join('\n')}\n`)
-  return target
+  return existsSync(target) ? target : writeFirstRecords(file, limit, target)
 }
 
 function resolvePaths(config: PipelineConfig, base: string): PipelineConfig {
