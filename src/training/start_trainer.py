@@ -241,6 +241,14 @@ def command_gguf_to_hf(args):
         source = clean
     tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
     model = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32)
+    special = special_token_ids(source)
+    # transformers' GGUF loader can get the special tokens wrong (seen: EOS read as "<s>"); a model
+    # trained so never learns to stop. The GGUF's own ids are the truth.
+    for role, token_id in special.items():
+        setattr(tokenizer, f"{role}_token", tokenizer.convert_ids_to_tokens(token_id))
+        for config in (model.config, model.generation_config):
+            if config is not None and role in ("bos", "eos", "pad"):
+                setattr(config, f"{role}_token_id", token_id)
     # transformers refuses to save a GGUF-loaded model until its quantizer marker is gone.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
@@ -248,7 +256,21 @@ def command_gguf_to_hf(args):
     save_checkpoint(model, tokenizer, None, args.out)
     if clean.exists():
         clean.unlink()
-    emit("done", out=str(args.out), removedKeys=bad)
+    emit("done", out=str(args.out), removedKeys=bad, specialTokens=special)
+
+
+def special_token_ids(path):
+    """bos/eos/unk/pad ids as the GGUF states them."""
+    from gguf import GGUFReader
+
+    fields = GGUFReader(path).fields
+    names = {"bos": "bos_token_id", "eos": "eos_token_id", "unk": "unknown_token_id", "pad": "padding_token_id"}
+    ids = {}
+    for role, key in names.items():
+        field = fields.get(f"tokenizer.ggml.{key}")
+        if field is not None and int(field.contents()) < 2**32 - 1:
+            ids[role] = int(field.contents())
+    return ids
 
 
 def invalid_token_id_keys(path):

@@ -56,6 +56,11 @@ describe('start rft on the testbed model (CPU)', () => {
       'export-start-0:done',
     ])
     expect(summary.model).toBe(join(out, 'start-0.gguf'))
+    // The converted base keeps the GGUF's special tokens (transformers' GGUF loader reads EOS as <s> here),
+    // so the model goes on learning to end its turn with </s>.
+    const tokenizer = JSON.parse(readFileSync(join(out, 'base-hf', 'tokenizer_config.json'), 'utf8'))
+    expect(tokenizer).toMatchObject({ bos_token: '<s>', eos_token: '</s>' })
+    expect(JSON.parse(readFileSync(join(out, 'base-hf', 'config.json'), 'utf8'))).toMatchObject({ eos_token_id: 2 })
 
     const store = new Database(db, { readonly: true })
     const losses = (
