@@ -98,13 +98,13 @@ export class RunStore {
 
   /**
    * Records a unit as done, together with whatever rows `writeRows` adds, in one transaction:
-   * either both are stored or neither is.
+   * either both are stored or neither is. A unit done again (its output was deleted) replaces the record.
    */
   completeUnit(runId: string, unitKey: string, result: unknown, writeRows?: (db: Db) => void): void {
     this.db.transaction(() => {
       writeRows?.(this.db)
       this.db
-        .prepare('INSERT INTO work_units (run_id, unit_key, result, done_at) VALUES (?, ?, ?, ?)')
+        .prepare('INSERT OR REPLACE INTO work_units (run_id, unit_key, result, done_at) VALUES (?, ?, ?, ?)')
         .run(runId, unitKey, JSON.stringify(result), now())
       this.db.prepare('UPDATE runs SET updated_at = ? WHERE id = ?').run(now(), runId)
     })()
