@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -60,7 +60,9 @@ describe('start rft on the testbed model (CPU)', () => {
     // so the model goes on learning to end its turn with </s>.
     const tokenizer = JSON.parse(readFileSync(join(out, 'base-hf', 'tokenizer_config.json'), 'utf8'))
     expect(tokenizer).toMatchObject({ bos_token: '<s>', eos_token: '</s>' })
-    expect(JSON.parse(readFileSync(join(out, 'base-hf', 'config.json'), 'utf8'))).toMatchObject({ eos_token_id: 2 })
+    expect(JSON.parse(readFileSync(join(out, 'base-hf', 'config.json'), 'utf8'))).toMatchObject({
+      eos_token_id: 2,
+    })
 
     const store = new Database(db, { readonly: true })
     const losses = (
@@ -142,6 +144,16 @@ describe('start rft on the testbed model (CPU)', () => {
       'skipped',
       'skipped',
     ])
+    // An output deleted since: its step runs again, the others stay skipped.
+    rmSync(join(out, 'start-0.gguf'))
+    const redo = await runCli([...stage1, '--json'])
+    expect(redo.exitCode, redo.stderr).toBe(0)
+    expect(JSON.parse(redo.stdout).steps.map((s: { status: string }) => s.status)).toEqual([
+      'skipped',
+      'skipped',
+      'done',
+    ])
+    expect(existsSync(join(out, 'start-0.gguf'))).toBe(true)
     const plan = await runCli([
       'rft',
       '--stage',
