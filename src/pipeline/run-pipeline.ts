@@ -12,6 +12,7 @@ import { DEFAULT_HINT_POLICY } from '../inference/hint-policy.js'
 import { DEFAULT_CODE_PROMPT, DEFAULT_MATH_PROMPT, runHintInfer } from '../inference/run-hint-infer.js'
 import { rftLayout } from '../rft/plan.js'
 import { runRft } from '../rft/run-rft.js'
+import { fingerprint } from '../util/fingerprint.js'
 import { type PipelineConfig, parseConfig, type Training } from './config.js'
 
 export const PIPELINE_STAGES = ['hinted', 'plain', 'filter', 'rft-1', 'rft-2', 'eval', 'report'] as const
@@ -63,10 +64,22 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
     async ({ store, finished }) => {
       await mkdir(config.out, { recursive: true })
       const summary: PipelineSummary = { run: config.run, out: config.out, stages: [] }
-      const stages: Record<PipelineStage, { outputs: string[]; run: () => Promise<unknown> }> = {
-        hinted: { outputs: [paths.hinted], run: () => sample(paths.hinted, true) },
-        plain: { outputs: [paths.plain], run: () => sample(paths.plain, false) },
+      const stages: Record<
+        PipelineStage,
+        { inputs: string[]; outputs: string[]; run: () => Promise<unknown> }
+      > = {
+        hinted: {
+          inputs: [config.problems, config.model],
+          outputs: [paths.hinted],
+          run: () => sample(paths.hinted, true),
+        },
+        plain: {
+          inputs: [config.problems, config.model],
+          outputs: [paths.plain],
+          run: () => sample(paths.plain, false),
+        },
         filter: {
+          inputs: [paths.hinted, paths.plain],
           outputs: [paths.dSeed],
           run: () =>
             runFilter({
@@ -85,9 +98,18 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
               runId: `${config.run}-filter`,
             }),
         },
-        'rft-1': { outputs: [layout.start0Gguf], run: () => rft(1, config.rft.stage1) },
-        'rft-2': { outputs: [layout.startGguf], run: () => rft(2, config.rft.stage2) },
+        'rft-1': {
+          inputs: [paths.dSeed],
+          outputs: [layout.start0Gguf],
+          run: () => rft(1, config.rft.stage1),
+        },
+        'rft-2': {
+          inputs: [layout.start0Gguf],
+          outputs: [layout.startGguf],
+          run: () => rft(2, config.rft.stage2),
+        },
         eval: {
+          inputs: [config.model, layout.start0Gguf, layout.startGguf],
           outputs: [paths.eval],
           run: () =>
             runEval({
@@ -110,6 +132,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
             }),
         },
         report: {
+          inputs: [paths.eval],
           outputs: [paths.report, paths.summary],
           run: async () => {
             const report = await runReport({
@@ -209,14 +232,17 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
       }
 
       for (const stage of PIPELINE_STAGES) {
-        const { outputs, run } = stages[stage]
-        if (finished.has(stage) && outputs.every((output) => existsSync(output))) {
+        const { inputs, outputs, run } = stages[stage]
+        // Done when its outputs are there and were made from the inputs as they are now.
+        const fingerprinted = fingerprint(inputs)
+        const record = finished.get(stage) as { inputs?: string } | undefined
+        if (record?.inputs === fingerprinted && outputs.every((output) => existsSync(output))) {
           options.onStage?.(stage, 'skip')
           summary.stages.push({ stage, status: 'skipped' })
         } else {
           options.onStage?.(stage, 'start')
           const result = await run()
-          store.completeUnit(config.run, stage, result ?? {})
+          store.completeUnit(config.run, stage, { ...(result as object), inputs: fingerprint(inputs) })
           options.onStage?.(stage, 'done')
           summary.stages.push({ stage, status: 'done' })
         }

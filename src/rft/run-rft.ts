@@ -12,6 +12,7 @@ import { appendTrainingLog, setParents } from '../store/lineage.js'
 import type { Db } from '../store/store.js'
 import { ensureTrainingEnv, type TrainingEnvOptions } from '../training/python-env.js'
 import { checkpointExists, type HyperParameters, type TrainEvent, TrlTrainer } from '../training/trainer.js'
+import { fingerprint } from '../util/fingerprint.js'
 import { isGguf, planRft, type RftStep, rftLayout } from './plan.js'
 
 export interface RftOptions extends Omit<StageRunOptions, 'out'> {
@@ -113,10 +114,13 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
     const env = await ensureTrainingEnv(options.env)
     const trainer = new TrlTrainer(env)
     for (const step of plan) {
-      // Outputs appear by rename, so one that exists is whole. The base's conversion depends on the base
-      // file alone, so stage 2 reuses stage 1's; other steps must have been done by this run (same flags).
+      // Outputs appear by rename, so one that exists is whole; it is current when the step was done by
+      // this run (same flags) from the inputs as they are now. The base's conversion depends on the base
+      // file alone, so stage 2 reuses stage 1's.
+      const inputs = fingerprint(step.inputs)
       const written = step.outputs.every((output) => existsSync(output))
-      const done = written && (finished.has(step.id) || step.id === 'base-hf')
+      const record = finished.get(step.id) as { inputs?: string } | undefined
+      const done = written && (record?.inputs === inputs || step.id === 'base-hf')
       if (done) {
         options.onEvent?.({ kind: 'step-skip', step })
         summary.steps.push({
@@ -131,7 +135,7 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
       const started = performance.now()
       const result = await runStep(step, { options, layout, trainer, db, summary })
       const seconds = (performance.now() - started) / 1000
-      store.completeUnit(options.runId, step.id, result ?? {})
+      store.completeUnit(options.runId, step.id, { ...(result as object), inputs })
       options.onEvent?.({ kind: 'step-done', step, seconds })
       summary.steps.push({
         id: step.id,
@@ -241,7 +245,8 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
         sandbox: options.sandbox,
         out: layout.samples,
         db: options.db,
-        runId: `${options.runId}-sample`,
+        // Keyed by START-0 and the pool: an interrupted sampling resumes, a new START-0 samples afresh.
+        runId: `${options.runId}-sample-${fingerprint([layout.start0Gguf, ...options.problems!])}`,
         flags: options.flags,
         toolVersion: options.toolVersion,
       })
