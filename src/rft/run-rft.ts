@@ -9,7 +9,8 @@ import type { HintPolicy } from '../inference/hint-policy.js'
 import { DEFAULT_CODE_PROMPT, type HintInferOptions, runHintInfer } from '../inference/run-hint-infer.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents } from '../store/lineage.js'
-import type { Db } from '../store/store.js'
+import { RunStore } from '../store/runs.js'
+import { type Db, openDatabase } from '../store/store.js'
 import { ensureTrainingEnv, type TrainingEnvOptions } from '../training/python-env.js'
 import { checkpointExists, type HyperParameters, type TrainEvent, TrlTrainer } from '../training/trainer.js'
 import { fingerprint } from '../util/fingerprint.js'
@@ -102,10 +103,13 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
     steps: [],
   }
   if (options.dryRun) {
+    const db = openDatabase(options.db)
+    const finished = new RunStore(db).finishedUnits(options.runId)
+    db.close()
     summary.steps = plan.map((step) => ({
       id: step.id,
       description: step.description,
-      status: step.outputs.every((output) => existsSync(output)) ? 'done' : 'pending',
+      status: isCurrent(step, finished) ? 'done' : 'pending',
       outputs: step.outputs,
     }))
     return summary
@@ -114,14 +118,7 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
     const env = await ensureTrainingEnv(options.env)
     const trainer = new TrlTrainer(env)
     for (const step of plan) {
-      // Outputs appear by rename, so one that exists is whole; it is current when the step was done by
-      // this run (same flags) from the inputs as they are now. The base's conversion depends on the base
-      // file alone, so stage 2 reuses stage 1's.
-      const inputs = fingerprint(step.inputs)
-      const written = step.outputs.every((output) => existsSync(output))
-      const record = finished.get(step.id) as { inputs?: string } | undefined
-      const done = written && (record?.inputs === inputs || step.id === 'base-hf')
-      if (done) {
+      if (isCurrent(step, finished)) {
         options.onEvent?.({ kind: 'step-skip', step })
         summary.steps.push({
           id: step.id,
@@ -135,7 +132,7 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
       const started = performance.now()
       const result = await runStep(step, { options, layout, trainer, db, summary })
       const seconds = (performance.now() - started) / 1000
-      store.completeUnit(options.runId, step.id, { ...(result as object), inputs })
+      store.completeUnit(options.runId, step.id, { ...(result as object), inputs: fingerprint(step.inputs) })
       options.onEvent?.({ kind: 'step-done', step, seconds })
       summary.steps.push({
         id: step.id,
@@ -148,6 +145,17 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
     summary.model = options.stage === 1 ? layout.start0Gguf : layout.startGguf
     return summary
   })
+}
+
+/**
+ * Outputs appear by rename, so one that exists is whole; it is current when this run (same flags) made
+ * it from the inputs as they are now. The base's conversion depends on the base file alone, so stage 2
+ * reuses stage 1's.
+ */
+function isCurrent(step: RftStep, finished: Map<string, unknown>): boolean {
+  if (!step.outputs.every((output) => existsSync(output))) return false
+  const record = finished.get(step.id) as { inputs?: string } | undefined
+  return step.id === 'base-hf' || record?.inputs === fingerprint(step.inputs)
 }
 
 interface StepContext {
