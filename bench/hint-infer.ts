@@ -93,7 +93,9 @@ for (const parallel of (argument('parallel', '1,2') as string).split(',').map(Nu
           const wanted = target(record)
           let generated = 0
           const tokens: Token[] = loaded.tokenize(record.prompt, true)
-          for await (const _ of sequence.evaluate(tokens, { temperature: 0 })) {
+          // Past the end of turn too (yieldEogToken): a baseline that stops at EOS would generate fewer
+          // tokens in shorter contexts than hint-infer, whose trajectories grow with what it inserts.
+          for await (const _ of sequence.evaluate(tokens, { temperature: 0, yieldEogToken: true })) {
             if (++generated >= wanted) break
           }
           baselineTokens += generated
