@@ -4,7 +4,13 @@ import { nonNegativeFlag } from '../cli/number-flags.js'
 import { progressRenderer } from '../cli/progress.js'
 import { newRunId, sandboxFlags, toSandboxOptions } from '../cli/sandbox-flags.js'
 import { DEFAULT_HINT_POLICY } from '../inference/hint-policy.js'
-import { DEFAULT_CODE_PROMPT, DEFAULT_MATH_PROMPT, runHintInfer } from '../inference/run-hint-infer.js'
+import {
+  DEFAULT_CODE_PROMPT,
+  DEFAULT_MATH_PROMPT,
+  DEFAULT_MAX_OUTPUT_CHARS,
+  DEFAULT_MAX_TOOL_CALLS,
+  runHintInfer,
+} from '../inference/run-hint-infer.js'
 
 export default class HintInfer extends BaseCommand {
   static override summary =
@@ -82,10 +88,14 @@ thinking (--think-hints times). Trajectories go to the store and to JSONL; rerun
       default: 4096,
       min: 1,
     }),
-    'max-tool-calls': Flags.integer({ description: 'code blocks run per trajectory', default: 6, min: 0 }),
+    'max-tool-calls': Flags.integer({
+      description: 'code blocks run per trajectory',
+      default: DEFAULT_MAX_TOOL_CALLS,
+      min: 0,
+    }),
     'max-output-chars': Flags.integer({
       description: 'characters of an execution output shown to the model',
-      default: 2048,
+      default: DEFAULT_MAX_OUTPUT_CHARS,
       min: 16,
     }),
     'prompt-template': Flags.string({

@@ -1,14 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { UsageError } from '../cli/errors.js'
-import { writeFirstRecords } from '../cli/jsonl.js'
+import { readJsonl, writeFirstRecords } from '../cli/jsonl.js'
 import { runStage, type StageRunOptions } from '../cli/stage-run.js'
 import { Grader } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
 import { DEFAULT_HINT_POLICY } from '../inference/hint-policy.js'
 import { LlamaCppEngine } from '../inference/llama-cpp.js'
-import { runHintInfer, type TrajectoryRecord } from '../inference/run-hint-infer.js'
+import {
+  DEFAULT_MAX_OUTPUT_CHARS,
+  DEFAULT_MAX_TOOL_CALLS,
+  runHintInfer,
+  type TrajectoryRecord,
+} from '../inference/run-hint-infer.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { RunStore } from '../store/runs.js'
 import { openDatabase } from '../store/store.js'
@@ -198,8 +203,8 @@ async function evaluateUnit(
         ? { policy: { ...DEFAULT_HINT_POLICY, maxConnectiveHints: 0, thinkHints: mode.thinkHints } }
         : null,
     maxTokens: inference.maxTokens,
-    maxToolCalls: mode.tools ? 6 : 0,
-    maxOutputChars: 2048,
+    maxToolCalls: mode.tools ? DEFAULT_MAX_TOOL_CALLS : 0,
+    maxOutputChars: DEFAULT_MAX_OUTPUT_CHARS,
     mathPrompt: inference.mathPrompt,
     codePrompt: inference.codePrompt,
     system: inference.system,
@@ -211,9 +216,8 @@ async function evaluateUnit(
     flags: options.flags,
     toolVersion: options.toolVersion,
   })
-  const records: TrajectoryRecord[] = JSON.parse(
-    `[${readFileSync(traces, 'utf8').trim().split('\n').join(',')}]`,
-  )
+  const records: TrajectoryRecord[] = []
+  for await (const { value } of readJsonl(traces)) records.push(value as TrajectoryRecord)
   const grades = await Promise.all(
     records.map(async (record) => {
       const parsed = parseReference(record as unknown as Record<string, unknown>)
@@ -222,8 +226,11 @@ async function evaluateUnit(
     }),
   )
   const byProblem = new Map<string, typeof grades>()
-  for (const grade of grades)
-    byProblem.set(grade.record.problemId, [...(byProblem.get(grade.record.problemId) ?? []), grade])
+  for (const grade of grades) {
+    const samples = byProblem.get(grade.record.problemId)
+    if (samples) samples.push(grade)
+    else byProblem.set(grade.record.problemId, [grade])
+  }
   const outcomes: ProblemOutcome[] = []
   for (const samples of byProblem.values()) {
     let majorityCorrect: boolean | null = null

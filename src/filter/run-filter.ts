@@ -105,16 +105,15 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
         summary.plainTrajectories++
       }
       summary.plainProblems = plain.size
+      // One entry per problem seen: its size is the problem count.
       const contaminated = new Map<string, boolean>()
       const keptPerProblem = new Map<string, number>()
-      const seen = new Set<string>()
       const recent = new RecentProblems(policy.nearDuplicate)
       const writes = new StoreBatch(datasets)
       const parentRuns = new Set<string>()
       const started = performance.now()
       for await (const { trajectory, grade, file } of graded(options.inputs, grader, options.concurrency)) {
         summary.trajectories++
-        seen.add(trajectory.problemId)
         if (grade.correct) summary.correct++
         const { scores, signature } = scoreTrajectory(trajectory, grade)
         let isContaminated = contaminated.get(trajectory.problemId)
@@ -189,7 +188,7 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
       writes.flush()
       datasets.finish(datasetId, summary.kept)
       await scoresSink?.commit()
-      summary.problems = seen.size
+      summary.problems = contaminated.size
       summary.keptProblems = keptPerProblem.size
       summary.symbolicCells = grader.symbolic.cells
       summary.codeRuns = grader.codeRuns

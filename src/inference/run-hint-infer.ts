@@ -13,6 +13,11 @@ import { type HintPolicy, sampleSeed, seededRandom } from './hint-policy.js'
 import { LlamaCppEngine } from './llama-cpp.js'
 import type { TrajectoryResult } from './types.js'
 
+/** START's cap on the code blocks run per trajectory. */
+export const DEFAULT_MAX_TOOL_CALLS = 6
+/** Characters of an execution's output shown to the model. */
+export const DEFAULT_MAX_OUTPUT_CHARS = 2048
+
 export const DEFAULT_MATH_PROMPT =
   '{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.'
 export const DEFAULT_CODE_PROMPT =

@@ -9,7 +9,13 @@ import { runReport } from '../eval/run-report.js'
 import { runFilter } from '../filter/run-filter.js'
 import { DEFAULT_FILTER_POLICY } from '../filter/types.js'
 import { DEFAULT_HINT_POLICY } from '../inference/hint-policy.js'
-import { DEFAULT_CODE_PROMPT, DEFAULT_MATH_PROMPT, runHintInfer } from '../inference/run-hint-infer.js'
+import {
+  DEFAULT_CODE_PROMPT,
+  DEFAULT_MATH_PROMPT,
+  DEFAULT_MAX_OUTPUT_CHARS,
+  DEFAULT_MAX_TOOL_CALLS,
+  runHintInfer,
+} from '../inference/run-hint-infer.js'
 import { rftLayout } from '../rft/plan.js'
 import { runRft } from '../rft/run-rft.js'
 import { fingerprint } from '../util/fingerprint.js'
@@ -165,8 +171,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
               }
             : null,
           maxTokens: config.hintInfer.maxTokens,
-          maxToolCalls: 6,
-          maxOutputChars: 2048,
+          maxToolCalls: DEFAULT_MAX_TOOL_CALLS,
+          maxOutputChars: DEFAULT_MAX_OUTPUT_CHARS,
           mathPrompt: config.promptTemplate ?? DEFAULT_MATH_PROMPT,
           codePrompt: DEFAULT_CODE_PROMPT,
           threads: config.threads,

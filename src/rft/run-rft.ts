@@ -6,7 +6,12 @@ import { runStage, type StageRunOptions } from '../cli/stage-run.js'
 import { runFilter } from '../filter/run-filter.js'
 import { DEFAULT_FILTER_POLICY } from '../filter/types.js'
 import type { HintPolicy } from '../inference/hint-policy.js'
-import { DEFAULT_CODE_PROMPT, type HintInferOptions, runHintInfer } from '../inference/run-hint-infer.js'
+import {
+  DEFAULT_CODE_PROMPT,
+  DEFAULT_MAX_OUTPUT_CHARS,
+  type HintInferOptions,
+  runHintInfer,
+} from '../inference/run-hint-infer.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents } from '../store/lineage.js'
 import { RunStore } from '../store/runs.js'
@@ -244,7 +249,7 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
         hints: sampling.hints ? { policy: sampling.hints } : null,
         maxTokens: sampling.maxTokens,
         maxToolCalls: options.selection.maxToolCalls,
-        maxOutputChars: 2048,
+        maxOutputChars: DEFAULT_MAX_OUTPUT_CHARS,
         mathPrompt: sampling.mathPrompt,
         codePrompt: DEFAULT_CODE_PROMPT,
         contextSize: sampling.contextSize,

@@ -1,3 +1,4 @@
+import { clearParents, type LineageNode, parentWriter } from './lineage.js'
 import { type Db, now } from './store.js'
 
 export interface DatasetStart {
@@ -5,11 +6,6 @@ export interface DatasetStart {
   runId: string
   name: string
   path: string | null
-}
-
-export interface LineageParent {
-  kind: 'run' | 'trajectory' | 'file' | 'dataset' | 'model'
-  id: string
 }
 
 /**
@@ -22,9 +18,7 @@ export class DatasetStore {
   private readonly insertScore
 
   constructor(private readonly db: Db) {
-    this.insertParent = db.prepare(
-      `INSERT OR IGNORE INTO lineage (child_kind, child_id, parent_kind, parent_id) VALUES ('dataset', ?, ?, ?)`,
-    )
+    this.insertParent = parentWriter(db)
     this.findTrajectory = db.prepare(
       'SELECT id FROM trajectories WHERE run_id = ? AND problem_id = ? AND sample = ?',
     )
@@ -36,7 +30,7 @@ export class DatasetStore {
   /** Creates the dataset, or empties it (records and lineage) for a rerun. */
   begin(dataset: DatasetStart): void {
     this.db.transaction(() => {
-      this.db.prepare(`DELETE FROM lineage WHERE child_kind = 'dataset' AND child_id = ?`).run(dataset.id)
+      clearParents(this.db, { kind: 'dataset', id: dataset.id })
       this.db
         .prepare(
           `INSERT OR REPLACE INTO datasets (id, run_id, name, path, records, created_at) VALUES (?, ?, ?, ?, 0, ?)`,
@@ -54,8 +48,8 @@ export class DatasetStore {
     this.db.transaction(write)()
   }
 
-  addParent(datasetId: string, parent: LineageParent): void {
-    this.insertParent.run(datasetId, parent.kind, parent.id)
+  addParent(datasetId: string, parent: LineageNode): void {
+    this.insertParent({ kind: 'dataset', id: datasetId }, parent)
   }
 
   /** Stores scores of a trajectory that is in this store; false when it is not (made elsewhere). */
@@ -73,36 +67,5 @@ export class DatasetStore {
       this.insertScore.run(row.id, name, number, details[name] ?? null)
     }
     return true
-  }
-
-  parents(datasetId: string): LineageParent[] {
-    return this.db
-      .prepare(
-        `SELECT parent_kind AS kind, parent_id AS id FROM lineage
-         WHERE child_kind = 'dataset' AND child_id = ? ORDER BY parent_kind, parent_id`,
-      )
-      .all(datasetId) as LineageParent[]
-  }
-
-  get(
-    id: string,
-  ): { id: string; runId: string; name: string; path: string | null; records: number } | undefined {
-    return this.db
-      .prepare('SELECT id, run_id AS runId, name, path, records FROM datasets WHERE id = ?')
-      .get(id) as ReturnType<DatasetStore['get']>
-  }
-
-  /** Scores stored for a trajectory, by name. */
-  scoresOf(trajectory: { run: string; problemId: string; sample: number }): Record<string, number | null> {
-    const rows = this.db
-      .prepare(
-        `SELECT s.name, s.value FROM scores s JOIN trajectories t ON t.id = s.trajectory_id
-         WHERE t.run_id = ? AND t.problem_id = ? AND t.sample = ?`,
-      )
-      .all(trajectory.run, trajectory.problemId, trajectory.sample) as {
-      name: string
-      value: number | null
-    }[]
-    return Object.fromEntries(rows.map((row) => [row.name, row.value]))
   }
 }

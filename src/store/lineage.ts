@@ -7,24 +7,26 @@ export interface LineageNode {
   id: string
 }
 
+/** Forgets what `child` was made from (a rerun records it afresh). */
+export function clearParents(db: Db, child: LineageNode): void {
+  db.prepare('DELETE FROM lineage WHERE child_kind = ? AND child_id = ?').run(child.kind, child.id)
+}
+
+/** A prepared writer of lineage rows, for callers that add many (the filter: one per kept trajectory). */
+export function parentWriter(db: Db): (child: LineageNode, parent: LineageNode) => void {
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO lineage (child_kind, child_id, parent_kind, parent_id) VALUES (?, ?, ?, ?)',
+  )
+  return (child, parent) => insert.run(child.kind, child.id, parent.kind, parent.id)
+}
+
 /** Records what `child` was made from; a rerun replaces the child's parents. */
 export function setParents(db: Db, child: LineageNode, parents: LineageNode[]): void {
   db.transaction(() => {
-    db.prepare('DELETE FROM lineage WHERE child_kind = ? AND child_id = ?').run(child.kind, child.id)
-    const insert = db.prepare(
-      'INSERT OR IGNORE INTO lineage (child_kind, child_id, parent_kind, parent_id) VALUES (?, ?, ?, ?)',
-    )
-    for (const parent of parents) insert.run(child.kind, child.id, parent.kind, parent.id)
+    clearParents(db, child)
+    const addParent = parentWriter(db)
+    for (const parent of parents) addParent(child, parent)
   })()
-}
-
-export function parentsOf(db: Db, child: LineageNode): LineageNode[] {
-  return db
-    .prepare(
-      `SELECT parent_kind AS kind, parent_id AS id FROM lineage WHERE child_kind = ? AND child_id = ?
-       ORDER BY parent_kind, parent_id`,
-    )
-    .all(child.kind, child.id) as LineageNode[]
 }
 
 /** One line of a trainer's log. */
@@ -44,10 +46,4 @@ export function appendTrainingLog(
     row.epoch ?? null,
     now(),
   )
-}
-
-export function trainingLog(db: Db, runId: string, unitKey: string): { step: number; loss: number | null }[] {
-  return db
-    .prepare('SELECT step, loss FROM training_log WHERE run_id = ? AND unit_key = ? ORDER BY step')
-    .all(runId, unitKey) as { step: number; loss: number | null }[]
 }
