@@ -11,7 +11,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { seededRandom } from '../src/inference/hint-policy.js'
+import { seededRandom } from '../src/hints/policy.js'
 
 const at = process.argv.indexOf('--sizes')
 const sizes = (at > 0 ? process.argv[at + 1]! : '25000,50000,100000').split(',').map(Number)

@@ -9,9 +9,11 @@ import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { getLlama, type Token } from 'node-llama-cpp'
 import pLimit from 'p-limit'
-import { DEFAULT_HINT_POLICY } from '../src/inference/hint-policy.js'
+import { defaultOptions } from '../src/core/options.js'
 import { LlamaCppEngine } from '../src/inference/llama-cpp.js'
-import { runHintInfer, type TrajectoryRecord } from '../src/inference/run-hint-infer.js'
+import { HINT_INFER_OPTIONS } from '../src/inference/options.js'
+import { runHintInfer } from '../src/inference/run-hint-infer.js'
+import type { TrajectoryRecord } from '../src/inference/types.js'
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`)
@@ -47,16 +49,15 @@ for (const parallel of (argument('parallel', '1,2') as string).split(',').map(Nu
   const summary = await runHintInfer({
     problems: [problems],
     model,
-    parallel,
-    samples: 1,
-    sampling: { temperature: 0, topP: 1, seed: 0 },
-    hints: { policy: DEFAULT_HINT_POLICY },
-    maxTokens: 1024,
-    maxToolCalls: 6,
-    maxOutputChars: 2048,
-    mathPrompt: '{problem}',
-    codePrompt: '{problem}',
-    skipInvalid: false,
+    settings: {
+      ...defaultOptions(HINT_INFER_OPTIONS),
+      parallel,
+      temperature: 0,
+      topP: 1,
+      maxTokens: 1024,
+      promptTemplate: '{problem}',
+      codePromptTemplate: '{problem}',
+    },
     out,
     db: join(dir, `bench-${parallel}.db`),
     runId: `bench-${parallel}`,

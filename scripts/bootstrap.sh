@@ -22,9 +22,8 @@ fi
 if ! python3 -c 'import numpy, sympy' >/dev/null 2>&1; then
   echo "bootstrap: note: python3 has no numpy/sympy; sandboxed code will not have them" >&2
 fi
-# npm install, not npm ci: npm 11 records only this platform's optional packages in the lockfile,
-# and npm ci then rejects the lockfile as out of sync. The locked versions are still used.
-npm install --no-audit --no-fund
+# The lockfile is complete (every platform's optional packages), so the locked versions install exactly.
+npm ci --no-audit --no-fund
 npm run build
 # The trainer's virtualenv (pinned torch/transformers/trl/peft/accelerate/gguf) and llama.cpp's converter,
 # kept outside the repository (~/.cache/start, or $START_HOME) and reused while the pins do not change.

@@ -1,20 +1,27 @@
 import { Command, Errors, Flags } from '@oclif/core'
-import { describeError, exitCodeFor } from './errors.js'
+import { describeError, exitCodeFor } from '../core/errors.js'
+import { progressRenderer } from './progress.js'
 
 /**
  * What every command shares: `--db`, `--json` (the value `run()` returns is the JSON summary),
- * and one place that turns an error into a one-line message and an exit code.
+ * `--quiet`, and one place that turns an error into a one-line message and an exit code.
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true
 
   static override baseFlags = {
     db: Flags.string({ description: 'run store (SQLite) file', default: './start.db' }),
+    quiet: Flags.boolean({ description: 'no progress on stderr', default: false }),
   }
 
-  /** True when progress may be drawn: not with --json, and the renderer checks for a TTY. */
-  protected get showProgress(): boolean {
-    return !this.jsonEnabled()
+  /** Progress on stderr for this command: silenced by --quiet and --json. */
+  protected progress(label: string, flags: { quiet?: boolean }) {
+    return progressRenderer(label, { quiet: flags.quiet === true || this.jsonEnabled() })
+  }
+
+  /** A human summary line on stderr (not with --json, whose summary is stdout). */
+  protected say(line: string): void {
+    if (!this.jsonEnabled()) this.logToStderr(line)
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }) {
@@ -27,4 +34,15 @@ export abstract class BaseCommand extends Command {
     process.stderr.write(`start: ${describeError(error)}\n`)
     this.exit(exitCodeFor(error))
   }
+}
+
+/** The settings a summary line shows: `key=value`, long texts cut. */
+export function describeSettings(settings: Record<string, unknown>): string {
+  return Object.entries(settings)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => {
+      const text = Array.isArray(value) ? value.join(',') : String(value)
+      return `${key}=${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)}`
+    })
+    .join(' ')
 }

@@ -1,37 +1,83 @@
+import type { ProgressEvent, ProgressListener } from '../core/events.js'
+import type { StepEvent } from '../core/steps.js'
+import type { RftEvent } from '../rft/types.js'
+
+/** A plain progress line at most this often when stderr is a log, not a terminal. */
+export const LOG_INTERVAL_MS = 30_000
+
 /**
- * Progress is a stream of events from the stages; this renders them on stderr, and only
- * when stderr is a terminal (CI logs and pipes stay clean), never with --json.
+ * Draws a stage's progress on stderr: a bar redrawn in place on a terminal; off a terminal (nohup, CI)
+ * a plain line when the stage starts, at most every 30 s, and when it ends; nothing when `quiet`.
  */
-export interface ProgressEvent {
-  done: number
-  total?: number
-  /** Short extra figures, e.g. "12 failed". */
-  detail?: string
-}
-
-export type ProgressListener = (event: ProgressEvent) => void
-
-export function progressRenderer(label: string, enabled: boolean): ProgressListener & { end(): void } {
-  const stream = process.stderr
-  const active = enabled && stream.isTTY === true
-  const started = Date.now()
-  let last = 0
-  const render = (event: ProgressEvent) => {
-    const now = Date.now()
-    if (!active || (now - last < 100 && event.done !== event.total)) return
-    last = now
-    const seconds = (now - started) / 1000
+export function progressRenderer(
+  label: string,
+  options: { quiet: boolean; stream?: NodeJS.WritableStream & { isTTY?: boolean }; intervalMs?: number },
+): ProgressListener & { end(): void; line(text: string): void } {
+  const stream = options.stream ?? process.stderr
+  const terminal = stream.isTTY === true
+  const interval = options.intervalMs ?? LOG_INTERVAL_MS
+  let started = Date.now()
+  let last = Number.NEGATIVE_INFINITY
+  let latest: ProgressEvent | undefined
+  let drawn = false
+  const describe = (event: ProgressEvent) => {
+    const seconds = (Date.now() - started) / 1000
     const rate = event.done / Math.max(seconds, 1e-3)
     const of = event.total === undefined ? '' : `/${event.total}`
     const eta =
       event.total === undefined || rate === 0 ? '' : ` eta ${Math.ceil((event.total - event.done) / rate)}s`
-    stream.write(
-      `\r\x1b[2K${label} ${event.done}${of} ${rate.toFixed(1)}/s${eta}${event.detail ? ` ${event.detail}` : ''}`,
-    )
+    return `${label} ${event.done}${of} ${rate.toFixed(1)}/s${eta}${event.detail ? ` ${event.detail}` : ''}`
+  }
+  const render = (event: ProgressEvent) => {
+    latest = event
+    if (options.quiet) return
+    const now = Date.now()
+    if (terminal) {
+      if (now - last < 100 && event.done !== event.total) return
+      last = now
+      drawn = true
+      stream.write(`\r\x1b[2K${describe(event)}`)
+    } else if (now - last >= interval) {
+      last = now
+      stream.write(`${describe(event)}\n`)
+    }
   }
   return Object.assign(render, {
     end() {
-      if (active) stream.write('\n')
+      if (options.quiet) return
+      if (terminal && drawn) stream.write('\n')
+      // Off a terminal the last figures are written once more unless that line was just written.
+      else if (!terminal && latest && Date.now() - last > 0) stream.write(`${describe(latest)} done\n`)
+      drawn = false
+      latest = undefined
+      started = Date.now()
+    },
+    /** A line of its own (a step starting or ending), between progress updates. */
+    line(text: string) {
+      if (options.quiet) return
+      if (terminal && drawn) stream.write('\n')
+      drawn = false
+      stream.write(`${text}\n`)
     },
   })
+}
+
+export type Progress = ReturnType<typeof progressRenderer>
+
+/** Step lines (start, skipped, done) and the trainer's loss, for the multi-step commands. */
+export function stepEventRenderer(progress: Progress): (event: StepEvent | RftEvent) => void {
+  return (event) => {
+    if (event.kind === 'step-start') progress.line(`${event.step.id}: ${event.step.description}...`)
+    else if (event.kind === 'step-skip') progress.line(`${event.step.id}: done before, skipped`)
+    else if (event.kind === 'step-done') {
+      progress.end()
+      progress.line(`${event.step.id}: done in ${event.seconds.toFixed(1)} s`)
+    } else if (event.event.event === 'log' && event.event.loss !== undefined) {
+      progress({
+        done: event.event.step,
+        total: event.event.maxSteps,
+        detail: `loss ${event.event.loss.toFixed(4)}`,
+      })
+    }
+  }
 }

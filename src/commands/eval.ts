@@ -1,11 +1,13 @@
 import { dirname, join } from 'node:path'
 import { Flags } from '@oclif/core'
-import { BaseCommand } from '../cli/base-command.js'
-import { nonNegativeFlag } from '../cli/number-flags.js'
-import { progressRenderer } from '../cli/progress.js'
-import { newRunId, sandboxFlags, toSandboxOptions } from '../cli/sandbox-flags.js'
-import { evalModes, runEval } from '../eval/run-eval.js'
-import { DEFAULT_CODE_PROMPT, DEFAULT_MATH_PROMPT } from '../inference/run-hint-infer.js'
+import { BaseCommand, describeSettings } from '../cli/base-command.js'
+import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
+import { UsageError } from '../core/errors.js'
+import { newRunId } from '../core/run-id.js'
+import { EVAL_OPTIONS } from '../eval/options.js'
+import { runEval } from '../eval/run-eval.js'
+import { pipelineModels } from '../pipeline/layout.js'
+import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 
 export default class Eval extends BaseCommand {
   static override summary =
@@ -17,91 +19,45 @@ export default class Eval extends BaseCommand {
 (code runs, N end-of-thinking hints: START's test-time scaling curve, N up to --think-hints). Answers are
 graded as start grade does (code benchmarks in the sandbox). One JSONL row per model x benchmark x mode:
 pass@1 (mean over the samples) with a 95% interval, maj@k over equivalent answers, pass@k, tool-use rate,
-tool calls, response length and hint efficacy. Rerunning a --run skips the finished rows.`
+tool calls, code written but not run, response length and hint efficacy. Rerunning a --run skips the
+finished rows. --config takes the settings of a pipeline config's eval (and, without --model, its models),
+so one flag reproduces the pipeline's numbers.`
 
   static override examples = [
     'start eval --model base.gguf --model rft/start.gguf --benchmarks aime24,math500 --data ../shared/datasets --samples 4 --out eval.jsonl',
     'start eval --model rft-1-runs_rft --benchmarks dev.jsonl --modes no-tools,tools,hints --think-hints 3',
+    'start eval --config examples/testbed.config.yaml --model runs/testbed-mini/rft/start.gguf',
   ]
 
   static override flags = {
     model: Flags.string({
       char: 'm',
       description: 'model: GGUF, URI or rft run id (repeat for several)',
-      required: true,
       multiple: true,
     }),
-    benchmarks: Flags.string({
-      description: 'benchmark names (with --data) or JSONL files, comma-separated',
-      required: true,
-    }),
-    data: Flags.string({ description: 'folder of <name>.jsonl benchmark files (e.g. ../shared/datasets)' }),
-    samples: Flags.integer({
-      char: 'k',
-      description: 'samples per problem (k of pass@k and maj@k)',
-      default: 1,
-      min: 1,
-    }),
-    modes: Flags.string({
-      description: 'comma-separated: no-tools, tools, hints',
-      default: 'no-tools,tools,hints',
-    }),
-    'think-hints': Flags.integer({
-      description: 'largest number of end-of-thinking hints in the hints modes',
-      default: 1,
-      min: 1,
-    }),
-    limit: Flags.integer({ description: 'only the first N problems of each benchmark', min: 1 }),
     out: Flags.string({ char: 'o', description: 'write the result rows (JSONL) here instead of stdout' }),
     traces: Flags.string({ description: 'folder for the trajectories (default: eval-<run> next to --db)' }),
     run: Flags.string({ description: 'run id: resume this run' }),
-    temperature: Flags.string({ description: 'sampling temperature', default: '0.6' }),
-    'top-p': Flags.string({ description: 'nucleus sampling', default: '0.95' }),
-    seed: Flags.integer({ description: 'sampling seed', default: 0 }),
-    'max-tokens': Flags.integer({ description: 'tokens per answer', default: 4096, min: 1 }),
-    parallel: Flags.integer({ char: 'p', description: 'sequences decoded together', default: 1, min: 1 }),
-    threads: Flags.integer({ description: 'CPU threads (default: all cores)', min: 1 }),
-    'context-size': Flags.integer({ description: 'context per sequence' }),
-    'prompt-template': Flags.string({
-      description: 'user turn for math; {problem} is replaced',
-      default: DEFAULT_MATH_PROMPT,
-    }),
-    'code-prompt-template': Flags.string({ description: 'user turn for code', default: DEFAULT_CODE_PROMPT }),
-    system: Flags.string({ description: 'system message' }),
-    ...sandboxFlags,
+    ...configFlag,
+    ...flagsFor(EVAL_OPTIONS),
+    ...flagsFor(SANDBOX_OPTIONS),
   }
 
   async run() {
     const { flags } = await this.parse(Eval)
+    const config = configFrom(flags)
+    const at = config && { config, section: 'eval' as const }
+    const settings = settingsFrom(EVAL_OPTIONS, flags, at)
+    const sandbox = settingsFrom(SANDBOX_OPTIONS, flags, at)
+    const models = flags.model ?? (config ? pipelineModels(config) : undefined)
+    if (!models) throw new UsageError('--model: required (GGUF, URI or rft run id), or --config')
     const runId = flags.run ?? newRunId('eval')
-    const progress = progressRenderer(`eval ${runId}`, this.showProgress)
+    const progress = this.progress(`eval ${runId}`, flags)
     const summary = await runEval({
-      models: flags.model,
-      benchmarks: flags.benchmarks
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-      dataDir: flags.data,
-      samples: flags.samples,
-      modes: evalModes(
-        flags.modes.split(',').map((name) => name.trim()),
-        flags['think-hints'],
-      ),
-      limit: flags.limit,
+      models,
+      settings,
       tracesDir: flags.traces ?? join(dirname(flags.db), `eval-${runId}`),
-      inference: {
-        temperature: nonNegativeFlag('temperature', flags.temperature),
-        topP: nonNegativeFlag('top-p', flags['top-p']),
-        seed: flags.seed,
-        maxTokens: flags['max-tokens'],
-        parallel: flags.parallel,
-        threads: flags.threads,
-        contextSize: flags['context-size'],
-        mathPrompt: flags['prompt-template'],
-        codePrompt: flags['code-prompt-template'],
-        system: flags.system,
-      },
-      sandbox: toSandboxOptions(flags, 2),
+      sandbox: toSandboxOptions(sandbox, 2),
       out: flags.out,
       db: flags.db,
       runId,
@@ -110,15 +66,15 @@ tool calls, response length and hint efficacy. Rerunning a --run skips the finis
       onProgress: progress,
     })
     progress.end()
-    if (!this.jsonEnabled()) {
-      for (const row of summary.rows) {
-        this.logToStderr(
-          `${row.model} ${row.benchmark} ${row.mode}: pass@1 ${(row.pass1 * 100).toFixed(1)}% ` +
-            `[${(row.pass1Interval[0] * 100).toFixed(1)}, ${(row.pass1Interval[1] * 100).toFixed(1)}], ` +
-            `tool use ${(row.toolUseRate * 100).toFixed(0)}%`,
-        )
-      }
+    for (const row of summary.rows) {
+      this.say(
+        `${row.model} ${row.benchmark} ${row.mode}: pass@1 ${(row.pass1 * 100).toFixed(1)}% ` +
+          `[${(row.pass1Interval[0] * 100).toFixed(1)}, ${(row.pass1Interval[1] * 100).toFixed(1)}], ` +
+          `tool use ${(row.toolUseRate * 100).toFixed(0)}%, code not run ${(row.unrunCodeRate * 100).toFixed(0)}%`,
+      )
     }
-    return { run: summary.run, out: summary.out, units: summary.units, resumed: summary.resumed }
+    this.say(`settings: ${describeSettings(settings)}`)
+    const { run, out, units, resumed } = summary
+    return { run, out, units, resumed, settings: { ...settings, ...sandbox } }
   }
 }

@@ -1,11 +1,11 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand } from '../cli/base-command.js'
-import { gradingFlags, toGradingOptions } from '../cli/grading-flags.js'
-import { fractionFlag } from '../cli/number-flags.js'
-import { progressRenderer } from '../cli/progress.js'
-import { newRunId } from '../cli/sandbox-flags.js'
+import { BaseCommand, describeSettings } from '../cli/base-command.js'
+import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
+import { newRunId } from '../core/run-id.js'
+import { FILTER_OPTIONS } from '../filter/options.js'
 import { runFilter } from '../filter/run-filter.js'
-import { DEFAULT_FILTER_POLICY as DEFAULTS, type SelectionRule } from '../filter/types.js'
+import { GRADING_OPTIONS, toGradingOptions } from '../grading/options.js'
+import { pipelinePaths } from '../pipeline/layout.js'
 
 export default class Filter extends BaseCommand {
   static override summary = 'Grade, score, select, deduplicate and decontaminate trajectories into D_seed'
@@ -16,7 +16,8 @@ same problems (--plain, from hint-infer --no-hints). Keeps the hinted trajectori
 the plain runs fail, use tools, stay under the caps and are not repetitive, drops exact and near
 duplicates (MinHash) and problems that overlap the --decontaminate sets, and writes D_seed as chat
 JSONL: "messages" with the whole trajectory as the assistant turn, plus "outputSpans", the interpreter
-output to mask from the loss. --json prints counts per rejection reason.`
+output to mask from the loss. --json prints counts per rejection reason. With --config, the settings
+(and, when no input is given, the pipeline's hinted and plain trajectories) come from a pipeline config.`
 
   static override examples = [
     'start filter hinted.jsonl --plain plain.jsonl --out d_seed.jsonl --json',
@@ -26,10 +27,7 @@ output to mask from the loss. --json prints counts per rejection reason.`
   static override strict = false
 
   static override args = {
-    inputs: Args.string({
-      description: 'hinted trajectory JSONL files or globs (- for stdin)',
-      default: '-',
-    }),
+    inputs: Args.string({ description: 'hinted trajectory JSONL files or globs (- for stdin)' }),
   }
 
   static override flags = {
@@ -38,109 +36,47 @@ output to mask from the loss. --json prints counts per rejection reason.`
       description: 'plain (hint-free) trajectories, for --rule hint-gain',
       multiple: true,
     }),
-    rule: Flags.string({
-      description: 'selection rule',
-      options: ['hint-gain', 'correct'],
-      default: DEFAULTS.rule,
-    }),
-    'max-plain-accuracy': Flags.string({
-      description: 'hint-gain: highest share of correct plain runs a problem may have',
-      default: String(DEFAULTS.maxPlainAccuracy),
-    }),
-    'min-tool-calls': Flags.integer({
-      description: 'fewest tool calls kept',
-      default: DEFAULTS.minToolCalls,
-      min: 0,
-    }),
-    'max-tool-calls': Flags.integer({
-      description: 'most tool calls kept',
-      default: DEFAULTS.maxToolCalls,
-      min: 0,
-    }),
-    'max-chars': Flags.integer({
-      description: 'longest trajectory kept',
-      default: DEFAULTS.maxChars,
-      min: 1,
-    }),
-    'max-repetition': Flags.string({
-      description: 'highest share of repeated word 8-grams',
-      default: String(DEFAULTS.maxRepetition),
-    }),
-    'max-repeated-code': Flags.integer({
-      description: 'most code blocks repeated verbatim',
-      default: DEFAULTS.maxRepeatedCode,
-      min: 0,
-    }),
-    'near-duplicate': Flags.string({
-      description: 'MinHash Jaccard at which trajectories of a problem are duplicates (1 turns it off)',
-      default: String(DEFAULTS.nearDuplicate),
-    }),
-    'per-problem': Flags.integer({
-      description: 'most trajectories kept per problem (0: no cap)',
-      default: 0,
-      min: 0,
-    }),
-    decontaminate: Flags.string({
-      description: 'evaluation problem sets (JSONL or glob) to keep out',
-      multiple: true,
-    }),
-    ngram: Flags.integer({
-      description: 'word n-gram length of the contamination check',
-      default: 13,
-      min: 3,
-    }),
-    'drop-hints': Flags.boolean({
-      description: 'remove the inserted hints from the kept text',
-      default: false,
-    }),
     scores: Flags.string({ description: "also write every trajectory's scores and decision (JSONL)" }),
-    name: Flags.string({ description: "the dataset's name in the store", default: 'D_seed' }),
     run: Flags.string({ description: 'run id (a rerun recomputes and replaces the dataset)' }),
-    ...gradingFlags,
+    ...configFlag,
+    ...flagsFor(FILTER_OPTIONS),
+    ...flagsFor(GRADING_OPTIONS),
   }
 
   async run() {
-    const { args, argv, flags } = await this.parse(Filter)
+    const { argv, flags } = await this.parse(Filter)
+    const config = configFrom(flags)
+    const at = config && { config, section: 'filter' as const }
+    const settings = settingsFrom(FILTER_OPTIONS, flags, at)
+    const grading = settingsFrom(GRADING_OPTIONS, flags, at)
+    const paths = config && pipelinePaths(config)
+    const inputs = argv.length > 0 ? (argv as string[]) : paths ? [paths.hinted] : ['-']
+    const plain = flags.plain ?? (paths && settings.rule === 'hint-gain' ? [paths.plain] : [])
     const runId = flags.run ?? newRunId('filter')
-    const progress = progressRenderer(`filter ${runId}`, this.showProgress)
+    const progress = this.progress(`filter ${runId}`, flags)
     const summary = await runFilter({
-      inputs: argv.length > 0 ? (argv as string[]) : [args.inputs],
-      plain: flags.plain ?? [],
-      policy: {
-        rule: flags.rule as SelectionRule,
-        maxPlainAccuracy: fractionFlag('max-plain-accuracy', flags['max-plain-accuracy']),
-        minToolCalls: flags['min-tool-calls'],
-        maxToolCalls: flags['max-tool-calls'],
-        maxChars: flags['max-chars'],
-        maxRepetition: fractionFlag('max-repetition', flags['max-repetition']),
-        maxRepeatedCode: flags['max-repeated-code'],
-        nearDuplicate: fractionFlag('near-duplicate', flags['near-duplicate']),
-        perProblem: flags['per-problem'],
-      },
-      decontaminate: flags.decontaminate ?? [],
-      ngram: flags.ngram,
-      dropHints: flags['drop-hints'],
+      inputs,
+      plain,
+      settings,
       scoresOut: flags.scores,
-      name: flags.name,
       out: flags.out,
       db: flags.db,
       runId,
-      flags: { ...flags, inputs: argv },
+      flags: { ...flags, inputs },
       toolVersion: this.config.version,
-      ...toGradingOptions(flags),
+      ...toGradingOptions(grading),
       onProgress: progress,
     })
     progress.end()
-    if (!this.jsonEnabled()) {
-      const reasons = Object.entries(summary.rejected)
-        .filter(([, count]) => count > 0)
-        .map(([reason, count]) => `${reason} ${count}`)
-        .join(', ')
-      this.logToStderr(
-        `run ${summary.run}: kept ${summary.kept} of ${summary.trajectories} trajectories ` +
-          `(${summary.keptProblems} of ${summary.problems} problems)${reasons ? `; rejected: ${reasons}` : ''}`,
-      )
-    }
-    return summary
+    const reasons = Object.entries(summary.rejected)
+      .filter(([, count]) => count > 0)
+      .map(([reason, count]) => `${reason} ${count}`)
+      .join(', ')
+    this.say(
+      `run ${summary.run}: kept ${summary.kept} of ${summary.trajectories} trajectories ` +
+        `(${summary.keptProblems} of ${summary.problems} problems)${reasons ? `; rejected: ${reasons}` : ''}` +
+        `\nsettings: ${describeSettings(settings)}`,
+    )
+    return { ...summary, settings: { ...settings, ...grading } }
   }
 }

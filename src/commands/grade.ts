@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { gradingFlags, toGradingOptions } from '../cli/grading-flags.js'
-import { progressRenderer } from '../cli/progress.js'
+import { flagsFor, settingsFrom } from '../cli/flags.js'
+import { GRADING_OPTIONS, toGradingOptions } from '../grading/options.js'
 import { runGrade } from '../grading/run-grade.js'
 
 export default class Grade extends BaseCommand {
@@ -12,7 +12,7 @@ export default class Grade extends BaseCommand {
     `Each record holds the model's "completion" (or a trajectory's "text") and a reference: "answer" (math),
 "tests" + "entry_point" + "problem" (HumanEval: check(entry_point) runs in the sandbox), or "tests" as a
 list of {"input","output"} stdin/stdout cases. Records come back, in order, with "predicted" (the
-extracted answer or code) and "correct" added.`
+extracted answer or code) and "correct" added, each as soon as it is graded.`
 
   static override examples = [
     'start grade trajectories.jsonl --out graded.jsonl --json',
@@ -31,25 +31,24 @@ extracted answer or code) and "correct" added.`
 
   static override flags = {
     out: Flags.string({ char: 'o', description: 'write JSONL here (atomically) instead of stdout' }),
-    ...gradingFlags,
+    ...flagsFor(GRADING_OPTIONS),
   }
 
   async run() {
     const { args, argv, flags } = await this.parse(Grade)
-    const progress = progressRenderer('grade', this.showProgress)
+    const settings = settingsFrom(GRADING_OPTIONS, flags)
+    const progress = this.progress('grade', flags)
     const summary = await runGrade({
       inputs: argv.length > 0 ? (argv as string[]) : [args.inputs],
       out: flags.out,
-      ...toGradingOptions(flags),
+      ...toGradingOptions(settings),
       onProgress: progress,
     })
     progress.end()
-    if (!this.jsonEnabled()) {
-      this.logToStderr(
-        `graded ${summary.records}: ${summary.correct} correct (${(summary.accuracy * 100).toFixed(1)}%), ` +
-          `${summary.answered} answered, ${summary.symbolicCells} sympy cells, ${summary.codeRuns} code runs`,
-      )
-    }
-    return summary
+    this.say(
+      `graded ${summary.records}: ${summary.correct} correct (${(summary.accuracy * 100).toFixed(1)}%), ` +
+        `${summary.answered} answered, ${summary.symbolicCells} sympy cells, ${summary.codeRuns} code runs`,
+    )
+    return { ...summary, settings }
   }
 }

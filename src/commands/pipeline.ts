@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { stepEventRenderer } from '../cli/progress.js'
 import { PIPELINE_STAGES, type PipelineStage, runPipeline } from '../pipeline/run-pipeline.js'
 
 export default class Pipeline extends BaseCommand {
@@ -10,11 +11,13 @@ export default class Pipeline extends BaseCommand {
     `Reads start.config.yaml (or .json; validated, paths relative to it) and runs: hint-infer with
 hints and without, filter (D_seed), rft stage 1 (START-0), rft stage 2 (START), eval of base, START-0 and
 START, and the report. The config's run id ties the stages together; each stage is resumable, and a
-rerun skips the stages already done. The stages are also commands of their own that chain through pipes.`
+rerun skips the stages whose outputs are current. Each stage command also takes --config, so any stage
+can be rerun on its own with the pipeline's settings.`
 
   static override examples = [
     'start pipeline --config start.config.yaml',
     'start pipeline --config start.config.yaml --until filter --json',
+    'start pipeline --config start.config.yaml --dry-run',
   ]
 
   static override flags = {
@@ -24,24 +27,35 @@ rerun skips the stages already done. The stages are also commands of their own t
       default: 'start.config.yaml',
     }),
     until: Flags.string({ description: 'stop after this stage', options: [...PIPELINE_STAGES] }),
+    'dry-run': Flags.boolean({
+      description: 'print the stages and which are done, and stop',
+      default: false,
+    }),
   }
 
   async run() {
     const { flags } = await this.parse(Pipeline)
+    const progress = this.progress('pipeline', flags)
     const summary = await runPipeline({
       config: flags.config,
       db: flags.db,
       toolVersion: this.config.version,
       until: flags.until as PipelineStage | undefined,
-      onStage: (stage, status) => {
-        if (this.showProgress && process.stderr.isTTY) this.logToStderr(`${stage}: ${status}`)
-      },
+      dryRun: flags['dry-run'],
+      onEvent: stepEventRenderer(progress),
+      onProgress: (stage, event) =>
+        progress({ ...event, detail: `${stage}${event.detail ? ` ${event.detail}` : ''}` }),
     })
-    if (!this.jsonEnabled()) {
-      this.logToStderr(
-        `pipeline ${summary.run}: ${summary.stages.map((s) => `${s.stage} ${s.status}`).join(', ')}`,
-      )
-      if (summary.summary) this.log(summary.summary)
+    progress.end()
+    if (summary.dryRun && !this.jsonEnabled()) {
+      for (const stage of summary.stages)
+        this.log(`[${stage.status}] ${stage.id}: ${stage.description} -> ${stage.outputs.join(', ')}`)
+      return summary
+    }
+    this.say(`pipeline ${summary.run}: ${summary.stages.map((s) => `${s.id} ${s.status}`).join(', ')}`)
+    if (summary.summary && !this.jsonEnabled()) {
+      this.log(summary.summary)
+      this.log(`report: ${summary.report}`)
     }
     return summary
   }

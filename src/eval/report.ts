@@ -1,4 +1,4 @@
-import type { EvalRow, HintStat } from './run-eval.js'
+import type { EvalRow, HintStat } from './types.js'
 
 /**
  * The report of `start eval` rows: one self-contained HTML page (data and drawing code inline, no
@@ -9,15 +9,15 @@ const percent = (value: number) => `${(value * 100).toFixed(1)}%`
 
 export function markdownSummary(rows: EvalRow[]): string {
   const lines = [
-    '| model | benchmark | mode | pass@1 [95% CI] | maj@k | pass@k | tool use | tool calls | tokens |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| model | benchmark | mode | pass@1 [95% CI] | maj@k | pass@k | tool use | tool calls | unrun code | tokens |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ]
   for (const row of rows) {
     const [low, high] = row.pass1Interval
     lines.push(
       `| ${row.model} | ${row.benchmark} | ${row.mode} | ${percent(row.pass1)} [${percent(low)}, ${percent(high)}] | ` +
         `${row.majK === null ? '-' : percent(row.majK)} | ${percent(row.passK)} (k=${row.k}) | ${percent(row.toolUseRate)} | ` +
-        `${row.meanToolCalls.toFixed(2)} | ${row.meanTokens.toFixed(0)} |`,
+        `${row.meanToolCalls.toFixed(2)} | ${percent(row.unrunCodeRate ?? 0)} | ${row.meanTokens.toFixed(0)} |`,
     )
   }
   return `${lines.join('\n')}\n`
@@ -184,8 +184,8 @@ bars('hints', hintNames, ['followed by code', 'correct'], (c, s) => {
   return s === 'correct' ? h.correct / h.count : h.followedByTool / h.count
 }, null, pct)
 const table = document.createElement('table')
-table.innerHTML = '<tr><th>model</th><th>benchmark</th><th>mode</th><th>pass@1</th><th>95% CI</th><th>maj@k</th><th>pass@k</th><th>tool use</th><th>tool calls</th><th>tokens</th></tr>' +
-  rows.map((r) => '<tr><td>' + [r.model, r.benchmark, r.mode].map((v) => String(v).replace(/</g, '&lt;')).join('</td><td>') + '</td><td>' + pct(r.pass1) + '</td><td>' + pct(r.pass1Interval[0]) + ' – ' + pct(r.pass1Interval[1]) + '</td><td>' + (r.majK === null ? '-' : pct(r.majK)) + '</td><td>' + pct(r.passK) + '</td><td>' + pct(r.toolUseRate) + '</td><td>' + r.meanToolCalls.toFixed(2) + '</td><td>' + r.meanTokens.toFixed(0) + '</td></tr>').join('')
+table.innerHTML = '<tr><th>model</th><th>benchmark</th><th>mode</th><th>pass@1</th><th>95% CI</th><th>maj@k</th><th>pass@k</th><th>tool use</th><th>tool calls</th><th>unrun code</th><th>tokens</th></tr>' +
+  rows.map((r) => '<tr><td>' + [r.model, r.benchmark, r.mode].map((v) => String(v).replace(/</g, '&lt;')).join('</td><td>') + '</td><td>' + pct(r.pass1) + '</td><td>' + pct(r.pass1Interval[0]) + ' – ' + pct(r.pass1Interval[1]) + '</td><td>' + (r.majK === null ? '-' : pct(r.majK)) + '</td><td>' + pct(r.passK) + '</td><td>' + pct(r.toolUseRate) + '</td><td>' + r.meanToolCalls.toFixed(2) + '</td><td>' + pct(r.unrunCodeRate || 0) + '</td><td>' + r.meanTokens.toFixed(0) + '</td></tr>').join('')
 document.getElementById('table').appendChild(table)
 document.body.setAttribute('data-report-drawn', String(document.querySelectorAll('svg[data-drawn]').length))
 `

@@ -1,30 +1,23 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { UsageError } from '../cli/errors.js'
-import { readJsonl, writeFirstRecords } from '../cli/jsonl.js'
-import { runStage, type StageRunOptions } from '../cli/stage-run.js'
+import { UsageError } from '../core/errors.js'
+import { readJsonl, writeFirstRecords } from '../core/jsonl.js'
+import { defaultOptions } from '../core/options.js'
+import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import { Grader } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
-import { DEFAULT_HINT_POLICY } from '../inference/hint-policy.js'
+import { HINT_OPTIONS } from '../hints/options.js'
 import { LlamaCppEngine } from '../inference/llama-cpp.js'
-import {
-  DEFAULT_MAX_OUTPUT_CHARS,
-  DEFAULT_MAX_TOOL_CALLS,
-  runHintInfer,
-  type TrajectoryRecord,
-} from '../inference/run-hint-infer.js'
+import { runHintInfer } from '../inference/run-hint-infer.js'
+import type { TrajectoryRecord } from '../inference/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { RunStore } from '../store/runs.js'
 import { openDatabase } from '../store/store.js'
-import { type AccuracySummary, majorityGroup, type ProblemOutcome, summarizeAccuracy } from './metrics.js'
-
-/** How a model is run: with or without the interpreter, and how many end-of-thinking hints. */
-export interface EvalMode {
-  name: string
-  tools: boolean
-  thinkHints: number
-}
+import { summarizeAccuracy } from './metrics.js'
+import type { EvalSettings } from './options.js'
+import { codeUse, type GradedTrajectory, hintStats, problemOutcomes, share } from './outcomes.js'
+import type { EvalMode, EvalRow, EvalSummary } from './types.js'
 
 /** `no-tools`, `tools` (no hints), and `hints` expanded to think-hints 1..max (START's scaling curve). */
 export function evalModes(names: string[], maxThinkHints: number): EvalMode[] {
@@ -45,67 +38,23 @@ export function evalModes(names: string[], maxThinkHints: number): EvalMode[] {
 export interface EvalOptions extends StageRunOptions {
   /** GGUF paths, model URIs, or run ids of `start rft` (their exported model). */
   models: string[]
-  /** Benchmark names (files in `dataDir`) or JSONL files. */
-  benchmarks: string[]
-  dataDir?: string
-  samples: number
-  modes: EvalMode[]
-  /** The first N problems of each benchmark. */
-  limit?: number
+  settings: EvalSettings
   /** Where each unit's trajectories are written. */
   tracesDir: string
-  inference: {
-    temperature: number
-    topP: number
-    seed: number
-    maxTokens: number
-    parallel: number
-    threads?: number
-    contextSize?: number
-    mathPrompt: string
-    codePrompt: string
-    system?: string
-  }
   sandbox: SandboxOptions
-}
-
-/** One evaluated (model, benchmark, mode): accuracy and how the tools were used. */
-export interface EvalRow extends AccuracySummary {
-  model: string
-  modelPath: string
-  benchmark: string
-  mode: string
-  tools: boolean
-  thinkHints: number
-  /** Share of trajectories with at least one executed code block. */
-  toolUseRate: number
-  meanToolCalls: number
-  meanChars: number
-  meanTokens: number
-  /** Per hint and where it went: how often it was followed by code, and how often the answer was right. */
-  hints: HintStat[]
-}
-
-export interface HintStat {
-  hint: string
-  trigger: string
-  position: 'early' | 'middle' | 'late'
-  count: number
-  followedByTool: number
-  correct: number
-}
-
-export interface EvalSummary {
-  run: string
-  out: string
-  units: number
-  resumed: number
-  rows: EvalRow[]
 }
 
 /** `start eval`: every model x benchmark x mode, graded; each finished unit is stored and skipped on a rerun. */
 export async function runEval(options: EvalOptions): Promise<EvalSummary> {
-  const benchmarks = options.benchmarks.map((benchmark) => resolveBenchmark(benchmark, options.dataDir))
+  const { settings } = options
+  if (!settings.benchmarks?.length) {
+    throw new UsageError(
+      '--benchmarks: expected at least one benchmark',
+      'a JSONL file, or a name with --data DIR',
+    )
+  }
+  const modes = evalModes(settings.modes, settings.thinkHints)
+  const benchmarks = settings.benchmarks.map((benchmark) => resolveBenchmark(benchmark, settings.data))
   const models = resolveModels(options.models, options.db)
   return runStage({ ...options, command: 'eval' }, async ({ sink, finished, store }) => {
     const summary: EvalSummary = {
@@ -114,17 +63,18 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
       units: 0,
       resumed: 0,
       rows: [],
+      settings,
     }
     await mkdir(options.tracesDir, { recursive: true })
     const problemFiles = new Map<string, string>()
     for (const benchmark of benchmarks) {
-      const subset = join(options.tracesDir, `${benchmark.name}-first-${options.limit}.jsonl`)
+      const subset = join(options.tracesDir, `${benchmark.name}-first-${settings.limit}.jsonl`)
       problemFiles.set(
         benchmark.name,
-        options.limit ? await writeFirstRecords(benchmark.file, options.limit, subset) : benchmark.file,
+        settings.limit ? await writeFirstRecords(benchmark.file, settings.limit, subset) : benchmark.file,
       )
     }
-    const total = models.length * benchmarks.length * options.modes.length
+    const total = models.length * benchmarks.length * modes.length
     const pool = new SandboxPool(options.sandbox)
     const grader = new Grader(pool)
     try {
@@ -132,16 +82,16 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
         let engine: LlamaCppEngine | undefined
         try {
           for (const benchmark of benchmarks) {
-            for (const mode of options.modes) {
+            for (const mode of modes) {
               const key = unitKey(model.label, benchmark.name, mode.name)
               let row = finished.get(key) as EvalRow | undefined
               if (row) summary.resumed++
               else {
                 engine ??= await LlamaCppEngine.load({
                   model: model.path,
-                  parallel: options.inference.parallel,
-                  contextSize: options.inference.contextSize,
-                  threads: options.inference.threads,
+                  parallel: settings.parallel,
+                  contextSize: settings.contextSize,
+                  threads: settings.threads,
                 })
                 row = await evaluateUnit(
                   engine,
@@ -190,25 +140,19 @@ async function evaluateUnit(
 ): Promise<EvalRow> {
   const traces = join(options.tracesDir, safe(model.label), benchmark, `${mode.name}.jsonl`)
   await mkdir(join(options.tracesDir, safe(model.label), benchmark), { recursive: true })
-  const { inference } = options
   await runHintInfer({
     problems: [problems],
     model: model.path,
     engine,
-    parallel: inference.parallel,
-    samples: options.samples,
-    sampling: { temperature: inference.temperature, topP: inference.topP, seed: inference.seed },
-    hints:
-      mode.thinkHints > 0
-        ? { policy: { ...DEFAULT_HINT_POLICY, maxConnectiveHints: 0, thinkHints: mode.thinkHints } }
-        : null,
-    maxTokens: inference.maxTokens,
-    maxToolCalls: mode.tools ? DEFAULT_MAX_TOOL_CALLS : 0,
-    maxOutputChars: DEFAULT_MAX_OUTPUT_CHARS,
-    mathPrompt: inference.mathPrompt,
-    codePrompt: inference.codePrompt,
-    system: inference.system,
-    skipInvalid: false,
+    settings: {
+      ...defaultOptions(HINT_OPTIONS),
+      ...options.settings,
+      noHints: mode.thinkHints === 0,
+      thinkHints: mode.thinkHints,
+      connectiveHints: 0,
+      maxToolCalls: mode.tools ? options.settings.maxToolCalls : 0,
+      skipInvalid: false,
+    },
     sandbox: options.sandbox,
     out: traces,
     db: options.db,
@@ -218,31 +162,15 @@ async function evaluateUnit(
   })
   const records: TrajectoryRecord[] = []
   for await (const { value } of readJsonl(traces)) records.push(value as TrajectoryRecord)
-  const grades = await Promise.all(
+  const graded: GradedTrajectory[] = await Promise.all(
     records.map(async (record) => {
       const parsed = parseReference(record as unknown as Record<string, unknown>)
       if ('error' in parsed) throw new Error(`${traces}: ${parsed.error}`)
       return { record, kind: parsed.reference.kind, ...(await grader.grade(record.text, parsed.reference)) }
     }),
   )
-  const byProblem = new Map<string, typeof grades>()
-  for (const grade of grades) {
-    const samples = byProblem.get(grade.record.problemId)
-    if (samples) samples.push(grade)
-    else byProblem.set(grade.record.problemId, [grade])
-  }
-  const outcomes: ProblemOutcome[] = []
-  for (const samples of byProblem.values()) {
-    let majorityCorrect: boolean | null = null
-    if (samples[0]!.kind === 'math') {
-      const group = await majorityGroup(
-        samples.map((s) => s.predicted),
-        (a, b) => grader.mathEqual(a, b),
-      )
-      majorityCorrect = group.length > 0 && samples[group[0]!]!.correct
-    }
-    outcomes.push({ correct: samples.map((s) => s.correct), majorityCorrect })
-  }
+  const outcomes = await problemOutcomes(graded, (a, b) => grader.mathEqual(a, b))
+  const uses = records.map(codeUse)
   const count = Math.max(records.length, 1)
   return {
     model: model.label,
@@ -251,44 +179,15 @@ async function evaluateUnit(
     mode: mode.name,
     tools: mode.tools,
     thinkHints: mode.thinkHints,
-    ...summarizeAccuracy(outcomes, options.samples),
-    toolUseRate: records.filter((r) => r.toolCalls > 0).length / count,
+    ...summarizeAccuracy(outcomes, options.settings.samples),
+    toolUseRate: share(records, (record) => record.toolCalls > 0),
     meanToolCalls: records.reduce((sum, r) => sum + r.toolCalls, 0) / count,
+    unrunCodeRate: share(uses, (use) => use.unrunCode),
+    inventedOutputRate: share(uses, (use) => use.inventedOutput),
     meanChars: records.reduce((sum, r) => sum + r.text.length, 0) / count,
     meanTokens: records.reduce((sum, r) => sum + r.tokens.generatedTokens, 0) / count,
-    hints: hintStats(grades),
+    hints: hintStats(graded),
   }
-}
-
-/** Which hints, placed where, led to code being run, and to right answers. */
-export function hintStats(graded: { record: TrajectoryRecord; correct: boolean }[]): HintStat[] {
-  const stats = new Map<string, HintStat>()
-  for (const { record, correct } of graded) {
-    for (const hint of record.hints) {
-      const share = hint.offset / Math.max(record.text.length, 1)
-      const position = share < 1 / 3 ? 'early' : share < 2 / 3 ? 'middle' : 'late'
-      const key = `${hint.id}|${hint.trigger}|${position}`
-      const stat = stats.get(key) ?? {
-        hint: hint.id,
-        trigger: hint.trigger,
-        position,
-        count: 0,
-        followedByTool: 0,
-        correct: 0,
-      }
-      stat.count++
-      let at = 0
-      const followed = record.segments.some((segment) => {
-        const after = at >= hint.offset && segment.kind === 'output'
-        at += segment.text.length
-        return after
-      })
-      if (followed) stat.followedByTool++
-      if (correct) stat.correct++
-      stats.set(key, stat)
-    }
-  }
-  return [...stats.values()].sort((a, b) => b.count - a.count)
 }
 
 function resolveBenchmark(benchmark: string, dataDir: string | undefined): { name: string; file: string } {

@@ -1,8 +1,8 @@
-import { UsageError } from '../cli/errors.js'
-import { readJsonlInputs } from '../cli/jsonl.js'
-import { writeFileAtomically } from '../util/atomic-write.js'
+import { writeFileAtomically } from '../core/atomic-write.js'
+import { UsageError } from '../core/errors.js'
+import { readJsonlInputs } from '../core/jsonl.js'
 import { htmlReport, markdownSummary } from './report.js'
-import type { EvalRow } from './run-eval.js'
+import type { EvalRow } from './types.js'
 
 export interface ReportOptions {
   /** `start eval` result rows (JSONL files, globs, "-"). */

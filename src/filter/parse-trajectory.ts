@@ -1,5 +1,5 @@
-import { UsageError } from '../cli/errors.js'
-import type { JsonlLine } from '../cli/jsonl.js'
+import { UsageError } from '../core/errors.js'
+import type { JsonlLine } from '../core/jsonl.js'
 import { parseReference } from '../grading/reference.js'
 import type { ChatMessage } from '../inference/engine.js'
 import type { Segment } from '../inference/types.js'

@@ -1,33 +1,26 @@
-import { UsageError } from '../cli/errors.js'
-import { openJsonlSink, readJsonlInputs } from '../cli/jsonl.js'
-import { runStage, type StageRunOptions } from '../cli/stage-run.js'
+import { UsageError } from '../core/errors.js'
+import { openJsonlSink, readJsonlInputs } from '../core/jsonl.js'
+import { orderedMap } from '../core/ordered-map.js'
+import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import { type Grade, Grader, type GraderOptions } from '../grading/grader.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { DatasetStore } from '../store/datasets.js'
-import { orderedMap } from '../util/ordered-map.js'
+import { Admission } from './admit.js'
 import { ContaminationIndex } from './decontaminate.js'
-import { exactKey, RecentProblems } from './dedup.js'
+import { type FilterSettings, toFilterPolicy } from './options.js'
 import { parseTrajectory } from './parse-trajectory.js'
 import { scoreTrajectory } from './scores.js'
 import { type PlainRuns, rejectReason, toSeedRecord } from './select.js'
-import { type FilterPolicy, type FilterTrajectory, REJECT_REASONS, type RejectReason } from './types.js'
+import { type FilterTrajectory, REJECT_REASONS, type RejectReason } from './types.js'
 
 export interface FilterOptions extends StageRunOptions {
   /** Hinted trajectories (files, globs, "-"). */
   inputs: string[]
   /** Plain trajectories of the same problems (`hint-infer --no-hints`), for the hint-gain rule. */
   plain: string[]
-  policy: FilterPolicy
-  /** Evaluation sets (problem JSONL files or globs) whose problems must not be trained on. */
-  decontaminate: string[]
-  /** Word n-gram length of the contamination check. Default 13. */
-  ngram?: number
-  /** Remove the inserted hints from the kept text. Default false (START keeps them). */
-  dropHints: boolean
+  settings: FilterSettings
   /** Also write every trajectory's scores and decision here. */
   scoresOut?: string
-  /** The dataset's name in the store. Default "D_seed". */
-  name?: string
   sandbox: SandboxOptions
   grader?: GraderOptions
   /** Trajectories graded at once. Default 64. */
@@ -50,11 +43,13 @@ export interface FilterSummary {
   symbolicCells: number
   codeRuns: number
   trajectoriesPerSecond: number
+  settings: FilterSettings
 }
 
 /** `start filter`: grade, score, select, deduplicate and decontaminate trajectories into D_seed. */
 export async function runFilter(options: FilterOptions): Promise<FilterSummary> {
-  const { policy } = options
+  const { settings } = options
+  const policy = toFilterPolicy(settings)
   if (policy.rule === 'hint-gain' && options.plain.length === 0) {
     throw new UsageError(
       '--rule hint-gain needs --plain: trajectories of the same problems from `start hint-infer --no-hints`',
@@ -67,7 +62,7 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
     datasets.begin({
       id: datasetId,
       runId: options.runId,
-      name: options.name ?? 'D_seed',
+      name: settings.name,
       path: options.out ?? null,
     })
     const pool = new SandboxPool(options.sandbox)
@@ -92,9 +87,10 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
       symbolicCells: 0,
       codeRuns: 0,
       trajectoriesPerSecond: 0,
+      settings,
     }
     try {
-      const contamination = await loadEvaluationSets(options.decontaminate, options.ngram ?? 13)
+      const contamination = await loadEvaluationSets(settings.decontaminate, settings.ngram)
       summary.evaluationProblems = contamination.problems
       const plain = new Map<string, PlainRuns>()
       for await (const { trajectory, grade } of graded(options.plain, grader, options.concurrency)) {
@@ -107,8 +103,7 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
       summary.plainProblems = plain.size
       // One entry per problem seen: its size is the problem count.
       const contaminated = new Map<string, boolean>()
-      const keptPerProblem = new Map<string, number>()
-      const recent = new RecentProblems(policy.nearDuplicate)
+      const admission = new Admission(policy)
       const writes = new StoreBatch(datasets)
       const parentRuns = new Set<string>()
       const started = performance.now()
@@ -131,22 +126,10 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
           },
           policy,
         )
-        if (reason === null) {
-          const kept = recent.get(trajectory.problemId)
-          const key = exactKey(trajectory.text)
-          const count = keptPerProblem.get(trajectory.problemId) ?? 0
-          if (kept.exact.has(key)) reason = 'duplicate'
-          else if (policy.nearDuplicate < 1 && kept.near.has(signature)) reason = 'near-duplicate'
-          else if (policy.perProblem > 0 && count >= policy.perProblem) reason = 'per-problem-cap'
-          else {
-            kept.exact.add(key)
-            kept.near.add(signature)
-            keptPerProblem.set(trajectory.problemId, count + 1)
-          }
-        }
+        reason ??= admission.admit(trajectory.problemId, trajectory.text, signature)
         if (reason === null) {
           summary.kept++
-          await sink.write(toSeedRecord(trajectory, options.dropHints))
+          await sink.write(toSeedRecord(trajectory, settings.dropHints))
           const parent = trajectory.run ?? `file:${file}`
           if (!parentRuns.has(parent)) {
             parentRuns.add(parent)
@@ -189,7 +172,7 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
       datasets.finish(datasetId, summary.kept)
       await scoresSink?.commit()
       summary.problems = contaminated.size
-      summary.keptProblems = keptPerProblem.size
+      summary.keptProblems = admission.keptProblems
       summary.symbolicCells = grader.symbolic.cells
       summary.codeRuns = grader.codeRuns
       summary.trajectoriesPerSecond =

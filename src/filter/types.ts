@@ -82,18 +82,6 @@ export interface FilterPolicy {
   perProblem: number
 }
 
-export const DEFAULT_FILTER_POLICY: FilterPolicy = {
-  rule: 'hint-gain',
-  maxPlainAccuracy: 0,
-  minToolCalls: 1,
-  maxToolCalls: 6,
-  maxChars: 32_768,
-  maxRepetition: 0.4,
-  maxRepeatedCode: 1,
-  nearDuplicate: 0.8,
-  perProblem: 0,
-}
-
 /** One D_seed example: chat messages ready for SFT, with the interpreter output marked for masking. */
 export interface SeedRecord {
   messages: ChatMessage[]

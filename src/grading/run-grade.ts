@@ -1,8 +1,8 @@
-import { UsageError } from '../cli/errors.js'
-import { countRecords, type JsonlLine, openJsonlSink, readJsonlInputs } from '../cli/jsonl.js'
-import type { ProgressListener } from '../cli/progress.js'
+import { UsageError } from '../core/errors.js'
+import type { ProgressListener } from '../core/events.js'
+import { countRecords, type JsonlLine, openJsonlSink, readJsonlInputs } from '../core/jsonl.js'
+import { orderedMap } from '../core/ordered-map.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
-import { orderedMap } from '../util/ordered-map.js'
 import { Grader, type GraderOptions, type Reference } from './grader.js'
 import { completionOf, GRADE_RECORD_SHAPE, parseReference } from './reference.js'
 

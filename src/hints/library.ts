@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { UsageError } from '../cli/errors.js'
+import { UsageError } from '../core/errors.js'
 
 export interface Hint {
   id: string

@@ -43,3 +43,18 @@ export interface InferenceEngine {
   startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream>
   close(): Promise<void>
 }
+
+/** No tokenizer averages more characters per token than this: a longer prompt cannot fit, uncounted. */
+export const MAX_CHARS_PER_TOKEN = 32
+
+/** A prompt that does not fit the context: that record fails at once, the run goes on. */
+export class PromptTooLongError extends Error {
+  constructor(
+    readonly promptTokens: number,
+    readonly contextSize: number,
+    detail: string,
+  ) {
+    super(`the prompt (${detail}) does not fit the context of ${contextSize} tokens`)
+    this.name = 'PromptTooLongError'
+  }
+}

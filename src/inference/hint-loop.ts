@@ -1,7 +1,4 @@
 import type { HintLibrary } from '../hints/library.js'
-import type { ExecutionResult } from '../sandbox/types.js'
-import type { GenerationStream } from './engine.js'
-import { formatOutput } from './format-output.js'
 import {
   type HintPolicy,
   type HintState,
@@ -10,7 +7,10 @@ import {
   type Random,
   wantsConnectiveHint,
   wantsThinkHint,
-} from './hint-policy.js'
+} from '../hints/policy.js'
+import type { ExecutionResult } from '../sandbox/types.js'
+import type { GenerationStream } from './engine.js'
+import { formatOutput } from './format-output.js'
 import { detectStopPoint } from './stop-points.js'
 import type { FinishReason, Segment, TrajectoryResult } from './types.js'
 

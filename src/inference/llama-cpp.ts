@@ -13,8 +13,16 @@ import {
   resolveModelFile,
   type Token,
 } from 'node-llama-cpp'
-import { UsageError } from '../cli/errors.js'
-import type { ChatMessage, GenerationStream, InferenceEngine, Sampling, StreamStats } from './engine.js'
+import { UsageError } from '../core/errors.js'
+import {
+  type ChatMessage,
+  type GenerationStream,
+  type InferenceEngine,
+  MAX_CHARS_PER_TOKEN,
+  PromptTooLongError,
+  type Sampling,
+  type StreamStats,
+} from './engine.js'
 
 export interface LlamaCppOptions {
   /** A GGUF path, or a node-llama-cpp model URI such as hf:user/repo:quant (downloads once). */
@@ -100,14 +108,31 @@ export class LlamaCppEngine implements InferenceEngine {
   }
 
   async startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream> {
+    const tokens = this.promptTokens(prompt)
     const sequence = this.free.pop() ?? (await new Promise<LlamaContextSequence>((r) => this.waiting.push(r)))
     await sequence.clearHistory()
+    return new LlamaCppStream(this.model, sequence, tokens, sampling, () => this.release(sequence))
+  }
+
+  /**
+   * The prompt's tokens. One far longer than any context is refused before tokenizing: llama.cpp takes
+   * minutes over tens of megabytes.
+   */
+  private promptTokens(prompt: string): Token[] {
+    const contextSize = this.context.contextSize
+    if (prompt.length > contextSize * MAX_CHARS_PER_TOKEN) {
+      throw new PromptTooLongError(0, contextSize, `${prompt.length} characters`)
+    }
     const tokens = this.model.tokenize(prompt, true)
-    return new LlamaCppStream(this.model, sequence, tokens, sampling, () => {
-      const next = this.waiting.shift()
-      if (next) next(sequence)
-      else this.free.push(sequence)
-    })
+    if (tokens.length >= contextSize)
+      throw new PromptTooLongError(tokens.length, contextSize, `${tokens.length} tokens`)
+    return tokens
+  }
+
+  private release(sequence: LlamaContextSequence): void {
+    const next = this.waiting.shift()
+    if (next) next(sequence)
+    else this.free.push(sequence)
   }
 
   async close(): Promise<void> {

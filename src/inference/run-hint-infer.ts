@@ -1,49 +1,27 @@
-import { countRecords } from '../cli/jsonl.js'
-import { runStage, type StageRunOptions } from '../cli/stage-run.js'
+import { countRecords } from '../core/jsonl.js'
+import { orderedMap } from '../core/ordered-map.js'
+import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import { extractBoxed } from '../grading/extract-answer.js'
-import { loadHintLibrary } from '../hints/library.js'
+import { type HintLibrary, loadHintLibrary } from '../hints/library.js'
+import { toHintPolicy } from '../hints/options.js'
+import { type HintPolicy, sampleSeed, seededRandom } from '../hints/policy.js'
 import { type LocatedProblem, readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
-import { orderedMap } from '../util/ordered-map.js'
-import type { ChatMessage, InferenceEngine, Sampling } from './engine.js'
+import { type GenerationStream, type InferenceEngine, PromptTooLongError } from './engine.js'
 import { type LoopOptions, runHintLoop } from './hint-loop.js'
-import { type HintPolicy, sampleSeed, seededRandom } from './hint-policy.js'
 import { LlamaCppEngine } from './llama-cpp.js'
-import type { TrajectoryResult } from './types.js'
-
-/** START's cap on the code blocks run per trajectory. */
-export const DEFAULT_MAX_TOOL_CALLS = 6
-/** Characters of an execution's output shown to the model. */
-export const DEFAULT_MAX_OUTPUT_CHARS = 2048
-
-export const DEFAULT_MATH_PROMPT =
-  '{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.'
-export const DEFAULT_CODE_PROMPT =
-  'Complete the following Python function. Think step by step, then give the whole function in a ```python code block.\n\n{problem}'
+import type { HintInferSettings, SamplingSettings } from './options.js'
+import type { TrajectoryRecord, TrajectoryResult } from './types.js'
 
 export interface HintInferOptions extends StageRunOptions {
   problems: string[]
   model: string
-  /** Sequences decoded together. Default 1. */
-  parallel: number
-  samples: number
-  sampling: Omit<Sampling, 'seed'> & { seed: number }
-  /** null: the plain model (no hints; code still runs). */
-  hints: { policy: HintPolicy; file?: string } | null
-  maxTokens: number
-  maxToolCalls: number
-  maxOutputChars: number
-  mathPrompt: string
-  codePrompt: string
-  system?: string
-  contextSize?: number
-  threads?: number
-  skipInvalid: boolean
+  settings: HintInferSettings
   onInvalid?: (message: string) => void
   sandbox: SandboxOptions
-  /** An engine already loaded (tests, benchmarks); default: node-llama-cpp on `model`. */
+  /** An engine already loaded (tests, benchmarks, eval); default: node-llama-cpp on `model`. */
   engine?: InferenceEngine
 }
 
@@ -58,47 +36,24 @@ export interface HintInferSummary {
   generatedTokens: number
   tokensPerSecond: number
   reevaluatedTokens: number
-}
-
-/** A trajectory as written to JSONL: ready for `start grade` / `start filter`. */
-export interface TrajectoryRecord {
-  /** The hint-infer run that made it (lineage for filter datasets). */
-  run: string
-  problemId: string
-  source: string
-  sample: number
-  /** The problem statement (for code: the function prompt the tests complete). */
-  problem: string
-  /** The chat messages the model was given; `prompt` is them rendered with the chat template. */
-  messages: ChatMessage[]
-  prompt: string
-  text: string
-  segments: TrajectoryResult['segments']
-  /** The last \boxed{} of the text. */
-  predicted: string | null
-  /** The problem's reference: `answer` (math) or `tests` + `entry_point` (code). */
-  answer?: string
-  tests?: string
-  entry_point?: string
-  hints: { id: string; category: string; trigger: string; word?: string; offset: number }[]
-  toolCalls: number
-  finishReason: TrajectoryResult['finishReason']
-  tokens: TrajectoryResult['stats']
-  ms: number
-  hinted: boolean
+  /** Records whose prompt did not fit the context. */
+  failed: number
+  settings: HintInferSettings
 }
 
 export function promptFor(
   problem: Problem,
-  options: Pick<HintInferOptions, 'mathPrompt' | 'codePrompt'>,
+  settings: Pick<SamplingSettings, 'promptTemplate' | 'codePromptTemplate'>,
 ): string {
-  const template = problem.kind === 'code' ? options.codePrompt : options.mathPrompt
+  const template = problem.kind === 'code' ? settings.codePromptTemplate : settings.promptTemplate
   return template.replaceAll('{problem}', problem.problem)
 }
 
 /** `start hint-infer`: every problem x sample through the Hint-infer loop; resumable by run id. */
 export async function runHintInfer(options: HintInferOptions): Promise<HintInferSummary> {
-  const library = options.hints ? await loadHintLibrary(options.hints.file) : undefined
+  const { settings } = options
+  const policy = toHintPolicy(settings)
+  const library = policy ? await loadHintLibrary(settings.hints) : undefined
   return runStage(
     { ...options, command: 'hint-infer', model: options.model },
     async ({ store, sink, finished }) => {
@@ -113,41 +68,54 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
         generatedTokens: 0,
         tokensPerSecond: 0,
         reevaluatedTokens: 0,
+        failed: 0,
+        settings,
       }
       const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
       let engine = options.engine
       try {
         // Sandbox workers start (about a second each) while the model loads.
-        const warming = pool.warmSessions(options.parallel)
+        const warming = pool.warmSessions(settings.parallel)
         warming.catch(() => {})
         engine ??= await LlamaCppEngine.load({
           model: options.model,
-          parallel: options.parallel,
-          contextSize: options.contextSize,
-          threads: options.threads,
+          parallel: settings.parallel,
+          contextSize: settings.contextSize,
+          threads: settings.threads,
         })
         await warming
         const records = await countRecords(options.problems)
-        const total = records === undefined ? undefined : records * options.samples
+        const total = records === undefined ? undefined : records * settings.samples
         const started = performance.now() // tokens/s counts generation, not start-up
         const loaded = engine
         const units = async function* () {
           const problems = readProblems(options.problems, {
-            skipInvalid: options.skipInvalid,
+            skipInvalid: settings.skipInvalid,
             onInvalid: options.onInvalid,
           })
           for await (const located of problems) {
-            for (let sample = 0; sample < options.samples; sample++) yield { located, sample }
+            for (let sample = 0; sample < settings.samples; sample++) yield { located, sample }
           }
         }
-        const trajectories = orderedMap(units(), options.parallel, async ({ located, sample }) => {
+        const trajectories = orderedMap(units(), settings.parallel, async ({ located, sample }) => {
           const key = `${located.problem.id}#${sample}`
           const done = finished.get(key) as TrajectoryRecord | undefined
           if (done) {
             summary.resumed++
             return done
           }
-          const record = await runOne(loaded, pool, located, sample, options, library)
+          const record = await runOne(
+            loaded,
+            pool,
+            located,
+            sample,
+            options,
+            policy && library ? { policy, library } : null,
+          )
+          if (record.error) {
+            summary.failed++
+            options.onInvalid?.(`${located.at.file}:${located.at.line}: ${record.error}`)
+          }
           store.completeUnit(options.runId, key, record, (tx) =>
             insertTrajectory(tx, trajectoryRow(options.runId, key, record)),
           )
@@ -203,26 +171,65 @@ async function runOne(
   { problem }: LocatedProblem,
   sample: number,
   options: HintInferOptions,
-  library: Awaited<ReturnType<typeof loadHintLibrary>> | undefined,
+  hints: { policy: HintPolicy; library: HintLibrary } | null,
 ): Promise<TrajectoryRecord> {
-  const seed = sampleSeed(options.sampling.seed, problem.id, sample)
+  const { settings } = options
+  const seed = sampleSeed(settings.seed, problem.id, sample)
   const messages = [
-    ...(options.system ? [{ role: 'system' as const, content: options.system }] : []),
-    { role: 'user' as const, content: promptFor(problem, options) },
+    ...(settings.system ? [{ role: 'system' as const, content: settings.system }] : []),
+    { role: 'user' as const, content: promptFor(problem, settings) },
   ]
   const prompt = engine.renderPrompt(messages)
   const started = performance.now()
-  const stream = await engine.startGeneration(prompt, { ...options.sampling, seed })
+  const record = {
+    run: options.runId,
+    problemId: problem.id,
+    source: problem.source,
+    sample,
+    problem: problem.problem,
+    messages,
+    prompt,
+    ...(problem.kind === 'math'
+      ? { answer: problem.answer }
+      : { tests: problem.tests, entry_point: problem.entryPoint }),
+    hinted: hints !== null,
+  }
+  let stream: GenerationStream
+  try {
+    stream = await engine.startGeneration(prompt, {
+      temperature: settings.temperature,
+      topP: settings.topP,
+      seed,
+    })
+  } catch (error) {
+    if (!(error instanceof PromptTooLongError)) throw error
+    return {
+      ...record,
+      text: '',
+      segments: [],
+      predicted: null,
+      hints: [],
+      toolCalls: 0,
+      finishReason: 'context',
+      tokens: {
+        promptTokens: error.promptTokens,
+        generatedTokens: 0,
+        appendedTokens: 0,
+        reevaluatedTokens: 0,
+      },
+      ms: Math.round(performance.now() - started),
+      error: error.message,
+    }
+  }
   let session: Awaited<ReturnType<SandboxPool['openSession']>> | undefined
   let opening: Promise<typeof session> | undefined
   const loopOptions: LoopOptions = {
-    hints:
-      options.hints && library ? { policy: options.hints.policy, library, random: seededRandom(seed) } : null,
+    hints: hints ? { ...hints, random: seededRandom(seed) } : null,
     domain: problem.kind,
     startsThinking: /<think>\s*$/.test(prompt),
-    maxTokens: options.maxTokens,
-    maxToolCalls: options.maxToolCalls,
-    maxOutputChars: options.maxOutputChars,
+    maxTokens: settings.maxTokens,
+    maxToolCalls: settings.maxToolCalls,
+    maxOutputChars: settings.maxOutputChars,
   }
   let result: TrajectoryResult
   try {
@@ -242,30 +249,20 @@ async function runOne(
     await session?.close()
   }
   let offset = 0
-  const hints: TrajectoryRecord['hints'] = []
+  const placed: TrajectoryRecord['hints'] = []
   for (const segment of result.segments) {
-    if (segment.hint) hints.push({ ...segment.hint, offset })
+    if (segment.hint) placed.push({ ...segment.hint, offset })
     offset += segment.text.length
   }
   return {
-    run: options.runId,
-    problemId: problem.id,
-    source: problem.source,
-    sample,
-    problem: problem.problem,
-    messages,
-    prompt,
+    ...record,
     text: result.text,
     segments: result.segments,
     predicted: extractBoxed(result.text) ?? null,
-    ...(problem.kind === 'math'
-      ? { answer: problem.answer }
-      : { tests: problem.tests, entry_point: problem.entryPoint }),
-    hints,
+    hints: placed,
     toolCalls: result.toolCalls,
     finishReason: result.finishReason,
     tokens: result.stats,
     ms: Math.round(performance.now() - started),
-    hinted: loopOptions.hints !== null,
   }
 }

@@ -1,5 +1,5 @@
 import type { ExecutionResult } from '../sandbox/types.js'
-import type { StreamStats } from './engine.js'
+import type { ChatMessage, StreamStats } from './engine.js'
 
 /** A piece of a trajectory's text: what the model wrote, a hint the loop inserted, or a code output. */
 export interface Segment {
@@ -19,4 +19,34 @@ export interface TrajectoryResult {
   toolCalls: number
   finishReason: FinishReason
   stats: StreamStats
+}
+
+/** A trajectory as written to JSONL: ready for `start grade` / `start filter`. */
+export interface TrajectoryRecord {
+  /** The hint-infer run that made it (lineage for filter datasets). */
+  run: string
+  problemId: string
+  source: string
+  sample: number
+  /** The problem statement (for code: the function prompt the tests complete). */
+  problem: string
+  /** The chat messages the model was given; `prompt` is them rendered with the chat template. */
+  messages: ChatMessage[]
+  prompt: string
+  text: string
+  segments: Segment[]
+  /** The last \boxed{} of the text. */
+  predicted: string | null
+  /** The problem's reference: `answer` (math) or `tests` + `entry_point` (code). */
+  answer?: string
+  tests?: string
+  entry_point?: string
+  hints: { id: string; category: string; trigger: string; word?: string; offset: number }[]
+  toolCalls: number
+  finishReason: FinishReason
+  tokens: StreamStats
+  ms: number
+  hinted: boolean
+  /** Why the record failed before generating (a prompt longer than the context). */
+  error?: string
 }

@@ -1,65 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { UsageError } from '../cli/errors.js'
+import { UsageError } from '../core/errors.js'
+import { checkOption, type OptionLayer, type OptionSpecs, resolveOptions } from '../core/options.js'
+import { EVAL_OPTIONS } from '../eval/options.js'
+import { FILTER_OPTIONS } from '../filter/options.js'
+import { HINT_INFER_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
+import { RFT_OPTIONS } from '../rft/options.js'
+import { SANDBOX_OPTIONS } from '../sandbox/options.js'
+import { TRAINING_OPTIONS } from '../training/options.js'
 
-/** `start.config.yaml` / `.json`: the whole START loop in one file. Paths are relative to the file. */
+/**
+ * `start.config.yaml` / `.json`: the whole START loop in one file. Each section takes the options of its
+ * stage's command under their camelCase names (`maxTokens` for `--max-tokens`), declared once in the
+ * stage's `options.ts`; sampling options at the top level are the defaults of every sampling section,
+ * and `sandbox:` holds the sandbox limits of every stage. Paths are relative to the file.
+ */
 export interface PipelineConfig {
+  file: string
   /** Run id prefix: every stage's run is `<run>-<stage>`. */
   run: string
   /** Where everything goes. */
   out: string
-  /** The base model (GGUF, or Hugging Face directory for training with a GGUF `model` for sampling). */
+  /** The base model (GGUF). */
   model: string
   /** Problems whose hinted and plain trajectories make D_seed. */
   problems: string
   /** Only the first N problems. */
   limit?: number
-  promptTemplate?: string
-  threads?: number
-  hintInfer: {
-    samples: number
-    temperature: number
-    maxTokens: number
-    thinkHints: number
-    connectiveHints: number
-  }
-  filter: { rule: 'hint-gain' | 'correct'; perProblem: number; decontaminate: string[] }
-  rft: {
-    stage1: Training
-    stage2: Training & {
-      problems?: string
-      limit?: number
-      samples: number
-      temperature: number
-      hints: boolean
-      thinkHints: number
-      perProblem: number
-      maxTokens: number
-    }
-  }
-  eval: {
-    benchmarks: string[]
-    data?: string
-    samples: number
-    modes: string[]
-    thinkHints: number
-    limit?: number
-    temperature: number
-    maxTokens: number
-  }
+  /** Stage 2's problem pool (default: `problems`) and its first-N cut. */
+  pool: { problems: string; limit?: number }
+  /** Each section's values as written (paths resolved), checked against the stage's options. */
+  sections: Record<ConfigSection, Record<string, unknown>>
+  /** The sampling options given at the top level. */
+  top: Record<string, unknown>
 }
 
-export interface Training {
-  maxSteps: number
-  epochs: number
-  lr: number
-  batchSize: number
-  gradAccum: number
-  outtype: string
+export const CONFIG_SECTIONS = ['hintInfer', 'filter', 'rft.stage1', 'rft.stage2', 'eval', 'sandbox'] as const
+export type ConfigSection = (typeof CONFIG_SECTIONS)[number]
+
+/** The keys each section accepts. */
+const SECTION_OPTIONS: Record<ConfigSection, OptionSpecs> = {
+  hintInfer: HINT_INFER_OPTIONS,
+  filter: FILTER_OPTIONS,
+  'rft.stage1': TRAINING_OPTIONS,
+  'rft.stage2': RFT_OPTIONS,
+  eval: EVAL_OPTIONS,
+  sandbox: SANDBOX_OPTIONS,
+}
+const SAMPLING_SECTIONS: ConfigSection[] = ['hintInfer', 'rft.stage2', 'eval']
+const PIPELINE_KEYS = [
+  'run',
+  'out',
+  'model',
+  'problems',
+  'limit',
+  'hintInfer',
+  'filter',
+  'rft',
+  'eval',
+  'sandbox',
+]
+const POOL_KEYS = ['problems', 'limit']
+const EVAL_MODE_NAMES = ['no-tools', 'tools', 'hints']
+
+/** Reads, checks and resolves a config file; every error names the file and the key. */
+export function loadConfig(file: string): PipelineConfig {
+  if (!existsSync(file)) throw new UsageError(`--config ${file}: no such file`)
+  return parseConfig(readFileSync(file, 'utf8'), file)
 }
 
-const TRAINING: Training = { maxSteps: 0, epochs: 3, lr: 1e-5, batchSize: 1, gradAccum: 8, outtype: 'f16' }
-
-/** Reads and checks a config; every error names the file and the key, and says what was expected. */
+/** Parses and checks a config's text; `file` names it in errors and anchors its relative paths. */
 export function parseConfig(text: string, file: string): PipelineConfig {
   let raw: unknown
   try {
@@ -67,148 +78,118 @@ export function parseConfig(text: string, file: string): PipelineConfig {
   } catch (error) {
     throw new UsageError(`${file}: cannot parse (${(error as Error).message.split('\n')[0]})`)
   }
-  const check = new Checker(file)
-  const root = check.object(raw, '')
-  const section = (name: string) => check.object(root[name] ?? {}, name)
-  const hintInfer = section('hintInfer')
-  const filter = section('filter')
-  const rft = section('rft')
-  const stage1 = check.object(rft.stage1 ?? {}, 'rft.stage1')
-  const stage2 = check.object(rft.stage2 ?? {}, 'rft.stage2')
-  const evaluation = section('eval')
-  const training = (values: Record<string, unknown>, at: string): Training => ({
-    maxSteps: check.integer(values.maxSteps, `${at}.maxSteps`, TRAINING.maxSteps, 0),
-    epochs: check.number(values.epochs, `${at}.epochs`, TRAINING.epochs),
-    lr: check.number(values.lr, `${at}.lr`, TRAINING.lr),
-    batchSize: check.integer(values.batchSize, `${at}.batchSize`, TRAINING.batchSize, 1),
-    gradAccum: check.integer(values.gradAccum, `${at}.gradAccum`, TRAINING.gradAccum, 1),
-    outtype: check.oneOf(values.outtype, `${at}.outtype`, ['f32', 'f16', 'bf16', 'q8_0'], TRAINING.outtype),
-  })
-  const config: PipelineConfig = {
-    run: check.string(root.run, 'run'),
-    out: check.string(root.out, 'out'),
-    model: check.string(root.model, 'model'),
-    problems: check.string(root.problems, 'problems'),
-    limit: check.optionalInteger(root.limit, 'limit'),
-    promptTemplate: check.optionalString(root.promptTemplate, 'promptTemplate'),
-    threads: check.optionalInteger(root.threads, 'threads'),
-    hintInfer: {
-      samples: check.integer(hintInfer.samples, 'hintInfer.samples', 1, 1),
-      temperature: check.number(hintInfer.temperature, 'hintInfer.temperature', 0.6),
-      maxTokens: check.integer(hintInfer.maxTokens, 'hintInfer.maxTokens', 4096, 1),
-      thinkHints: check.integer(hintInfer.thinkHints, 'hintInfer.thinkHints', 1, 0),
-      connectiveHints: check.integer(hintInfer.connectiveHints, 'hintInfer.connectiveHints', 1, 0),
-    },
-    filter: {
-      rule: check.oneOf(filter.rule, 'filter.rule', ['hint-gain', 'correct'], 'hint-gain') as
-        | 'hint-gain'
-        | 'correct',
-      perProblem: check.integer(filter.perProblem, 'filter.perProblem', 0, 0),
-      decontaminate: check.strings(filter.decontaminate, 'filter.decontaminate'),
-    },
-    rft: {
-      stage1: training(stage1, 'rft.stage1'),
-      stage2: {
-        ...training(stage2, 'rft.stage2'),
-        problems: check.optionalString(stage2.problems, 'rft.stage2.problems'),
-        limit: check.optionalInteger(stage2.limit, 'rft.stage2.limit'),
-        samples: check.integer(stage2.samples, 'rft.stage2.samples', 16, 1),
-        temperature: check.number(stage2.temperature, 'rft.stage2.temperature', 0.6),
-        hints: check.boolean(stage2.hints, 'rft.stage2.hints', false),
-        thinkHints: check.integer(stage2.thinkHints, 'rft.stage2.thinkHints', 1, 0),
-        perProblem: check.integer(stage2.perProblem, 'rft.stage2.perProblem', 1, 1),
-        maxTokens: check.integer(stage2.maxTokens, 'rft.stage2.maxTokens', 4096, 1),
-      },
-    },
-    eval: {
-      benchmarks: check.strings(evaluation.benchmarks, 'eval.benchmarks'),
-      data: check.optionalString(evaluation.data, 'eval.data'),
-      samples: check.integer(evaluation.samples, 'eval.samples', 1, 1),
-      modes: check.strings(evaluation.modes ?? ['no-tools', 'tools', 'hints'], 'eval.modes'),
-      thinkHints: check.integer(evaluation.thinkHints, 'eval.thinkHints', 1, 1),
-      limit: check.optionalInteger(evaluation.limit, 'eval.limit'),
-      temperature: check.number(evaluation.temperature, 'eval.temperature', 0.6),
-      maxTokens: check.integer(evaluation.maxTokens, 'eval.maxTokens', 4096, 1),
-    },
+  const fail = (key: string, expected: string): never => {
+    throw new UsageError(`${file}: ${key || '(top level)'}: expected ${expected}`)
   }
-  if (config.eval.benchmarks.length === 0)
-    check.fail('eval.benchmarks', 'at least one benchmark (a file, or a name with eval.data)')
-  for (const mode of config.eval.modes) {
-    if (!['no-tools', 'tools', 'hints'].includes(mode))
-      check.fail('eval.modes', `no-tools, tools or hints, not "${mode}"`)
+  const mapping = (value: unknown, key: string): Record<string, unknown> => {
+    if (value === undefined) return {}
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(key, 'a mapping')
+    return value as Record<string, unknown>
   }
-  const known = [
-    'run',
-    'out',
-    'model',
-    'problems',
-    'limit',
-    'promptTemplate',
-    'threads',
-    'hintInfer',
-    'filter',
-    'rft',
-    'eval',
-  ]
+  const root = mapping(raw ?? fail('', 'a mapping'), '')
+  const known = [...PIPELINE_KEYS, ...Object.keys(SAMPLING_OPTIONS)]
   const unknown = Object.keys(root).find((key) => !known.includes(key))
-  if (unknown) check.fail(unknown, `a known key (${known.join(', ')})`)
+  if (unknown) fail(unknown, `a known key (${PIPELINE_KEYS.join(', ')}, or a sampling option)`)
+
+  const at = anchor(dirname(file))
+  const text_ = (key: string, value: unknown) =>
+    checkOption({ kind: 'string', description: '' }, value, `${file}: ${key}`) as string
+  const count = (key: string, value: unknown) =>
+    value === undefined
+      ? undefined
+      : (checkOption({ kind: 'integer', min: 1, description: '' }, value, `${file}: ${key}`) as number)
+
+  const rft = mapping(root.rft, 'rft')
+  const rftUnknown = Object.keys(rft).find((key) => key !== 'stage1' && key !== 'stage2')
+  if (rftUnknown) fail(`rft.${rftUnknown}`, 'stage1 or stage2')
+  const written: Record<ConfigSection, Record<string, unknown>> = {
+    hintInfer: mapping(root.hintInfer, 'hintInfer'),
+    filter: mapping(root.filter, 'filter'),
+    'rft.stage1': mapping(rft.stage1, 'rft.stage1'),
+    'rft.stage2': mapping(rft.stage2, 'rft.stage2'),
+    eval: mapping(root.eval, 'eval'),
+    sandbox: mapping(root.sandbox, 'sandbox'),
+  }
+  const top = Object.fromEntries(Object.entries(root).filter(([key]) => key in SAMPLING_OPTIONS))
+  const sections = {} as Record<ConfigSection, Record<string, unknown>>
+  for (const section of CONFIG_SECTIONS) {
+    const specs = SECTION_OPTIONS[section]
+    const extra = section === 'rft.stage2' ? POOL_KEYS : []
+    const values = written[section]
+    const stray = Object.keys(values).find((key) => !(key in specs) && !extra.includes(key))
+    if (stray) fail(`${section}.${stray}`, `an option of this section (${Object.keys(specs).join(', ')})`)
+    sections[section] = resolvePaths(specs, values, at)
+  }
+  const config: PipelineConfig = {
+    file,
+    run: text_('run', root.run),
+    out: at(text_('out', root.out)),
+    model: atModel(at, text_('model', root.model)),
+    problems: at(text_('problems', root.problems)),
+    limit: count('limit', root.limit),
+    pool: {
+      problems: at(
+        written['rft.stage2'].problems === undefined
+          ? text_('problems', root.problems)
+          : text_('rft.stage2.problems', written['rft.stage2'].problems),
+      ),
+      limit: count('rft.stage2.limit', written['rft.stage2'].limit),
+    },
+    sections,
+    top: resolvePaths(SAMPLING_OPTIONS, top, at),
+  }
+  // Check every value now, so a bad one is named before any stage runs.
+  for (const section of CONFIG_SECTIONS)
+    resolveOptions(SECTION_OPTIONS[section], configLayers(config, section))
+  const evaluation = resolveOptions(EVAL_OPTIONS, configLayers(config, 'eval'))
+  if (!evaluation.benchmarks?.length)
+    fail('eval.benchmarks', 'at least one benchmark (a file, or a name with eval.data)')
+  for (const mode of evaluation.modes) {
+    if (!EVAL_MODE_NAMES.includes(mode)) fail('eval.modes', `no-tools, tools or hints, not "${mode}"`)
+  }
   return config
 }
 
-class Checker {
-  constructor(private readonly file: string) {}
+/**
+ * The layers a stage reads from a config, most specific first: its section, then (for sampling stages)
+ * the top level. A command puts its explicit flags in front.
+ */
+export function configLayers(config: PipelineConfig, section: ConfigSection): OptionLayer[] {
+  const layers: OptionLayer[] = [
+    { values: config.sections[section], where: (key) => `${config.file}: ${section}.${key}` },
+  ]
+  if (SAMPLING_SECTIONS.includes(section))
+    layers.push({ values: config.top, where: (key) => `${config.file}: ${key}` })
+  return layers
+}
 
-  fail(key: string, expected: string): never {
-    throw new UsageError(`${this.file}: ${key || '(top level)'}: expected ${expected}`)
-  }
+/** The sandbox limits a config sets for every stage. */
+export function sandboxLayer(config: PipelineConfig): OptionLayer {
+  return configLayers(config, 'sandbox')[0]!
+}
 
-  object(value: unknown, key: string): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(key, 'a mapping')
-    return value as Record<string, unknown>
-  }
+function anchor(base: string): (path: string) => string {
+  return (path) => (isAbsolute(path) ? path : resolve(base, path))
+}
 
-  string(value: unknown, key: string): string {
-    if (typeof value !== 'string' || value.trim() === '') this.fail(key, 'a non-empty string')
-    return value as string
-  }
+/** A model URI (hf:user/repo) stays as written; a file is relative to the config. */
+function atModel(at: (path: string) => string, model: string): string {
+  return /^[a-z]+:/.test(model) ? model : at(model)
+}
 
-  optionalString(value: unknown, key: string): string | undefined {
-    return value === undefined ? undefined : this.string(value, key)
+/** Path options made relative to the config file; a bare name (a benchmark name) stays a name. */
+function resolvePaths(
+  specs: OptionSpecs,
+  values: Record<string, unknown>,
+  at: (path: string) => string,
+): Record<string, unknown> {
+  const looksLikePath = (value: string) => value.includes('/') || /\.\w+$/.test(value)
+  const resolved = { ...values }
+  for (const [key, value] of Object.entries(values)) {
+    if (!specs[key]?.path) continue
+    if (typeof value === 'string' && looksLikePath(value)) resolved[key] = at(value)
+    else if (Array.isArray(value))
+      resolved[key] = value.map((item) => (typeof item === 'string' && looksLikePath(item) ? at(item) : item))
   }
-
-  strings(value: unknown, key: string): string[] {
-    if (value === undefined) return []
-    if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
-      this.fail(key, 'a list of strings')
-    return value as string[]
-  }
-
-  number(value: unknown, key: string, fallback: number): number {
-    if (value === undefined) return fallback
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) this.fail(key, 'a number >= 0')
-    return value as number
-  }
-
-  integer(value: unknown, key: string, fallback: number, min: number): number {
-    if (value === undefined) return fallback
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
-      this.fail(key, `an integer >= ${min}`)
-    return value as number
-  }
-
-  optionalInteger(value: unknown, key: string): number | undefined {
-    return value === undefined ? undefined : this.integer(value, key, 1, 1)
-  }
-
-  boolean(value: unknown, key: string, fallback: boolean): boolean {
-    if (value === undefined) return fallback
-    if (typeof value !== 'boolean') this.fail(key, 'true or false')
-    return value as boolean
-  }
-
-  oneOf(value: unknown, key: string, options: string[], fallback: string): string {
-    if (value === undefined) return fallback
-    if (typeof value !== 'string' || !options.includes(value)) this.fail(key, `one of ${options.join(', ')}`)
-    return value as string
-  }
+  return resolved
 }

@@ -1,5 +1,5 @@
-import { UsageError } from '../cli/errors.js'
-import { expandInputs, readJsonl } from '../cli/jsonl.js'
+import { UsageError } from '../core/errors.js'
+import { expandInputs, readJsonl } from '../core/jsonl.js'
 import type { Problem, ProblemLocation } from './types.js'
 import { PROBLEM_SHAPE, parseProblem } from './validate.js'
 

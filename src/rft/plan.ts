@@ -1,11 +1,18 @@
 import { join } from 'node:path'
+import type { Step } from '../core/steps.js'
 
-/** One step of an RFT stage: what it makes, from what. */
-export interface RftStep {
-  id: 'base-hf' | 'train-start-0' | 'export-start-0' | 'sample' | 'select' | 'train-start' | 'export-start'
-  description: string
-  inputs: string[]
-  outputs: string[]
+export type RftStepId =
+  | 'base-hf'
+  | 'train-start-0'
+  | 'export-start-0'
+  | 'sample'
+  | 'select'
+  | 'train-start'
+  | 'export-start'
+
+/** One step of an RFT stage: what it makes, from what (the runner adds how). */
+export interface RftStep extends Omit<Step, 'run'> {
+  id: RftStepId
 }
 
 export interface RftLayout {
@@ -58,6 +65,8 @@ export function planRft(options: {
       description: 'convert the GGUF base model to a Hugging Face checkpoint',
       inputs: [options.base],
       outputs: [layout.baseHf],
+      // The conversion depends on the base file alone, so stage 2 reuses stage 1's.
+      currentWhenOutputsExist: true,
     })
   }
   if (options.stage === 1) {

@@ -1,27 +1,27 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { UsageError } from '../cli/errors.js'
-import { runStage, type StageRunOptions } from '../cli/stage-run.js'
+import { UsageError } from '../core/errors.js'
+import { fingerprint } from '../core/fingerprint.js'
+import { defaultOptions } from '../core/options.js'
+import { runStage, type StageRunOptions } from '../core/stage-run.js'
+import { planSteps, runSteps } from '../core/steps.js'
+import { FILTER_OPTIONS } from '../filter/options.js'
 import { runFilter } from '../filter/run-filter.js'
-import { DEFAULT_FILTER_POLICY } from '../filter/types.js'
-import type { HintPolicy } from '../inference/hint-policy.js'
-import {
-  DEFAULT_CODE_PROMPT,
-  DEFAULT_MAX_OUTPUT_CHARS,
-  type HintInferOptions,
-  runHintInfer,
-} from '../inference/run-hint-infer.js'
+import { HINT_OPTIONS } from '../hints/options.js'
+import { runHintInfer } from '../inference/run-hint-infer.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents } from '../store/lineage.js'
 import { RunStore } from '../store/runs.js'
 import { type Db, openDatabase } from '../store/store.js'
-import { ensureTrainingEnv, type TrainingEnvOptions } from '../training/python-env.js'
-import { checkpointExists, type HyperParameters, type TrainEvent, TrlTrainer } from '../training/trainer.js'
-import { fingerprint } from '../util/fingerprint.js'
+import { toHyperParameters } from '../training/options.js'
+import { ensureTrainingEnv } from '../training/python-env.js'
+import { checkpointExists, TrlTrainer } from '../training/trainer.js'
+import type { RftSettings } from './options.js'
 import { isGguf, planRft, type RftStep, rftLayout } from './plan.js'
+import type { RftEvent, RftSummary } from './types.js'
 
-export interface RftOptions extends Omit<StageRunOptions, 'out'> {
+export interface RftOptions extends Omit<StageRunOptions, 'out' | 'onProgress'> {
   stage: 1 | 2
   /** GGUF file or Hugging Face checkpoint directory. */
   base: string
@@ -31,61 +31,10 @@ export interface RftOptions extends Omit<StageRunOptions, 'out'> {
   data?: string
   /** Stage 2: the problem pool. */
   problems?: string[]
-  /** Stage 2: fine-tune the base (the paper) or continue from START-0. Default 'base'. */
-  from: 'base' | 'start-0'
-  hyper: HyperParameters
-  /** GGUF tensor type of the exports (f32, f16, bf16, q8_0). */
-  outtype: string
-  numProcesses?: number
-  accelerateConfig?: string
-  /** Stage 2 sampling, as `start hint-infer` takes it. */
-  sampling: Pick<
-    HintInferOptions,
-    'samples' | 'parallel' | 'maxTokens' | 'mathPrompt' | 'threads' | 'contextSize'
-  > & {
-    temperature: number
-    topP: number
-    seed: number
-    /** Hints while sampling; null: none (START's default). */
-    hints: HintPolicy | null
-  }
-  /** Stage 2 selection: most samples kept per problem, most tool calls. */
-  selection: { perProblem: number; maxToolCalls: number }
+  settings: RftSettings
   sandbox: SandboxOptions
-  env?: TrainingEnvOptions
   dryRun: boolean
   onEvent?: (event: RftEvent) => void
-}
-
-export type RftEvent =
-  | { kind: 'step-start'; step: RftStep }
-  | { kind: 'step-skip'; step: RftStep }
-  | { kind: 'step-done'; step: RftStep; seconds: number }
-  | { kind: 'train'; step: RftStep; event: TrainEvent }
-
-export interface RftSummary {
-  run: string
-  stage: 1 | 2
-  out: string
-  dryRun: boolean
-  steps: {
-    id: string
-    description: string
-    status: 'done' | 'skipped' | 'pending'
-    outputs: string[]
-    seconds?: number
-  }[]
-  model?: string
-  training?: {
-    steps: number
-    trainLoss: number
-    firstLoss: number | null
-    lastLoss: number | null
-    seconds: number
-    tokensPerSecond: number | null
-  }
-  samples?: number
-  kept?: number
 }
 
 /** A run id that stays the same for the same output directory and stage, so a rerun resumes. */
@@ -95,10 +44,10 @@ export function rftRunId(out: string, stage: 1 | 2): string {
     .replace(/^_+/, '')}`
 }
 
-/** `start rft --stage 1|2`: each step runs once; a rerun skips the steps whose outputs are there. */
+/** `start rft --stage 1|2`: each step runs once; a rerun skips the steps whose outputs are current. */
 export async function runRft(options: RftOptions): Promise<RftSummary> {
   validate(options)
-  const plan = planRft(options)
+  const plan = planRft({ ...options, from: options.settings.from })
   const layout = rftLayout(options.out, options.base)
   const summary: RftSummary = {
     run: options.runId,
@@ -106,61 +55,26 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
     out: options.out,
     dryRun: options.dryRun,
     steps: [],
+    settings: options.settings,
   }
   if (options.dryRun) {
     const db = openDatabase(options.db)
     const finished = new RunStore(db).finishedUnits(options.runId)
     db.close()
-    summary.steps = plan.map((step) => ({
-      id: step.id,
-      description: step.description,
-      status: isCurrent(step, finished) ? 'done' : 'pending',
-      outputs: step.outputs,
-    }))
+    summary.steps = planSteps(
+      plan.map((step) => ({ ...step, run: async () => {} })),
+      finished,
+    )
     return summary
   }
   return runStage({ ...options, out: undefined, command: 'rft' }, async ({ db, store, finished }) => {
-    const env = await ensureTrainingEnv(options.env)
-    const trainer = new TrlTrainer(env)
-    for (const step of plan) {
-      if (isCurrent(step, finished)) {
-        options.onEvent?.({ kind: 'step-skip', step })
-        summary.steps.push({
-          id: step.id,
-          description: step.description,
-          status: 'skipped',
-          outputs: step.outputs,
-        })
-        continue
-      }
-      options.onEvent?.({ kind: 'step-start', step })
-      const started = performance.now()
-      const result = await runStep(step, { options, layout, trainer, db, summary })
-      const seconds = (performance.now() - started) / 1000
-      store.completeUnit(options.runId, step.id, { ...(result as object), inputs: fingerprint(step.inputs) })
-      options.onEvent?.({ kind: 'step-done', step, seconds })
-      summary.steps.push({
-        id: step.id,
-        description: step.description,
-        status: 'done',
-        outputs: step.outputs,
-        seconds,
-      })
-    }
+    const env = await ensureTrainingEnv({ venv: options.settings.venv })
+    const context: StepContext = { options, layout, trainer: new TrlTrainer(env), db, summary }
+    const steps = plan.map((step) => ({ ...step, run: () => runStep(step, context) }))
+    summary.steps = await runSteps(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })
     summary.model = options.stage === 1 ? layout.start0Gguf : layout.startGguf
     return summary
   })
-}
-
-/**
- * Outputs appear by rename, so one that exists is whole; it is current when this run (same flags) made
- * it from the inputs as they are now. The base's conversion depends on the base file alone, so stage 2
- * reuses stage 1's.
- */
-function isCurrent(step: RftStep, finished: Map<string, unknown>): boolean {
-  if (!step.outputs.every((output) => existsSync(output))) return false
-  const record = finished.get(step.id) as { inputs?: string } | undefined
-  return step.id === 'base-hf' || record?.inputs === fingerprint(step.inputs)
 }
 
 interface StepContext {
@@ -181,7 +95,7 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
     case 'train-start-0':
     case 'train-start': {
       const stageOne = step.id === 'train-start-0'
-      const base = stageOne || options.from === 'base' ? layout.baseHf : layout.start0
+      const base = stageOne || options.settings.from === 'base' ? layout.baseHf : layout.start0
       const data = stageOne ? options.data! : layout.dStart
       const losses: number[] = []
       const done = await trainer.train(
@@ -189,9 +103,9 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
           base,
           data,
           out: stageOne ? layout.start0 : layout.start,
-          hyper: options.hyper,
-          numProcesses: options.numProcesses,
-          accelerateConfig: options.accelerateConfig,
+          hyper: toHyperParameters(options.settings),
+          numProcesses: options.settings.numProcesses,
+          accelerateConfig: options.settings.accelerateConfig,
           log,
         },
         (event) => {
@@ -230,7 +144,7 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
       const checkpoint = step.id === 'export-start-0' ? layout.start0 : layout.start
       const gguf = step.id === 'export-start-0' ? layout.start0Gguf : layout.startGguf
       await trainer.exportGguf(checkpoint, gguf, {
-        outtype: options.outtype,
+        outtype: options.settings.outtype,
         tokenizerFrom: isGguf(options.base) ? resolve(options.base) : undefined,
         log,
       })
@@ -238,23 +152,18 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
       return { gguf }
     }
     case 'sample': {
-      const { sampling } = options
+      const { settings } = options
       await mkdir(dirname(layout.samples), { recursive: true })
       const sampled = await runHintInfer({
         problems: options.problems!,
         model: layout.start0Gguf,
-        parallel: sampling.parallel,
-        samples: sampling.samples,
-        sampling: { temperature: sampling.temperature, topP: sampling.topP, seed: sampling.seed },
-        hints: sampling.hints ? { policy: sampling.hints } : null,
-        maxTokens: sampling.maxTokens,
-        maxToolCalls: options.selection.maxToolCalls,
-        maxOutputChars: DEFAULT_MAX_OUTPUT_CHARS,
-        mathPrompt: sampling.mathPrompt,
-        codePrompt: DEFAULT_CODE_PROMPT,
-        contextSize: sampling.contextSize,
-        threads: sampling.threads,
-        skipInvalid: false,
+        settings: {
+          ...defaultOptions(HINT_OPTIONS),
+          ...settings,
+          noHints: !settings.hints,
+          hints: undefined,
+          skipInvalid: false,
+        },
         sandbox: options.sandbox,
         out: layout.samples,
         db: options.db,
@@ -270,16 +179,14 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
       const selected = await runFilter({
         inputs: [layout.samples],
         plain: [],
-        policy: {
-          ...DEFAULT_FILTER_POLICY,
+        settings: {
+          ...defaultOptions(FILTER_OPTIONS),
           rule: 'correct',
           minToolCalls: 0,
-          maxToolCalls: options.selection.maxToolCalls,
-          perProblem: options.selection.perProblem,
+          maxToolCalls: options.settings.maxToolCalls,
+          perProblem: options.settings.perProblem,
+          name: 'D_START',
         },
-        decontaminate: [],
-        dropHints: false,
-        name: 'D_START',
         sandbox: options.sandbox,
         out: layout.dStart,
         db: options.db,

@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, readlinkSync } from 'node:fs'
 import { execa } from 'execa'
-import { UsageError } from '../cli/errors.js'
+import { UsageError } from '../core/errors.js'
 import { ETC_ENTRIES, type HostLayout, systemEntries } from './isolation.js'
 
 /** Reads the facts about this machine that the isolation policy needs. */

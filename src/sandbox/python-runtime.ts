@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs'
 import { execa } from 'execa'
-import { UsageError } from '../cli/errors.js'
+import { UsageError } from '../core/errors.js'
 
 /** The Python interpreter the sandbox runs, and the directories it needs to see. */
 export interface PythonRuntime {

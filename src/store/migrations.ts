@@ -123,4 +123,9 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (run_id, unit_key, step)
   );
   `,
+  `
+  -- What \`start runs\` shows: the step a multi-step run is at, and the counts of its summary.
+  ALTER TABLE runs ADD COLUMN stage TEXT;
+  ALTER TABLE runs ADD COLUMN counts TEXT;  -- JSON: the numbers of the run's summary
+  `,
 ]

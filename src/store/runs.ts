@@ -1,4 +1,4 @@
-import { UsageError } from '../cli/errors.js'
+import { UsageError } from '../core/errors.js'
 import { type Db, now } from './store.js'
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted'
@@ -13,6 +13,10 @@ export interface RunInfo {
   total: number | null
   done: number
   error: string | null
+  /** The step a multi-step run (rft, pipeline) is at, or last ran. */
+  stage: string | null
+  /** The numbers of the run's summary when it ended (filter: kept, and rejected per reason). */
+  counts: Record<string, unknown> | null
   createdAt: string
   updatedAt: string
 }
@@ -34,6 +38,8 @@ interface RunRow {
   status: RunStatus
   total: number | null
   error: string | null
+  stage: string | null
+  counts: string | null
   created_at: string
   updated_at: string
   done: number
@@ -72,10 +78,22 @@ export class RunStore {
     this.db.prepare('UPDATE runs SET total = ?, updated_at = ? WHERE id = ?').run(total, now(), id)
   }
 
-  finish(id: string, status: Exclude<RunStatus, 'running'>, error?: string): void {
+  /** Ends a run; `counts` are the numbers of its summary, for `start runs`. */
+  finish(
+    id: string,
+    status: Exclude<RunStatus, 'running'>,
+    details: { error?: string; counts?: object } = {},
+  ): void {
     this.db
-      .prepare('UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE id = ?')
-      .run(status, error ?? null, now(), id)
+      .prepare(
+        'UPDATE runs SET status = ?, error = ?, counts = COALESCE(?, counts), updated_at = ? WHERE id = ?',
+      )
+      .run(status, details.error ?? null, details.counts ? JSON.stringify(details.counts) : null, now(), id)
+  }
+
+  /** The step a multi-step run is at. */
+  setStage(id: string, stage: string): void {
+    this.db.prepare('UPDATE runs SET stage = ?, updated_at = ? WHERE id = ?').run(stage, now(), id)
   }
 
   get(id: string): RunInfo | undefined {
@@ -124,6 +142,8 @@ function toRunInfo(row: RunRow): RunInfo {
     total: row.total,
     done: row.done,
     error: row.error,
+    stage: row.stage,
+    counts: row.counts === null ? null : JSON.parse(row.counts),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }

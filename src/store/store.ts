@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { UsageError } from '../cli/errors.js'
+import { UsageError } from '../core/errors.js'
 import { MIGRATIONS } from './migrations.js'
 
 export type Db = Database.Database

@@ -3,7 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
-import { UsageError } from '../cli/errors.js'
+import { UsageError } from '../core/errors.js'
 import { startHome } from './python-env.js'
 
 /**

@@ -5,7 +5,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
-import { UsageError } from '../cli/errors.js'
+import { UsageError } from '../core/errors.js'
 
 /** Shipped next to this file's source; dist/ resolves to the same src/training/ files. */
 export const TRAINING_DIR = fileURLToPath(new URL('../../src/training/', import.meta.url))

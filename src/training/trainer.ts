@@ -3,7 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { execa } from 'execa'
-import { UsageError } from '../cli/errors.js'
+import { UsageError } from '../core/errors.js'
 import { ensureLlamaCppSource } from './llama-cpp-source.js'
 import { TRAINING_DIR, type TrainingEnv } from './python-env.js'
 

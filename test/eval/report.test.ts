@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import { htmlReport, markdownSummary } from '../../src/eval/report.js'
-import type { EvalRow } from '../../src/eval/run-eval.js'
+import type { EvalRow } from '../../src/eval/types.js'
 import { tempDir } from '../integration/cli.js'
 
 const row = (model: string, mode: string, thinkHints: number, pass1: number): EvalRow => ({
@@ -18,6 +18,8 @@ const row = (model: string, mode: string, thinkHints: number, pass1: number): Ev
   pass1,
   pass1Interval: [Math.max(0, pass1 - 0.1), Math.min(1, pass1 + 0.1)],
   passK: pass1 + 0.1,
+  unrunCodeRate: 0,
+  inventedOutputRate: 0,
   majK: pass1,
   k: 2,
   toolUseRate: mode === 'no-tools' ? 0 : 0.5,
@@ -52,7 +54,7 @@ describe('the report', () => {
     const lines = markdown.trim().split('\n')
     expect(lines).toHaveLength(2 + ROWS.length)
     expect(lines[4]).toBe(
-      '| base | dev | hints-1 | 30.0% [20.0%, 40.0%] | 30.0% | 40.0% (k=2) | 50.0% | 1.20 | 300 |',
+      '| base | dev | hints-1 | 30.0% [20.0%, 40.0%] | 30.0% | 40.0% (k=2) | 50.0% | 1.20 | 0.0% | 300 |',
     )
   })
 

@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_FILTER_POLICY } from '../../src/filter/options.js'
 import { parseTrajectory } from '../../src/filter/parse-trajectory.js'
 import { scoreTrajectory, segmentsFromText } from '../../src/filter/scores.js'
 import { rejectReason, toSeedRecord } from '../../src/filter/select.js'
-import {
-  DEFAULT_FILTER_POLICY,
-  type FilterTrajectory,
-  type TrajectoryScores,
-} from '../../src/filter/types.js'
+import type { FilterTrajectory, TrajectoryScores } from '../../src/filter/types.js'
 
 const fixture = (name: string): FilterTrajectory[] =>
   readFileSync(`test/fixtures/trajectories/${name}.jsonl`, 'utf8')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { HintLibrary } from '../../src/hints/library.js'
+import { DEFAULT_HINT_POLICY, seededRandom } from '../../src/hints/policy.js'
 import { runHintLoop } from '../../src/inference/hint-loop.js'
-import { DEFAULT_HINT_POLICY, seededRandom } from '../../src/inference/hint-policy.js'
 import type { ExecutionResult } from '../../src/sandbox/types.js'
 import { ScriptedStream } from './scripted-stream.js'
 

@@ -1,18 +1,45 @@
+import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { defaultOptions } from '../../src/core/options.js'
+import { EVAL_OPTIONS } from '../../src/eval/options.js'
+import { FILTER_OPTIONS } from '../../src/filter/options.js'
+import { HINT_INFER_OPTIONS } from '../../src/inference/options.js'
 import { parseConfig } from '../../src/pipeline/config.js'
+import { stageSettings } from '../../src/pipeline/run-pipeline.js'
+import { RFT_OPTIONS } from '../../src/rft/options.js'
 
 const MINIMAL = 'run: r1\nout: out\nmodel: m.gguf\nproblems: p.jsonl\neval: { benchmarks: [dev.jsonl] }\n'
 
 describe('parseConfig', () => {
-  it('fills the defaults of a minimal YAML config', () => {
+  it('fills every section with the defaults the stage commands use', () => {
     const config = parseConfig(MINIMAL, 'start.config.yaml')
-    expect(config).toMatchObject({
-      run: 'r1',
-      hintInfer: { samples: 1, temperature: 0.6, thinkHints: 1 },
-      filter: { rule: 'hint-gain', perProblem: 0, decontaminate: [] },
-      rft: { stage1: { lr: 1e-5, outtype: 'f16' }, stage2: { samples: 16, hints: false, perProblem: 1 } },
-      eval: { benchmarks: ['dev.jsonl'], modes: ['no-tools', 'tools', 'hints'], samples: 1 },
+    expect(config).toMatchObject({ run: 'r1', out: resolve('out'), model: resolve('m.gguf') })
+    expect(stageSettings(config, 'hintInfer', HINT_INFER_OPTIONS)).toEqual(defaultOptions(HINT_INFER_OPTIONS))
+    expect(stageSettings(config, 'filter', FILTER_OPTIONS)).toEqual(defaultOptions(FILTER_OPTIONS))
+    expect(stageSettings(config, 'rft.stage1', RFT_OPTIONS)).toEqual(defaultOptions(RFT_OPTIONS))
+    expect(stageSettings(config, 'eval', EVAL_OPTIONS)).toEqual({
+      ...defaultOptions(EVAL_OPTIONS),
+      benchmarks: ['dev.jsonl'].map((file) => resolve(file)),
     })
+    expect(stageSettings(config, 'rft.stage2', RFT_OPTIONS)).toMatchObject({
+      samples: 16,
+      hints: false,
+      perProblem: 1,
+    })
+  })
+
+  it('a section beats the top level, which beats the defaults; paths are relative to the file', () => {
+    const config = parseConfig(
+      `${MINIMAL}temperature: 0\nthreads: 2\nhintInfer: { temperature: 0.3, hints: my-hints.json }\n`,
+      'conf/start.config.yaml',
+    )
+    expect(stageSettings(config, 'hintInfer', HINT_INFER_OPTIONS)).toMatchObject({
+      temperature: 0.3,
+      threads: 2,
+      hints: resolve('conf/my-hints.json'),
+    })
+    expect(stageSettings(config, 'eval', EVAL_OPTIONS)).toMatchObject({ temperature: 0, threads: 2 })
+    expect(config.out).toBe(resolve('conf/out'))
   })
 
   it('reads JSON too', () => {
@@ -27,7 +54,7 @@ describe('parseConfig', () => {
       }),
       'start.config.json',
     )
-    expect(config.rft.stage1.maxSteps).toBe(3)
+    expect(stageSettings(config, 'rft.stage1', RFT_OPTIONS).maxSteps).toBe(3)
   })
 
   it.each([
@@ -53,6 +80,19 @@ describe('parseConfig', () => {
       'eval.benchmarks: expected at least one benchmark',
     ],
     [`${MINIMAL}eval2: {}`, 'start.config.yaml: eval2: expected a known key'],
+    [
+      `${MINIMAL}filter: { maxTokens: 5 }`,
+      'start.config.yaml: filter.maxTokens: expected an option of this section',
+    ],
+    [
+      `${MINIMAL}rft: { stage1: { samples: 4 } }`,
+      'start.config.yaml: rft.stage1.samples: expected an option',
+    ],
+    [
+      `${MINIMAL}eval: { benchmarks: [b], modes: [tools, best] }`,
+      'start.config.yaml: eval.modes: expected no-tools, tools or hints',
+    ],
+    [`${MINIMAL}topP: 2`, 'start.config.yaml: topP: expected a number from 0 to 1'],
     ['run: [unclosed', 'start.config.yaml: cannot parse'],
     ['- a list', 'start.config.yaml: (top level): expected a mapping'],
   ])('rejects %j', (text, message) => {

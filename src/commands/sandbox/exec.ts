@@ -1,7 +1,8 @@
 import { text } from 'node:stream/consumers'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import { sandboxFlags, toSandboxOptions } from '../../cli/sandbox-flags.js'
+import { flagsFor, settingsFrom } from '../../cli/flags.js'
+import { SANDBOX_OPTIONS, toSandboxOptions } from '../../sandbox/options.js'
 import { SandboxPool } from '../../sandbox/pool.js'
 
 export default class SandboxExec extends BaseCommand {
@@ -17,13 +18,13 @@ export default class SandboxExec extends BaseCommand {
   static override flags = {
     code: Flags.string({ description: 'the snippet (instead of stdin)' }),
     echo: Flags.boolean({ description: "print the trailing expression's value", default: false }),
-    ...sandboxFlags,
+    ...flagsFor(SANDBOX_OPTIONS),
   }
 
   async run() {
     const { flags } = await this.parse(SandboxExec)
     const code = flags.code ?? (await text(process.stdin))
-    const pool = new SandboxPool(toSandboxOptions(flags, 1))
+    const pool = new SandboxPool(toSandboxOptions(settingsFrom(SANDBOX_OPTIONS, flags), 1))
     try {
       const result = await pool.execute(code, { echo: flags.echo })
       this.log(JSON.stringify(result))

@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import { STDIN } from '../../cli/jsonl.js'
-import { progressRenderer } from '../../cli/progress.js'
-import { newRunId, sandboxFlags, toSandboxOptions } from '../../cli/sandbox-flags.js'
+import { flagsFor, settingsFrom } from '../../cli/flags.js'
+import { STDIN } from '../../core/jsonl.js'
+import { newRunId } from '../../core/run-id.js'
+import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS, toSandboxOptions } from '../../sandbox/options.js'
 import { runSandboxFile } from '../../sandbox/run-sandbox.js'
 
 export default class Sandbox extends BaseCommand {
@@ -11,8 +12,8 @@ export default class Sandbox extends BaseCommand {
 
   static override description =
     `Each record comes back with "result" (a code record: run alone, in a fresh namespace)
-or "executions" (a trajectory: its blocks run in order in one session, like notebook cells).
-Results are stored under --run; rerunning the same --run skips records already done.`
+or "executions" (a trajectory: its blocks run in order in one session, like notebook cells), as soon as it
+is done (input order kept). Results are stored under --run; rerunning the same --run skips records already done.`
 
   static override examples = [
     'start sandbox cells.jsonl --out results.jsonl',
@@ -26,24 +27,17 @@ Results are stored under --run; rerunning the same --run skips records already d
 
   static override flags = {
     out: Flags.string({ char: 'o', description: 'write JSONL here (atomically) instead of stdout' }),
-    'code-field': Flags.string({ description: 'field holding the code (dotted path)', default: 'code' }),
-    concurrency: Flags.integer({ char: 'c', description: 'cells run at once', default: 2, min: 1 }),
-    echo: Flags.boolean({
-      description: "print a cell's trailing expression, as a notebook does",
-      default: false,
-    }),
-    'skip-invalid': Flags.boolean({
-      description: 'report and skip records with nothing to run',
-      default: false,
-    }),
     run: Flags.string({ description: 'run id: resume this run (default: a new one)' }),
-    ...sandboxFlags,
+    ...flagsFor(SANDBOX_JOB_OPTIONS),
+    ...flagsFor(SANDBOX_OPTIONS),
   }
 
   async run() {
     const { args, flags } = await this.parse(Sandbox)
+    const job = settingsFrom(SANDBOX_JOB_OPTIONS, flags)
+    const limits = settingsFrom(SANDBOX_OPTIONS, flags)
     const runId = flags.run ?? newRunId('sandbox')
-    const progress = progressRenderer(`sandbox ${runId}`, this.showProgress)
+    const progress = this.progress(`sandbox ${runId}`, flags)
     const summary = await runSandboxFile({
       input: args.input,
       out: flags.out,
@@ -51,21 +45,16 @@ Results are stored under --run; rerunning the same --run skips records already d
       runId,
       flags: { ...flags, input: args.input },
       toolVersion: this.config.version,
-      codeField: flags['code-field'],
-      concurrency: flags.concurrency,
-      echo: flags.echo,
-      skipInvalid: flags['skip-invalid'],
+      ...job,
       onInvalid: (message) => this.warn(message),
-      sandbox: toSandboxOptions(flags, flags.concurrency),
+      sandbox: toSandboxOptions(limits, job.concurrency),
       onProgress: progress,
     })
     progress.end()
-    if (!this.jsonEnabled()) {
-      this.logToStderr(
-        `run ${summary.run}: ${summary.records} records, ${summary.executed} cells run, ${summary.resumed} resumed, ` +
-          `${summary.failed} failed, ${summary.timedOut} timed out, ${summary.skipped} skipped`,
-      )
-    }
-    return summary
+    this.say(
+      `run ${summary.run}: ${summary.records} records, ${summary.executed} cells run, ${summary.resumed} resumed, ` +
+        `${summary.failed} failed, ${summary.timedOut} timed out, ${summary.skipped} skipped`,
+    )
+    return { ...summary, settings: { ...job, ...limits } }
   }
 }

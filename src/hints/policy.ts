@@ -1,4 +1,4 @@
-import type { Hint, HintLibrary } from '../hints/library.js'
+import type { Hint, HintLibrary } from './library.js'
 
 /** When hints go in. Every field has a default (see DEFAULT_HINT_POLICY). */
 export interface HintPolicy {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { openJsonlSink, readJsonl } from '../../src/cli/jsonl.js'
+import { openJsonlSink, readJsonl } from '../../src/core/jsonl.js'
 
 describe('readJsonl', () => {
   it('yields values with line numbers, skipping blank lines', async () => {

@@ -1,7 +1,7 @@
 import { RunStore } from '../store/runs.js'
 import { type Db, openDatabase } from '../store/store.js'
+import type { ProgressListener } from './events.js'
 import { type JsonlSink, openJsonlSink } from './jsonl.js'
-import type { ProgressListener } from './progress.js'
 
 /** What every resumable stage takes besides its own options. */
 export interface StageRunOptions {
@@ -46,14 +46,31 @@ export async function runStage<T>(
     try {
       const result = await stage({ db, store, sink, finished: store.finishedUnits(options.runId) })
       await sink.commit()
-      store.finish(options.runId, 'done')
+      store.finish(options.runId, 'done', { counts: countsOf(result) })
       return result
     } catch (error) {
       await sink.abort()
-      store.finish(options.runId, 'failed', (error as Error).message)
+      store.finish(options.runId, 'failed', { error: (error as Error).message })
       throw error
     }
   } finally {
     db.close()
   }
+}
+
+/** The numbers of a summary (and its objects of numbers, such as the filter's rejections), for `start runs`. */
+export function countsOf(summary: unknown): Record<string, unknown> {
+  const counts: Record<string, unknown> = {}
+  if (typeof summary !== 'object' || summary === null) return counts
+  for (const [key, value] of Object.entries(summary)) {
+    if (typeof value === 'number') counts[key] = value
+    else if (
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      Object.values(value).every((item) => typeof item === 'number')
+    )
+      counts[key] = value
+  }
+  return counts
 }

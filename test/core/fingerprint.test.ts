@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { fingerprint } from '../../src/util/fingerprint.js'
+import { fingerprint } from '../../src/core/fingerprint.js'
 import { tempDir } from '../integration/cli.js'
 
 describe('fingerprint', () => {

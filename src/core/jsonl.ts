@@ -3,7 +3,7 @@ import { open, rename, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import fg from 'fast-glob'
-import { writeFileAtomically } from '../util/atomic-write.js'
+import { writeFileAtomically } from './atomic-write.js'
 import { UsageError } from './errors.js'
 
 /** One parsed JSONL line and where it came from, so errors can point at it. */

@@ -7,7 +7,7 @@ import {
   seededRandom,
   wantsConnectiveHint,
   wantsThinkHint,
-} from '../../src/inference/hint-policy.js'
+} from '../../src/hints/policy.js'
 
 const state = { connectiveHints: 0, thinkHints: 0, lastHintAt: Number.NEGATIVE_INFINITY }
 

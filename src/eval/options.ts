@@ -1,0 +1,37 @@
+import type { OptionSpecs, OptionValues } from '../core/options.js'
+import { SAMPLING_OPTIONS } from '../inference/options.js'
+
+/** Every mode: without the interpreter, with it, and with end-of-thinking hints. */
+export const DEFAULT_EVAL_MODES = ['no-tools', 'tools', 'hints'] as const
+
+/** `start eval`: which benchmarks, modes and samples, and how the model samples. */
+export const EVAL_OPTIONS = {
+  ...SAMPLING_OPTIONS,
+  samples: { ...SAMPLING_OPTIONS.samples, description: 'samples per problem (k of pass@k and maj@k)' },
+  benchmarks: {
+    kind: 'list',
+    path: true,
+    split: true,
+    description: 'benchmark names (with --data) or JSONL files, comma-separated',
+  },
+  data: {
+    kind: 'string',
+    path: true,
+    description: 'folder of <name>.jsonl benchmark files (e.g. ../shared/datasets)',
+  },
+  modes: {
+    kind: 'list',
+    split: true,
+    default: DEFAULT_EVAL_MODES,
+    description: 'comma-separated: no-tools, tools, hints',
+  },
+  thinkHints: {
+    kind: 'integer',
+    min: 1,
+    default: 1,
+    description: 'largest number of end-of-thinking hints in the hints modes',
+  },
+  limit: { kind: 'integer', min: 1, description: 'only the first N problems of each benchmark' },
+} as const satisfies OptionSpecs
+
+export type EvalSettings = OptionValues<typeof EVAL_OPTIONS>

@@ -1,0 +1,88 @@
+import type { OptionSpecs, OptionValues } from '../core/options.js'
+import { HINT_OPTIONS } from '../hints/options.js'
+
+/** Sampling temperature (0 is greedy). */
+export const DEFAULT_TEMPERATURE = 0.6
+/** Nucleus sampling. */
+export const DEFAULT_TOP_P = 0.95
+/** Tokens per trajectory after the prompt. */
+export const DEFAULT_MAX_TOKENS = 4096
+/** START's cap on the code blocks run per trajectory. */
+export const DEFAULT_MAX_TOOL_CALLS = 6
+/** Characters of an execution's output shown to the model. */
+export const DEFAULT_MAX_OUTPUT_CHARS = 2048
+/** The user turn of a math problem. */
+export const DEFAULT_MATH_PROMPT =
+  '{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.'
+/** The user turn of a code problem. */
+export const DEFAULT_CODE_PROMPT =
+  'Complete the following Python function. Think step by step, then give the whole function in a ```python code block.\n\n{problem}'
+
+/**
+ * How a model is sampled, the same for `start hint-infer`, `start eval` and `start rft --stage 2`, and
+ * for the config's top level (the defaults of every sampling section) and its sections.
+ */
+export const SAMPLING_OPTIONS = {
+  samples: { kind: 'integer', min: 1, default: 1, char: 'k', description: 'samples per problem' },
+  parallel: {
+    kind: 'integer',
+    min: 1,
+    default: 1,
+    char: 'p',
+    description: 'sequences decoded together in one context',
+  },
+  temperature: {
+    kind: 'number',
+    min: 0,
+    default: DEFAULT_TEMPERATURE,
+    description: 'sampling temperature (0 = greedy)',
+  },
+  topP: { kind: 'number', min: 0, max: 1, default: DEFAULT_TOP_P, description: 'nucleus sampling' },
+  seed: { kind: 'integer', min: 0, default: 0, description: 'seed for sampling and hint choices' },
+  maxTokens: {
+    kind: 'integer',
+    min: 1,
+    default: DEFAULT_MAX_TOKENS,
+    description: 'tokens per trajectory after the prompt',
+  },
+  maxToolCalls: {
+    kind: 'integer',
+    min: 0,
+    default: DEFAULT_MAX_TOOL_CALLS,
+    description: 'code blocks run per trajectory',
+  },
+  maxOutputChars: {
+    kind: 'integer',
+    min: 16,
+    default: DEFAULT_MAX_OUTPUT_CHARS,
+    description: 'characters of an execution output shown to the model',
+  },
+  promptTemplate: {
+    kind: 'string',
+    default: DEFAULT_MATH_PROMPT,
+    description: 'user turn for math problems; {problem} is replaced',
+  },
+  codePromptTemplate: {
+    kind: 'string',
+    default: DEFAULT_CODE_PROMPT,
+    description: 'user turn for code problems; {problem} is replaced',
+  },
+  system: { kind: 'string', description: 'system message' },
+  contextSize: {
+    kind: 'integer',
+    min: 16,
+    description: 'context per sequence (default: the model training context, at most 8192)',
+  },
+  threads: { kind: 'integer', min: 1, description: 'CPU threads (default: all cores)' },
+} as const satisfies OptionSpecs
+
+export type SamplingSettings = OptionValues<typeof SAMPLING_OPTIONS>
+
+/** `start hint-infer`: sampling, hints, and what to do with a bad problem line. */
+export const HINT_INFER_OPTIONS = {
+  ...SAMPLING_OPTIONS,
+  ...HINT_OPTIONS,
+  skipInvalid: { kind: 'boolean', default: false, description: 'report and skip bad problem lines' },
+} as const satisfies OptionSpecs
+
+export type HintInferSettings = OptionValues<typeof HINT_INFER_OPTIONS>

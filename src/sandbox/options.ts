@@ -1,0 +1,89 @@
+import type { OptionSpecs, OptionValues } from '../core/options.js'
+import type { SandboxOptions } from './pool.js'
+import { DEFAULT_LIMITS } from './types.js'
+
+/** The interpreter sandboxed, unless `--python` says otherwise. */
+export const DEFAULT_PYTHON = 'python3'
+
+/** The sandbox's limits: flags of every command that runs Python, and the config's `sandbox:` section. */
+export const SANDBOX_OPTIONS = {
+  timeout: {
+    kind: 'integer',
+    min: 1,
+    default: DEFAULT_LIMITS.timeoutMs,
+    description: 'wall-clock limit per cell, ms (the CPU limit follows it)',
+  },
+  memoryMb: {
+    kind: 'integer',
+    min: 64,
+    default: DEFAULT_LIMITS.memoryMb,
+    description: 'address-space limit per cell, MiB',
+  },
+  processes: {
+    kind: 'integer',
+    min: 1,
+    default: DEFAULT_LIMITS.processes,
+    description: 'processes and threads per cell',
+  },
+  fileSizeMb: {
+    kind: 'integer',
+    min: 1,
+    default: DEFAULT_LIMITS.fileSizeMb,
+    description: 'largest file a cell may write, MiB',
+  },
+  scratchMb: {
+    kind: 'integer',
+    min: 1,
+    default: DEFAULT_LIMITS.scratchMb,
+    description: 'size of the scratch directory, MiB',
+  },
+  outputBytes: {
+    kind: 'integer',
+    min: 64,
+    default: DEFAULT_LIMITS.outputBytes,
+    description: 'bytes kept of stdout and of stderr (head + tail)',
+  },
+  python: { kind: 'string', default: DEFAULT_PYTHON, description: 'Python interpreter to sandbox' },
+} as const satisfies OptionSpecs
+
+export type SandboxSettings = OptionValues<typeof SANDBOX_OPTIONS>
+
+/** Cells run at once by `start sandbox`. */
+export const DEFAULT_CONCURRENCY = 2
+
+/** `start sandbox`'s own options. */
+export const SANDBOX_JOB_OPTIONS = {
+  codeField: { kind: 'string', default: 'code', description: 'field holding the code (dotted path)' },
+  concurrency: {
+    kind: 'integer',
+    min: 1,
+    default: DEFAULT_CONCURRENCY,
+    char: 'c',
+    description: 'cells run at once (one warm worker each)',
+  },
+  echo: {
+    kind: 'boolean',
+    default: false,
+    description: "print a cell's trailing expression, as a notebook does",
+  },
+  skipInvalid: {
+    kind: 'boolean',
+    default: false,
+    description: 'report and skip records with nothing to run',
+  },
+} as const satisfies OptionSpecs
+
+export function toSandboxOptions(settings: SandboxSettings, workers: number): SandboxOptions {
+  return {
+    workers,
+    python: settings.python,
+    limits: {
+      timeoutMs: settings.timeout,
+      memoryMb: settings.memoryMb,
+      processes: settings.processes,
+      fileSizeMb: settings.fileSizeMb,
+      scratchMb: settings.scratchMb,
+      outputBytes: settings.outputBytes,
+    },
+  }
+}
