@@ -1,8 +1,36 @@
-import { rename, writeFile } from 'node:fs/promises'
+import { readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+
+/** The temporary file this process writes `file` through before renaming it into place. */
+export function temporaryFor(file: string): string {
+  return `${file}.tmp-${process.pid}`
+}
 
 /** Writes a whole file or nothing: a temporary file renamed into place. */
 export async function writeFileAtomically(file: string, content: string): Promise<void> {
-  const temporary = `${file}.tmp-${process.pid}`
+  await removeStaleTemporaries(file)
+  const temporary = temporaryFor(file)
   await writeFile(temporary, content)
   await rename(temporary, file)
+}
+
+/** Removes the `<file>.tmp-PID` files that killed runs left beside `file` (not those of live processes). */
+export async function removeStaleTemporaries(file: string): Promise<void> {
+  const prefix = `${basename(file)}.tmp-`
+  const names = await readdir(dirname(file)).catch(() => [] as string[])
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue
+    const pid = Number(name.slice(prefix.length))
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid))
+      await rm(join(dirname(file), name), { force: true })
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }

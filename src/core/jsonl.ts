@@ -3,7 +3,7 @@ import { open, rename, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import fg from 'fast-glob'
-import { writeFileAtomically } from './atomic-write.js'
+import { removeStaleTemporaries, temporaryFor, writeFileAtomically } from './atomic-write.js'
 import { UsageError } from './errors.js'
 
 /** One parsed JSONL line and where it came from, so errors can point at it. */
@@ -19,7 +19,49 @@ function openSource(file: string): Readable {
   return file === STDIN ? process.stdin : createReadStream(file)
 }
 
-/** Streams the JSON values of a JSONL file (or stdin for "-"); blank lines are skipped. */
+const NEWLINE = 0x0a
+const BOM = '\uFEFF'
+
+/**
+ * The lines of a byte stream, each decoded as strict UTF-8 (a line that is not says so: decoding it
+ * loosely would change the data silently). A trailing CR is dropped.
+ */
+async function* readLines(input: Readable, name: string): AsyncGenerator<{ text: string; line: number }> {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  let line = 0
+  // The start of a line that continues in the next chunk (kept as pieces: one long line is not recopied).
+  let partial: Buffer[] = []
+  const decode = (bytes: Buffer): string => {
+    try {
+      const text = decoder.decode(bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes)
+      return line === 1 && text.startsWith(BOM) ? text.slice(1) : text
+    } catch {
+      throw new UsageError(`${name}:${line}: invalid UTF-8`, 'JSONL files are UTF-8 text')
+    }
+  }
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)
+    let start = 0
+    for (let end = bytes.indexOf(NEWLINE); end >= 0; end = bytes.indexOf(NEWLINE, start)) {
+      line++
+      const piece = bytes.subarray(start, end)
+      const text = decode(partial.length > 0 ? Buffer.concat([...partial, piece]) : piece)
+      partial = []
+      start = end + 1
+      yield { text, line }
+    }
+    if (start < bytes.length) partial.push(bytes.subarray(start))
+  }
+  if (partial.length > 0) {
+    line++
+    yield { text: decode(Buffer.concat(partial)), line }
+  }
+}
+
+/**
+ * Streams the JSON values of a JSONL file (or stdin for "-") as its lines arrive; blank lines are
+ * skipped, a UTF-8 byte-order mark is accepted, and a bad line stops with `file:line: what is wrong`.
+ */
 export async function* readJsonl(
   file: string,
   input: Readable = openSource(file),
@@ -37,10 +79,7 @@ export async function* readJsonl(
     input.once('end', resolve)
   })
   await opened
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
-  let line = 0
-  for await (const text of lines) {
-    line++
+  for await (const { text, line } of readLines(input, name)) {
     if (text.trim() === '') continue
     let value: unknown
     try {
@@ -107,6 +146,10 @@ export interface JsonlSink {
   abort(): Promise<void>
 }
 
+/** A file sink flushes when this much is pending, or when the oldest pending record is this old. */
+const FLUSH_BYTES = 1 << 16
+const FLUSH_MS = 1000
+
 export async function openJsonlSink(file: string | undefined): Promise<JsonlSink> {
   if (!file || file === STDIN) {
     return {
@@ -115,19 +158,22 @@ export async function openJsonlSink(file: string | undefined): Promise<JsonlSink
       abort: async () => {},
     }
   }
-  const temporary = `${file}.tmp-${process.pid}`
+  await removeStaleTemporaries(file)
+  const temporary = temporaryFor(file)
   const handle = await open(temporary, 'w').catch((error: Error) => {
     throw new UsageError(`--out ${file}: cannot write (${error.message})`)
   })
   let pending = ''
+  let pendingSince = 0
   const flush = async () => {
     if (pending) await handle.write(pending)
     pending = ''
   }
   return {
     async write(record) {
+      if (!pending) pendingSince = Date.now()
       pending += `${JSON.stringify(record)}\n`
-      if (pending.length > 1 << 16) await flush()
+      if (pending.length > FLUSH_BYTES || Date.now() - pendingSince > FLUSH_MS) await flush()
     },
     async commit() {
       await flush()

@@ -104,23 +104,36 @@ export async function* runSandboxJob(
     return output
   }
 
+  // Where each record id was first seen: a second record with the same id is an input error.
+  const seen = new Map<string, string>()
   const valid = async function* () {
     for await (const line of lines) {
       const work = workFor(line.value, options.codeField)
-      if (!('error' in work)) {
-        yield { line, work }
+      const unitKey = unitKeyFor(line)
+      const first = seen.get(unitKey)
+      const error =
+        'error' in work
+          ? work.error
+          : first
+            ? `duplicate id ${JSON.stringify((line.value as { id: unknown }).id)} (first at ${first})`
+            : undefined
+      if (error === undefined) {
+        seen.set(unitKey, `${line.file}:${line.line}`)
+        yield { line, work: work as Work, unitKey }
         continue
       }
-      const message = `${line.file}:${line.line}: ${work.error}`
+      const message = `${line.file}:${line.line}: ${error}`
       if (!options.skipInvalid) {
-        throw new UsageError(message, 'each line needs {"code": "..."} or {"text": "...```python ...```..."}')
+        throw new UsageError(
+          message,
+          'each line needs {"code": "..."} or {"text": "...```python ...```..."}, and ids must be unique',
+        )
       }
       options.onInvalid?.(message)
       summary.skipped++
     }
   }
-  const outputs = orderedMap(valid(), options.concurrency, async ({ line, work }) => {
-    const unitKey = unitKeyFor(line)
+  const outputs = orderedMap(valid(), options.concurrency, async ({ line, work, unitKey }) => {
     const done = finished.get(unitKey)
     if (done === undefined) return runRecord(line, work, unitKey)
     summary.resumed++

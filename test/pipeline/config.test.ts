@@ -89,7 +89,7 @@ describe('parseConfig', () => {
       'start.config.yaml: rft.stage1.samples: expected an option',
     ],
     [
-      `${MINIMAL}eval: { benchmarks: [b], modes: [tools, best] }`,
+      MINIMAL.replace('[dev.jsonl] }', '[dev.jsonl], modes: [tools, best] }'),
       'start.config.yaml: eval.modes: expected no-tools, tools or hints',
     ],
     [`${MINIMAL}topP: 2`, 'start.config.yaml: topP: expected a number from 0 to 1'],
