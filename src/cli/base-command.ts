@@ -36,13 +36,14 @@ export abstract class BaseCommand extends Command {
   }
 }
 
-/** The settings a summary line shows: `key=value`, long texts cut. */
+/** The settings a summary line shows: `key=value`, long texts cut, texts with spaces quoted. */
 export function describeSettings(settings: Record<string, unknown>): string {
   return Object.entries(settings)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => {
-      const text = Array.isArray(value) ? value.join(',') : String(value)
-      return `${key}=${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)}`
+      const full = Array.isArray(value) ? value.join(',') : String(value)
+      const text = full.length > 40 ? `${full.slice(0, 37)}...` : full
+      return `${key}=${/\s/.test(text) ? JSON.stringify(text) : text}`
     })
     .join(' ')
 }

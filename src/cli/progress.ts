@@ -19,6 +19,7 @@ export function progressRenderer(
   let started = Date.now()
   let last = Number.NEGATIVE_INFINITY
   let latest: ProgressEvent | undefined
+  let printed: ProgressEvent | undefined
   let drawn = false
   const describe = (event: ProgressEvent) => {
     const seconds = (Date.now() - started) / 1000
@@ -39,6 +40,7 @@ export function progressRenderer(
       stream.write(`\r\x1b[2K${describe(event)}`)
     } else if (now - last >= interval) {
       last = now
+      printed = event
       stream.write(`${describe(event)}\n`)
     }
   }
@@ -46,8 +48,8 @@ export function progressRenderer(
     end() {
       if (options.quiet) return
       if (terminal && drawn) stream.write('\n')
-      // Off a terminal the last figures are written once more unless that line was just written.
-      else if (!terminal && latest && Date.now() - last > 0) stream.write(`${describe(latest)} done\n`)
+      // Off a terminal the last figures are written once more, unless they were the last line written.
+      else if (!terminal && latest && latest !== printed) stream.write(`${describe(latest)} done\n`)
       drawn = false
       latest = undefined
       started = Date.now()

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand } from '../cli/base-command.js'
+import { BaseCommand, describeSettings } from '../cli/base-command.js'
 import { flagsFor, settingsFrom } from '../cli/flags.js'
 import { GRADING_OPTIONS, toGradingOptions } from '../grading/options.js'
 import { runGrade } from '../grading/run-grade.js'
@@ -47,7 +47,8 @@ extracted answer or code) and "correct" added, each as soon as it is graded.`
     progress.end()
     this.say(
       `graded ${summary.records}: ${summary.correct} correct (${(summary.accuracy * 100).toFixed(1)}%), ` +
-        `${summary.answered} answered, ${summary.symbolicCells} sympy cells, ${summary.codeRuns} code runs`,
+        `${summary.answered} answered, ${summary.symbolicCells} sympy cells, ${summary.codeRuns} code runs` +
+        `\nsettings: ${describeSettings(settings)}`,
     )
     return { ...summary, settings }
   }

@@ -73,6 +73,7 @@ settings of rft.stage1 / rft.stage2 and, when not given, the base, data, pool an
       flags,
       toolVersion: this.config.version,
       onEvent: stepEventRenderer(progress),
+      onProgress: progress,
     })
     progress.end()
     if (summary.dryRun && !this.jsonEnabled()) {

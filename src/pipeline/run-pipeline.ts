@@ -95,6 +95,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
       dryRun: false,
       runId: `${config.run}-rft-${stage}`,
       onEvent: options.onEvent,
+      onProgress: progressOf(stage === 1 ? 'rft-1' : 'rft-2'),
     })
   }
 

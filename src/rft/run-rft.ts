@@ -21,7 +21,7 @@ import type { RftSettings } from './options.js'
 import { isGguf, planRft, type RftStep, rftLayout } from './plan.js'
 import type { RftEvent, RftSummary } from './types.js'
 
-export interface RftOptions extends Omit<StageRunOptions, 'out' | 'onProgress'> {
+export interface RftOptions extends Omit<StageRunOptions, 'out'> {
   stage: 1 | 2
   /** GGUF file or Hugging Face checkpoint directory. */
   base: string
@@ -171,6 +171,7 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
         runId: `${options.runId}-sample-${fingerprint([layout.start0Gguf, ...options.problems!])}`,
         flags: options.flags,
         toolVersion: options.toolVersion,
+        onProgress: options.onProgress,
       })
       summary.samples = sampled.trajectories
       return sampled

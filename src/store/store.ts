@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { UsageError } from '../core/errors.js'
 import { MIGRATIONS } from './migrations.js'
@@ -8,6 +10,7 @@ export type Db = Database.Database
 export function openDatabase(file: string): Db {
   let db: Db
   try {
+    mkdirSync(dirname(file), { recursive: true })
     db = new Database(file)
     db.pragma('journal_mode = WAL')
   } catch (error) {

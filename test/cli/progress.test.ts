@@ -34,12 +34,13 @@ describe('progress off a terminal', () => {
       vi.advanceTimersByTime(15_000)
       progress({ done: 6, total: 10, detail: '3 tool calls' })
       vi.advanceTimersByTime(1_000)
+      progress({ done: 7, total: 10 })
       progress.end()
       const lines = log.text().trim().split('\n')
       expect(lines).toHaveLength(3)
       expect(lines[0]).toMatch(/^hint-infer r1 1\/10 /)
       expect(lines[1]).toMatch(/^hint-infer r1 6\/10 0\.2\/s eta 24s 3 tool calls$/)
-      expect(lines[2]).toMatch(/^hint-infer r1 6\/10 .* done$/)
+      expect(lines[2]).toMatch(/^hint-infer r1 7\/10 .* done$/)
       expect(log.text()).not.toContain('\r')
     } finally {
       vi.useRealTimers()
@@ -58,5 +59,13 @@ describe('progress off a terminal', () => {
     bar({ done: 1, total: 1 })
     bar.end()
     expect(terminal.text()).toMatch(/^\r\x1b\[2Kx 1\/1 .*\n$/)
+  })
+
+  it('does not repeat the last line at the end when nothing came after it', () => {
+    const log = capture(false)
+    const progress = progressRenderer('x', { quiet: false, stream: log.stream })
+    progress({ done: 1, total: 1 })
+    progress.end()
+    expect(log.text().trim().split('\n')).toHaveLength(1)
   })
 })

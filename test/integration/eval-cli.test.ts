@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readJsonlFile, runCli, tempDir } from './cli.js'
@@ -78,40 +77,4 @@ describe('start eval and start report', () => {
     expect(report.exitCode).toBe(0)
     expect(report.stdout.trim().split('\n')).toHaveLength(2 + 4)
   }, 240_000)
-
-  it('says what is wrong with a model, a benchmark or a report input', async () => {
-    const dir = tempDir()
-    const db = join(dir, 's.db')
-    const model = await runCli([
-      'eval',
-      '--model',
-      'no-such-run',
-      '--benchmarks',
-      'testbed-dev',
-      '--data',
-      DATA,
-      '--db',
-      db,
-    ])
-    expect(model.exitCode).toBe(2)
-    expect(model.stderr).toContain('--model no-such-run: no such file, and no run with that id')
-    const benchmark = await runCli([
-      'eval',
-      '--model',
-      MODEL,
-      '--benchmarks',
-      'nope',
-      '--data',
-      DATA,
-      '--db',
-      db,
-    ])
-    expect(benchmark.exitCode).toBe(2)
-    expect(benchmark.stderr).toContain(`--benchmarks nope: neither a file nor ${join(DATA, 'nope.jsonl')}`)
-    const bad = join(dir, 'rows.jsonl')
-    writeFileSync(bad, '{"model": "m"}\n')
-    const report = await runCli(['report', bad, '--out', join(dir, 'r.html')])
-    expect(report.exitCode).toBe(2)
-    expect(report.stderr).toContain(`${bad}:1: missing "benchmark"`)
-  })
 })

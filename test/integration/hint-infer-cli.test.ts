@@ -144,10 +144,15 @@ describe('start hint-infer on the testbed model', () => {
       await new Promise((r) => setTimeout(r, 100))
       if (!existsSync(db)) continue
       const store = new Database(db, { readonly: true, fileMustExist: true })
-      done = (
-        store.prepare("SELECT COUNT(*) AS n FROM work_units WHERE run_id = 'killed'").get() as { n: number }
-      ).n
-      store.close()
+      try {
+        done = (
+          store.prepare("SELECT COUNT(*) AS n FROM work_units WHERE run_id = 'killed'").get() as { n: number }
+        ).n
+      } catch {
+        // The run has created the file but not yet its tables.
+      } finally {
+        store.close()
+      }
     }
     first.kill('SIGKILL')
     await first
@@ -166,25 +171,5 @@ describe('start hint-infer on the testbed model', () => {
         .n,
     ).toBe(40)
     store.close()
-  })
-
-  it('says which model file is missing or corrupt', async () => {
-    const dir = tempDir()
-    const corrupt = join(dir, 'corrupt.gguf')
-    writeFileSync(corrupt, 'this is not a gguf file at all')
-    const problems = devProblems(1)
-    const bad = await runCli(['hint-infer', problems, '--model', corrupt, '--db', join(dir, 's.db')])
-    expect(bad.exitCode).toBe(2)
-    expect(bad.stderr).toContain(`--model ${corrupt}: not a loadable GGUF model`)
-    const missing = await runCli([
-      'hint-infer',
-      problems,
-      '--model',
-      join(dir, 'nope.gguf'),
-      '--db',
-      join(dir, 's.db'),
-    ])
-    expect(missing.exitCode).toBe(2)
-    expect(missing.stderr).toContain('nope.gguf: no such file')
   })
 })

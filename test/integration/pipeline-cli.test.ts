@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { CLI, runCli, tempDir } from './cli.js'
+import { CLI, readJsonlFile, runCli, tempDir } from './cli.js'
 
 const CONFIG = `
 run: tiny
@@ -48,17 +48,30 @@ describe('start pipeline', () => {
     expect(JSON.parse(third.stdout).stages.every((s: { status: string }) => s.status === 'skipped')).toBe(
       true,
     )
-  }, 400_000)
+    const plan = await runCli(['pipeline', '--config', config, '--db', db, '--dry-run'])
+    expect(plan.stdout.trim().split('\n')).toHaveLength(7)
+    expect(plan.stdout).not.toContain('[pending]')
 
-  it('names the config key that is wrong', async () => {
-    const dir = tempDir()
-    const config = join(dir, 'start.config.yaml')
-    writeFileSync(
+    // One flag reproduces the pipeline's eval: the same settings, the same models, the same numbers.
+    const alone = await runCli([
+      'eval',
+      '--config',
       config,
-      CONFIG.replace('samples: 1, temperature: 0, maxTokens: 300, thinkHints: 0', 'samples: -1'),
-    )
-    const result = await runCli(['pipeline', '--config', config, '--db', join(dir, 's.db')])
-    expect(result.exitCode).toBe(2)
-    expect(result.stderr.trim()).toBe(`start: ${config}: hintInfer.samples: expected an integer >= 1`)
-  })
+      '--db',
+      join(dir, 'other.db'),
+      '--json',
+      '--out',
+      join(dir, 'alone.jsonl'),
+    ])
+    expect(alone.exitCode, alone.stderr).toBe(0)
+    const rows = (file: string) =>
+      readJsonlFile(file).map((row) => [row.model, row.mode, row.pass1, row.meanTokens, row.unrunCodeRate])
+    expect(rows(join(dir, 'alone.jsonl'))).toEqual(rows(join(dir, 'out', 'eval.jsonl')))
+    expect(JSON.parse(alone.stdout).settings).toMatchObject({
+      temperature: 0,
+      maxTokens: 300,
+      promptTemplate: '{problem}',
+      limit: 2,
+    })
+  }, 400_000)
 })

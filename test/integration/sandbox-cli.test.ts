@@ -141,16 +141,6 @@ describe('start sandbox', () => {
     expect(skipped.exitCode).toBe(0)
     expect(JSON.parse(skipped.stdout)).toMatchObject({ records: 1, skipped: 1 })
   })
-
-  it('names a missing input file and a wrong flag value', async () => {
-    const dir = tempDir()
-    const missing = await runCli(['sandbox', join(dir, 'nope.jsonl'), '--db', join(dir, 's.db')])
-    expect(missing.exitCode).toBe(2)
-    expect(missing.stderr).toContain('nope.jsonl: no such file')
-    const badFlag = await runCli(['sandbox', '--concurrency', '0', '--db', join(dir, 's.db')])
-    expect(badFlag.exitCode).toBe(2)
-    expect(badFlag.stderr).toMatch(/concurrency/)
-  })
 })
 
 describe('start sandbox exec', () => {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand } from '../../cli/base-command.js'
+import { BaseCommand, describeSettings } from '../../cli/base-command.js'
 import { flagsFor, settingsFrom } from '../../cli/flags.js'
 import { STDIN } from '../../core/jsonl.js'
 import { newRunId } from '../../core/run-id.js'
@@ -53,7 +53,8 @@ is done (input order kept). Results are stored under --run; rerunning the same -
     progress.end()
     this.say(
       `run ${summary.run}: ${summary.records} records, ${summary.executed} cells run, ${summary.resumed} resumed, ` +
-        `${summary.failed} failed, ${summary.timedOut} timed out, ${summary.skipped} skipped`,
+        `${summary.failed} failed, ${summary.timedOut} timed out, ${summary.skipped} skipped` +
+        `\nsettings: ${describeSettings({ ...job, ...limits })}`,
     )
     return { ...summary, settings: { ...job, ...limits } }
   }

@@ -1,0 +1,60 @@
+import { flagName, type OptionSpec, type OptionSpecs } from '../core/options.js'
+import { EVAL_OPTIONS } from '../eval/options.js'
+import { FILTER_OPTIONS } from '../filter/options.js'
+import { GRADING_OPTIONS } from '../grading/options.js'
+import { HINT_OPTIONS } from '../hints/options.js'
+import { SAMPLING_OPTIONS } from '../inference/options.js'
+import { RFT_OPTIONS } from '../rft/options.js'
+import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS } from '../sandbox/options.js'
+import { TRAINING_OPTIONS } from '../training/options.js'
+
+/**
+ * The README's option tables, one per group, generated from the declarations (`npm run docs`); a test
+ * checks the README holds exactly these, so its defaults cannot drift from the code's.
+ */
+export const OPTION_GROUPS: Record<string, OptionSpecs> = {
+  sandbox: SANDBOX_OPTIONS,
+  'sandbox-job': SANDBOX_JOB_OPTIONS,
+  sampling: SAMPLING_OPTIONS,
+  hints: HINT_OPTIONS,
+  grading: Object.fromEntries(Object.entries(GRADING_OPTIONS).filter(([key]) => !(key in SANDBOX_OPTIONS))),
+  filter: FILTER_OPTIONS,
+  training: TRAINING_OPTIONS,
+  'rft-stage-2': Object.fromEntries(
+    Object.entries(RFT_OPTIONS).filter(([key]) => !(key in TRAINING_OPTIONS) && !(key in SAMPLING_OPTIONS)),
+  ),
+  eval: Object.fromEntries(
+    Object.entries(EVAL_OPTIONS).filter(([key]) => !(key in SAMPLING_OPTIONS) || key === 'samples'),
+  ),
+}
+
+export function formatDefault(spec: OptionSpec): string {
+  const value = spec.default
+  if (value === undefined) return '-'
+  if (typeof value === 'boolean') return value ? 'on' : 'off'
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : `\`${value.join(',')}\``
+  if (typeof value === 'string') {
+    const text = value.replaceAll('\n', '\\n').replaceAll('|', '\\|')
+    return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``
+  }
+  return String(value)
+}
+
+/** A markdown table: flag (config key), default, meaning. */
+export function optionTable(specs: OptionSpecs): string {
+  const rows = Object.entries(specs).map(([key, spec]) => {
+    const flag = `\`--${flagName(key)}\`${spec.char ? ` (\`-${spec.char}\`)` : ''}`
+    const values = spec.kind === 'string' && spec.options ? ` (${spec.options.join(', ')})` : ''
+    return `| ${flag} | \`${key}\` | ${formatDefault(spec)} | ${spec.description.replaceAll('|', '\\|')}${values} |`
+  })
+  return ['| flag | config key | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n')
+}
+
+/** Replaces the body of every `<!-- options: NAME -->` ... `<!-- /options -->` block of a markdown text. */
+export function renderOptionTables(markdown: string): string {
+  return markdown.replace(/<!-- options: ([\w-]+) -->[\s\S]*?<!-- \/options -->/g, (_, name: string) => {
+    const specs = OPTION_GROUPS[name]
+    if (!specs) throw new Error(`README: no option group "${name}"`)
+    return `<!-- options: ${name} -->\n${optionTable(specs)}\n<!-- /options -->`
+  })
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { OPTION_GROUPS, renderOptionTables } from '../../src/cli/option-docs.js'
+import Eval from '../../src/commands/eval.js'
+import Filter from '../../src/commands/filter.js'
+import Grade from '../../src/commands/grade.js'
+import HintInfer from '../../src/commands/hint-infer.js'
+import Rft from '../../src/commands/rft.js'
+import Sandbox from '../../src/commands/sandbox/index.js'
+import { flagName, type OptionSpecs } from '../../src/core/options.js'
+import { EVAL_OPTIONS } from '../../src/eval/options.js'
+import { FILTER_OPTIONS } from '../../src/filter/options.js'
+import { GRADING_OPTIONS } from '../../src/grading/options.js'
+import { HINT_INFER_OPTIONS } from '../../src/inference/options.js'
+import { RFT_OPTIONS } from '../../src/rft/options.js'
+import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS } from '../../src/sandbox/options.js'
+
+describe('defaults are declared once', () => {
+  it("the README's option tables are the declarations (npm run docs writes them)", () => {
+    const readme = readFileSync('README.md', 'utf8')
+    expect(renderOptionTables(readme)).toBe(readme)
+    for (const group of Object.keys(OPTION_GROUPS)) expect(readme).toContain(`<!-- options: ${group} -->`)
+  })
+
+  it.each([
+    ['hint-infer', HintInfer, { ...HINT_INFER_OPTIONS, ...SANDBOX_OPTIONS }],
+    ['eval', Eval, { ...EVAL_OPTIONS, ...SANDBOX_OPTIONS }],
+    ['rft', Rft, { ...RFT_OPTIONS, ...SANDBOX_OPTIONS }],
+    ['filter', Filter, { ...FILTER_OPTIONS, ...GRADING_OPTIONS }],
+    ['grade', Grade, GRADING_OPTIONS],
+    ['sandbox', Sandbox, { ...SANDBOX_JOB_OPTIONS, ...SANDBOX_OPTIONS }],
+  ])('start %s has a flag for each of its options, showing the declared default', (_, command, specs) => {
+    const flags = command.flags as Record<string, { description?: string; default?: unknown }>
+    for (const [key, spec] of Object.entries(specs as OptionSpecs)) {
+      const flag = flags[flagName(key)]
+      expect(flag, `--${flagName(key)}`).toBeDefined()
+      // No oclif default: a flag not given leaves room for --config before the declared default.
+      expect(flag!.default).toBeUndefined()
+      if (spec.default !== undefined && !(Array.isArray(spec.default) && spec.default.length === 0)) {
+        const shown = Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)
+        expect(flag!.description).toContain(`[default: ${shown}]`)
+      }
+    }
+  })
+})

@@ -1,0 +1,72 @@
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli, tempDir } from './cli.js'
+
+const dir = tempDir()
+const db = join(dir, 's.db')
+const file = (name: string, text: string) => {
+  writeFileSync(join(dir, name), text)
+  return join(dir, name)
+}
+const DEV = resolve('../shared/datasets/testbed-dev.jsonl')
+
+/**
+ * Each command through the real CLI, once, on bad input: exit code 2 and one line naming what is wrong
+ * (after any progress lines). The checks of every message live in the unit tests of the stages.
+ */
+describe('bad input exits 2 with one line, for every command', () => {
+  it.each([
+    ['sandbox', ['sandbox', join(dir, 'nope.jsonl'), '--db', db], `${join(dir, 'nope.jsonl')}: no such file`],
+    [
+      'sandbox exec',
+      ['sandbox', 'exec', '--timeout', '0', '--code', 'print(1)'],
+      '--timeout 0: expected an integer >= 1',
+    ],
+    [
+      'hint-infer',
+      ['hint-infer', DEV, '--model', file('corrupt.gguf', 'not a gguf'), '--db', db],
+      `--model ${join(dir, 'corrupt.gguf')}: not a loadable GGUF model`,
+    ],
+    [
+      'grade',
+      ['grade', file('g.jsonl', '{"answer": "2"}\n')],
+      `${join(dir, 'g.jsonl')}:1: missing "completion" (or "text")`,
+    ],
+    ['filter', ['filter', DEV, '--db', db], '--rule hint-gain needs --plain'],
+    [
+      'rft',
+      ['rft', '--stage', '1', '--base', join(dir, 'nope.gguf'), '--data', DEV, '--out', dir, '--db', db],
+      `--base ${join(dir, 'nope.gguf')}: no such file or directory`,
+    ],
+    [
+      'eval',
+      ['eval', '--model', 'm.gguf', '--benchmarks', join(dir, 'none.jsonl'), '--db', db],
+      '--benchmarks',
+    ],
+    [
+      'report',
+      ['report', file('rows.jsonl', '{"model": "m"}\n')],
+      `${join(dir, 'rows.jsonl')}:1: missing "benchmark"`,
+    ],
+    [
+      'pipeline',
+      [
+        'pipeline',
+        '--config',
+        file('c.yaml', 'run: r\nout: o\nmodel: m\nproblems: p\nevals: {}\n'),
+        '--db',
+        db,
+      ],
+      `${join(dir, 'c.yaml')}: evals: expected a known key`,
+    ],
+    ['runs', ['runs', '--db', dir], `--db ${dir}: cannot open the run store`],
+    ['setup', ['setup', '--no-such-flag'], 'Nonexistent flag: --no-such-flag'],
+  ])('start %s', async (_, args, message) => {
+    const result = await runCli(args)
+    expect(result.exitCode, result.stderr).toBe(2)
+    const lines = result.stderr.trim().split('\n')
+    expect(lines.at(-1)).toContain(message)
+    expect(lines.at(-1)).toMatch(/^start: /)
+  })
+})
