@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, describeSettings } from '../cli/base-command.js'
-import { flagsFor, settingsFrom } from '../cli/flags.js'
+import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
 import { GRADING_OPTIONS, toGradingOptions } from '../grading/options.js'
 import { runGrade } from '../grading/run-grade.js'
 
@@ -31,12 +31,14 @@ extracted answer or code) and "correct" added, each as soon as it is graded.`
 
   static override flags = {
     out: Flags.string({ char: 'o', description: 'write JSONL here (atomically) instead of stdout' }),
+    ...configFlag,
     ...flagsFor(GRADING_OPTIONS),
   }
 
   async run() {
     const { args, argv, flags } = await this.parse(Grade)
-    const settings = settingsFrom(GRADING_OPTIONS, flags)
+    const config = configFrom(flags)
+    const settings = settingsFrom(GRADING_OPTIONS, flags, config && { config, section: 'sandbox' })
     const progress = this.progress('grade', flags)
     const summary = await runGrade({
       inputs: argv.length > 0 ? (argv as string[]) : [args.inputs],

@@ -94,16 +94,8 @@ export const FILTER_OPTIONS = {
 
 export type FilterSettings = OptionValues<typeof FILTER_OPTIONS>
 
+/** The selection thresholds of the settings (the rest says what to read and write). */
 export function toFilterPolicy(settings: FilterSettings): FilterPolicy {
-  return {
-    rule: settings.rule,
-    maxPlainAccuracy: settings.maxPlainAccuracy,
-    minToolCalls: settings.minToolCalls,
-    maxToolCalls: settings.maxToolCalls,
-    maxChars: settings.maxChars,
-    maxRepetition: settings.maxRepetition,
-    maxRepeatedCode: settings.maxRepeatedCode,
-    nearDuplicate: settings.nearDuplicate,
-    perProblem: settings.perProblem,
-  }
+  const { decontaminate, ngram, dropHints, name, ...policy } = settings
+  return policy
 }

@@ -13,7 +13,8 @@ const DEV = resolve('../shared/datasets/testbed-dev.jsonl')
 
 /**
  * Each command through the real CLI, once, on bad input: exit code 2 and one line naming what is wrong
- * (after any progress lines). The checks of every message live in the unit tests of the stages.
+ * (after any progress lines,
+ * before an indented hint). The checks of every message live in the unit tests of the stages.
  */
 describe('bad input exits 2 with one line, for every command', () => {
   it.each([
@@ -65,8 +66,10 @@ describe('bad input exits 2 with one line, for every command', () => {
   ])('start %s', async (_, args, message) => {
     const result = await runCli(args)
     expect(result.exitCode, result.stderr).toBe(2)
+    // The error is the last line but for an indented hint on how to fix it.
     const lines = result.stderr.trim().split('\n')
-    expect(lines.at(-1)).toContain(message)
-    expect(lines.at(-1)).toMatch(/^start: /)
+    const error = [...lines].reverse().find((line) => line.startsWith('start: '))
+    expect(error).toContain(message)
+    expect(lines.slice(lines.indexOf(error!) + 1).every((line) => line.startsWith('  '))).toBe(true)
   })
 })

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, describeSettings } from '../../cli/base-command.js'
-import { flagsFor, settingsFrom } from '../../cli/flags.js'
+import { configFlag, configFrom, flagsFor, settingsFrom } from '../../cli/flags.js'
 import { STDIN } from '../../core/jsonl.js'
 import { newRunId } from '../../core/run-id.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS, toSandboxOptions } from '../../sandbox/options.js'
@@ -28,14 +28,16 @@ is done (input order kept). Results are stored under --run; rerunning the same -
   static override flags = {
     out: Flags.string({ char: 'o', description: 'write JSONL here (atomically) instead of stdout' }),
     run: Flags.string({ description: 'run id: resume this run (default: a new one)' }),
+    ...configFlag,
     ...flagsFor(SANDBOX_JOB_OPTIONS),
     ...flagsFor(SANDBOX_OPTIONS),
   }
 
   async run() {
     const { args, flags } = await this.parse(Sandbox)
+    const config = configFrom(flags)
     const job = settingsFrom(SANDBOX_JOB_OPTIONS, flags)
-    const limits = settingsFrom(SANDBOX_OPTIONS, flags)
+    const limits = settingsFrom(SANDBOX_OPTIONS, flags, config && { config, section: 'sandbox' })
     const runId = flags.run ?? newRunId('sandbox')
     const progress = this.progress(`sandbox ${runId}`, flags)
     const summary = await runSandboxFile({
