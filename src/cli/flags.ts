@@ -7,13 +7,7 @@ import {
   type OptionValues,
   resolveOptions,
 } from '../core/options.js'
-import {
-  type ConfigSection,
-  configLayers,
-  loadConfig,
-  type PipelineConfig,
-  sandboxLayer,
-} from '../pipeline/config.js'
+import { type ConfigSection, configLayers, loadConfig, type PipelineConfig } from '../pipeline/config.js'
 
 /**
  * oclif flags built from a stage's option declarations. They carry no oclif default: a flag the user
@@ -25,8 +19,8 @@ export function flagsFor(specs: OptionSpecs): Record<string, any> {
 }
 
 function flagFor(spec: OptionSpec) {
-  const shown = spec.default === undefined || (Array.isArray(spec.default) && spec.default.length === 0)
-  const description = shown
+  const noDefault = spec.default === undefined || (Array.isArray(spec.default) && spec.default.length === 0)
+  const description = noDefault
     ? spec.description
     : `${spec.description} [default: ${Array.isArray(spec.default) ? spec.default.join(',') : spec.default}]`
   const char = spec.char as 'k' | undefined
@@ -60,7 +54,7 @@ export function settingsFrom<T extends OptionSpecs>(
   config?: { config: PipelineConfig; section: ConfigSection },
 ): OptionValues<T> {
   const layers = [flagLayer(flags)]
-  if (config) layers.push(...configLayers(config.config, config.section), sandboxLayer(config.config))
+  if (config) layers.push(...configLayers(config.config, config.section))
   return resolveOptions(specs, layers)
 }
 

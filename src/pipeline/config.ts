@@ -152,20 +152,18 @@ export function parseConfig(text: string, file: string): PipelineConfig {
 
 /**
  * The layers a stage reads from a config, most specific first: its section, then (for sampling stages)
- * the top level. A command puts its explicit flags in front.
+ * the top level, then the `sandbox:` section. A command puts its explicit flags in front.
  */
 export function configLayers(config: PipelineConfig, section: ConfigSection): OptionLayer[] {
-  const layers: OptionLayer[] = [
-    { values: config.sections[section], where: (key) => `${config.file}: ${section}.${key}` },
-  ]
+  const layer = (at: ConfigSection): OptionLayer => ({
+    values: config.sections[at],
+    where: (key) => `${config.file}: ${at}.${key}`,
+  })
+  const layers = [layer(section)]
   if (SAMPLING_SECTIONS.includes(section))
     layers.push({ values: config.top, where: (key) => `${config.file}: ${key}` })
+  if (section !== 'sandbox') layers.push(layer('sandbox'))
   return layers
-}
-
-/** The sandbox limits a config sets for every stage. */
-export function sandboxLayer(config: PipelineConfig): OptionLayer {
-  return configLayers(config, 'sandbox')[0]!
 }
 
 function anchor(base: string): (path: string) => string {

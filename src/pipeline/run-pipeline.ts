@@ -16,7 +16,7 @@ import type { RftEvent } from '../rft/types.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 import { RunStore } from '../store/runs.js'
 import { openDatabase } from '../store/store.js'
-import { type ConfigSection, configLayers, loadConfig, type PipelineConfig, sandboxLayer } from './config.js'
+import { type ConfigSection, configLayers, loadConfig, type PipelineConfig } from './config.js'
 import { configPool, configProblems, pipelineModels, pipelinePaths } from './layout.js'
 
 export const PIPELINE_STAGES = ['hinted', 'plain', 'filter', 'rft-1', 'rft-2', 'eval', 'report'] as const
@@ -50,7 +50,7 @@ export function stageSettings<T extends OptionSpecs>(
   section: ConfigSection,
   specs: T,
 ): OptionValues<T> {
-  return resolveOptions(specs, [...configLayers(config, section), sandboxLayer(config)])
+  return resolveOptions(specs, configLayers(config, section))
 }
 
 /**
