@@ -1,4 +1,5 @@
 import type { OptionSpecs, OptionValues } from '../core/options.js'
+import { GRADING_OPTIONS } from '../grading/options.js'
 import { SAMPLING_OPTIONS } from '../inference/options.js'
 
 /** Every mode: without the interpreter, with it, and with end-of-thinking hints. */
@@ -32,6 +33,7 @@ export const EVAL_OPTIONS = {
     description: 'largest number of end-of-thinking hints in the hints modes',
   },
   limit: { kind: 'integer', min: 1, description: 'only the first N problems of each benchmark' },
+  lenient: GRADING_OPTIONS.lenient,
 } as const satisfies OptionSpecs
 
 export type EvalSettings = OptionValues<typeof EVAL_OPTIONS>

@@ -76,7 +76,7 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
     }
     const total = models.length * benchmarks.length * modes.length
     const pool = new SandboxPool(options.sandbox)
-    const grader = new Grader(pool)
+    const grader = new Grader(pool, { lenient: settings.lenient })
     try {
       for (const model of models) {
         let engine: LlamaCppEngine | undefined
@@ -166,7 +166,8 @@ async function evaluateUnit(
     records.map(async (record) => {
       const parsed = parseReference(record as unknown as Record<string, unknown>)
       if ('error' in parsed) throw new Error(`${traces}: ${parsed.error}`)
-      return { record, kind: parsed.reference.kind, ...(await grader.grade(record.text, parsed.reference)) }
+      const grade = await grader.grade(record.text, parsed.reference, record)
+      return { record, kind: parsed.reference.kind, ...grade }
     }),
   )
   const outcomes = await problemOutcomes(graded, (a, b) => grader.mathEqual(a, b))

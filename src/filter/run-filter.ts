@@ -200,7 +200,7 @@ function graded(
   return orderedMap(lines(), concurrency, async ({ trajectory, file }) => ({
     trajectory,
     file,
-    grade: await grader.grade(trajectory.text, trajectory.reference),
+    grade: await grader.grade(trajectory.text, trajectory.reference, trajectory),
   }))
 }
 

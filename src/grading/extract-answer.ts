@@ -1,46 +1,86 @@
-/** The content of the last \boxed{...} (or \fbox{...}), braces balanced; undefined if none is closed. */
-export function extractBoxed(text: string): string | undefined {
-  const pattern = /\\(?:boxed|fbox)\s*\{/g
-  let found: string | undefined
-  for (const match of text.matchAll(pattern)) {
+/** Every closed \boxed{...} (or \fbox{...}), braces balanced, with where it starts and ends. */
+function boxes(text: string): { content: string; start: number; end: number }[] {
+  const found: { content: string; start: number; end: number }[] = []
+  for (const match of text.matchAll(/\\(?:boxed|fbox)\s*\{/g)) {
     let depth = 1
     let end = match.index + match[0].length
     for (; end < text.length && depth > 0; end++) {
       if (text[end] === '{') depth++
       else if (text[end] === '}') depth--
     }
-    if (depth === 0) found = text.slice(match.index + match[0].length, end - 1).trim()
+    if (depth === 0)
+      found.push({
+        content: text.slice(match.index + match[0].length, end - 1).trim(),
+        start: match.index,
+        end,
+      })
   }
   return found
 }
 
-export interface ExtractOptions {
-  /**
-   * Fall back to the last number in the text (GSM8K style). Default: off; `extractAnswer`'s callers
-   * turn it on when the reference answer is a plain number.
-   */
-  lastNumber?: boolean
+/** The content of the last \boxed{...} (or \fbox{...}), braces balanced; undefined if none is closed. */
+export function extractBoxed(text: string): string | undefined {
+  return boxes(text).at(-1)?.content
 }
 
+export interface ExtractOptions {
+  /**
+   * Fall back to a number of the final statement (GSM8K style). Default: off; `extractAnswer`'s
+   * callers turn it on when the reference answer is a plain number.
+   */
+  lastNumber?: boolean
+  /** The prompt left the model inside `<think>` (a reasoning model's generation prompt). */
+  startsThinking?: boolean
+  /** How the generation ended; anything but `stop` (cut off at the token limit) has no answer. */
+  finishReason?: string
+  /** Today's looser rule: take an answer from a cut-off trajectory or an unclosed thought. Default off. */
+  lenient?: boolean
+}
+
+/** What may stand between two boxes that together are one answer: `\boxed{-2} \quad\text{and}\quad \boxed{1}`. */
+const BETWEEN_BOXES = /^(?:\s|[,;$]|\\q?quad|\\[,;!]|\\text\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/
+
 /**
- * The model's final answer: the last \boxed{}, else an "answer is X" / "Answer: X" statement, else
- * (with `lastNumber`) the last number. The thinking section is skipped when it is closed, so that a
- * number tried on the way is not taken for the answer.
+ * The model's final answer, in a documented order: a trajectory cut off at the token limit, or whose
+ * thinking never closed, has none (unless `lenient`); otherwise the later of the last \boxed{} (with the
+ * boxes just before it that list the same answer) and the last "answer is X" / "Answer: X" statement after
+ * the thinking; else (with `lastNumber`) the last whole number of the final line after the thinking.
  */
 export function extractAnswer(text: string, options: ExtractOptions = {}): string | undefined {
-  const boxed = extractBoxed(text)
-  if (boxed !== undefined) return boxed
   const thinkEnd = text.lastIndexOf('</think>')
-  const answerPart = thinkEnd >= 0 ? text.slice(thinkEnd + '</think>'.length) : text
-  const stated = [...answerPart.matchAll(ANSWER_STATEMENT)].at(-1)?.[1]
-  if (stated !== undefined) return stated.trim().replace(/[.\s]+$/, '')
+  if (!options.lenient) {
+    if (options.finishReason !== undefined && options.finishReason !== 'stop') return undefined
+    const opened = options.startsThinking || text.includes('<think>')
+    if (opened && thinkEnd < 0) return undefined
+  }
+  const answerStart = thinkEnd >= 0 ? thinkEnd + '</think>'.length : 0
+  const answerPart = text.slice(answerStart)
+  const found = boxes(text)
+  const statement = [...answerPart.matchAll(ANSWER_STATEMENT)].at(-1)
+  const lastBox = found.at(-1)
+  if (statement && (!lastBox || answerStart + statement.index >= lastBox.end)) {
+    const stated = statement[1]!.trim().replace(/^(?:the\s+)?(?:final\s+)?answer\s+is\s*[:：]?\s*/i, '')
+    const inner = extractBoxed(stated)
+    return (inner ?? stated).trim().replace(/[.\s]+$/, '')
+  }
+  if (lastBox) {
+    const listed = [lastBox]
+    for (let i = found.length - 2; i >= 0; i--) {
+      if (!BETWEEN_BOXES.test(text.slice(found[i]!.end, listed[0]!.start))) break
+      listed.unshift(found[i]!)
+    }
+    return listed.map((box) => box.content).join(', ')
+  }
   if (!options.lastNumber) return undefined
-  const numbers = answerPart.match(/-?\d[\d,]*(?:\.\d+)?|-?\.\d+/g)
-  return numbers?.at(-1)?.replace(/,(?=\d{3}\b)/g, '')
+  const finalLine = answerPart.trim().split('\n').at(-1) ?? ''
+  return finalLine.match(WHOLE_NUMBER)?.at(-1)?.replace(/,/g, '')
 }
 
 const ANSWER_STATEMENT =
   /(?:(?:final|the)\s+answer(?:\s+is)?\s*[:：]?|\banswer\s*[:：])\s*\$?((?:[^$\n.]|\.(?=\d))+?)\$?\s*(?:\.(?:\s|$)|\n|$)/gi
+
+/** A number standing on its own: not the `2` of `AZYUK2A`, nor a piece of `3.14.15` or `x2`. */
+const WHOLE_NUMBER = /(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|[.,]\d)/g
 
 /**
  * The solution code of a completion: the last ```python block that defines `entryPoint` (the last

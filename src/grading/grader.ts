@@ -20,6 +20,14 @@ export interface Grade {
 export interface GraderOptions extends SymbolicCheckerOptions {
   /** Time limit of one code test run, ms. Default 10000. */
   codeTimeoutMs?: number
+  /** Take answers from cut-off trajectories and unclosed thoughts too (the older rule). Default false. */
+  lenient?: boolean
+}
+
+/** How the completion came about, when the record says: how it ended, and the prompt it continued. */
+export interface GradeContext {
+  finishReason?: string
+  prompt?: string
 }
 
 /** Grades completions: math by equivalence (sympy in the sandbox when needed), code by running tests. */
@@ -35,9 +43,15 @@ export class Grader {
     this.symbolic = new SymbolicChecker(pool, options)
   }
 
-  async grade(completion: string, reference: Reference): Promise<Grade> {
+  async grade(completion: string, reference: Reference, context: GradeContext = {}): Promise<Grade> {
     if (reference.kind === 'math') {
-      const predicted = extractAnswer(completion, { lastNumber: isPlainNumber(reference.answer) }) ?? null
+      const predicted =
+        extractAnswer(completion, {
+          lastNumber: isPlainNumber(reference.answer),
+          finishReason: context.finishReason,
+          startsThinking: context.prompt !== undefined && /<think>\s*$/.test(context.prompt),
+          lenient: this.options.lenient,
+        }) ?? null
       return { predicted, correct: predicted !== null && (await this.mathEqual(predicted, reference.answer)) }
     }
     const entryPoint = reference.kind === 'humaneval' ? reference.entryPoint : undefined

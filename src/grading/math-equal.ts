@@ -78,9 +78,20 @@ function compareSets(p: string[], r: string[]): MathVerdict {
   return [{ kind: 'set', a: a as string[], b: b as string[] }]
 }
 
+/** ∞, -∞, nan, zoo in any spelling: a value no closeness test may call equal to anything but itself. */
+const NON_FINITE = /\\infty|\\inf(?![a-z])|(?<![a-z\\])(?:oo|nan|zoo|inf|infinity)(?![a-z])/i
+
+function canonicalNonFinite(s: string): string {
+  return s
+    .replace(/^\+/, '')
+    .replace(/\\infty|\\inf(?![a-z])|(?<![a-z\\])(?:oo|inf|infinity)(?![a-z])/gi, '\\infty')
+}
+
 function compareScalar(pRaw: string, rRaw: string): MathVerdict {
   const [p, r] = withoutVariable(pRaw, rRaw)
   if (p === r) return true
+  // Never handed to a numeric comparison, where inf <= inf would make ∞ equal to every answer.
+  if (NON_FINITE.test(p) || NON_FINITE.test(r)) return canonicalNonFinite(p) === canonicalNonFinite(r)
   const pNumber = parseNumber(p)
   const rNumber = parseNumber(r)
   if (pNumber && rNumber) return numbersEqual(pNumber, rNumber)

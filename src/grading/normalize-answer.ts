@@ -9,23 +9,39 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])\s*(\\?[()[\]{}|.])/g, (_, d) =>
     d === '.' ? '' : d,
   )
+  // Thousands separators spelled in LaTeX (10,\!080, 14{,}916, 1\,000) before the thin spaces go.
+  s = s.replace(/(\d)(?:,\\!\s*|\{,\}|\\,)(?=\d{3}(?!\d))/g, '$1,')
+  // Words and spaces between values separate them: "2 \text{ or } 3" is a list, never 23.
+  s = s.replace(
+    /(?:\s*(?:\\q?quad|\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:and|or|,)\s*\}|\b(?:and|or)\b|,))*\s*(?:\\q?quad|\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:and|or|,)\s*\}|\b(?:and|or)\b)\s*,?/g,
+    ',',
+  )
   s = s.replace(/\\displaystyle|(?<!\\)\\[!,;:> ]|~/g, ' ')
-  s = s.replace(/\\[dt]frac/g, '\\frac')
+  s = s.replace(/\\[dtc]frac/g, '\\frac')
+  s = s.replace(/\\textnormal/g, '\\text')
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree/g, '')
   s = s.replace(/\\\$|\$/g, '')
   s = s.replace(/\\%/g, '%')
   s = s.replace(/\\(?:mathbf|mathrm|textbf|textit|operatorname)\s*\{([^{}]*)\}/g, '$1')
   s = unwrapText(s)
   s = stripTrailingUnits(s)
+  // A value with its decimal approximation after it: the value is the answer.
+  s = s.replace(/(\S)\s*(?:\\approx|≈).*$/, '$1')
+  // "3,600" is a number; "3, 600" (a space after the comma) is a list of two.
+  if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replaceAll(',', '')
+  // Digits apart stay apart once the spaces go.
+  s = s.replace(/(\d)\s+(?=[-+]?\d)/g, '$1,')
   s = collapseSpaces(s)
   s = s.replace(/\\frac(\d)(\d)/g, '\\frac{$1}{$2}')
   s = s.replace(/\\frac\{([^{}]*)\}(\d)/g, '\\frac{$1}{$2}')
   s = s.replace(/\\frac(\d)\{/g, '\\frac{$1}{')
   s = s.replace(/\\sqrt(\d+|[a-zA-Z])(?![a-zA-Z])/g, '\\sqrt{$1}')
   s = s.replace(/([\^_])\{(\w)\}/g, '$1$2')
+  s = s.replace(/\\(le|ge)q(?![a-zA-Z])/g, '\\$1')
+  s = s.replace(/<=|≤/g, '\\le ').replace(/</g, '\\lt ')
   s = s.replace(/\\(?:in|le|ge|lt|gt)(?![a-zA-Z])/g, (m) => ` ${m} `).trim()
+  s = chainedInequalityToInterval(s)
   s = s.replace(/\.$/, '')
-  if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replaceAll(',', '')
   s = s.replace(/(^|[^\d])\.(\d)/g, '$10.$2')
   return s
 }
@@ -68,8 +84,23 @@ function collapseSpaces(s: string): string {
   )
 }
 
-/** `x=5` -> `5`, `x \in [-2,7]` -> `[-2,7]`: a single variable named in front of the value. */
+/** `-2 \le x \le 7` -> `x \in [-2,7]`: the interval the chained inequality names. */
+function chainedInequalityToInterval(s: string): string {
+  const match = /^(\S+)\s+\\(le|lt)\s+([a-zA-Z])\s+\\(le|lt)\s+(\S+)$/.exec(s)
+  if (!match) return s
+  const [, low, lowRelation, variable, highRelation, high] = match
+  return `${variable} \\in ${lowRelation === 'le' ? '[' : '('}${low},${high}${highRelation === 'le' ? ']' : ')'}`
+}
+
+/**
+ * `x=5` -> `5`, `x \in [-2,7]` -> `[-2,7]`, `f(x)=1` -> `1`, `(p,q)=(3,2)` -> `(3,2)`: the value, when the
+ * answer names what it is the value of.
+ */
 export function stripVariable(s: string): string {
-  const match = /^[a-zA-Z](?:_\w)?\s*(?:=|\\in\s)\s*(.+)$/.exec(s)
-  return match?.[1] && !match[1].includes('=') ? match[1].trim() : s
+  const match = /^(?:[a-zA-Z](?:_\w)?(?:\([a-z]\))?|\([a-zA-Z](?:,[a-zA-Z])+\))\s*(?:=|\\in\s)\s*(.+)$/.exec(
+    s,
+  )
+  // `a = b` relates two letters: it is not the value `b` (nor the choice "(B)").
+  if (!match?.[1] || match[1].includes('=') || /^[a-zA-Z]$/.test(match[1].trim())) return s
+  return match[1].trim()
 }

@@ -15,6 +15,11 @@ export const GRADING_OPTIONS = {
     min: 1,
     description: 'sandbox workers for code tests and sympy checks (default: all cores)',
   },
+  lenient: {
+    kind: 'boolean',
+    default: false,
+    description: 'also take answers from cut-off trajectories and unclosed thoughts (the older rule)',
+  },
   symbolicTimeout: {
     kind: 'integer',
     min: 1,
@@ -31,6 +36,10 @@ export function toGradingOptions(settings: GradingSettings): {
 } {
   return {
     sandbox: toSandboxOptions(settings, settings.workers ?? availableParallelism()),
-    grader: { timeoutMs: settings.symbolicTimeout, codeTimeoutMs: settings.timeout },
+    grader: {
+      timeoutMs: settings.symbolicTimeout,
+      codeTimeoutMs: settings.timeout,
+      lenient: settings.lenient,
+    },
   }
 }

@@ -3,7 +3,7 @@ import type { ProgressListener } from '../core/events.js'
 import { countRecords, type JsonlLine, openJsonlSink, readJsonlInputs } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
-import { Grader, type GraderOptions, type Reference } from './grader.js'
+import { type GradeContext, Grader, type GraderOptions, type Reference } from './grader.js'
 import { completionOf, GRADE_RECORD_SHAPE, parseReference } from './reference.js'
 
 export interface GradeOptions {
@@ -71,7 +71,7 @@ export async function runGrade(options: GradeOptions): Promise<GradeSummary> {
     }
     const graded = orderedMap(items(), options.concurrency ?? 64, async (item) => ({
       item,
-      grade: await grader.grade(item.completion, item.reference),
+      grade: await grader.grade(item.completion, item.reference, contextOf(item.record)),
     }))
     for await (const { item, grade } of graded) {
       await sink.write({ ...item.record, ...grade })
@@ -99,4 +99,12 @@ export async function runGrade(options: GradeOptions): Promise<GradeSummary> {
   summary.symbolicCells = grader.symbolic.cells
   summary.codeRuns = grader.codeRuns
   return summary
+}
+
+/** How a record's completion ended and what prompt it continued, when the record says. */
+export function contextOf(record: Record<string, unknown>): GradeContext {
+  return {
+    finishReason: typeof record.finishReason === 'string' ? record.finishReason : undefined,
+    prompt: typeof record.prompt === 'string' ? record.prompt : undefined,
+  }
 }

@@ -1,6 +1,7 @@
 # Symbolic answer checks, run as one sandbox cell per batch (sympy is already imported by the
 # worker). The grader appends a call to check_all(); each check has its own time limit.
 import json
+import math
 import random
 import signal
 
@@ -29,8 +30,15 @@ def _parse(text):
     return parse_expr(text, local_dict=dict(_LOCALS), transformations=_TRANSFORMS, evaluate=True)
 
 
+def _finite(z):
+    return math.isfinite(z.real) and math.isfinite(z.imag)
+
+
 def _close(a, b):
+    """Numerically equal; a non-finite value (oo, zoo, nan) is close to nothing (inf <= inf would say yes)."""
     a, b = complex(sp.N(a, 30)), complex(sp.N(b, 30))
+    if not (_finite(a) and _finite(b)):
+        return False
     return abs(a - b) <= _TOLERANCE * max(abs(a), abs(b), 1e-12)
 
 
@@ -74,7 +82,7 @@ def _check(check):
         if b == 0:
             return False
         ratio = sp.simplify(a / b)
-        return ratio.is_number and ratio != 0
+        return bool(ratio.is_number and ratio.is_finite and ratio != 0)
     if kind == "set":
         left = [_parse(x) for x in check["b"]]
         for item in (_parse(x) for x in check["a"]):

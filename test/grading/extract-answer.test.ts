@@ -35,6 +35,37 @@ describe('extractAnswer', () => {
     expect(extractAnswer('it is 12')).toBeUndefined()
     expect(extractAnswer('no digits here', { lastNumber: true })).toBeUndefined()
   })
+
+  it('reads the last statement that comes after the last box (Minerva ends so)', () => {
+    const minerva =
+      'Intermediate: \\boxed{255}.\nFinal Answer: The final answer is 12,000,023. I hope it is correct.'
+    expect(extractAnswer(minerva)).toBe('12,000,023')
+    expect(extractAnswer('The answer is \\boxed{5}.')).toBe('5')
+    expect(extractAnswer('The answer is 4, so \\boxed{5}')).toBe('5')
+  })
+
+  it('joins boxes that together list one answer', () => {
+    expect(extractAnswer('so $\\boxed{-2} \\quad\\text{and}\\quad \\boxed{1}$')).toBe('-2, 1')
+    expect(extractAnswer('\\boxed{3} is wrong, then I got \\boxed{4}')).toBe('4')
+  })
+
+  it('has no answer for a trajectory cut off, or one whose thinking never closed, unless lenient', () => {
+    const cut = '<think>so \\boxed{7}'
+    expect(extractAnswer(cut)).toBeUndefined()
+    expect(extractAnswer(cut, { lenient: true })).toBe('7')
+    expect(extractAnswer('so \\boxed{7}', { startsThinking: true })).toBeUndefined()
+    expect(extractAnswer('</think> \\boxed{7}', { startsThinking: true })).toBe('7')
+    expect(extractAnswer('</think> \\boxed{7}', { finishReason: 'length' })).toBeUndefined()
+    expect(extractAnswer('</think> \\boxed{7}', { finishReason: 'length', lenient: true })).toBe('7')
+  })
+
+  it('falls back only to a whole number of the final line after the thinking', () => {
+    expect(extractAnswer('The code is AZYUK2A', { lastNumber: true })).toBeUndefined()
+    expect(extractAnswer('<think>40</think>\nWe add 2.\nShe has 72 dollars.', { lastNumber: true })).toBe(
+      '72',
+    )
+    expect(extractAnswer('I tried 40 first.\nno number at the end', { lastNumber: true })).toBeUndefined()
+  })
 })
 
 describe('extractCode', () => {

@@ -58,6 +58,20 @@ const EQUAL: [string, string][] = [
   ['$7$', '7'],
   ['\\(7\\)', '7'],
   ['\\boxed7', '\\boxed7'],
+  // separators and thousands, as the peers' suites spell them
+  ['14{,}916', '14916'],
+  ['1\\,000', '1000'],
+  ['3,600', '3600'],
+  ['-2 \\quad\\text{and}\\quad 1', '-2, 1'],
+  ['2 \\text{ or } 3', '2,3'],
+  ['\\cfrac{1}{2}', '0.5'],
+  ['\\textnormal{east}', '\\text{east}'],
+  ['(1, +\\infty)', '(1,\\infty)'],
+  ['-\\infty', '-\\infty'],
+  ['(p,q)=(3,2)', '(3,2)'],
+  ['f(x)=1', '1'],
+  ['-2 \\le x \\le 7', 'x \\in [-2,7]'],
+  ['-2 \\leq x < 7', 'x \\in [-2,7)'],
 ]
 
 const NOT_EQUAL: [string, string][] = [
@@ -84,10 +98,23 @@ const NOT_EQUAL: [string, string][] = [
   ['\\begin{pmatrix}1\\\\0\\end{pmatrix}', '\\begin{pmatrix} -1 \\\\ 0 \\end{pmatrix}'],
   ['', '5'],
   ['\\unknowncommand{5}', '7'],
+  // nothing non-finite is close to anything else, and separators never merge digits
+  ['\\infty', '42'],
+  ['\\infty', '\\frac{3}{4}'],
+  ['\\infty', 'x^2+1'],
+  ['\\infty', '-\\infty'],
+  ['(1, +\\infty)', '(1, -\\infty)'],
+  ['oo', '7'],
+  ['2 \\text{ or } 3', '23'],
+  ['12\\text{ and }13', '1213'],
+  ['3, 600', '3600'],
+  ['3600', '3, 600'],
+  ['a=b', '\\text{(B)}'],
 ]
 
 /** Pairs only sympy settles: [predicted, reference, equal]. */
 const SYMBOLIC: [string, string, boolean][] = [
+  ['\\frac{1}{\\sqrt{3}} \\approx 0.577', '\\frac{\\sqrt3}{3}', true],
   ['2\\sqrt{2}', '\\sqrt{8}', true],
   ['\\frac{\\sqrt{3}}{3}', '\\frac{1}{\\sqrt{3}}', true],
   ['x^2+2x+1', '(x+1)^2', true],
