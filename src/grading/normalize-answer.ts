@@ -6,6 +6,11 @@
 export function normalizeAnswer(answer: string): string {
   let s = answer.trim()
   s = stripMathDelimiters(s)
+  // A command escaped twice (`\\dfrac`, from a string written through two quotings) and a stray backslash at the end.
+  if (!s.includes('\\begin')) s = s.replace(/\\\\(?=[a-zA-Z])/g, '\\')
+  s = s.replace(/(?<!\\)\\$/, '')
+  // A choice with its reason after it: "C. x = 42" is the choice C.
+  s = s.replace(/^(\(?[A-E]\)?)[.:]\s.*$/s, '$1')
   s = s.replace(/\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])\s*(\\?[()[\]{}|.])/g, (_, d) =>
     d === '.' ? '' : d,
   )
