@@ -6,8 +6,9 @@
 export function latexToSympy(latex: string): string | undefined {
   if (latex.length > MAX_LENGTH) return undefined
   try {
-    const text = convert(latex)
-    return /^[a-zA-Z0-9+\-*/().,! ]+$/.test(text) && balanced(text) ? text : undefined
+    const text = splitUnknownNames(convert(latex))
+    if (!/^[a-zA-Z0-9+\-*/().,! ]+$/.test(text) || /\.\s*[a-zA-Z]/.test(text)) return undefined
+    return balanced(text) ? text : undefined
   } catch {
     return undefined
   }
@@ -34,6 +35,17 @@ const FUNCTIONS = new Set([
   'log',
   'exp',
 ])
+
+/** The only names sympy may see: the functions and constants above; every other name is letters multiplied. */
+const KNOWN_NAMES = new Set([...FUNCTIONS, 'sqrt', 'pi', 'oo'])
+
+/**
+ * `xy` -> `x*y`: a run of letters that is not a known name is a product of one-letter symbols, never a
+ * name Python could resolve (`exec`, `open`, `getattr` are in parse_expr's namespace).
+ */
+function splitUnknownNames(text: string): string {
+  return text.replace(/[a-zA-Z]{2,}/g, (name) => (KNOWN_NAMES.has(name) ? name : name.split('').join('*')))
+}
 
 function convert(s: string): string {
   let out = ''

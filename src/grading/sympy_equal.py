@@ -3,6 +3,7 @@
 import json
 import math
 import random
+import re
 import signal
 
 import sympy as sp
@@ -26,8 +27,32 @@ def _alarm(signum, frame):
     raise _TimeUp()
 
 
+# What an answer may spell: numbers, operators, brackets, one-letter symbols and these names. Anything
+# else (a builtin such as exec or getattr, an attribute, a string) is refused before parse_expr sees it.
+_NAMES = {
+    "sqrt", "pi", "oo", "log", "exp", "sin", "cos", "tan", "cot", "sec", "csc",
+    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "nan", "zoo",
+}
+_TOKENS = re.compile(r"\s*(?:(?P<name>[A-Za-z]+)|(?P<number>\d+(?:\.\d*)?|\.\d+)|(?P<symbol>\*\*|[-+*/^(),!]))")
+
+
+def _checked(text):
+    position = 0
+    while position < len(text):
+        token = _TOKENS.match(text, position)
+        if token is None or token.end() == position:
+            if text[position:].strip() == "":
+                break
+            raise ValueError(f"refused character at {position}")
+        name = token.group("name")
+        if name is not None and len(name) > 1 and name not in _NAMES:
+            raise ValueError(f"refused name {name}")
+        position = token.end()
+    return text
+
+
 def _parse(text):
-    return parse_expr(text, local_dict=dict(_LOCALS), transformations=_TRANSFORMS, evaluate=True)
+    return parse_expr(_checked(text), local_dict=dict(_LOCALS), transformations=_TRANSFORMS, evaluate=True)
 
 
 def _finite(z):

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Grader } from '../../src/grading/grader.js'
+import { latexToSympy } from '../../src/grading/latex-to-sympy.js'
 import { compareMath } from '../../src/grading/math-equal.js'
 import { normalizeAnswer } from '../../src/grading/normalize-answer.js'
 import { SandboxPool } from '../../src/sandbox/pool.js'
@@ -186,6 +187,19 @@ describe('the grader on MATH-500 reference answers, rewritten', () => {
 
   it.each(SYMBOLIC)('%s vs %s -> %s (sympy in the sandbox)', async (predicted, reference, equal) => {
     expect(await grader.mathEqual(predicted, reference)).toBe(equal)
+  })
+
+  it('never hands sympy a name Python could call, and sympy refuses one anyway', async () => {
+    // Letters only, so they pass any character filter; in parse_expr's namespace these are builtins.
+    const attack = 'eval(chr(49))+getattr(x,y)'
+    const converted = latexToSympy(attack)
+    expect(converted).toBeDefined()
+    expect(converted!.match(/[a-zA-Z]{2,}/g) ?? []).toEqual([])
+    expect(await grader.mathEqual(attack, '1')).toBe(false)
+    // The checker itself, given the raw text as a forged check, refuses it without running it: run,
+    // eval("1") would be 1 and the check would pass.
+    expect(await grader.symbolic.check({ kind: 'expr', a: 'eval(chr(49))', b: '1' })).toBe(false)
+    expect(await grader.symbolic.check({ kind: 'expr', a: '1', b: '1' })).toBe(true)
   })
 })
 
