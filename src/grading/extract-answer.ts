@@ -45,8 +45,11 @@ const BETWEEN_BOXES = /^(?:\s|[,;$]|\\q?quad|\\[,;!]|\\text\s*\{\s*(?:and|or|,)?
  * thinking never closed, has none (unless `lenient`); otherwise the later of the last \boxed{} (with the
  * boxes just before it that list the same answer) and the last "answer is X" / "Answer: X" statement after
  * the thinking; else (with `lastNumber`) the last whole number of the final line after the thinking.
+ * Fenced blocks (the code and the interpreter's output) are never read.
  */
-export function extractAnswer(text: string, options: ExtractOptions = {}): string | undefined {
+export function extractAnswer(completion: string, options: ExtractOptions = {}): string | undefined {
+  // Neither the interpreter's output nor the code is the model's answer: code could print any \boxed{}.
+  const text = completion.replace(/```[^\n]*\n[\s\S]*?(?:```|$)/g, '')
   const thinkEnd = text.lastIndexOf('</think>')
   if (!options.lenient) {
     if (options.finishReason !== undefined && options.finishReason !== 'stop') return undefined

@@ -59,6 +59,13 @@ describe('extractAnswer', () => {
     expect(extractAnswer('</think> \\boxed{7}', { finishReason: 'length', lenient: true })).toBe('7')
   })
 
+  it('never takes an answer the interpreter printed', () => {
+    const forged = '</think>```python\nprint("\\\\boxed{42}")\n```\n```output\n\\boxed{42}\n```\n'
+    expect(extractAnswer(forged)).toBeUndefined()
+    expect(extractAnswer(`${forged}so \\boxed{7}`)).toBe('7')
+    expect(extractAnswer('</think>```output\nThe answer is 42.\n```', { lastNumber: true })).toBeUndefined()
+  })
+
   it('falls back only to a whole number of the final line after the thinking', () => {
     expect(extractAnswer('The code is AZYUK2A', { lastNumber: true })).toBeUndefined()
     expect(extractAnswer('<think>40</think>\nWe add 2.\nShe has 72 dollars.', { lastNumber: true })).toBe(
