@@ -25,7 +25,9 @@ function flagFor(spec: OptionSpec) {
     : `${spec.description} [default: ${Array.isArray(spec.default) ? spec.default.join(',') : spec.default}]`
   const char = spec.char as 'k' | undefined
   if (spec.kind === 'boolean') return Flags.boolean({ description, char })
-  if (spec.kind === 'list') return Flags.string({ description, char, multiple: true })
+  // Repeatable, one value each time: a greedy list flag would swallow the positional arguments after it.
+  if (spec.kind === 'list')
+    return Flags.string({ description, char, multiple: true, multipleNonGreedy: true })
   const options = spec.kind === 'string' && spec.options ? ` (${spec.options.join(', ')})` : ''
   return Flags.string({ description: `${description}${options}`, char })
 }

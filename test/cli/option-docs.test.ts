@@ -30,12 +30,17 @@ describe('defaults are declared once', () => {
     ['grade', Grade, GRADING_OPTIONS],
     ['sandbox', Sandbox, { ...SANDBOX_JOB_OPTIONS, ...SANDBOX_OPTIONS }],
   ])('start %s has a flag for each of its options, showing the declared default', (_, command, specs) => {
-    const flags = command.flags as Record<string, { description?: string; default?: unknown }>
+    const flags = command.flags as Record<
+      string,
+      { description?: string; default?: unknown; multiple?: boolean }
+    >
     for (const [key, spec] of Object.entries(specs as OptionSpecs)) {
       const flag = flags[flagName(key)]
       expect(flag, `--${flagName(key)}`).toBeDefined()
       // No oclif default: a flag not given leaves room for --config before the declared default.
       expect(flag!.default).toBeUndefined()
+      // A list flag takes one value each time it is given, leaving the positional arguments after it alone.
+      if (spec.kind === 'list') expect(flag).toMatchObject({ multiple: true, multipleNonGreedy: true })
       if (spec.default !== undefined && !(Array.isArray(spec.default) && spec.default.length === 0)) {
         const shown = Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)
         expect(flag!.description).toContain(`[default: ${shown}]`)
