@@ -67,18 +67,8 @@ def _close(a, b):
     return abs(a - b) <= _TOLERANCE * max(abs(a), abs(b), 1e-12)
 
 
-def _same(a, b):
-    """Equal as expressions: simplify proves it, or agreement at random points does (Schwartz-Zippel)."""
-    if a == b:
-        return True
-    try:
-        if sp.simplify(a - b) == 0:
-            return True
-    except Exception:
-        pass
-    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
-    if not symbols:
-        return _close(a, b)
+def _numerically_same(a, b, symbols):
+    """Agreement at random rational points (Schwartz-Zippel), or None when a point is singular."""
     rng = random.Random(0)
     for _ in range(4):
         point = {s: sp.Rational(rng.randint(-97, 97), rng.randint(1, 13)) for s in symbols}
@@ -86,8 +76,27 @@ def _same(a, b):
             if not _close(a.subs(point), b.subs(point)):
                 return False
         except (TypeError, ZeroDivisionError):
-            return False
+            return None
     return True
+
+
+def _same(a, b):
+    """
+    Equal as expressions. Agreement at random points settles most checks at once (and every unequal
+    pair); simplify is asked only when a point is singular for one of them.
+    """
+    if a == b:
+        return True
+    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
+    if not symbols:
+        return _close(a, b)
+    numeric = _numerically_same(a, b, symbols)
+    if numeric is not None:
+        return numeric
+    try:
+        return sp.simplify(a - b) == 0
+    except Exception:
+        return False
 
 
 def _equation(text):
