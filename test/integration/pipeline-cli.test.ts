@@ -48,6 +48,13 @@ describe('start pipeline', () => {
     expect(JSON.parse(third.stdout).stages.every((s: { status: string }) => s.status === 'skipped')).toBe(
       true,
     )
+    // Off a terminal (a log, nohup) each stage still says what it does.
+    const logged = await runCli(['pipeline', '--config', config, '--db', db])
+    for (const stage of ['hinted', 'plain', 'filter', 'rft-1', 'rft-2', 'eval', 'report'])
+      expect(logged.stderr).toContain(`${stage}: done before, skipped`)
+    const runs = await runCli(['runs', '--db', db])
+    const filterRun = runs.stdout.split('\n').find((line) => line.startsWith('tiny-filter\t'))
+    expect(filterRun).toMatch(/\tfilter\tdone\t.*, kept \d+.*rejected \d+ \(/)
     const plan = await runCli(['pipeline', '--config', config, '--db', db, '--dry-run'])
     expect(plan.stdout.trim().split('\n')).toHaveLength(7)
     expect(plan.stdout).not.toContain('[pending]')
