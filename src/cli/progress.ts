@@ -1,5 +1,5 @@
 import type { ProgressEvent, ProgressListener } from '../core/events.js'
-import type { StepEvent } from '../core/steps.js'
+import type { StepEvent, StepReport } from '../core/steps.js'
 import type { RftEvent } from '../rft/types.js'
 
 /** A plain progress line at most this often when stderr is a log, not a terminal. */
@@ -82,4 +82,9 @@ export function stepEventRenderer(progress: Progress): (event: StepEvent | RftEv
       })
     }
   }
+}
+
+/** The lines of `--dry-run`: each step, whether it is done, and what it makes. */
+export function planLines(steps: StepReport[]): string[] {
+  return steps.map((step) => `[${step.status}] ${step.id}: ${step.description} -> ${step.outputs.join(', ')}`)
 }

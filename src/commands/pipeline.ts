@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { stepEventRenderer } from '../cli/progress.js'
+import { planLines, stepEventRenderer } from '../cli/progress.js'
 import { PIPELINE_STAGES, type PipelineStage, runPipeline } from '../pipeline/run-pipeline.js'
 
 export default class Pipeline extends BaseCommand {
@@ -48,8 +48,7 @@ can be rerun on its own with the pipeline's settings.`
     })
     progress.end()
     if (summary.dryRun && !this.jsonEnabled()) {
-      for (const stage of summary.stages)
-        this.log(`[${stage.status}] ${stage.id}: ${stage.description} -> ${stage.outputs.join(', ')}`)
+      for (const line of planLines(summary.stages)) this.log(line)
       return summary
     }
     this.say(`pipeline ${summary.run}: ${summary.stages.map((s) => `${s.id} ${s.status}`).join(', ')}`)

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, describeSettings } from '../cli/base-command.js'
 import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
-import { stepEventRenderer } from '../cli/progress.js'
+import { planLines, stepEventRenderer } from '../cli/progress.js'
 import { UsageError } from '../core/errors.js'
 import { configPool, pipelinePaths } from '../pipeline/layout.js'
 import { RFT_OPTIONS } from '../rft/options.js'
@@ -77,8 +77,7 @@ settings of rft.stage1 / rft.stage2 and, when not given, the base, data, pool an
     })
     progress.end()
     if (summary.dryRun && !this.jsonEnabled()) {
-      for (const step of summary.steps)
-        this.log(`[${step.status}] ${step.id}: ${step.description} -> ${step.outputs.join(', ')}`)
+      for (const line of planLines(summary.steps)) this.log(line)
     } else if (summary.model) this.say(`run ${summary.run}: ${summary.model}`)
     this.say(`settings: ${describeSettings(settings)}`)
     return { ...summary, settings: { ...settings, ...sandbox } }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
-import type { RunStore } from '../store/runs.js'
+import { RunStore } from '../store/runs.js'
+import { openDatabase } from '../store/store.js'
 import { fingerprint } from './fingerprint.js'
 
 /**
@@ -33,19 +34,25 @@ export interface StepReport {
  * Outputs appear by rename, so one that exists is whole; it is current when the run recorded the
  * fingerprint of the inputs it was made from and the inputs still have it.
  */
-export function isCurrent(step: Step, finished: Map<string, unknown>): boolean {
+export function isCurrent(step: Omit<Step, 'run'>, finished: Map<string, unknown>): boolean {
   if (!step.outputs.every((output) => existsSync(output))) return false
   if (step.currentWhenOutputsExist) return true
   const record = finished.get(step.id) as { inputs?: string } | undefined
   return record?.inputs === fingerprint(step.inputs)
 }
 
-/** What `--dry-run` prints: each step, and whether a run would skip it. */
-export function planSteps(steps: Step[], finished: Map<string, unknown>): StepReport[] {
-  return steps.map((step) => ({
-    ...describe(step),
-    status: isCurrent(step, finished) ? 'done' : 'pending',
-  }))
+/** What `--dry-run` prints: each step, and whether a run of `runId` in the store `db` would skip it. */
+export function planSteps(steps: Omit<Step, 'run'>[], db: string, runId: string): StepReport[] {
+  const store = openDatabase(db)
+  try {
+    const finished = new RunStore(store).finishedUnits(runId)
+    return steps.map((step) => ({
+      ...describe(step),
+      status: isCurrent(step, finished) ? 'done' : 'pending',
+    }))
+  } finally {
+    store.close()
+  }
 }
 
 export interface StepRunOptions {
@@ -85,6 +92,6 @@ export async function runSteps(steps: Step[], options: StepRunOptions): Promise<
   return reports
 }
 
-function describe(step: Step): Omit<StepReport, 'status'> {
+function describe(step: Omit<Step, 'run'>): Omit<StepReport, 'status'> {
   return { id: step.id, description: step.description, outputs: step.outputs }
 }

@@ -1,3 +1,4 @@
+import { promptOpensThinking } from '../grading/extract-answer.js'
 import type { Segment } from '../inference/types.js'
 import { minHashSignature, repetitionRate, wordHashes } from './text-features.js'
 import type { FilterTrajectory, TrajectoryScores } from './types.js'
@@ -28,7 +29,7 @@ export function scoreTrajectory(
     .map((segment) => segment.text)
     .join('')
   const words = wordHashes(modelText)
-  const thinks = /<think>\s*$/.test(trajectory.prompt ?? '') || trajectory.text.includes('<think>')
+  const thinks = promptOpensThinking(trajectory.prompt) || trajectory.text.includes('<think>')
   return {
     scores: {
       correct: grade.correct,

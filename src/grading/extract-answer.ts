@@ -37,6 +37,11 @@ export interface ExtractOptions {
   lenient?: boolean
 }
 
+/** The prompt left the model inside `<think>`: a reasoning model's generation prompt opens it. */
+export function promptOpensThinking(prompt: string | undefined): boolean {
+  return prompt !== undefined && /<think>\s*$/.test(prompt)
+}
+
 /** What may stand between two boxes that together are one answer: `\boxed{-2} \quad\text{and}\quad \boxed{1}`. */
 const BETWEEN_BOXES = /^(?:\s|[,;$]|\\q?quad|\\[,;!]|\\text\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/
 

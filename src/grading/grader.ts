@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { SandboxPool } from '../sandbox/pool.js'
 import { humanEvalProgram, type IoCase, printedMarker, stdioPassed, stdioProgram } from './code-tests.js'
-import { extractAnswer, extractCode } from './extract-answer.js'
+import { extractAnswer, extractCode, promptOpensThinking } from './extract-answer.js'
 import { compareMath } from './math-equal.js'
 import { SymbolicChecker, type SymbolicCheckerOptions } from './symbolic-checker.js'
 
@@ -49,7 +49,7 @@ export class Grader {
         extractAnswer(completion, {
           lastNumber: isPlainNumber(reference.answer),
           finishReason: context.finishReason,
-          startsThinking: context.prompt !== undefined && /<think>\s*$/.test(context.prompt),
+          startsThinking: promptOpensThinking(context.prompt),
           lenient: this.options.lenient,
         }) ?? null
       return { predicted, correct: predicted !== null && (await this.mathEqual(predicted, reference.answer)) }

@@ -1,7 +1,7 @@
 import { countRecords } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
 import { runStage, type StageRunOptions } from '../core/stage-run.js'
-import { extractBoxed } from '../grading/extract-answer.js'
+import { extractBoxed, promptOpensThinking } from '../grading/extract-answer.js'
 import { type HintLibrary, loadHintLibrary } from '../hints/library.js'
 import { toHintPolicy } from '../hints/options.js'
 import { type HintPolicy, sampleSeed, seededRandom } from '../hints/policy.js'
@@ -226,7 +226,7 @@ async function runOne(
   const loopOptions: LoopOptions = {
     hints: hints ? { ...hints, random: seededRandom(seed) } : null,
     domain: problem.kind,
-    startsThinking: /<think>\s*$/.test(prompt),
+    startsThinking: promptOpensThinking(prompt),
     maxTokens: settings.maxTokens,
     maxToolCalls: settings.maxToolCalls,
     maxOutputChars: settings.maxOutputChars,

@@ -140,7 +140,7 @@ export function parseConfig(text: string, file: string): PipelineConfig {
   }
   // Check every value now, so a bad one is named before any stage runs.
   for (const section of CONFIG_SECTIONS)
-    resolveOptions(SECTION_OPTIONS[section], configLayers(config, section))
+    if (section !== 'eval') resolveOptions(SECTION_OPTIONS[section], configLayers(config, section))
   const evaluation = resolveOptions(EVAL_OPTIONS, configLayers(config, 'eval'))
   if (!evaluation.benchmarks?.length)
     fail('eval.benchmarks', 'at least one benchmark (a file, or a name with eval.data)')

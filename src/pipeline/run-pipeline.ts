@@ -14,8 +14,6 @@ import { RFT_OPTIONS } from '../rft/options.js'
 import { runRft } from '../rft/run-rft.js'
 import type { RftEvent } from '../rft/types.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
-import { RunStore } from '../store/runs.js'
-import { openDatabase } from '../store/store.js'
 import { type ConfigSection, configLayers, loadConfig, type PipelineConfig } from './config.js'
 import { configPool, configProblems, pipelineModels, pipelinePaths } from './layout.js'
 
@@ -178,10 +176,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
   const withStage = (reports: StepReport[]) => reports.map((report) => ({ stage: report.id, ...report }))
 
   if (options.dryRun) {
-    const db = openDatabase(options.db)
-    const finished = new RunStore(db).finishedUnits(config.run)
-    db.close()
-    summary.stages = withStage(planSteps(table, finished))
+    summary.stages = withStage(planSteps(table, options.db, config.run))
     return summary
   }
   return runStage(

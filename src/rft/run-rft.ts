@@ -12,8 +12,7 @@ import { HINT_OPTIONS } from '../hints/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents } from '../store/lineage.js'
-import { RunStore } from '../store/runs.js'
-import { type Db, openDatabase } from '../store/store.js'
+import type { Db } from '../store/store.js'
 import { toHyperParameters } from '../training/options.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
 import { checkpointExists, TrlTrainer } from '../training/trainer.js'
@@ -58,13 +57,7 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
     settings: options.settings,
   }
   if (options.dryRun) {
-    const db = openDatabase(options.db)
-    const finished = new RunStore(db).finishedUnits(options.runId)
-    db.close()
-    summary.steps = planSteps(
-      plan.map((step) => ({ ...step, run: async () => {} })),
-      finished,
-    )
+    summary.steps = planSteps(plan, options.db, options.runId)
     return summary
   }
   return runStage({ ...options, out: undefined, command: 'rft' }, async ({ db, store, finished }) => {
