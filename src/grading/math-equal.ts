@@ -79,12 +79,12 @@ function compareSets(p: string[], r: string[]): MathVerdict {
 }
 
 /** ∞, -∞, nan, zoo in any spelling: a value no closeness test may call equal to anything but itself. */
-const NON_FINITE = /\\infty|\\inf(?![a-z])|(?<![a-z\\])(?:oo|nan|zoo|inf|infinity)(?![a-z])/i
+const INFINITY = String.raw`\\infty|\\inf(?![a-z])|(?<![a-z\\])(?:oo|inf|infinity)(?![a-z])`
+const NON_FINITE = new RegExp(String.raw`${INFINITY}|(?<![a-z\\])(?:nan|zoo)(?![a-z])`, 'i')
+const INFINITY_SPELLINGS = new RegExp(INFINITY, 'gi')
 
 function canonicalNonFinite(s: string): string {
-  return s
-    .replace(/^\+/, '')
-    .replace(/\\infty|\\inf(?![a-z])|(?<![a-z\\])(?:oo|inf|infinity)(?![a-z])/gi, '\\infty')
+  return s.replace(/^\+/, '').replace(INFINITY_SPELLINGS, '\\infty')
 }
 
 function compareScalar(pRaw: string, rRaw: string): MathVerdict {

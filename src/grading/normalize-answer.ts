@@ -1,3 +1,8 @@
+/** `\quad`, `\text{and}`, `\text{or}`, `\text{,}` or a bare "and"/"or" between two values. */
+const SEPARATOR = String.raw`\\q?quad|\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:and|or|,)\s*\}|\b(?:and|or)\b`
+/** A run of separators (commas among them) with at least one of the above: it becomes one comma. */
+const SEPARATOR_RUN = new RegExp(String.raw`(?:\s*(?:${SEPARATOR}|,))*\s*(?:${SEPARATOR})\s*,?`, 'g')
+
 /**
  * Puts a final answer (LaTeX or plain) into one canonical spelling, so that answers that differ only in
  * presentation (`\dfrac 12` vs `\frac{1}{2}`, `90^\circ` vs `90`, `\$18.90` vs `18.90`, `10,\!080` vs
@@ -17,10 +22,7 @@ export function normalizeAnswer(answer: string): string {
   // Thousands separators spelled in LaTeX (10,\!080, 14{,}916, 1\,000) before the thin spaces go.
   s = s.replace(/(\d)(?:,\\!\s*|\{,\}|\\,)(?=\d{3}(?!\d))/g, '$1,')
   // Words and spaces between values separate them: "2 \text{ or } 3" is a list, never 23.
-  s = s.replace(
-    /(?:\s*(?:\\q?quad|\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:and|or|,)\s*\}|\b(?:and|or)\b|,))*\s*(?:\\q?quad|\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:and|or|,)\s*\}|\b(?:and|or)\b)\s*,?/g,
-    ',',
-  )
+  s = s.replace(SEPARATOR_RUN, ',')
   s = s.replace(/\\displaystyle|(?<!\\)\\[!,;:> ]|~/g, ' ')
   s = s.replace(/\\[dtc]frac/g, '\\frac')
   s = s.replace(/\\textnormal/g, '\\text')
