@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what `start` needs on a fresh Debian/Ubuntu machine, then builds it:
-# bubblewrap (the sandbox's isolation), Chromium (the report test), the npm packages, the TypeScript build,
+# bubblewrap and libseccomp (the sandbox's isolation), Chromium (the report test), the npm packages, the TypeScript build,
 # and the trainer's virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# bubblewrap isolates the sandbox; Chromium renders the report in its test (and shows it to users).
+# bubblewrap and libseccomp isolate the sandbox; Chromium renders the report in its test (and shows it to users).
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+/sbin/ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -15,7 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   elif command -v sudo >/dev/null 2>&1; then
     sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}"
   else
-    echo "bootstrap: install ${missing[*]} first (bubblewrap isolates the sandbox; chromium renders the report test)" >&2
+    echo "bootstrap: install ${missing[*]} first (bubblewrap and libseccomp isolate the sandbox; chromium renders the report test)" >&2
     exit 1
   fi
 fi

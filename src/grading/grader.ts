@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import type { SandboxPool } from '../sandbox/pool.js'
-import { humanEvalProgram, type IoCase, printedMarker, stdioPassed, stdioProgram } from './code-tests.js'
+import { harnessPassed, humanEvalProgram, type IoCase, outputMatches } from './code-tests.js'
 import { extractAnswer, extractCode, promptOpensThinking } from './extract-answer.js'
 import { compareMath } from './math-equal.js'
 import { SymbolicChecker, type SymbolicCheckerOptions } from './symbolic-checker.js'
@@ -65,18 +64,26 @@ export class Grader {
     return typeof verdict === 'boolean' ? verdict : this.symbolic.checkAll(verdict)
   }
 
+  /**
+   * Expected outputs and the pass decision stay out of the candidate's process: a stdin/stdout case
+   * runs the program alone and compares here; HumanEval runs its tests in a harness process that talks
+   * to the solution's process in plain data.
+   */
   private async passesTests(code: string, reference: Exclude<Reference, { kind: 'math' }>): Promise<boolean> {
-    const marker = `__start_grade_${randomUUID()}__`
-    const program =
-      reference.kind === 'humaneval'
-        ? humanEvalProgram(reference.prompt, code, reference.tests, reference.entryPoint, marker)
-        : stdioProgram(code, reference.cases, marker)
-    this.codeRuns++
-    const result = await this.pool.execute(program, { timeoutMs: this.options.codeTimeoutMs })
-    if (result.exitCode !== 0 || result.timedOut) return false
-    return reference.kind === 'humaneval'
-      ? printedMarker(result.stdout, marker)
-      : stdioPassed(result.stdout, reference.cases.length, marker)
+    const timeoutMs = this.options.codeTimeoutMs
+    if (reference.kind === 'humaneval') {
+      this.codeRuns++
+      const program = humanEvalProgram(reference.prompt, code, reference.tests, reference.entryPoint)
+      const result = await this.pool.execute(program, { timeoutMs })
+      return result.exitCode === 0 && !result.timedOut && harnessPassed(result.stdout)
+    }
+    for (const testCase of reference.cases) {
+      this.codeRuns++
+      const result = await this.pool.execute(code, { timeoutMs, stdin: testCase.input })
+      if (result.exitCode !== 0 || result.timedOut || !outputMatches(result.stdout, testCase.output))
+        return false
+    }
+    return true
   }
 }
 

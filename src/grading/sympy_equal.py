@@ -7,15 +7,7 @@ import re
 import signal
 
 import sympy as sp
-from sympy.parsing.sympy_parser import (
-    convert_xor,
-    implicit_multiplication_application,
-    parse_expr,
-    standard_transformations,
-)
 
-_TRANSFORMS = standard_transformations + (implicit_multiplication_application, convert_xor)
-_LOCALS = {"i": sp.I, "I": sp.I, "pi": sp.pi, "oo": sp.oo, "E": sp.E}
 _TOLERANCE = 1e-6
 
 
@@ -27,32 +19,144 @@ def _alarm(signum, frame):
     raise _TimeUp()
 
 
-# What an answer may spell: numbers, operators, brackets, one-letter symbols and these names. Anything
-# else (a builtin such as exec or getattr, an attribute, a string) is refused before parse_expr sees it.
-_NAMES = {
-    "sqrt", "pi", "oo", "log", "exp", "sin", "cos", "tan", "cot", "sec", "csc",
-    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "nan", "zoo",
+# Answers are data, never Python: this grammar is all an answer may spell, and the tree it describes is
+# built from sympy constructors directly (no eval, no parse_expr, no sympify of a string).
+#   expr    := term (("+" | "-") term)*
+#   term    := unary (("*" | "/")? unary)*        juxtaposition multiplies: 2x, x(y+1)
+#   unary   := ("+" | "-") unary | power
+#   power   := postfix (("**" | "^") unary)?
+#   postfix := atom "!"*
+#   atom    := number | constant | letter | function power-arg | "(" expr ("," expr)* ")"
+_FUNCTIONS = {
+    "sqrt": sp.sqrt, "log": sp.log, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
+    "cot": sp.cot, "sec": sp.sec, "csc": sp.csc, "arcsin": sp.asin, "arccos": sp.acos,
+    "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
 }
+_CONSTANTS = {"pi": sp.pi, "oo": sp.oo, "nan": sp.nan, "zoo": sp.zoo, "i": sp.I, "I": sp.I, "E": sp.E}
 _TOKENS = re.compile(r"\s*(?:(?P<name>[A-Za-z]+)|(?P<number>\d+(?:\.\d*)?|\.\d+)|(?P<symbol>\*\*|[-+*/^(),!]))")
+_MAX_DEPTH = 60
 
 
-def _checked(text):
-    position = 0
+def _tokens(text):
+    tokens, position = [], 0
     while position < len(text):
-        token = _TOKENS.match(text, position)
-        if token is None or token.end() == position:
+        match = _TOKENS.match(text, position)
+        if match is None or match.end() == position:
             if text[position:].strip() == "":
                 break
             raise ValueError(f"refused character at {position}")
-        name = token.group("name")
-        if name is not None and len(name) > 1 and name not in _NAMES:
-            raise ValueError(f"refused name {name}")
-        position = token.end()
-    return text
+        kind = match.lastgroup
+        value = match.group(kind)
+        if kind == "name" and len(value) > 1 and value not in _FUNCTIONS and value not in _CONSTANTS:
+            raise ValueError(f"refused name {value}")
+        tokens.append((kind, value))
+        position = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text):
+        self.tokens = _tokens(text)
+        self.at = 0
+        self.depth = 0
+
+    def peek(self):
+        return self.tokens[self.at] if self.at < len(self.tokens) else (None, None)
+
+    def take(self, value=None):
+        token = self.peek()
+        if token[0] is None or (value is not None and token[1] != value):
+            raise ValueError(f"expected {value or 'more'} at token {self.at}")
+        self.at += 1
+        return token
+
+    def parse(self):
+        items = [self.expr()]
+        while self.peek()[1] == ",":
+            self.take(",")
+            items.append(self.expr())
+        if self.peek()[0] is not None:
+            raise ValueError(f"unexpected {self.peek()[1]!r}")
+        return items[0] if len(items) == 1 else sp.Tuple(*items)
+
+    def expr(self):
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise ValueError("nested too deeply")
+        value = self.term()
+        while self.peek()[1] in ("+", "-"):
+            sign = self.take()[1]
+            right = self.term()
+            value = value + right if sign == "+" else value - right
+        self.depth -= 1
+        return value
+
+    def starts_atom(self):
+        kind, value = self.peek()
+        return kind in ("name", "number") or value == "("
+
+    def term(self):
+        value = self.unary()
+        while True:
+            operator = self.peek()[1]
+            if operator in ("*", "/"):
+                self.take()
+                right = self.unary()
+                value = value * right if operator == "*" else value / right
+            elif self.starts_atom():
+                value = value * self.unary()
+            else:
+                return value
+
+    def unary(self):
+        if self.peek()[1] in ("+", "-"):
+            sign = self.take()[1]
+            value = self.unary()
+            return -value if sign == "-" else value
+        return self.power()
+
+    def power(self):
+        base = self.postfix()
+        if self.peek()[1] in ("**", "^"):
+            self.take()
+            return sp.Pow(base, self.unary())
+        return base
+
+    def postfix(self):
+        value = self.atom()
+        while self.peek()[1] == "!":
+            self.take()
+            value = sp.factorial(value)
+        return value
+
+    def atom(self):
+        kind, value = self.take()
+        if kind == "number":
+            return sp.Rational(value) if "." in value else sp.Integer(value)
+        if kind == "name":
+            if value in _FUNCTIONS:
+                # sin x, sin(x), sin**(2)(x) = sin(x)**2
+                exponent = None
+                if self.peek()[1] in ("**", "^"):
+                    self.take()
+                    exponent = self.postfix()
+                result = _FUNCTIONS[value](self.power())
+                return result if exponent is None else sp.Pow(result, exponent)
+            if value in _CONSTANTS:
+                return _CONSTANTS[value]
+            return sp.Symbol(value)
+        if value == "(":
+            items = [self.expr()]
+            while self.peek()[1] == ",":
+                self.take(",")
+                items.append(self.expr())
+            self.take(")")
+            return items[0] if len(items) == 1 else sp.Tuple(*items)
+        raise ValueError(f"unexpected {value!r}")
 
 
 def _parse(text):
-    return parse_expr(_checked(text), local_dict=dict(_LOCALS), transformations=_TRANSFORMS, evaluate=True)
+    return _Parser(text).parse()
 
 
 def _finite(z):

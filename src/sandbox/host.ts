@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, readlinkSync } from 'node:fs'
+import { accessSync, constants, existsSync, lstatSync, readlinkSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
 import { ETC_ENTRIES, type HostLayout, systemEntries } from './isolation.js'
@@ -24,16 +25,29 @@ export function readHostLayout(): HostLayout {
 
 let bwrapCheck: Promise<string> | undefined
 
-/** Finds bubblewrap, once; without it there is no isolation, so nothing runs. */
+/** Finds bubblewrap's full path, once; without it there is no isolation, so nothing runs. */
 export function findBwrap(): Promise<string> {
-  bwrapCheck ??= execa('bwrap', ['--version'], { reject: false }).then((result) => {
+  const path = onPath('bwrap') ?? 'bwrap'
+  bwrapCheck ??= execa(path, ['--version'], { reject: false }).then((result) => {
     if (result.exitCode !== 0) {
       throw new UsageError(
         'bubblewrap (bwrap) is not installed: the sandbox needs it to isolate Python',
         'install it: sudo apt-get install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora)',
       )
     }
-    return 'bwrap'
+    return path
   })
   return bwrapCheck
+}
+
+/** The executable `name` on this process's PATH (the sandbox is started with a bare environment). */
+function onPath(name: string): string | undefined {
+  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(directory || '.', name)
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {}
+  }
+  return undefined
 }

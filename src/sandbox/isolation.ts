@@ -20,7 +20,6 @@ export interface IsolationSpec {
   /** Interpreter and the directories it reads (prefixes, site-packages). */
   python: { executable: string; paths: string[] }
   workerScript: string
-  scratchMb: number
 }
 
 const SYSTEM_ENTRIES = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']
@@ -33,6 +32,118 @@ export const ETC_ENTRIES = [
   '/etc/fonts',
   '/etc/mime.types',
 ]
+
+/**
+ * System calls a cell gets EPERM for: other processes' memory, the kernel keyring, new
+ * namespaces and mounts, System V and POSIX IPC (a record's state must not outlive it), memory
+ * outside its address-space limit (memfd), and the kernel's riskier surfaces.
+ */
+export const SECCOMP_DENIED = [
+  // reading or steering another process
+  'ptrace',
+  'process_vm_readv',
+  'process_vm_writev',
+  'pidfd_getfd',
+  'kcmp',
+  // the kernel keyring
+  'keyctl',
+  'add_key',
+  'request_key',
+  // namespaces and mounts
+  'unshare',
+  'setns',
+  'mount',
+  'umount2',
+  'pivot_root',
+  'chroot',
+  'open_tree',
+  'move_mount',
+  'fsopen',
+  'fsconfig',
+  'fsmount',
+  'fspick',
+  'mount_setattr',
+  // System V and POSIX IPC
+  'shmget',
+  'shmat',
+  'shmctl',
+  'shmdt',
+  'semget',
+  'semop',
+  'semctl',
+  'semtimedop',
+  'msgget',
+  'msgsnd',
+  'msgrcv',
+  'msgctl',
+  'mq_open',
+  'mq_unlink',
+  'mq_timedsend',
+  'mq_timedreceive',
+  'mq_notify',
+  'mq_getsetattr',
+  // memory no limit counts
+  'memfd_create',
+  'memfd_secret',
+  'userfaultfd',
+  // kernel surfaces a cell has no use for
+  'bpf',
+  'perf_event_open',
+  'io_uring_setup',
+  'io_uring_enter',
+  'io_uring_register',
+  'open_by_handle_at',
+  'name_to_handle_at',
+  'fanotify_init',
+  'lookup_dcookie',
+  'syslog',
+  'kexec_load',
+  'kexec_file_load',
+  'init_module',
+  'finit_module',
+  'delete_module',
+  'swapon',
+  'swapoff',
+  'reboot',
+  'acct',
+  'quotactl',
+  'quotactl_fd',
+  'vhangup',
+  'settimeofday',
+  'clock_settime',
+  'clock_adjtime',
+  'adjtimex',
+  'sethostname',
+  'setdomainname',
+]
+
+/** clone3 passes its flags in memory a filter cannot read: ENOSYS makes glibc use clone. */
+export const SECCOMP_UNAVAILABLE = ['clone3']
+
+/** clone flags that make a namespace; a clone with any of them is denied. */
+export const CLONE_NAMESPACE_FLAGS = [
+  0x00000080, // CLONE_NEWTIME
+  0x00020000, // CLONE_NEWNS
+  0x02000000, // CLONE_NEWCGROUP
+  0x04000000, // CLONE_NEWUTS
+  0x08000000, // CLONE_NEWIPC
+  0x10000000, // CLONE_NEWUSER
+  0x20000000, // CLONE_NEWPID
+  0x40000000, // CLONE_NEWNET
+]
+
+/**
+ * As root, each worker's cells run as a uid of their own: CELL_UID_BASE + pid * UIDS_PER_PROCESS +
+ * serial. The pid keeps two concurrent runs apart (a live pid is unique on the machine, and the
+ * default pid_max of 2^22 keeps the uid below 2^31); the serial keeps one process's live workers
+ * apart (up to 256 at once).
+ */
+const CELL_UID_BASE = 100_000
+const UIDS_PER_PROCESS = 256
+
+export function cellUid(pid: number, serial: number): number {
+  return CELL_UID_BASE + pid * UIDS_PER_PROCESS + (serial % UIDS_PER_PROCESS)
+}
 
 /** Environment of the worker and its cells: nothing of the caller's (no tokens, no keys) leaks in. */
 export const SANDBOX_ENV: Record<string, string> = {
@@ -86,29 +197,21 @@ export function bwrapArgs(spec: IsolationSpec): string[] {
     bound.push(path)
   }
   args.push('--ro-bind', spec.workerScript, WORKER_PATH)
-  args.push('--proc', '/proc', '--dev', '/dev')
-  args.push('--size', String(spec.scratchMb * 1024 * 1024), '--perms', '1777', '--tmpfs', SCRATCH)
-  args.push('--symlink', SCRATCH, '/tmp')
-  // The root bwrap builds is a tmpfs the sandbox owns inside a user namespace: freeze it, so the
-  // scratch directory (a mount of its own) stays the only writable place.
+  args.push('--proc', '/proc', '--dev', '/dev', '--remount-ro', '/dev')
+  // Only the mount point: each record's world mounts a fresh, size-limited tmpfs here.
+  args.push('--perms', '0755', '--dir', SCRATCH, '--symlink', SCRATCH, '/tmp')
+  // The root bwrap builds is a tmpfs the sandbox owns inside a user namespace: freeze it, so a
+  // record's scratch (a mount of its own) stays the only writable place.
   args.push('--remount-ro', '/')
   args.push('--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try')
-  if (spec.host.root) {
-    // Real root keeps only what the worker needs to drop each cell to its own uid and to
-    // kill what the cell leaves behind.
-    args.push(
-      '--cap-drop',
-      'ALL',
-      '--cap-add',
-      'CAP_SETUID',
-      '--cap-add',
-      'CAP_SETGID',
-      '--cap-add',
-      'CAP_KILL',
-    )
-  } else {
-    args.push('--unshare-user', '--disable-userns')
-  }
+  // The worker keeps only what it needs to build each record's world (namespaces and mounts:
+  // CAP_SYS_ADMIN) and, as real root, to drop each cell to its own uid and kill what the cell
+  // leaves behind. Cells run with no capabilities at all.
+  const capabilities = spec.host.root
+    ? ['CAP_SYS_ADMIN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_KILL']
+    : ['CAP_SYS_ADMIN']
+  args.push('--cap-drop', 'ALL', ...capabilities.flatMap((name) => ['--cap-add', name]))
+  if (!spec.host.root) args.push('--unshare-user', '--disable-userns')
   args.push('--die-with-parent', '--new-session', '--clearenv')
   for (const [name, value] of Object.entries(SANDBOX_ENV)) args.push('--setenv', name, value)
   args.push('--chdir', SCRATCH)

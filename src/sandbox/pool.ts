@@ -12,6 +12,8 @@ export interface SandboxOptions {
   preload?: string[]
   /** Code each worker runs once after the imports. Default: a sympy warm-up. */
   warmup?: string
+  /** Run the sandbox as this uid and gid when the caller is root (unprivileged mode). */
+  runAs?: { uid: number; gid: number }
 }
 
 /** Loads what sympy imports lazily on first use (solve, simplify, printing), once per worker. */
@@ -71,6 +73,7 @@ export class SandboxPool {
         options.timeoutMs ?? this.limits.timeoutMs,
         false,
         options.echo ?? false,
+        options.stdin,
       )
     } finally {
       this.release(worker)
@@ -115,6 +118,7 @@ export class SandboxPool {
       limits: this.limits,
       preload: this.options.preload ?? ['numpy', 'sympy'],
       warmup: this.options.warmup ?? SYMPY_WARMUP,
+      runAs: this.options.runAs,
     }))
     return this.specPromise
   }
@@ -170,6 +174,7 @@ export class SandboxSession {
         options.timeoutMs ?? this.pool.limits.timeoutMs,
         true,
         options.echo ?? false,
+        options.stdin,
       )
     })
     this.queue = run.catch(() => {})

@@ -65,4 +65,6 @@ export interface ExecuteOptions {
   timeoutMs?: number
   /** Print the value of a trailing expression, as a notebook does. Default false. */
   echo?: boolean
+  /** What the cell reads on stdin. Default: nothing (/dev/null). */
+  stdin?: string
 }

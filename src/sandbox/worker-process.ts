@@ -1,8 +1,19 @@
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { execa, type ResultPromise } from 'execa'
 import { findBwrap, readHostLayout } from './host.js'
-import { bwrapArgs, SCRATCH, WORKER_PATH } from './isolation.js'
+import {
+  bwrapArgs,
+  CLONE_NAMESPACE_FLAGS,
+  cellUid,
+  SCRATCH,
+  SECCOMP_DENIED,
+  SECCOMP_UNAVAILABLE,
+  WORKER_PATH,
+} from './isolation.js'
 import type { PythonRuntime } from './python-runtime.js'
 import type { ExecutionResult, SandboxLimits } from './types.js'
 
@@ -11,8 +22,6 @@ const WORKER_SCRIPT = fileURLToPath(new URL('../../src/sandbox/worker.py', impor
 
 /** How long past its own time limit a cell may go before the whole worker is presumed stuck. */
 const STUCK_GRACE_MS = 5_000
-/** Cells run as uids from here up, one per worker, so process limits and kills stay per worker. */
-const CELL_UID_BASE = 200_000
 let workerSerial = 0
 
 export interface WorkerSpec {
@@ -22,6 +31,11 @@ export interface WorkerSpec {
   preload: string[]
   /** Code run once per worker after the imports, to load what libraries import lazily. */
   warmup: string
+  /**
+   * Start the sandbox as this uid and gid (through setpriv) instead of as root: unprivileged mode
+   * for a process that is root. The security tests run every attack in both modes this way.
+   */
+  runAs?: { uid: number; gid: number }
 }
 
 interface Pending {
@@ -72,13 +86,12 @@ export class SandboxWorker {
 
   static async start(spec: WorkerSpec): Promise<SandboxWorker> {
     const bwrap = await findBwrap()
-    const host = readHostLayout()
-    const uid = CELL_UID_BASE + (workerSerial++ % 100_000)
+    const host = { ...readHostLayout(), ...(spec.runAs ? { root: false } : {}) }
     const config = {
       limits: spec.limits,
       scratch: SCRATCH,
-      uid: host.root ? uid : null,
-      gid: host.root ? uid : null,
+      uid: host.root ? cellUid(process.pid, workerSerial++) : null,
+      seccomp: { deny: SECCOMP_DENIED, unavailable: SECCOMP_UNAVAILABLE, cloneFlags: CLONE_NAMESPACE_FLAGS },
       outputHeadBytes: Math.floor(spec.limits.outputBytes / 2),
       outputTailBytes: Math.ceil(spec.limits.outputBytes / 2),
       preload: spec.preload,
@@ -87,10 +100,18 @@ export class SandboxWorker {
     const args = bwrapArgs({
       host,
       python: spec.python,
-      workerScript: WORKER_SCRIPT,
-      scratchMb: spec.limits.scratchMb,
+      workerScript: spec.runAs ? readableCopy(WORKER_SCRIPT) : WORKER_SCRIPT,
     })
-    const child = execa(bwrap, [...args, spec.python.executable, WORKER_PATH, JSON.stringify(config)], {
+    const command = [bwrap, ...args, spec.python.executable, WORKER_PATH, JSON.stringify(config)]
+    if (spec.runAs) {
+      const { uid, gid } = spec.runAs
+      command.unshift('setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups')
+    }
+    const [file, ...rest] = command
+    const child = execa(file!, rest, {
+      // bwrap itself stays in the sandbox as its pid 1: it gets no secret of the caller's to keep.
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin' },
+      extendEnv: false,
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
@@ -108,9 +129,15 @@ export class SandboxWorker {
   }
 
   /** Runs a cell; never rejects: a dead or stuck worker is reported as a failed execution. */
-  async execute(code: string, timeoutMs: number, session: boolean, echo: boolean): Promise<ExecutionResult> {
+  async execute(
+    code: string,
+    timeoutMs: number,
+    session: boolean,
+    echo: boolean,
+    stdin = '',
+  ): Promise<ExecutionResult> {
     const reply = await this.request(
-      { op: 'exec', code, timeout: timeoutMs / 1000, session, echo },
+      { op: 'exec', code, timeout: timeoutMs / 1000, session, echo, stdin },
       timeoutMs,
     )
     if (reply.died || reply.error) {
@@ -157,4 +184,18 @@ export class SandboxWorker {
       this.process.stdin!.write(`${JSON.stringify({ ...message, id })}\n`)
     })
   }
+}
+
+let scriptCopy: string | undefined
+
+/** A copy of the worker script that another uid can read (the checkout may sit in a private home). */
+function readableCopy(script: string): string {
+  if (scriptCopy) return scriptCopy
+  const directory = mkdtempSync(join(tmpdir(), 'start-sandbox-'))
+  process.once('exit', () => rmSync(directory, { recursive: true, force: true }))
+  chmodSync(directory, 0o755)
+  scriptCopy = join(directory, 'worker.py')
+  copyFileSync(script, scriptCopy)
+  chmodSync(scriptCopy, 0o644)
+  return scriptCopy
 }

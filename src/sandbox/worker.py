@@ -1,24 +1,32 @@
 """Sandbox worker: one long-lived Python inside a bubblewrap sandbox.
 
-It pre-imports the heavy modules (numpy, sympy) once, then runs each code cell in a
-forked child so a cell pays neither the interpreter start nor the imports. The child
-drops to an unprivileged uid (when the worker is real root), takes its resource limits,
-and runs cells in one persistent namespace: a stateless execution is a child used for
-one cell, a session is a child kept for the cells of one trajectory.
+It pre-imports the heavy modules (numpy, sympy) once, then runs each record in a world of
+its own, cloned from the warm worker so a cell pays neither the interpreter start nor the
+imports. A world is one process, the runner, cloned into new pid, IPC and mount namespaces:
+pid 1 there, with its own /proc and a fresh scratch tmpfs; it then drops to its own uid (as
+root), gives up every capability, installs a seccomp filter and waits for its cell.
+
+A stateless execution is a world used for one cell; a session is a world kept for the cells
+of one trajectory. When the runner dies the kernel kills everything left in its pid
+namespace, and the IPC namespace and scratch mount vanish, so nothing a record makes
+(processes, shared memory, files) outlives it. The runner is the worker's own child: its
+exit status comes from waitpid, its output from pipes only the worker reads.
 
 Protocol: one JSON request per line on stdin, one JSON reply per line on stdout.
-Requests: {"op": "exec", "id", "code", "timeout", "session": bool}, {"op": "reset", "id"}.
-Nothing else may write to this process's stdout.
+Requests: {"op": "exec", "id", "code", "timeout", "session": bool, "echo": bool, "stdin": str?},
+{"op": "reset", "id"}. Nothing else may write to this process's stdout.
 """
 
 import builtins
+import ctypes
+import ctypes.util
 import gc
 import json
 import linecache
 import os
+import platform
 import resource
 import selectors
-import shutil
 import signal
 import struct
 import sys
@@ -28,8 +36,7 @@ import traceback
 CONFIG = json.loads(sys.argv[1])
 LIMITS = CONFIG["limits"]
 SCRATCH = CONFIG["scratch"]
-CHILD_UID = CONFIG.get("uid")
-CHILD_GID = CONFIG.get("gid")
+CELL_UID = CONFIG.get("uid")
 HEAD_BYTES = CONFIG["outputHeadBytes"]
 TAIL_BYTES = CONFIG["outputTailBytes"]
 # The protocol channel: the worker's own stdin/stdout, kept on private fds so that
@@ -37,6 +44,97 @@ TAIL_BYTES = CONFIG["outputTailBytes"]
 REQUESTS = os.fdopen(os.dup(0), "rb")
 REPLIES = os.dup(1)
 MB = 1024 * 1024
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_DUMPABLE = 4
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+SYS_CLONE = {"x86_64": 56, "aarch64": 220}
+# Exit status of a runner that failed before the cell ran (setup, not the cell's code).
+SETUP_FAILED = 70
+
+
+def libc_call(name, *args):
+    result = getattr(LIBC, name)(*args)
+    if result < 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{name}: {os.strerror(error)}")
+    return result
+
+
+# ---------------------------------------------------------------- the seccomp filter
+
+
+def compile_seccomp_filter():
+    """The cells' system call filter as raw BPF, built once with libseccomp.
+
+    libseccomp knows each architecture's system call numbers and its ABI quirks (x32 on
+    x86_64); the runner installs the compiled program itself, so no cell pays for building it.
+    """
+    path = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError:
+        raise SystemExit("libseccomp is not installed: the sandbox needs it (apt-get install libseccomp2)")
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_init.argtypes = [ctypes.c_uint32]
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
+    lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.seccomp_release.argtypes = [ctypes.c_void_p]
+
+    class ArgCompare(ctypes.Structure):
+        _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("a", ctypes.c_uint64), ("b", ctypes.c_uint64)]
+
+    def errno_action(number):
+        return 0x00050000 | number  # SCMP_ACT_ERRNO
+
+    masked_equal = 7  # SCMP_CMP_MASKED_EQ
+    rules = CONFIG["seccomp"]
+    context = lib.seccomp_init(0x7FFF0000)  # SCMP_ACT_ALLOW: a deny list
+    try:
+        def add(name, action, compare=None):
+            number = lib.seccomp_syscall_resolve_name(name.encode())
+            if number < 0:
+                return  # not a system call on this architecture
+            count, array = (1, ctypes.byref(compare)) if compare else (0, None)
+            if lib.seccomp_rule_add_array(context, action, number, count, array) < 0:
+                raise SystemExit(f"seccomp: cannot add a rule for {name}")
+
+        for name in rules["deny"]:
+            add(name, errno_action(1))  # EPERM
+        for name in rules["unavailable"]:
+            add(name, errno_action(38))  # ENOSYS: callers such as glibc fall back to the older call
+        for flag in rules["cloneFlags"]:
+            add("clone", errno_action(1), ArgCompare(0, masked_equal, flag, flag))
+        read_end, write_end = os.pipe()
+        if lib.seccomp_export_bpf(context, write_end) < 0:
+            raise SystemExit("seccomp: cannot compile the filter")
+        os.close(write_end)
+        program = b""
+        while chunk := os.read(read_end, 1 << 16):
+            program += chunk
+        os.close(read_end)
+        return program
+    finally:
+        lib.seccomp_release(context)
+
+
+def install_seccomp_filter(program):
+    class Program(ctypes.Structure):
+        _fields_ = [("length", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+    libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    fprog = Program(len(program) // 8, program)
+    libc_call("prctl", PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0)
+
+
+# ---------------------------------------------------------------- the warm worker
 
 
 def preload():
@@ -61,7 +159,92 @@ def preload():
     return loaded
 
 
-# ---------------------------------------------------------------- the child side
+def clone_world():
+    """fork() into new pid, IPC and mount namespaces: the child is pid 1 of its own world.
+
+    os.fork cannot take namespace flags, so this is the raw clone system call, wrapped in
+    the interpreter's own before/after-fork hooks exactly as os.fork wraps fork().
+    """
+    number = SYS_CLONE.get(platform.machine())
+    if number is None:
+        raise SystemExit(f"the sandbox supports x86_64 and aarch64, not {platform.machine()}")
+    syscall = ctypes.PyDLL(None, use_errno=True).syscall  # PyDLL: the GIL stays held
+    syscall.restype = ctypes.c_long
+    syscall.argtypes = [ctypes.c_long, ctypes.c_ulong] + [ctypes.c_void_p] * 4
+    python = ctypes.pythonapi
+    python.PyOS_BeforeFork()
+    pid = syscall(number, CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS | signal.SIGCHLD, None, None, None, None)
+    error = ctypes.get_errno()
+    if pid == 0:
+        python.PyOS_AfterFork_Child()
+    else:
+        python.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(error, f"clone: {os.strerror(error)}")
+    return pid
+
+
+def build_world():
+    """Mounts of the record's own: its /proc, a fresh scratch tmpfs, /dev/shm inside scratch."""
+    libc_call("mount", b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+    libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    options = f"size={LIMITS['scratchMb'] * MB},mode=1777".encode()
+    libc_call("mount", b"tmpfs", SCRATCH.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options)
+    # POSIX shared memory and semaphores live in /dev/shm: there they count against scratch.
+    libc_call("mount", SCRATCH.encode(), b"/dev/shm", None, MS_BIND, None)
+
+
+def is_live(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def kill_all_but(keep):
+    """Kill every live process of this pid namespace except the ones kept.
+
+    Passes repeat until one finds nothing new, so processes forked mid-pass die too. A
+    process already sent SIGKILL runs no more code, so its teardown is not waited for.
+    """
+    killed = set()
+    for _ in range(1000):
+        victims = [
+            pid
+            for pid in (int(p) for p in os.listdir("/proc") if p.isdigit())
+            if pid not in keep and pid not in killed and is_live(pid)
+        ]
+        if not victims:
+            return
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        killed.update(victims)
+
+
+def sweep():
+    """Between the cells of a session: the cell's stray processes die (and are reaped), the session stays.
+
+    The runner is pid 1 of its world, so every orphan of the cell is its child.
+    """
+    kill_all_but({os.getpid()})
+    while True:  # every child left was just killed: wait for each to be gone
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def cpu_limit_reached(_signum, _frame):
+    # pid 1 ignores SIGXCPU's default action, so the runner ends itself the same way.
+    os.write(2, b"CPU time limit exceeded\n")
+    os._exit(128 + signal.SIGXCPU)
+
+
+# ---------------------------------------------------------------- the runner: the cell's process
 
 
 def apply_limits():
@@ -75,24 +258,13 @@ def apply_limits():
 
 
 def drop_privileges():
-    if CHILD_UID is None:
-        return
-    os.setgroups([])
-    os.setresgid(CHILD_GID, CHILD_GID, CHILD_GID)
-    os.setresuid(CHILD_UID, CHILD_UID, CHILD_UID)
-
-
-def clear_scratch():
-    """Empty the scratch directory left by the previous cell, as the cell's own uid."""
-    for entry in os.listdir(SCRATCH):
-        path = os.path.join(SCRATCH, entry)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+    """As root: the worker's own uid, then no capabilities at all, in either mode."""
+    if CELL_UID is not None:
+        os.setgroups([])
+        os.setresgid(CELL_UID, CELL_UID, CELL_UID)
+        os.setresuid(CELL_UID, CELL_UID, CELL_UID)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    libc_call("capset", header, (ctypes.c_uint32 * 6)())
 
 
 def read_exact(fd, n):
@@ -145,19 +317,39 @@ def run_cell(code, namespace, index, echo):
         return 1
 
 
-def child_main(cmd_r, done_w, out_w, err_w):
-    os.setsid()
-    devnull = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(out_w, 1)
-    os.dup2(err_w, 2)
-    os.dup2(cmd_r, 3)
-    os.dup2(done_w, 4)
-    os.closerange(5, 1 << 16)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    apply_limits()
-    drop_privileges()
-    os.chdir(SCRATCH)
+def take_stdin(data):
+    """The cell's stdin: the request's text through a file in scratch, or /dev/null."""
+    if not data:
+        return
+    path = os.path.join(SCRATCH, ".stdin")
+    with open(path, "wb") as file:
+        file.write(data)
+    fd = os.open(path, os.O_RDONLY)
+    os.unlink(path)
+    os.dup2(fd, 0)
+    os.close(fd)
+
+
+def runner_main(cmd_r, done_w, out_w, err_w):
+    try:
+        build_world()
+        os.setsid()
+        devnull = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.dup2(cmd_r, 3)
+        os.dup2(done_w, 4)
+        os.closerange(5, 1 << 16)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        signal.signal(signal.SIGXCPU, cpu_limit_reached)
+        apply_limits()
+        drop_privileges()
+        install_seccomp_filter(SECCOMP_PROGRAM)
+        os.chdir(SCRATCH)
+    except BaseException as error:  # noqa: BLE001
+        os.write(err_w, f"sandbox setup failed: {error}\n".encode())
+        os._exit(SETUP_FAILED)
     sys.stdin = open(0, "r", closefd=False)
     sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
     sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
@@ -168,31 +360,34 @@ def child_main(cmd_r, done_w, out_w, err_w):
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     index = 0
     while True:
-        (length, echo) = struct.unpack("<IB", read_exact(3, 5))
-        code = read_exact(3, length).decode("utf-8", "replace")
-        if index == 0:
-            # Only now is the previous cell's process gone: a spare waits while a session
-            # still works in the scratch directory, so it must not clear it any earlier.
-            clear_scratch()
+        (code_length, stdin_length, flags) = struct.unpack("<IIB", read_exact(3, 9))
+        code = read_exact(3, code_length).decode("utf-8", "replace")
+        take_stdin(read_exact(3, stdin_length) if stdin_length else b"")
+        session = bool(flags & 2)
+        if not session:
+            # A one-cell world: the cell keeps no channel back. Its status is its exit status.
+            os.close(3)
+            os.close(4)
         used = resource.getrusage(resource.RUSAGE_SELF)
         soft = int(used.ru_utime + used.ru_stime) + LIMITS["cpuSeconds"]
         resource.setrlimit(resource.RLIMIT_CPU, (min(soft, LIMITS["sessionCpuSeconds"]), LIMITS["sessionCpuSeconds"]))
         try:
-            status = run_cell(code, namespace, index, echo)
+            status = run_cell(code, namespace, index, bool(flags & 1))
         except SystemExit as stop:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            code_ = stop.code
-            if code_ is None:
-                os._exit(0)
-            if isinstance(code_, int):
-                os._exit(code_ & 0xFF)
-            print(code_, file=sys.stderr)
-            sys.stderr.flush()
-            os._exit(1)
-        index += 1
+            status = stop.code
+            if status is None:
+                status = 0
+            elif not isinstance(status, int):
+                print(status, file=sys.stderr)
+                status = 1
+            status &= 0xFF
+            session = False
         sys.stdout.flush()
         sys.stderr.flush()
+        if not session:
+            os._exit(status)
+        index += 1
+        sweep()
         os.write(4, b"%d\n" % status)
 
 
@@ -230,104 +425,75 @@ class Capture:
         return head + tail
 
 
-class Child:
-    """A forked cell runner with its pipes."""
+class World:
+    """A record's world: the runner, cloned into namespaces of its own, waiting for a cell."""
 
     def __init__(self):
         cmd_r, self.cmd_w = os.pipe()
         self.done_r, done_w = os.pipe()
         self.out_r, out_w = os.pipe()
         self.err_r, err_w = os.pipe()
-        self.pid = os.fork()
+        self.pid = clone_world()
         if self.pid == 0:
             try:
-                os.close(self.cmd_w)
-                os.close(self.done_r)
-                os.close(self.out_r)
-                os.close(self.err_r)
-                child_main(cmd_r, done_w, out_w, err_w)
+                runner_main(cmd_r, done_w, out_w, err_w)
             finally:
-                os._exit(70)
+                os._exit(SETUP_FAILED)
         for fd in (cmd_r, done_w, out_w, err_w):
             os.close(fd)
+        self.exited = os.pidfd_open(self.pid)
         for fd in (self.done_r, self.out_r, self.err_r):
             os.set_blocking(fd, False)
-        self.exit_code = None
-        self.signal = None
+        self.ended = None  # ("exit", code) or ("signal", name), from waitpid
+        self.killed = False
 
-    def send(self, code, echo):
+    def send(self, code, stdin, echo, session):
         data = code.encode("utf-8", "replace")
-        os.write(self.cmd_w, struct.pack("<IB", len(data), 1 if echo else 0))
-        view = memoryview(data)
+        feed = stdin.encode("utf-8", "replace")
+        flags = (1 if echo else 0) | (2 if session else 0)
+        view = memoryview(struct.pack("<IIB", len(data), len(feed), flags) + data + feed)
         while view:
-            written = os.write(self.cmd_w, view)
-            view = view[written:]
+            view = view[os.write(self.cmd_w, view) :]
 
     def reap(self, block):
-        if self.exit_code is not None or self.signal is not None:
+        """The runner's end, seen by its parent, the worker: waitpid, nothing the cell could write."""
+        if self.ended is not None:
             return True
         try:
             pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            self.exit_code = -1
+        except ChildProcessError:  # never expected; never reported as a success
+            self.ended = ("signal", "SIGKILL")
             return True
         if pid == 0:
             return False
         if os.WIFSIGNALED(status):
-            self.signal = signal.Signals(os.WTERMSIG(status)).name
+            self.ended = ("signal", signal.Signals(os.WTERMSIG(status)).name)
         else:
-            self.exit_code = os.WEXITSTATUS(status)
+            self.ended = ("exit", os.WEXITSTATUS(status))
         return True
 
+    def kill(self):
+        """Ends the world: the runner dies, and with it everything in its pid namespace."""
+        if not self.killed and self.ended is None:
+            self.killed = True
+            try:
+                os.kill(self.pid, signal.SIGKILL)  # from outside the namespace, so it is delivered
+            except ProcessLookupError:
+                pass
+
     def close(self):
-        for fd in (self.cmd_w, self.done_r, self.out_r, self.err_r):
+        for fd in (self.cmd_w, self.done_r, self.out_r, self.err_r, self.exited):
             try:
                 os.close(fd)
             except OSError:
                 pass
 
 
-def is_live(pid):
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
-
-
-def kill_all_but(keep):
-    """Kill every live process of this sandbox's pid namespace except the ones kept.
-
-    The namespace holds only this worker, its children and bwrap's reaper (pid 1), so
-    anything else was started by a cell: a background process, a daemon, a fork bomb.
-    Passes repeat until one finds nothing new, so processes forked mid-pass die too. A
-    process already sent SIGKILL runs no more code, so its teardown is not waited for.
-    """
-    keep = set(keep) | {1, os.getpid()}
-    killed = set()
-    for _ in range(1000):
-        victims = [
-            pid
-            for pid in (int(p) for p in os.listdir("/proc") if p.isdigit())
-            if pid not in keep and pid not in killed and is_live(pid)
-        ]
-        if not victims:
-            return
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        killed.update(victims)
-
-
 def drain(fd, capture):
     while True:
         try:
             data = os.read(fd, 1 << 16)
-        except BlockingIOError:
-            return
-        except OSError:
+        except (BlockingIOError, OSError):
             return
         if not data:
             return
@@ -335,98 +501,99 @@ def drain(fd, capture):
 
 
 class Worker:
-    """Serves requests one at a time; always keeps a fresh child forked and waiting."""
+    """Serves requests one at a time; always keeps a fresh world built and waiting."""
 
     def __init__(self):
-        self.child = None  # the child that holds the current session, if any
-        self.spare = Child()
-        self.finished = []  # killed children to reap once the reply is out
+        self.session = None  # the world that holds the current session, if any
+        self.spare = World()
+        self.finished = []  # ended worlds whose runner is reaped once the reply is out
 
-    def kept(self, *pids):
-        return set(pids) | ({self.spare.pid} if self.spare else set())
+    def take_world(self):
+        if self.session is None:
+            self.session, self.spare = (self.spare or World()), None
+        return self.session
 
-    def take_child(self):
-        if self.child is None:
-            self.child, self.spare = (self.spare or Child()), None
-        return self.child
+    def end_session(self):
+        if self.session is not None:
+            self.retire(self.session)
 
-    def end_child(self):
-        if self.child is None:
-            return
-        try:
-            os.kill(self.child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        kill_all_but(self.kept())
-        self.finished.append(self.child)
-        self.child = None
+    def retire(self, world):
+        world.kill()
+        if self.session is world:
+            self.session = None
+        self.finished.append(world)
 
     def after_reply(self):
-        """Work that must not delay the reply: reaping and forking the next child."""
+        """Work that must not delay the reply: reaping and building the next world."""
         # Reaped without waiting: tearing down a large heap takes milliseconds.
-        for child in list(self.finished):
-            if child.reap(block=False):
-                child.close()
-                self.finished.remove(child)
+        for world in list(self.finished):
+            if world.reap(block=False):
+                world.close()
+                self.finished.remove(world)
         if self.spare is None:
-            self.spare = Child()
+            self.spare = World()
 
     def execute(self, request):
         session = bool(request.get("session"))
         if not session:
-            self.end_child()
-        child = self.take_child()
+            self.end_session()
+        world = self.take_world()
         out, err = Capture(), Capture()
         started = time.monotonic()
         deadline = started + float(request["timeout"])
-        status = None
+        done = None  # a session cell's own report: b"0" or b"1"
         timed_out = False
         try:
-            child.send(request["code"], bool(request.get("echo")))
+            world.send(request["code"], request.get("stdin") or "", bool(request.get("echo")), session)
         except BrokenPipeError:
-            status = b"dead"
+            pass  # the runner is gone: its exit says why
+        if self.spare is None:
+            # The next world is cloned while this cell runs (on another core, if there is one),
+            # not after the reply, where the next request would wait for it.
+            self.spare = World()
         selector = selectors.DefaultSelector()
-        selector.register(child.out_r, selectors.EVENT_READ, out)
-        selector.register(child.err_r, selectors.EVENT_READ, err)
-        selector.register(child.done_r, selectors.EVENT_READ, None)
-        while status is None:
+        selector.register(world.out_r, selectors.EVENT_READ, out)
+        selector.register(world.err_r, selectors.EVENT_READ, err)
+        selector.register(world.exited, selectors.EVENT_READ, "exited")
+        if session:
+            selector.register(world.done_r, selectors.EVENT_READ, "done")
+        while done is None and world.ended is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
                 break
             for key, _ in selector.select(min(remaining, 0.25)):
-                if key.data is None:
-                    try:
-                        status = os.read(child.done_r, 64).strip() or b"dead"
-                    except BlockingIOError:
-                        continue
-                    break
+                if key.data == "exited":
+                    world.reap(block=True)
+                    continue
                 try:
                     data = os.read(key.fd, 1 << 16)
                 except BlockingIOError:
+                    continue
+                if key.data == "done":
+                    if data.strip() in (b"0", b"1"):
+                        done = data.strip()
+                    else:
+                        selector.unregister(key.fd)
                     continue
                 if data:
                     key.data.add(data)
                 else:
                     selector.unregister(key.fd)
-            if status is None and child.reap(block=False):
-                status = b"dead"
         selector.close()
         duration = (time.monotonic() - started) * 1000
-        finished_cell = status in (b"0", b"1")
-        if session and finished_cell:
-            kill_all_but(self.kept(child.pid))  # the cell's stray processes, not the session
-        else:
-            self.end_child()
-        drain(child.out_r, out)
-        drain(child.err_r, err)
+        finished_cell = done is not None and world.ended is None
+        if not finished_cell:
+            self.retire(world)
+        drain(world.out_r, out)
+        drain(world.err_r, err)
         if finished_cell:
-            exit_code, killed_by = int(status), None
-        else:
-            child.reap(block=True)  # a crashed cell's status is part of the result
-            exit_code, killed_by = child.exit_code, child.signal
-        if timed_out:
+            exit_code, killed_by = int(done), None
+        elif timed_out:
             exit_code, killed_by = None, "SIGKILL"
+        else:
+            kind, value = world.ended
+            exit_code, killed_by = (value, None) if kind == "exit" else (None, value)
         return {
             "stdout": out.text(),
             "stderr": err.text(),
@@ -449,11 +616,18 @@ def reply(message):
         view = view[os.write(REPLIES, view) :]
 
 
+SECCOMP_PROGRAM = b""
+
+
 def main():
+    global SECCOMP_PROGRAM
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     os.close(0)
     os.open("/dev/null", os.O_RDONLY)  # fd 0 again, so no child inherits the channel there
     os.dup2(2, 1)  # a stray print in the worker goes to the log, never into the protocol
+    # Nothing of the same uid may read this process's memory or descriptors through /proc.
+    libc_call("prctl", PR_SET_DUMPABLE, 0, 0, 0, 0)
+    SECCOMP_PROGRAM = compile_seccomp_filter()
     loaded = preload()
     # Move everything imported so far out of the collector's reach: a forked child's
     # collections would otherwise write to every object and copy the whole heap.
@@ -467,7 +641,7 @@ def main():
             if request["op"] == "exec":
                 result = worker.execute(request)
             elif request["op"] == "reset":
-                worker.end_child()
+                worker.end_session()
                 result = {}
             else:
                 raise ValueError(f"unknown op {request['op']!r}")

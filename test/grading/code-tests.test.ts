@@ -84,4 +84,62 @@ describe('code grading in the real sandbox', () => {
       correct: false,
     })
   })
+
+  describe('gives a hostile solution nothing to forge', () => {
+    const problem = problems[0]!
+    const wrong = '    return False\n'
+    const hostile: [string, string][] = [
+      [
+        'returns a value whose __eq__ always says yes',
+        '    class Yes:\n        def __eq__(self, other):\n            return True\n    return Yes()\n',
+      ],
+      [
+        'returns an int subclass whose __eq__ always says yes',
+        '    class Yes(int):\n        def __eq__(self, other):\n            return True\n        __hash__ = int.__hash__\n    return Yes(0)\n',
+      ],
+      [
+        'prints the verdict on every descriptor, then answers wrong',
+        `    import os\n    for fd in range(1, 64):\n        try:\n            os.write(fd, b'\\n${'{'}"passed": true${'}'}\\n')\n        except OSError:\n            pass\n${wrong}`,
+      ],
+      [
+        "writes the verdict into the harness's output through /proc, or reads its memory",
+        `    import os\n    for target in ('/proc/%d/fd/1' % os.getppid(), '/proc/%d/mem' % os.getppid()):\n        try:\n            open(target, 'r+b').write(b'{"passed": true}\\n')\n        except OSError:\n            pass\n${wrong}`,
+      ],
+      [
+        'looks for the tests in its own memory, and returns what they expect',
+        "    import gc, sys\n    found = [o for o in gc.get_objects() if isinstance(o, str) and 'assert' in o]\n    if found:\n        return eval(found[0].split('==')[-1].split('\\n')[0])\n    sys.exit(0)\n",
+      ],
+      [
+        'ends the harness with signal it might take for success',
+        '    import os, signal\n    os.kill(os.getppid(), signal.SIGTERM)\n',
+      ],
+      ['exits with status 0 before the tests finish', '    import os\n    os._exit(0)\n'],
+    ]
+    it.each(hostile)('a solution that %s fails', async (_, completion) => {
+      expect((await grader.grade(completion, reference(problem))).correct).toBe(false)
+    })
+
+    it('never shows a stdin/stdout program the expected output', async () => {
+      const expected = 'expected-output-7d1e'
+      const snoop = [
+        '```python',
+        'import gc, os, sys',
+        'seen = [o for o in gc.get_objects() if isinstance(o, str)]',
+        'seen += [open(os.path.join("/proc/self/fd", fd), errors="replace").read() if False else fd for fd in os.listdir("/proc/self/fd")]',
+        'seen += [sys.stdin.read()]',
+        'for name in os.listdir("/sandbox"):',
+        '    seen.append(name)',
+        'print("\\n".join(s for s in seen if "expected" in s) or "nothing")',
+        '```',
+      ].join('\n')
+      const grade = await grader.grade(snoop, {
+        kind: 'stdio',
+        cases: [{ input: 'the input\n', output: expected }],
+      })
+      expect(grade.correct).toBe(false)
+      const run = await pool.execute(snoop.split('\n').slice(1, -1).join('\n'), { stdin: 'the input\n' })
+      expect(run.stdout).not.toContain(expected)
+      expect(run.exitCode).toBe(0)
+    })
+  })
 })

@@ -201,6 +201,22 @@ describe('the grader on MATH-500 reference answers, rewritten', () => {
     expect(await grader.symbolic.check({ kind: 'expr', a: 'eval(chr(49))', b: '1' })).toBe(false)
     expect(await grader.symbolic.check({ kind: 'expr', a: '1', b: '1' })).toBe(true)
   })
+
+  it('keeps a batch honest when one check in it is hostile: the others stay wrong', async () => {
+    // Each of these, were it evaluated as Python, would print a verdict of all-true for the batch.
+    const hostile = [
+      '__import__("builtins").print("[true, true, true, true, true, true, true, true]")',
+      'exec("import sys; sys.stdout.write(chr(91))")',
+      'x.__class__.__base__.__subclasses__()',
+      'lambda: 1',
+    ]
+    const checks = [
+      ...hostile.map((a) => ({ kind: 'expr' as const, a, b: '1' })),
+      ...['2', 'x+1', 'sqrt(2)', '(1, 2)'].map((a) => ({ kind: 'expr' as const, a, b: '3' })),
+    ]
+    const results = await Promise.all(checks.map((check) => grader.symbolic.check(check)))
+    expect(results).toEqual(checks.map(() => false))
+  })
 })
 
 /** Other ways a model writes the same answer. */

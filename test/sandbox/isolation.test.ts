@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bwrapArgs, type IsolationSpec, SANDBOX_ENV } from '../../src/sandbox/isolation.js'
+import { bwrapArgs, cellUid, type IsolationSpec, SANDBOX_ENV } from '../../src/sandbox/isolation.js'
 
 const spec = (root: boolean): IsolationSpec => ({
   host: {
@@ -20,7 +20,6 @@ const spec = (root: boolean): IsolationSpec => ({
     ],
   },
   workerScript: '/project/src/sandbox/worker.py',
-  scratchMb: 64,
 })
 
 const pairs = (args: string[], flag: string) =>
@@ -42,13 +41,15 @@ describe('bwrapArgs', () => {
     expect(args.join(' ')).not.toContain('--bind ')
   })
 
-  it('gives a size-limited tmpfs as the only writable place', () => {
+  it('leaves nothing writable: /, /dev and the scratch mount point are read-only', () => {
     const args = bwrapArgs(spec(true)).join(' ')
-    expect(args).toContain(`--size ${64 * 1024 * 1024} --perms 1777 --tmpfs /sandbox`)
+    // each record's world mounts its own scratch tmpfs on /sandbox; the worker's is only a directory
+    expect(args).toContain('--perms 0755 --dir /sandbox')
+    expect(args).not.toContain('--tmpfs')
     expect(args).toContain('--symlink /sandbox /tmp')
-    expect(args).toContain('--remount-ro /')
-    // the read-only remount comes after every mount it must not undo
-    expect(args.indexOf('--remount-ro /')).toBeGreaterThan(args.indexOf('--tmpfs /sandbox'))
+    expect(args).toContain('--dev /dev --remount-ro /dev')
+    // the read-only remount of / comes after every mount and directory it must not undo
+    expect(args.lastIndexOf('--remount-ro / ')).toBeGreaterThan(args.indexOf('--dir /sandbox'))
     expect(args).toContain('--chdir /sandbox')
   })
 
@@ -66,17 +67,31 @@ describe('bwrapArgs', () => {
     }
   })
 
-  it('as root keeps only the capabilities to drop uid and kill; otherwise uses a user namespace', () => {
+  it('keeps only the capabilities to build worlds (and, as root, to drop uid and kill); otherwise uses a user namespace', () => {
     const rootArgs = bwrapArgs(spec(true)).join(' ')
-    expect(rootArgs).toContain('--cap-drop ALL --cap-add CAP_SETUID --cap-add CAP_SETGID --cap-add CAP_KILL')
+    expect(rootArgs).toContain(
+      '--cap-drop ALL --cap-add CAP_SYS_ADMIN --cap-add CAP_SETUID --cap-add CAP_SETGID --cap-add CAP_KILL --',
+    )
     expect(rootArgs).not.toContain('--unshare-user')
     const userArgs = bwrapArgs(spec(false)).join(' ')
-    expect(userArgs).toContain('--unshare-user --disable-userns')
-    expect(userArgs).not.toContain('--cap-add')
+    expect(userArgs).toContain('--cap-drop ALL --cap-add CAP_SYS_ADMIN --unshare-user --disable-userns')
   })
 
   it('passes only the sandbox environment', () => {
     const args = bwrapArgs(spec(true))
     expect(pairs(args, '--setenv').map((pair) => pair.split(' ')[0])).toEqual(Object.keys(SANDBOX_ENV))
+  })
+})
+
+describe('cellUid', () => {
+  it('gives every live worker of every process a uid of its own, all unprivileged and below 2^31', () => {
+    const uids = new Set<number>()
+    const pids = [1, 2, 300, 4_194_303]
+    for (const pid of pids) for (let serial = 0; serial < 256; serial++) uids.add(cellUid(pid, serial))
+    expect(uids.size).toBe(pids.length * 256)
+    expect(Math.min(...uids)).toBeGreaterThanOrEqual(100_000)
+    expect(Math.max(...uids)).toBeLessThan(2 ** 31)
+    // two runs whose first workers both have serial 0 still differ
+    expect(cellUid(1000, 0)).not.toBe(cellUid(1001, 0))
   })
 })

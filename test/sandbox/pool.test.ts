@@ -85,6 +85,36 @@ describe('SandboxPool', () => {
     }
   })
 
+  it('ends the stray processes of a session cell before the next cell, and keeps the session', async () => {
+    const session = await pool.openSession()
+    try {
+      await session.execute(
+        'import subprocess, sys\nkept = 1\nsubprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])',
+      )
+      const next = await session.execute(
+        'import os\nprint(kept, sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))',
+      )
+      expect(next.stdout).toBe('1 [1]\n')
+    } finally {
+      await session.close()
+    }
+  })
+
+  it('reads stdin when given, and ends a cell over its CPU seconds before the wall-clock limit', async () => {
+    expect((await pool.execute('print(input()[::-1])', { stdin: 'olleh\n' })).stdout).toBe('hello\n')
+    expect((await pool.execute('import sys\nprint(len(sys.stdin.read()))')).stdout).toBe('0\n')
+    const cpuBound = new SandboxPool({ workers: 1, limits: { timeoutMs: 8000, cpuSeconds: 1 } })
+    try {
+      const started = performance.now()
+      const spin = await cpuBound.execute('while True:\n    pass')
+      expect(spin).toMatchObject({ timedOut: false, exitCode: 152 })
+      expect(spin.stderr).toContain('CPU time limit exceeded')
+      expect(performance.now() - started).toBeLessThan(5000)
+    } finally {
+      await cpuBound.close()
+    }
+  })
+
   it('does not let one session see another', async () => {
     const [first, second] = await Promise.all([pool.openSession(), pool.openSession()])
     try {

@@ -1,14 +1,48 @@
 import { execFileSync } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SandboxPool } from '../../src/sandbox/pool.js'
+import { type SandboxOptions, SandboxPool } from '../../src/sandbox/pool.js'
+
+/**
+ * Root mode (cells drop to a uid of their own) and unprivileged mode (bwrap in a user namespace, as a
+ * plain user: here the test, when root, starts the sandbox as nobody). Every attack runs in both.
+ */
+const UNPRIVILEGED: SandboxOptions = {
+  runAs: { uid: 65534, gid: 65534 },
+  // nobody cannot enter root's home, where pyenv keeps its interpreter
+  python: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
+}
+const SANDBOX_MODES: [string, SandboxOptions][] =
+  process.getuid?.() === 0
+    ? [
+        ['root mode', {}],
+        ['unprivileged mode', UNPRIVILEGED],
+      ]
+    : [['unprivileged mode', {}]]
+
+/** A system call by name, from a cell, through libc: returns "ok" or the errno's name. */
+const SYSCALL_HELPER = `
+import ctypes, errno, platform
+_libc = ctypes.CDLL(None, use_errno=True)
+_NUMBERS = {
+    "x86_64": {"ptrace": 101, "process_vm_readv": 310, "keyctl": 250, "add_key": 248, "unshare": 272,
+               "setns": 308, "mount": 165, "bpf": 321, "perf_event_open": 298, "memfd_create": 319,
+               "shmget": 29, "msgget": 68, "semget": 64, "mq_open": 240, "userfaultfd": 323},
+    "aarch64": {"ptrace": 117, "process_vm_readv": 270, "keyctl": 219, "add_key": 217, "unshare": 97,
+                "setns": 268, "mount": 40, "bpf": 280, "perf_event_open": 241, "memfd_create": 279,
+                "shmget": 194, "msgget": 186, "semget": 190, "mq_open": 180, "userfaultfd": 282},
+}[platform.machine()]
+def syscall(name, *args):
+    result = _libc.syscall(_NUMBERS[name], *[ctypes.c_long(a) for a in args])
+    return "ok" if result >= 0 else errno.errorcode[ctypes.get_errno()]
+`
 
 // Every test here runs hostile code in the real sandbox and checks that it is contained and
 // that the test process (and the pool) are unharmed afterwards.
-describe('sandbox security', () => {
+describe.each(SANDBOX_MODES)('sandbox security, %s', (_mode, modeOptions) => {
   let pool: SandboxPool
   let server: Server
   let port = 0
@@ -21,6 +55,7 @@ describe('sandbox security', () => {
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
     port = (server.address() as { port: number }).port
     pool = new SandboxPool({
+      ...modeOptions,
       workers: 1,
       limits: { timeoutMs: 5000, memoryMb: 1024, scratchMb: 32, fileSizeMb: 16, processes: 32 },
     })
@@ -95,8 +130,8 @@ print(os.getcwd(), open("/tmp/ok.txt").read())
       },
     )
     expect(bomb.timedOut).toBe(true)
-    // Live processes in the sandbox, polled while killed ones finish tearing down: a surviving bomb
-    // would keep the count up. What may remain: bwrap's reaper, the worker, its spare child, this cell.
+    // Live processes this cell can see, polled while killed ones finish tearing down: a surviving bomb
+    // would keep the count up. A record sees only its own world: this cell, pid 1 there.
     const countLive = `
 import os, time
 def live():
@@ -109,12 +144,12 @@ def live():
             pass
     return n
 for _ in range(100):
-    if live() <= 4:
+    if live() <= 1:
         break
     time.sleep(0.01)
 print(live())`
     const after = await pool.execute(countLive)
-    expect(Number(after.stdout)).toBeLessThanOrEqual(4)
+    expect(Number(after.stdout)).toBe(1)
   })
 
   it('stops a memory bomb with MemoryError', async () => {
@@ -157,9 +192,18 @@ print(live())`
     expect(result.stdout).toMatch(/\[\d+ bytes truncated\]/)
   })
 
-  it('cannot kill its parent', async () => {
-    const result = await pool.execute('import os\nos.kill(os.getppid(), 9)')
-    expect(result.exitCode).not.toBe(0)
+  it('cannot kill its parent, the worker, or anything but its own processes', async () => {
+    const result = await pool.execute(`
+import os, signal
+for target in [os.getppid(), 1, -1] + [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]:
+    for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP):
+        try:
+            os.kill(target, sig)
+        except OSError:
+            pass
+print("still here")`)
+    expect(result.stdout).toBe('still here\n')
+    await stillHealthy()
     await stillHealthy()
   })
 
@@ -184,5 +228,152 @@ print("started")
         .filter((line) => line.includes(marker) && !line.trimStart().startsWith('Z'))
     }
     expect(alive).toEqual([])
+  })
+
+  it('gives every record a fresh world: scratch, /dev/shm, modes and files of the last one are gone', async () => {
+    const first = await pool.execute(`
+import os
+os.makedirs("/sandbox/kept/deeper", exist_ok=True)
+open("/sandbox/kept/deeper/file", "w").write("from the last record")
+os.chmod("/sandbox/kept", 0o000)
+open("/dev/shm/shared", "w").write("x")
+open("/tmp/tmpfile", "w").write("x")
+try:
+    os.chmod("/sandbox", 0o700)
+except OSError:
+    pass
+print("planted")`)
+    expect(first.stdout).toBe('planted\n')
+    const next = await pool.execute(
+      'import os\nprint(os.listdir("/sandbox"), os.listdir("/dev/shm"), oct(os.stat("/sandbox").st_mode & 0o7777))',
+    )
+    expect(next.stdout).toBe('[] [] 0o1777\n')
+  })
+
+  it('has no System V or POSIX IPC, no keyring, no memfd, no ptrace, no new namespaces or mounts', async () => {
+    const result = await pool.execute(`${SYSCALL_HELPER}
+print({name: syscall(name, *args) for name, args in [
+    ("shmget", (0, 300 << 20, 0o1600)), ("msgget", (0, 0o1600)), ("semget", (0, 1, 0o1600)),
+    ("mq_open", (0, 0)), ("keyctl", (0, -3, 0)), ("add_key", (0, 0, 0, 0, -3)),
+    ("memfd_create", (0, 0)), ("ptrace", (16, 1, 0, 0)), ("process_vm_readv", (1, 0, 0, 0, 0, 0)),
+    ("unshare", (0x10000000,)), ("unshare", (0x20000000,)), ("setns", (0, 0)), ("mount", (0, 0, 0, 0, 0)),
+    ("bpf", (0, 0, 0)), ("perf_event_open", (0, 0, -1, -1, 0)), ("userfaultfd", (0,)),
+]})
+import os
+try:
+    os.memfd_create("x")
+    print("memfd made")
+except OSError as error:
+    print("memfd", error.errno)
+print(os.fork() if False else "fork ok")`)
+    const verdicts = result.stdout.split('\n')[0]!
+    expect(verdicts).not.toContain("'ok'")
+    expect(verdicts.match(/'EPERM'/g)).toHaveLength(15)
+    expect(result.stdout).toContain('memfd 1')
+    // a plain fork and a thread still work
+    const ordinary = await pool.execute(
+      'import os, threading\nt = threading.Thread(target=print, args=("thread",)); t.start(); t.join()\npid = os.fork()\nif pid == 0:\n    os._exit(7)\nprint(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))',
+    )
+    expect(ordinary.stdout).toBe('thread\n7\n')
+  })
+
+  it('sees only its own world: its processes, no descriptors beyond 0-2, no secret in any environment', async () => {
+    const result = await pool.execute(`
+import os, json
+pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+environments = ""
+for pid in pids:
+    try:
+        environments += open(f"/proc/{pid}/environ").read()
+    except OSError:
+        pass
+print(json.dumps({"pids": pids, "me": os.getpid(), "fds": fds, "secret": "hunter2" in environments or "SECRET" in environments}))`)
+    const seen = JSON.parse(result.stdout) as { pids: number[]; me: number; fds: number[]; secret: boolean }
+    // the cell is pid 1 of its own world, alone there
+    expect(seen.pids).toEqual([1])
+    expect(seen.me).toBe(1)
+    // 0-2, and the descriptor listdir itself holds open
+    expect(seen.fds).toEqual([0, 1, 2, 3])
+    expect(seen.secret).toBe(false)
+  })
+
+  it('cannot forge its own exit status through an inherited descriptor', async () => {
+    const result = await pool.execute(`
+import os
+for fd in range(3, 256):
+    try:
+        os.write(fd, b"0\\n")
+    except OSError:
+        pass
+raise ValueError("the cell failed")`)
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain('ValueError: the cell failed')
+  })
+
+  it("cannot reach the next record: not the worker's spare, nor the code it will run", async () => {
+    // Kills every other process it can see and writes code into every pipe it can open, in a session
+    // (whose worker the next session reuses) and in a stateless cell (whose worker runs the next one).
+    const attack = `
+import os, signal
+me = os.getpid()
+pids = sorted((int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me), reverse=True)
+for pid in pids:
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        fds = []
+    for fd in fds:
+        try:
+            os.write(os.open(f"/proc/{pid}/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK), b"\\x05\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00print('hijacked')")
+        except OSError:
+            pass
+for pid in pids:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+print("attacked")`
+    const first = await pool.openSession()
+    // from the second cell on, the worker's spare for the next session is waiting
+    await first.execute('pass')
+    expect((await first.execute(attack)).stdout).toBe('attacked\n')
+    await first.close()
+    const second = await pool.openSession()
+    try {
+      expect(await second.execute('print("clean")')).toMatchObject({ stdout: 'clean\n', exitCode: 0 })
+    } finally {
+      await second.close()
+    }
+    await pool.execute('pass')
+    expect((await pool.execute(attack)).stdout).toBe('attacked\n')
+    expect(await pool.execute('print("clean")')).toMatchObject({ stdout: 'clean\n', exitCode: 0 })
+  })
+
+  it("does not let one run's processes use up another run's process limit", async () => {
+    // Another run: its own pool, with a session that leaves 25 sleepers running.
+    const other = new SandboxPool({ ...modeOptions, workers: 1, limits: { timeoutMs: 5000, processes: 32 } })
+    const session = await other.openSession()
+    try {
+      const sleepers = await session.execute(
+        'import subprocess, sys\nprocs = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) for _ in range(25)]\nprint(len(procs))',
+      )
+      expect(sleepers.stdout).toBe('25\n')
+      const forks = await pool.execute(`
+import os
+children = []
+for _ in range(20):
+    pid = os.fork()
+    if pid == 0:
+        import time
+        time.sleep(2)
+        os._exit(0)
+    children.append(pid)
+print(len(children))`)
+      expect(forks.stdout).toBe('20\n')
+    } finally {
+      await session.close()
+      await other.close()
+    }
   })
 })
