@@ -2,7 +2,12 @@ import type { SandboxPool } from '../sandbox/pool.js'
 import { harnessPassed, humanEvalProgram, type IoCase, outputMatches } from './code-tests.js'
 import { extractAnswer, extractCode, promptOpensThinking } from './extract-answer.js'
 import { compareMath } from './math-equal.js'
-import { SymbolicChecker, type SymbolicCheckerOptions } from './symbolic-checker.js'
+import {
+  cellFailure,
+  SymbolicChecker,
+  type SymbolicCheckerOptions,
+  type Verdict,
+} from './symbolic-checker.js'
 
 /** What a completion is graded against. */
 export type Reference =
@@ -14,6 +19,8 @@ export interface Grade {
   /** The extracted answer (math) or solution code (code); null when there is none. */
   predicted: string | null
   correct: boolean
+  /** Why it is not correct: no answer, not equal, a failed test or case, a check that could not run. */
+  reason?: string
 }
 
 export interface GraderOptions extends SymbolicCheckerOptions {
@@ -51,17 +58,28 @@ export class Grader {
           startsThinking: promptOpensThinking(context.prompt),
           lenient: this.options.lenient,
         }) ?? null
-      return { predicted, correct: predicted !== null && (await this.mathEqual(predicted, reference.answer)) }
+      if (predicted === null) return { predicted, correct: false, reason: 'no answer' }
+      const verdict = await this.mathVerdict(predicted, reference.answer)
+      return verdict.equal
+        ? { predicted, correct: true }
+        : { predicted, correct: false, reason: verdict.reason ?? 'not equal to the reference' }
     }
     const entryPoint = reference.kind === 'humaneval' ? reference.entryPoint : undefined
     const code = extractCode(completion, entryPoint) ?? null
-    if (code === null) return { predicted: null, correct: false }
-    return { predicted: code, correct: await this.passesTests(code, reference) }
+    if (code === null) return { predicted: null, correct: false, reason: 'no code' }
+    const failure = await this.testFailure(code, reference)
+    return failure === undefined
+      ? { predicted: code, correct: true }
+      : { predicted: code, correct: false, reason: failure }
   }
 
   async mathEqual(predicted: string, answer: string): Promise<boolean> {
+    return (await this.mathVerdict(predicted, answer)).equal
+  }
+
+  private async mathVerdict(predicted: string, answer: string): Promise<Verdict> {
     const verdict = compareMath(predicted, answer)
-    return typeof verdict === 'boolean' ? verdict : this.symbolic.checkAll(verdict)
+    return typeof verdict === 'boolean' ? { equal: verdict } : this.symbolic.verdictAll(verdict)
   }
 
   /**
@@ -69,21 +87,27 @@ export class Grader {
    * runs the program alone and compares here; HumanEval runs its tests in a harness process that talks
    * to the solution's process in plain data.
    */
-  private async passesTests(code: string, reference: Exclude<Reference, { kind: 'math' }>): Promise<boolean> {
+  /** Undefined when every test passes; otherwise what failed. */
+  private async testFailure(
+    code: string,
+    reference: Exclude<Reference, { kind: 'math' }>,
+  ): Promise<string | undefined> {
     const timeoutMs = this.options.codeTimeoutMs
     if (reference.kind === 'humaneval') {
       this.codeRuns++
       const program = humanEvalProgram(reference.prompt, code, reference.tests, reference.entryPoint)
       const result = await this.pool.execute(program, { timeoutMs })
-      return result.exitCode === 0 && !result.timedOut && harnessPassed(result.stdout)
+      if (result.exitCode !== 0 || result.timedOut) return `tests failed: ${cellFailure(result)}`
+      return harnessPassed(result.stdout) ? undefined : 'tests failed: the harness gave no verdict'
     }
-    for (const testCase of reference.cases) {
+    for (const [i, testCase] of reference.cases.entries()) {
       this.codeRuns++
       const result = await this.pool.execute(code, { timeoutMs, stdin: testCase.input })
-      if (result.exitCode !== 0 || result.timedOut || !outputMatches(result.stdout, testCase.output))
-        return false
+      const which = `case ${i + 1} of ${reference.cases.length}`
+      if (result.exitCode !== 0 || result.timedOut) return `${which} failed: ${cellFailure(result)}`
+      if (!outputMatches(result.stdout, testCase.output)) return `${which}: wrong output`
     }
-    return true
+    return undefined
   }
 }
 

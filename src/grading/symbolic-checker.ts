@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { SandboxPool } from '../sandbox/pool.js'
+import type { ExecutionResult } from '../sandbox/types.js'
 import type { SymbolicCheck } from './math-equal.js'
 
 /** Shipped next to this file's source; dist/ resolves to the same src/grading/sympy_equal.py. */
@@ -23,8 +24,8 @@ export interface SymbolicCheckerOptions {
  * go in one cell, each with its own time limit; a check that times out or fails counts as not equal.
  */
 export class SymbolicChecker {
-  private readonly cache = new Map<string, Promise<boolean>>()
-  private queue: { check: SymbolicCheck; resolve: (equal: boolean) => void }[] = []
+  private readonly cache = new Map<string, Promise<Verdict>>()
+  private queue: { check: SymbolicCheck; resolve: (verdict: Verdict) => void }[] = []
   private scheduled = false
   private readonly timeoutMs: number
   private readonly batchSize: number
@@ -41,11 +42,16 @@ export class SymbolicChecker {
     this.cacheSize = options.cacheSize ?? 20_000
   }
 
-  check(check: SymbolicCheck): Promise<boolean> {
+  async check(check: SymbolicCheck): Promise<boolean> {
+    return (await this.verdict(check)).equal
+  }
+
+  /** Equal or not; when sympy could not decide (a timeout, a refused answer, a failed cell), why. */
+  verdict(check: SymbolicCheck): Promise<Verdict> {
     const key = JSON.stringify(check)
     const cached = this.cache.get(key)
     if (cached) return cached
-    const result = new Promise<boolean>((resolve) => {
+    const result = new Promise<Verdict>((resolve) => {
       this.queue.push({ check, resolve })
       if (this.queue.length >= this.batchSize) this.flush()
       else if (!this.scheduled) {
@@ -58,9 +64,10 @@ export class SymbolicChecker {
     return result
   }
 
-  async checkAll(checks: SymbolicCheck[]): Promise<boolean> {
-    const results = await Promise.all(checks.map((check) => this.check(check)))
-    return results.every(Boolean)
+  /** All hold; otherwise the first that does not, with its reason. */
+  async verdictAll(checks: SymbolicCheck[]): Promise<Verdict> {
+    const verdicts = await Promise.all(checks.map((check) => this.verdict(check)))
+    return verdicts.find((verdict) => !verdict.equal) ?? { equal: true }
   }
 
   private flush(): void {
@@ -84,15 +91,36 @@ export class SymbolicChecker {
       .execute(code, { timeoutMs: this.timeoutMs * batch.length + 5000 })
       .then((result) => {
         if (result.exitCode === 0) {
-          const answers = JSON.parse(result.stdout.trim()) as (boolean | null)[]
-          for (const [i, item] of batch.entries()) item.resolve(answers[i] === true)
+          const answers = JSON.parse(result.stdout.trim()) as (boolean | string)[]
+          for (const [i, item] of batch.entries()) item.resolve(toVerdict(answers[i]))
         } else if (batch.length > 1) {
           // The cell died (a runaway check hit the CPU or memory limit): the others get a cell each.
           for (const item of batch) this.runBatch([item])
-        } else batch[0]?.resolve(false)
+        } else batch[0]?.resolve({ equal: false, reason: `sympy check failed: ${cellFailure(result)}` })
       })
-      .catch(() => {
-        for (const item of batch) item.resolve(false)
+      .catch((error: Error) => {
+        for (const item of batch)
+          item.resolve({ equal: false, reason: `sympy check failed: ${error.message}` })
       })
   }
+}
+
+export interface Verdict {
+  equal: boolean
+  /** Why it is not known to be equal, when sympy could not decide. */
+  reason?: string
+}
+
+function toVerdict(answer: boolean | string | undefined): Verdict {
+  if (answer === true) return { equal: true }
+  if (typeof answer === 'string') return { equal: false, reason: `sympy check failed: ${answer}` }
+  return { equal: false }
+}
+
+/** How a sandbox run ended, in a few words: the time limit, a signal, or the exit status and last error line. */
+export function cellFailure(result: ExecutionResult): string {
+  if (result.timedOut) return 'timed out'
+  if (result.signal) return `killed by ${result.signal}`
+  const last = result.stderr.trimEnd().split('\n').at(-1)
+  return `exit ${result.exitCode}${last ? `: ${last.slice(0, 200)}` : ''}`
 }

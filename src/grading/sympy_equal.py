@@ -233,6 +233,7 @@ def _check(check):
 
 
 def check_all(checks, seconds):
+    """One result per check: true, false, or why it could not be decided (which counts as not equal)."""
     signal.signal(signal.SIGALRM, _alarm)
     results = []
     for check in checks:
@@ -240,9 +241,9 @@ def check_all(checks, seconds):
         try:
             results.append(bool(_check(check)))
         except _TimeUp:
-            results.append(None)
-        except Exception:
-            results.append(False)
+            results.append(f"timed out after {seconds:g} s")
+        except Exception as error:
+            results.append(f"{type(error).__name__}: {error}"[:200])
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     return results

@@ -45,6 +45,9 @@ describe('code grading in the real sandbox', () => {
     )
     const passed = broken.filter((_, i) => grades[i]!.correct).map(({ problem }) => problem.id)
     expect(passed).toEqual([])
+    // each says why: the harness's own last error line
+    expect(grades[0]!.reason).toMatch(/^tests failed: exit 1: ValueError: no$/)
+    expect(grades[1]!.reason).toMatch(/^tests failed: exit 1: /)
   }, 120_000)
 
   it('grades the whole function written in a ```python block, after thinking and a test block', async () => {
@@ -64,7 +67,7 @@ describe('code grading in the real sandbox', () => {
   it('fails a solution that never returns, within the time limit', async () => {
     const started = performance.now()
     const grade = await grader.grade('    while True:\n        pass\n', reference(problems[0]!))
-    expect(grade.correct).toBe(false)
+    expect(grade).toMatchObject({ correct: false, reason: 'tests failed: timed out' })
     expect(performance.now() - started).toBeLessThan(9000)
   })
 
@@ -79,10 +82,12 @@ describe('code grading in the real sandbox', () => {
     expect((await grader.grade(sum, { kind: 'stdio', cases })).correct).toBe(true)
     expect((await grader.grade(exits, { kind: 'stdio', cases })).correct).toBe(true)
     expect((await grader.grade(product, { kind: 'stdio', cases })).correct).toBe(false)
-    expect(await grader.grade('no code at all', { kind: 'stdio', cases })).toEqual({
-      predicted: 'no code at all',
-      correct: false,
+    expect(await grader.grade(product, { kind: 'stdio', cases })).toMatchObject({
+      reason: 'case 1 of 2: wrong output',
     })
+    const prose = await grader.grade('no code at all', { kind: 'stdio', cases })
+    expect(prose).toMatchObject({ predicted: 'no code at all', correct: false })
+    expect(prose.reason).toMatch(/^case 1 of 2 failed: exit 1: SyntaxError/)
   })
 
   describe('gives a hostile solution nothing to forge', () => {

@@ -202,6 +202,22 @@ describe('the grader on MATH-500 reference answers, rewritten', () => {
     expect(await grader.symbolic.check({ kind: 'expr', a: '1', b: '1' })).toBe(true)
   })
 
+  it('says why an answer is not correct, and a check sympy could not finish is never correct', async () => {
+    const math = (answer: string) => ({ kind: 'math' as const, answer })
+    expect(await grader.grade('no box here', math('\\frac{1}{2}'))).toMatchObject({
+      correct: false,
+      reason: 'no answer',
+    })
+    expect(await grader.grade('\\boxed{x+2}', math('x+1'))).toMatchObject({
+      correct: false,
+      reason: 'not equal to the reference',
+    })
+    const slow = await grader.grade('\\boxed{9^{9^{9^{9}}}}', math('1'))
+    expect(slow.correct).toBe(false)
+    expect(slow.reason).toMatch(/^sympy check failed: /)
+    expect(await grader.grade('\\boxed{x+1}', math('1+x'))).toEqual({ predicted: 'x+1', correct: true })
+  })
+
   it('keeps a batch honest when one check in it is hostile: the others stay wrong', async () => {
     // Each of these, were it evaluated as Python, would print a verdict of all-true for the batch.
     const hostile = [
