@@ -43,7 +43,7 @@ export function promptOpensThinking(prompt: string | undefined): boolean {
 }
 
 /** What may stand between two boxes that together are one answer: `\boxed{-2} \quad\text{and}\quad \boxed{1}`. */
-const BETWEEN_BOXES = /^(?:\s|[,;$]|\\q?quad|\\[,;!]|\\text\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/
+const BETWEEN_BOXES = /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|\\text\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/
 
 /**
  * The model's final answer, in a documented order: a trajectory cut off at the token limit, or whose
@@ -79,16 +79,49 @@ export function extractAnswer(completion: string, options: ExtractOptions = {}):
     }
     return listed.map((box) => box.content).join(', ')
   }
-  if (!options.lastNumber) return undefined
-  const finalLine = answerPart.trim().split('\n').at(-1) ?? ''
-  return finalLine.match(WHOLE_NUMBER)?.at(-1)?.replace(/,/g, '')
+  const span = lastMathSpan(answerPart)
+  const finalLine = answerPart.trim().split('\n').at(-1)?.trim() ?? ''
+  if (options.lastNumber) {
+    // A number after the last math span is said later, so it is the answer: "the largest $n$ is 34".
+    const lineStart = answerPart.trimEnd().length - finalLine.length
+    const number = [...finalLine.matchAll(WHOLE_NUMBER)].at(-1)
+    if (number && (!span || lineStart + number.index >= span.end)) return number[0].replace(/,/g, '')
+  }
+  if (span !== undefined) return span.content
+  // A bare answer on the last line, without delimiters: `-\frac{10}{9}`, `28 %`.
+  return finalLine.length <= 60 && /[\d\\]/.test(finalLine) && !hasWords(finalLine) ? finalLine : undefined
 }
+
+/** Prose, not math: a word of two letters or more standing alone, outside commands and braces (`$5 and gets $3`). */
+function hasWords(text: string): boolean {
+  const bare = text.replace(/\\(?:text|textbf|mathrm|mbox)\s*\{[^{}]*\}/g, ' ').replace(/\\[a-zA-Z]+/g, ' ')
+  return /(?:^|\s)[a-zA-Z]{2,}(?=[\s.,:;!?]|$)/.test(bare)
+}
+
+/**
+ * The content of the last math span (`$...$`, `$$...$$`, `\(...\)`, `\[...\]`) of the text: an answer
+ * written without a box or an answer statement, as math-verify reads it. An inline span stays on one line;
+ * an escaped `\$` is a dollar sign, not a delimiter.
+ */
+function lastMathSpan(text: string): { content: string; end: number } | undefined {
+  let last: { content: string; end: number } | undefined
+  for (const match of text.matchAll(MATH_SPAN)) {
+    const content = (match[1] ?? match[2] ?? match[3] ?? match[4] ?? '').trim()
+    const end = match.index + match[0].length
+    // One word is an answer ("$odd$"); words between values are prose ("$5 and gets $3").
+    const prose = hasWords(content) && /\s/.test(content)
+    if (content && !prose && (!last || end > last.end)) last = { content, end }
+  }
+  return last
+}
+
+const MATH_SPAN = /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|\\\[([\s\S]+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)((?:\\\$|[^$\n])+?)(?<!\\)\$/g
 
 const ANSWER_STATEMENT =
   /(?:(?:final|the)\s+answer(?:\s+is)?\s*[:：]?|\banswer\s*[:：])\s*\$?((?:[^$\n.]|\.(?=\d))+?)\$?\s*(?:\.(?:\s|$)|\n|$)/gi
 
 /** A number standing on its own: not the `2` of `AZYUK2A`, nor a piece of `3.14.15` or `x2`. */
-const WHOLE_NUMBER = /(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|[.,]\d)/g
+const WHOLE_NUMBER = /(?<![\w.])-?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?!\d|[.,]\d)/g
 
 /**
  * The solution code of a completion: the last ```python block that defines `entryPoint` (the last

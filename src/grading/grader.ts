@@ -41,6 +41,8 @@ export class Grader {
   readonly symbolic: SymbolicChecker
   /** Code test runs so far. */
   codeRuns = 0
+  /** Math comparisons settled in TypeScript, without sympy. */
+  settledWithoutSympy = 0
 
   constructor(
     private readonly pool: SandboxPool,
@@ -79,7 +81,9 @@ export class Grader {
 
   private async mathVerdict(predicted: string, answer: string): Promise<Verdict> {
     const verdict = compareMath(predicted, answer)
-    return typeof verdict === 'boolean' ? { equal: verdict } : this.symbolic.verdictAll(verdict)
+    if (typeof verdict !== 'boolean') return this.symbolic.verdictAll(verdict)
+    this.settledWithoutSympy++
+    return { equal: verdict }
   }
 
   /**

@@ -211,7 +211,7 @@ function bracketed(s: string): { open: string; close: string; items: string[] } 
 
 /** A bare list, a `\{...\}` set, or one item; `\pm` expands into both signs. */
 function setItems(s: string): string[] {
-  const inner = /^\\?\{(.*)\\?\}$/.exec(s)?.[1] ?? s
+  const inner = /^\\?\{(.*?)\\?\}$/.exec(s)?.[1] ?? s
   return splitTopLevel(inner, ',').flatMap((item) => {
     const [left, right, ...rest] = splitTopLevel(item, '\\pm')
     if (right === undefined || rest.length > 0) return [item]

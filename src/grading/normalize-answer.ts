@@ -20,11 +20,15 @@ export function normalizeAnswer(answer: string): string {
     d === '.' ? '' : d,
   )
   // Thousands separators spelled in LaTeX (10,\!080, 14{,}916, 1\,000) before the thin spaces go.
-  s = s.replace(/(\d)(?:,\\!\s*|\{,\}|\\,)(?=\d{3}(?!\d))/g, '$1,')
+  s = s.replace(/(\d)\s*(?:,\\!\s*|\{\s*,\s*\}\s*|\\,)(?=\d{3}(?!\d))/g, '$1,')
   // Words and spaces between values separate them: "2 \text{ or } 3" is a list, never 23.
   s = s.replace(SEPARATOR_RUN, ',')
   s = s.replace(/\\displaystyle|(?<!\\)\\[!,;:> ]|~/g, ' ')
+  // A semicolon separates like a comma: (0;-2;6), -12;-11.
+  s = s.replace(/;/g, ',')
   s = s.replace(/\\[dtc]frac/g, '\\frac')
+  // A matrix written as an array in brackets is the matrix.
+  s = s.replace(/^[[(]?\s*\\begin\{array\}\{[lcr|]*\}(.*)\\end\{array\}\s*[\])]?$/s, '\\begin{pmatrix}$1\\end{pmatrix}')
   s = s.replace(/\\textnormal/g, '\\text')
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree/g, '')
   s = s.replace(/\\\$|\$/g, '')
@@ -32,8 +36,11 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/\\(?:mathbf|mathrm|textbf|textit|operatorname)\s*\{([^{}]*)\}/g, '$1')
   s = unwrapText(s)
   s = stripTrailingUnits(s)
-  // A value with its decimal approximation after it: the value is the answer.
+  // A value with its decimal approximation after it: the value is the answer ("x \approx 11" names it).
+  s = s.replace(/^([a-zA-Z])\s*(?:\\approx|≈)\s*(?=\S)/, '')
   s = s.replace(/(\S)\s*(?:\\approx|≈).*$/, '$1')
+  // A worked chain "x = 5+5+1 = 11" names its last value.
+  s = s.replace(/^([a-zA-Z](?:_\{?\w+\}?)?)\s*=(?:[^=,]*=)+\s*([^=,]+)$/, '$1=$2')
   // "3,600" is a number; "3, 600" (a space after the comma) is a list of two.
   if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replaceAll(',', '')
   // Digits apart stay apart once the spaces go.
@@ -44,9 +51,14 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/\\frac(\d)\{/g, '\\frac{$1}{')
   s = s.replace(/\\sqrt(\d+|[a-zA-Z])(?![a-zA-Z])/g, '\\sqrt{$1}')
   s = s.replace(/([\^_])\{(\w)\}/g, '$1$2')
-  s = s.replace(/\\(le|ge)q(?![a-zA-Z])/g, '\\$1')
-  s = s.replace(/<=|≤/g, '\\le ').replace(/</g, '\\lt ')
-  s = s.replace(/\\(?:in|le|ge|lt|gt)(?![a-zA-Z])/g, (m) => ` ${m} `).trim()
+  s = s.replace(/\\(le|ge|ne)q(?![a-zA-Z])/g, '\\$1')
+  s = s.replace(/<=|≤/g, '\\le ').replace(/>=|≥/g, '\\ge ').replace(/!=|≠/g, '\\ne ')
+  s = s.replace(/</g, '\\lt ').replace(/>/g, '\\gt ')
+  s = s
+    .replace(/\\(?:in|le|ge|lt|gt|ne)(?![a-zA-Z])/g, (m) => ` ${m} `)
+    .replace(/\s+/g, ' ')
+    .trim()
+  s = variableFirst(s)
   s = chainedInequalityToInterval(s)
   s = s.replace(/\.$/, '')
   s = s.replace(/(^|[^\d])\.(\d)/g, '$10.$2')
@@ -91,6 +103,14 @@ function collapseSpaces(s: string): string {
   )
 }
 
+const FLIPPED: Record<string, string> = { le: 'ge', ge: 'le', lt: 'gt', gt: 'lt', ne: 'ne' }
+
+/** `5 \ge x` -> `x \le 5`: a bound on one variable reads variable first. */
+function variableFirst(s: string): string {
+  const match = /^([^\s\\]+)\s+\\(le|ge|lt|gt|ne)\s+([a-zA-Z])$/.exec(s)
+  return match && !/[a-zA-Z]/.test(match[1]!) ? `${match[3]} \\${FLIPPED[match[2]!]} ${match[1]}` : s
+}
+
 /** `-2 \le x \le 7` -> `x \in [-2,7]`: the interval the chained inequality names. */
 function chainedInequalityToInterval(s: string): string {
   const match = /^(\S+)\s+\\(le|lt)\s+([a-zA-Z])\s+\\(le|lt)\s+(\S+)$/.exec(s)
@@ -100,13 +120,16 @@ function chainedInequalityToInterval(s: string): string {
 }
 
 /**
- * `x=5` -> `5`, `x \in [-2,7]` -> `[-2,7]`, `f(x)=1` -> `1`, `(p,q)=(3,2)` -> `(3,2)`: the value, when the
+ * `x=5` -> `5`, `x \in [-2,7]` -> `[-2,7]`, `f(x)=1` -> `1`, `(p,q)=(3,2)` -> `(3,2)`, `|AB|=1` -> `1`,
+ * `A:B=1:2` -> `1:2`: the value, when the
  * answer names what it is the value of.
  */
 export function stripVariable(s: string): string {
-  const match = /^(?:[a-zA-Z](?:_\w)?(?:\([a-z]\))?|\([a-zA-Z](?:,[a-zA-Z])+\))\s*(?:=|\\in\s)\s*(.+)$/.exec(
-    s,
-  )
+  // A letter (x, x_1, f(x)), letters in a tuple ((p,q)), a length (|AB|) or a ratio's names (A:B, V_{1}:V_{2}).
+  const match =
+    /^(?:[a-zA-Z](?:_\w)?(?:\([a-z]\))?|\([a-zA-Z](?:,[a-zA-Z])+\)|\|[A-Z]+\||[A-Z](?:_\{?\w+\}?)?(?::[A-Z](?:_\{?\w+\}?)?)+)\s*(?:=|\\in\s)\s*(.+)$/.exec(
+      s,
+    )
   // `a = b` relates two letters: it is not the value `b` (nor the choice "(B)").
   if (!match?.[1] || match[1].includes('=') || /^[a-zA-Z]$/.test(match[1].trim())) return s
   return match[1].trim()

@@ -32,6 +32,9 @@ export class SymbolicChecker {
   private readonly cacheSize: number
   /** Cells run so far, for summaries and benchmarks. */
   cells = 0
+  /** Checks answered from the cache, and how sympy settled the others (identical, random points, simplify). */
+  cacheHits = 0
+  readonly paths: Record<string, number> = {}
 
   constructor(
     private readonly pool: SandboxPool,
@@ -50,7 +53,10 @@ export class SymbolicChecker {
   verdict(check: SymbolicCheck): Promise<Verdict> {
     const key = JSON.stringify(check)
     const cached = this.cache.get(key)
-    if (cached) return cached
+    if (cached) {
+      this.cacheHits++
+      return cached
+    }
     const result = new Promise<Verdict>((resolve) => {
       this.queue.push({ check, resolve })
       if (this.queue.length >= this.batchSize) this.flush()
@@ -91,8 +97,12 @@ export class SymbolicChecker {
       .execute(code, { timeoutMs: this.timeoutMs * batch.length + 5000 })
       .then((result) => {
         if (result.exitCode === 0) {
-          const answers = JSON.parse(result.stdout.trim()) as (boolean | string)[]
-          for (const [i, item] of batch.entries()) item.resolve(toVerdict(answers[i]))
+          const { results, paths } = JSON.parse(result.stdout.trim()) as {
+            results: (boolean | string)[]
+            paths: string[]
+          }
+          for (const path of paths) this.paths[path] = (this.paths[path] ?? 0) + 1
+          for (const [i, item] of batch.entries()) item.resolve(toVerdict(results[i]))
         } else if (batch.length > 1) {
           // The cell died (a runaway check hit the CPU or memory limit): the others get a cell each.
           for (const item of batch) this.runBatch([item])

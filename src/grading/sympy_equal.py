@@ -184,6 +184,15 @@ def _numerically_same(a, b, symbols):
     return True
 
 
+# How the current check was settled, cheapest first; a check reports the costliest path it took.
+_PATHS = ("identical", "constant", "random points", "simplify")
+_path = [0]
+
+
+def _took(path):
+    _path[0] = max(_path[0], _PATHS.index(path))
+
+
 def _same(a, b):
     """
     Equal as expressions. Agreement at random points settles most checks at once (and every unequal
@@ -193,10 +202,13 @@ def _same(a, b):
         return True
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     if not symbols:
+        _took("constant")
         return _close(a, b)
+    _took("random points")
     numeric = _numerically_same(a, b, symbols)
     if numeric is not None:
         return numeric
+    _took("simplify")
     try:
         return sp.simplify(a - b) == 0
     except Exception:
@@ -219,6 +231,7 @@ def _check(check):
             return True
         if b == 0:
             return False
+        _took("simplify")
         ratio = sp.simplify(a / b)
         return bool(ratio.is_number and ratio.is_finite and ratio != 0)
     if kind == "set":
@@ -233,10 +246,11 @@ def _check(check):
 
 
 def check_all(checks, seconds):
-    """One result per check: true, false, or why it could not be decided (which counts as not equal)."""
+    """Per check: true, false, or why it could not be decided (not equal); and the path that settled it."""
     signal.signal(signal.SIGALRM, _alarm)
-    results = []
+    results, paths = [], []
     for check in checks:
+        _path[0] = 0
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
             results.append(bool(_check(check)))
@@ -246,4 +260,5 @@ def check_all(checks, seconds):
             results.append(f"{type(error).__name__}: {error}"[:200])
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-    return results
+        paths.append(_PATHS[_path[0]])
+    return {"results": results, "paths": paths}
