@@ -43,7 +43,8 @@ export function promptOpensThinking(prompt: string | undefined): boolean {
 }
 
 /** What may stand between two boxes that together are one answer: `\boxed{-2} \quad\text{and}\quad \boxed{1}`. */
-const BETWEEN_BOXES = /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|\\text\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/
+const BETWEEN_BOXES =
+  /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|\\text\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/
 
 /**
  * The model's final answer, in a documented order: a trajectory cut off at the token limit, or whose
@@ -94,7 +95,9 @@ export function extractAnswer(completion: string, options: ExtractOptions = {}):
 
 /** Prose, not math: a word of two letters or more standing alone, outside commands and braces (`$5 and gets $3`). */
 function hasWords(text: string): boolean {
-  const bare = text.replace(/\\(?:text|textbf|mathrm|mbox)\s*\{[^{}]*\}/g, ' ').replace(/\\[a-zA-Z]+/g, ' ')
+  const bare = text
+    .replace(/\\(?:text|textbf|mathrm|mbox)\s*\{[^{}]*\}/g, ' ')
+    .replace(/\\[a-zA-Z]+|\b(?:percent(?:age)?|pct)\b/g, ' ')
   return /(?:^|\s)[a-zA-Z]{2,}(?=[\s.,:;!?]|$)/.test(bare)
 }
 
@@ -104,18 +107,26 @@ function hasWords(text: string): boolean {
  * an escaped `\$` is a dollar sign, not a delimiter.
  */
 function lastMathSpan(text: string): { content: string; end: number } | undefined {
-  let last: { content: string; end: number } | undefined
+  const spans: { content: string; start: number; end: number }[] = []
   for (const match of text.matchAll(MATH_SPAN)) {
     const content = (match[1] ?? match[2] ?? match[3] ?? match[4] ?? '').trim()
-    const end = match.index + match[0].length
     // One word is an answer ("$odd$"); words between values are prose ("$5 and gets $3").
     const prose = hasWords(content) && /\s/.test(content)
-    if (content && !prose && (!last || end > last.end)) last = { content, end }
+    if (content && !prose) spans.push({ content, start: match.index, end: match.index + match[0].length })
   }
-  return last
+  const last = spans.at(-1)
+  if (!last) return undefined
+  // Spans with only separators between them list one answer, as boxes do: "$1$, $2$ and $3$".
+  const listed = [last]
+  for (let i = spans.length - 2; i >= 0; i--) {
+    if (!BETWEEN_BOXES.test(text.slice(spans[i]!.end, listed[0]!.start))) break
+    listed.unshift(spans[i]!)
+  }
+  return { content: listed.map((span) => span.content).join(', '), end: last.end }
 }
 
-const MATH_SPAN = /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|\\\[([\s\S]+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)((?:\\\$|[^$\n])+?)(?<!\\)\$/g
+const MATH_SPAN =
+  /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|\\\[([\s\S]+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)((?:\\\$|[^$\n])+?)(?<!\\)\$/g
 
 const ANSWER_STATEMENT =
   /(?:(?:final|the)\s+answer(?:\s+is)?\s*[:：]?|\banswer\s*[:：])\s*\$?((?:[^$\n.]|\.(?=\d))+?)\$?\s*(?:\.(?:\s|$)|\n|$)/gi

@@ -28,11 +28,15 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/;/g, ',')
   s = s.replace(/\\[dtc]frac/g, '\\frac')
   // A matrix written as an array in brackets is the matrix.
-  s = s.replace(/^[[(]?\s*\\begin\{array\}\{[lcr|]*\}(.*)\\end\{array\}\s*[\])]?$/s, '\\begin{pmatrix}$1\\end{pmatrix}')
+  s = s.replace(
+    /^[[(]?\s*\\begin\{array\}\{[lcr|]*\}(.*)\\end\{array\}\s*[\])]?$/s,
+    '\\begin{pmatrix}$1\\end{pmatrix}',
+  )
   s = s.replace(/\\textnormal/g, '\\text')
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree/g, '')
   s = s.replace(/\\\$|\$/g, '')
   s = s.replace(/\\%/g, '%')
+  s = s.replace(/(\d)\s*(?:percent(?:age)?|pct)\b/g, '$1%')
   s = s.replace(/\\(?:mathbf|mathrm|textbf|textit|operatorname)\s*\{([^{}]*)\}/g, '$1')
   s = unwrapText(s)
   s = stripTrailingUnits(s)
@@ -105,10 +109,13 @@ function collapseSpaces(s: string): string {
 
 const FLIPPED: Record<string, string> = { le: 'ge', ge: 'le', lt: 'gt', gt: 'lt', ne: 'ne' }
 
-/** `5 \ge x` -> `x \le 5`: a bound on one variable reads variable first. */
+/** `5 \ge x` -> `x \le 5`, `-x \gt -1` -> `x \lt 1`: a bound on one variable reads variable first. */
 function variableFirst(s: string): string {
-  const match = /^([^\s\\]+)\s+\\(le|ge|lt|gt|ne)\s+([a-zA-Z])$/.exec(s)
-  return match && !/[a-zA-Z]/.test(match[1]!) ? `${match[3]} \\${FLIPPED[match[2]!]} ${match[1]}` : s
+  const flipped = /^([^\s\\]+)\s+\\(le|ge|lt|gt|ne)\s+([a-zA-Z])$/.exec(s)
+  if (flipped && !/[a-zA-Z]/.test(flipped[1]!)) return `${flipped[3]} \\${FLIPPED[flipped[2]!]} ${flipped[1]}`
+  const negated = /^-([a-zA-Z])\s+\\(le|ge|lt|gt|ne)\s+(-?)(\d+(?:\.\d+)?)$/.exec(s)
+  if (negated) return `${negated[1]} \\${FLIPPED[negated[2]!]} ${negated[3] ? '' : '-'}${negated[4]}`
+  return s
 }
 
 /** `-2 \le x \le 7` -> `x \in [-2,7]`: the interval the chained inequality names. */
