@@ -70,7 +70,10 @@ export function extractAnswer(completion: string, options: ExtractOptions = {}):
   if (statement && (!lastBox || answerStart + statement.index >= lastBox.end)) {
     const stated = statement[1]!.trim().replace(/^(?:the\s+)?(?:final\s+)?answer\s+is\s*[:：]?\s*/i, '')
     const inner = extractBoxed(stated)
-    return (inner ?? stated).trim().replace(/[.\s]+$/, '')
+    // A sentence for a number: "Final Answer: Jane started 3 hours ago" states 3.
+    const number =
+      options.lastNumber && !inner && hasWords(stated) ? stated.match(WHOLE_NUMBER)?.at(-1) : undefined
+    return number?.replace(/,/g, '') ?? (inner ?? stated).trim().replace(/[.\s]+$/, '')
   }
   if (lastBox) {
     const listed = [lastBox]

@@ -72,8 +72,9 @@ function compareSets(p: string[], r: string[]): MathVerdict {
   if (left.length === 0) return true
   if (left.every((item) => unmatched.every((candidate) => compareScalar(candidate, item) === false)))
     return false
-  const a = unmatched.map(latexToSympy)
-  const b = left.map(latexToSympy)
+  // Each item by its value: "x_1 = 10^{...}" against a bare root.
+  const a = unmatched.map((item) => latexToSympy(stripVariable(item)))
+  const b = left.map((item) => latexToSympy(stripVariable(item)))
   if (a.some((x) => x === undefined) || b.some((x) => x === undefined)) return false
   return [{ kind: 'set', a: a as string[], b: b as string[] }]
 }

@@ -120,7 +120,7 @@ function variableFirst(s: string): string {
 
 /** `-2 \le x \le 7` -> `x \in [-2,7]`: the interval the chained inequality names. */
 function chainedInequalityToInterval(s: string): string {
-  const match = /^(\S+)\s+\\(le|lt)\s+([a-zA-Z])\s+\\(le|lt)\s+(\S+)$/.exec(s)
+  const match = /^(\S+)\s+\\(le|lt)\s+([a-zA-Z](?:\([a-z]\))?)\s+\\(le|lt)\s+(\S+)$/.exec(s)
   if (!match) return s
   const [, low, lowRelation, variable, highRelation, high] = match
   return `${variable} \\in ${lowRelation === 'le' ? '[' : '('}${low},${high}${highRelation === 'le' ? ']' : ')'}`
@@ -128,13 +128,13 @@ function chainedInequalityToInterval(s: string): string {
 
 /**
  * `x=5` -> `5`, `x \in [-2,7]` -> `[-2,7]`, `f(x)=1` -> `1`, `(p,q)=(3,2)` -> `(3,2)`, `|AB|=1` -> `1`,
- * `A:B=1:2` -> `1:2`: the value, when the
+ * `A:B=1:2` -> `1:2`, `\frac{NO}{BO}=2` -> `2`: the value, when the
  * answer names what it is the value of.
  */
 export function stripVariable(s: string): string {
   // A letter (x, x_1, f(x)), letters in a tuple ((p,q)), a length (|AB|) or a ratio's names (A:B, V_{1}:V_{2}).
   const match =
-    /^(?:[a-zA-Z](?:_\w)?(?:\([a-z]\))?|\([a-zA-Z](?:,[a-zA-Z])+\)|\|[A-Z]+\||[A-Z](?:_\{?\w+\}?)?(?::[A-Z](?:_\{?\w+\}?)?)+)\s*(?:=|\\in\s)\s*(.+)$/.exec(
+    /^(?:[a-zA-Z](?:_\w)?(?:\([a-z]\))?|\([a-zA-Z](?:,[a-zA-Z])+\)|\|[A-Z]+\||[A-Z](?:_\{?\w+\}?)?(?::[A-Z](?:_\{?\w+\}?)?)+|\\frac\{[A-Z]+\}\{[A-Z]+\})\s*(?:=|\\in\s)\s*(.+)$/.exec(
       s,
     )
   // `a = b` relates two letters: it is not the value `b` (nor the choice "(B)").
