@@ -42,9 +42,12 @@ export function promptOpensThinking(prompt: string | undefined): boolean {
   return prompt !== undefined && /<think>\s*$/.test(prompt)
 }
 
-/** What may stand between two boxes that together are one answer: `\boxed{-2} \quad\text{and}\quad \boxed{1}`. */
+/**
+ * What may stand between two boxes that together are one answer: `\boxed{-2} \quad\text{and}\quad \boxed{1}`,
+ * `y_1 = \boxed{a}\) and \(y_2 = \boxed{b}`.
+ */
 const BETWEEN_BOXES =
-  /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|\\text\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/
+  /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|[a-zA-Z](?:_\{?\w+\}?)?\s*=|\\text\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/
 
 /**
  * The model's final answer, in a documented order: a trajectory cut off at the token limit, or whose

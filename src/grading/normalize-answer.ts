@@ -132,9 +132,10 @@ function chainedInequalityToInterval(s: string): string {
  * answer names what it is the value of.
  */
 export function stripVariable(s: string): string {
-  // A letter (x, x_1, f(x)), letters in a tuple ((p,q)), a length (|AB|) or a ratio's names (A:B, V_{1}:V_{2}).
+  // A letter (x, x_1, f(x)), letters in a tuple ((p,q)), a segment or its length (AB, |AB|) or a ratio's
+  // names (A:B, V_{1}:V_{2}).
   const match =
-    /^(?:[a-zA-Z](?:_\w)?(?:\([a-z]\))?|\([a-zA-Z](?:,[a-zA-Z])+\)|\|[A-Z]+\||[A-Z](?:_\{?\w+\}?)?(?::[A-Z](?:_\{?\w+\}?)?)+|\\frac\{[A-Z]+\}\{[A-Z]+\})\s*(?:=|\\in\s)\s*(.+)$/.exec(
+    /^(?:[a-zA-Z](?:_\w)?(?:\([a-z]\))?|\([a-zA-Z](?:,[a-zA-Z])+\)|\|[A-Z]+\||[A-Z]{2,3}|[A-Z](?:_\{?\w+\}?)?(?::[A-Z](?:_\{?\w+\}?)?)+|\\frac\{[A-Z]+\}\{[A-Z]+\})\s*(?:=|\\in\s)\s*(.+)$/.exec(
       s,
     )
   // `a = b` relates two letters: it is not the value `b` (nor the choice "(B)").
