@@ -634,6 +634,13 @@ def main():
     gc.collect()
     gc.freeze()
     worker = Worker()
+    # One empty cell before saying ready: a kernel that refuses to build a world (a mount, a namespace,
+    # the filter) stops the worker here with the reason, rather than failing every cell later.
+    probe = worker.execute({"code": "", "timeout": 30})
+    if probe["exitCode"] != 0:
+        print(f"cannot build a world for a cell: {probe['stderr'].strip() or probe}", file=sys.stderr)
+        sys.exit(1)
+    worker.after_reply()
     reply({"ready": True, "preloaded": loaded, "python": sys.version.split()[0]})
     for line in REQUESTS:
         request = json.loads(line)
