@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 /sbin/ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
+# cmake and a C++ compiler build llama-server (start server, and the served-model tests).
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -16,7 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   elif command -v sudo >/dev/null 2>&1; then
     sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}"
   else
-    echo "bootstrap: install ${missing[*]} first (bubblewrap and libseccomp isolate the sandbox; chromium renders the report test)" >&2
+    echo "bootstrap: install ${missing[*]} first (bubblewrap and libseccomp isolate the sandbox; cmake and g++ build llama-server; chromium renders the report test)" >&2
     exit 1
   fi
 fi
@@ -26,6 +29,7 @@ fi
 # The lockfile is complete (every platform's optional packages), so the locked versions install exactly.
 npm ci --no-audit --no-fund
 npm run build
-# The trainer's virtualenv (pinned torch/transformers/trl/peft/accelerate/gguf) and llama.cpp's converter,
-# kept outside the repository (~/.cache/start, or $START_HOME) and reused while the pins do not change.
-node bin/run.js setup
+# The trainer's virtualenv (pinned torch/transformers/trl/peft/accelerate/gguf), llama.cpp's converter and
+# llama-server built from the same source (about 10 minutes on 2 cores the first time), kept outside the
+# repository (~/.cache/start, or $START_HOME) and reused while the pins and the llama.cpp version do not change.
+node bin/run.js setup --server

@@ -6,6 +6,7 @@ import { HINT_OPTIONS } from '../hints/options.js'
 import { SAMPLING_OPTIONS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS } from '../sandbox/options.js'
+import { SERVER_OPTIONS } from '../serving/options.js'
 import { TRAINING_OPTIONS } from '../training/options.js'
 
 /**
@@ -23,6 +24,7 @@ export const OPTION_GROUPS: Record<string, OptionSpecs> = {
   'rft-stage-2': Object.fromEntries(
     Object.entries(RFT_OPTIONS).filter(([key]) => !(key in TRAINING_OPTIONS) && !(key in SAMPLING_OPTIONS)),
   ),
+  server: SERVER_OPTIONS,
   eval: Object.fromEntries(
     Object.entries(EVAL_OPTIONS).filter(([key]) => !(key in SAMPLING_OPTIONS) || key === 'samples'),
   ),

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { ensureLlamaServer } from '../serving/llama-server.js'
 import { ensureLlamaCppSource } from '../training/llama-cpp-source.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
 
@@ -10,12 +11,17 @@ export default class Setup extends BaseCommand {
   static override description =
     `Creates a virtualenv (default ~/.cache/start/venv-<hash>, or $START_VENV) with the pinned
 torch, transformers, trl, peft, accelerate, datasets, gguf and sentencepiece from the machine's package
-index, and clones the llama.cpp source bundled in node-llama-cpp (for convert_hf_to_gguf.py). Does nothing
-when both are there.`
+index, and clones the llama.cpp source bundled in node-llama-cpp (for convert_hf_to_gguf.py). With --server,
+also builds llama-server from that source (only that target; about 10 minutes on 2 cores) for start server.
+Does nothing for what is already there.`
 
   static override flags = {
     venv: Flags.string({ description: 'virtualenv directory' }),
     python: Flags.string({ description: 'interpreter that creates the virtualenv', default: 'python3' }),
+    server: Flags.boolean({
+      description: "also build llama.cpp's HTTP server (llama-server), for start server",
+      default: false,
+    }),
   }
 
   async run() {
@@ -27,6 +33,11 @@ when both are there.`
     if (!this.jsonEnabled()) {
       this.logToStderr(`${env.installed ? 'installed' : 'ready'}: ${env.venv}; llama.cpp source: ${llamaCpp}`)
     }
-    return { ...env, llamaCpp }
+    if (!flags.server) return { ...env, llamaCpp }
+    const server = await ensureLlamaServer((log) =>
+      this.say(`building llama-server (about 10 minutes on 2 cores, once); log: ${log}`),
+    )
+    this.say(`${server.built ? 'built' : 'ready'}: ${server.binary}`)
+    return { ...env, llamaCpp, llamaServer: server.binary }
   }
 }

@@ -7,6 +7,7 @@ import Grade from '../../src/commands/grade.js'
 import HintInfer from '../../src/commands/hint-infer.js'
 import Rft from '../../src/commands/rft.js'
 import Sandbox from '../../src/commands/sandbox/index.js'
+import Server from '../../src/commands/server.js'
 import { flagName, type OptionSpecs } from '../../src/core/options.js'
 import { EVAL_OPTIONS } from '../../src/eval/options.js'
 import { FILTER_OPTIONS } from '../../src/filter/options.js'
@@ -14,6 +15,7 @@ import { GRADING_OPTIONS } from '../../src/grading/options.js'
 import { HINT_INFER_OPTIONS } from '../../src/inference/options.js'
 import { RFT_OPTIONS } from '../../src/rft/options.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS } from '../../src/sandbox/options.js'
+import { SERVER_OPTIONS } from '../../src/serving/options.js'
 
 describe('defaults are declared once', () => {
   it("the README's option tables are the declarations (npm run docs writes them)", () => {
@@ -29,6 +31,7 @@ describe('defaults are declared once', () => {
     ['filter', Filter, { ...FILTER_OPTIONS, ...GRADING_OPTIONS }],
     ['grade', Grade, GRADING_OPTIONS],
     ['sandbox', Sandbox, { ...SANDBOX_JOB_OPTIONS, ...SANDBOX_OPTIONS }],
+    ['server', Server, SERVER_OPTIONS],
   ])('start %s has a flag for each of its options, showing the declared default', (_, command, specs) => {
     const flags = command.flags as Record<
       string,

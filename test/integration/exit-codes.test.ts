@@ -63,6 +63,11 @@ describe('bad input exits 2 with one line, for every command', () => {
     ],
     ['runs', ['runs', '--db', dir], `--db ${dir}: cannot open the run store`],
     ['setup', ['setup', '--no-such-flag'], 'Nonexistent flag: --no-such-flag'],
+    [
+      'server',
+      ['server', '--model', file('corrupt-server.gguf', 'not a gguf')],
+      `--model ${join(dir, 'corrupt-server.gguf')}: not a GGUF model`,
+    ],
   ])('start %s', async (_, args, message) => {
     const result = await runCli(args)
     expect(result.exitCode, result.stderr).toBe(2)

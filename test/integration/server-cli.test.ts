@@ -1,0 +1,59 @@
+import { createServer } from 'node:net'
+import { resolve } from 'node:path'
+import { execa } from 'execa'
+import { describe, expect, it } from 'vitest'
+import { CLI } from './cli.js'
+
+const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const { port } = server.address() as { port: number }
+  await new Promise((done) => server.close(done))
+  return port
+}
+
+describe('start server', () => {
+  it('serves the testbed model: prints its URL when healthy, completes, reuses the prompt cache, stops on SIGTERM', async () => {
+    const port = await freePort()
+    const server = execa(
+      'node',
+      [CLI, 'server', '--model', MODEL, '--port', String(port), '--parallel', '2', '--threads', '1'],
+      {
+        reject: false,
+      },
+    )
+    try {
+      const url = await new Promise<string>((resolveUrl, fail) => {
+        server.stdout!.on('data', (chunk: Buffer) => {
+          const line = chunk.toString().trim().split('\n')[0]!
+          if (line.startsWith('http://')) resolveUrl(line)
+        })
+        void server.then((result) => fail(new Error(`start server ended: ${result.stderr}`)))
+      })
+      expect(url).toBe(`http://127.0.0.1:${port}`)
+      expect((await fetch(`${url}/health`)).status).toBe(200)
+      const body = { prompt: 'What is 17 * 23?', n_predict: 12, temperature: 0, cache_prompt: true }
+      const complete = async () =>
+        (await (await fetch(`${url}/completion`, { method: 'POST', body: JSON.stringify(body) })).json()) as {
+          content: string
+          timings: { cache_n: number; prompt_n: number }
+        }
+      const first = await complete()
+      expect(first.content.length).toBeGreaterThan(0)
+      const again = await complete()
+      // the same prompt again: all but the last prompt token come from the server's prefix cache
+      expect(again.content).toBe(first.content)
+      expect(again.timings.cache_n).toBeGreaterThan(0)
+      expect(again.timings.prompt_n).toBeLessThanOrEqual(1)
+    } finally {
+      server.kill('SIGTERM')
+    }
+    const result = await server
+    expect(result.signal ?? null).toBeNull()
+    expect(result.exitCode).toBe(0)
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow()
+  }, 900_000)
+})
