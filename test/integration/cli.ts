@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import Database from 'better-sqlite3'
 import { execa } from 'execa'
 
 /** The real CLI, as built by `npm run build` (the test script builds first). */
@@ -28,4 +29,22 @@ export function readJsonlFile(file: string): any[] {
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line))
+}
+
+/**
+ * Work units a run (still going, maybe) has committed to its store: 0 until the file and its tables are
+ * there, since a process may be caught between creating the file and migrating it.
+ */
+export function committedUnits(db: string, runId: string): number {
+  if (!existsSync(db)) return 0
+  const store = new Database(db, { readonly: true, fileMustExist: true })
+  try {
+    return (
+      store.prepare('SELECT COUNT(*) AS n FROM work_units WHERE run_id = ?').get(runId) as { n: number }
+    ).n
+  } catch {
+    return 0
+  } finally {
+    store.close()
+  }
 }

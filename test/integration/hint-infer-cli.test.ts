@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { CLI, readJsonlFile, runCli, tempDir } from './cli.js'
+import { CLI, committedUnits, readJsonlFile, runCli, tempDir } from './cli.js'
 
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
 const DEV = resolve('../shared/datasets/testbed-dev.jsonl')
@@ -142,17 +142,7 @@ describe('start hint-infer on the testbed model', () => {
     let done = 0
     while (Date.now() < deadline && done < 2) {
       await new Promise((r) => setTimeout(r, 100))
-      if (!existsSync(db)) continue
-      const store = new Database(db, { readonly: true, fileMustExist: true })
-      try {
-        done = (
-          store.prepare("SELECT COUNT(*) AS n FROM work_units WHERE run_id = 'killed'").get() as { n: number }
-        ).n
-      } catch {
-        // The run has created the file but not yet its tables.
-      } finally {
-        store.close()
-      }
+      done = committedUnits(db, 'killed')
     }
     first.kill('SIGKILL')
     await first

@@ -1,9 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { CLI, readJsonlFile, runCli, tempDir } from './cli.js'
+import { CLI, committedUnits, readJsonlFile, runCli, tempDir } from './cli.js'
 
 describe('start sandbox', () => {
   it('runs code records and trajectories from a file, in input order, with a --json summary', async () => {
@@ -78,13 +77,7 @@ describe('start sandbox', () => {
     )
     // Wait until the two quick records are committed, then kill the process hard.
     const deadline = Date.now() + 30_000
-    while (Date.now() < deadline) {
-      if (existsSync(db)) {
-        const store = new Database(db, { readonly: true, fileMustExist: true })
-        const done = (store.prepare('SELECT COUNT(*) AS n FROM work_units').get() as { n: number }).n
-        store.close()
-        if (done >= 2) break
-      }
+    while (Date.now() < deadline && committedUnits(db, 'kill-me') < 2) {
       await new Promise((r) => setTimeout(r, 100))
     }
     first.kill('SIGKILL')
