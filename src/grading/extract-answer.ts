@@ -53,7 +53,8 @@ const BETWEEN_BOXES =
  * The model's final answer, in a documented order: a trajectory cut off at the token limit, or whose
  * thinking never closed, has none (unless `lenient`); otherwise the later of the last \boxed{} (with the
  * boxes just before it that list the same answer) and the last "answer is X" / "Answer: X" statement after
- * the thinking; else (with `lastNumber`) the last whole number of the final line after the thinking.
+ * the thinking; else the last math span after the thinking, unless (with `lastNumber`) a whole number of
+ * the final line comes after it; else a bare final line that is math, not prose.
  * Fenced blocks (the code and the interpreter's output) are never read.
  */
 export function extractAnswer(completion: string, options: ExtractOptions = {}): string | undefined {
@@ -78,14 +79,7 @@ export function extractAnswer(completion: string, options: ExtractOptions = {}):
       options.lastNumber && !inner && hasWords(stated) ? stated.match(WHOLE_NUMBER)?.at(-1) : undefined
     return number?.replace(/,/g, '') ?? (inner ?? stated).trim().replace(/[.\s]+$/, '')
   }
-  if (lastBox) {
-    const listed = [lastBox]
-    for (let i = found.length - 2; i >= 0; i--) {
-      if (!BETWEEN_BOXES.test(text.slice(found[i]!.end, listed[0]!.start))) break
-      listed.unshift(found[i]!)
-    }
-    return listed.map((box) => box.content).join(', ')
-  }
+  if (lastBox) return listedAtEnd(found, text)
   const span = lastMathSpan(answerPart)
   const finalLine = answerPart.trim().split('\n').at(-1)?.trim() ?? ''
   if (options.lastNumber) {
@@ -121,14 +115,18 @@ function lastMathSpan(text: string): { content: string; end: number } | undefine
     if (content && !prose) spans.push({ content, start: match.index, end: match.index + match[0].length })
   }
   const last = spans.at(-1)
-  if (!last) return undefined
   // Spans with only separators between them list one answer, as boxes do: "$1$, $2$ and $3$".
-  const listed = [last]
-  for (let i = spans.length - 2; i >= 0; i--) {
-    if (!BETWEEN_BOXES.test(text.slice(spans[i]!.end, listed[0]!.start))) break
-    listed.unshift(spans[i]!)
-  }
-  return { content: listed.map((span) => span.content).join(', '), end: last.end }
+  return last && { content: listedAtEnd(spans, text), end: last.end }
+}
+
+/** The last of `pieces` with those just before it that only separators part from it, as one list. */
+function listedAtEnd(pieces: { content: string; start: number; end: number }[], text: string): string {
+  let first = pieces.length - 1
+  while (first > 0 && BETWEEN_BOXES.test(text.slice(pieces[first - 1]!.end, pieces[first]!.start))) first--
+  return pieces
+    .slice(first)
+    .map((piece) => piece.content)
+    .join(', ')
 }
 
 const MATH_SPAN =

@@ -87,11 +87,10 @@ export class Grader {
   }
 
   /**
-   * Expected outputs and the pass decision stay out of the candidate's process: a stdin/stdout case
-   * runs the program alone and compares here; HumanEval runs its tests in a harness process that talks
-   * to the solution's process in plain data.
+   * Undefined when every test passes; otherwise what failed. Expected outputs and the pass decision
+   * stay out of the candidate's process: a stdin/stdout case runs the program alone and compares here;
+   * HumanEval runs its tests in a harness process that talks to the solution's process in plain data.
    */
-  /** Undefined when every test passes; otherwise what failed. */
   private async testFailure(
     code: string,
     reference: Exclude<Reference, { kind: 'math' }>,

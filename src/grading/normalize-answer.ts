@@ -128,8 +128,7 @@ function chainedInequalityToInterval(s: string): string {
 
 /**
  * `x=5` -> `5`, `x \in [-2,7]` -> `[-2,7]`, `f(x)=1` -> `1`, `(p,q)=(3,2)` -> `(3,2)`, `|AB|=1` -> `1`,
- * `A:B=1:2` -> `1:2`, `\frac{NO}{BO}=2` -> `2`: the value, when the
- * answer names what it is the value of.
+ * `A:B=1:2` -> `1:2`, `\frac{NO}{BO}=2` -> `2`: the value, when the answer names what it is the value of.
  */
 export function stripVariable(s: string): string {
   // A letter (x, x_1, f(x)), letters in a tuple ((p,q)), a segment or its length (AB, |AB|) or a ratio's
