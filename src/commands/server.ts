@@ -29,9 +29,7 @@ Ctrl-C (or SIGTERM) stops it.`
     const { flags } = await this.parse(Server)
     const settings = settingsFrom(SERVER_OPTIONS, flags)
     checkGguf(flags.model, '--model')
-    const build = await ensureLlamaServer((log) =>
-      this.say(`building llama-server (about 10 minutes on 2 cores, once); log: ${log}`),
-    )
+    const build = await ensureLlamaServer((notice) => this.say(notice))
     const log = `${startHome()}/llama-server-${settings.port}.log`
     const server = await startServer(build.binary, { model: flags.model, ...settings }, log)
     const stop = () => server.process.kill('SIGTERM')

@@ -34,9 +34,7 @@ Does nothing for what is already there.`
       this.logToStderr(`${env.installed ? 'installed' : 'ready'}: ${env.venv}; llama.cpp source: ${llamaCpp}`)
     }
     if (!flags.server) return { ...env, llamaCpp }
-    const server = await ensureLlamaServer((log) =>
-      this.say(`building llama-server (about 10 minutes on 2 cores, once); log: ${log}`),
-    )
+    const server = await ensureLlamaServer((notice) => this.say(notice))
     this.say(`${server.built ? 'built' : 'ready'}: ${server.binary}`)
     return { ...env, llamaCpp, llamaServer: server.binary }
   }

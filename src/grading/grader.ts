@@ -1,13 +1,9 @@
 import type { SandboxPool } from '../sandbox/pool.js'
+import { cellFailure } from '../sandbox/types.js'
 import { harnessPassed, humanEvalProgram, type IoCase, outputMatches } from './code-tests.js'
 import { extractAnswer, extractCode, promptOpensThinking } from './extract-answer.js'
 import { compareMath } from './math-equal.js'
-import {
-  cellFailure,
-  SymbolicChecker,
-  type SymbolicCheckerOptions,
-  type Verdict,
-} from './symbolic-checker.js'
+import { SymbolicChecker, type SymbolicCheckerOptions, type Verdict } from './symbolic-checker.js'
 
 /** What a completion is graded against. */
 export type Reference =

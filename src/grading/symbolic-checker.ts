@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { SandboxPool } from '../sandbox/pool.js'
-import type { ExecutionResult } from '../sandbox/types.js'
+import { cellFailure } from '../sandbox/types.js'
 import type { SymbolicCheck } from './math-equal.js'
 
 /** Shipped next to this file's source; dist/ resolves to the same src/grading/sympy_equal.py. */
@@ -125,12 +125,4 @@ function toVerdict(answer: boolean | string | undefined): Verdict {
   if (answer === true) return { equal: true }
   if (typeof answer === 'string') return { equal: false, reason: `sympy check failed: ${answer}` }
   return { equal: false }
-}
-
-/** How a sandbox run ended, in a few words: the time limit, a signal, or the exit status and last error line. */
-export function cellFailure(result: ExecutionResult): string {
-  if (result.timedOut) return 'timed out'
-  if (result.signal) return `killed by ${result.signal}`
-  const last = result.stderr.trimEnd().split('\n').at(-1)
-  return `exit ${result.exitCode}${last ? `: ${last.slice(0, 200)}` : ''}`
 }

@@ -27,8 +27,12 @@ let bwrapCheck: Promise<string> | undefined
 
 /** Finds bubblewrap's full path, once; without it there is no isolation, so nothing runs. */
 export function findBwrap(): Promise<string> {
-  const path = onPath('bwrap') ?? 'bwrap'
-  bwrapCheck ??= execa(path, ['--version'], { reject: false }).then((result) => {
+  bwrapCheck ??= checkBwrap(onPath('bwrap') ?? 'bwrap')
+  return bwrapCheck
+}
+
+function checkBwrap(path: string): Promise<string> {
+  return execa(path, ['--version'], { reject: false }).then((result) => {
     if (result.exitCode !== 0) {
       throw new UsageError(
         'bubblewrap (bwrap) is not installed: the sandbox needs it to isolate Python',
@@ -37,7 +41,6 @@ export function findBwrap(): Promise<string> {
     }
     return path
   })
-  return bwrapCheck
 }
 
 /** The executable `name` on this process's PATH (the sandbox is started with a bare environment). */

@@ -16,6 +16,14 @@ export interface ExecutionResult {
   sessionEnded: boolean
 }
 
+/** How a failed execution ended, in a few words: the time limit, a signal, or the exit status and last error line. */
+export function cellFailure(result: ExecutionResult): string {
+  if (result.timedOut) return 'timed out'
+  if (result.signal) return `killed by ${result.signal}`
+  const last = result.stderr.trimEnd().split('\n').at(-1)
+  return `exit ${result.exitCode}${last ? `: ${last.slice(0, 200)}` : ''}`
+}
+
 /** Limits for each execution. Every field has a default (see DEFAULT_LIMITS). */
 export interface SandboxLimits {
   /** Wall-clock limit per cell, ms. Default 10000. */

@@ -34,13 +34,14 @@ export const BUILD_OPTIONS = [
   '-DLLAMA_OPENSSL=OFF',
 ]
 
-export async function ensureLlamaServer(onStart?: (log: string) => void): Promise<ServerBuild> {
+/** Builds llama-server unless an earlier run did; `onStart` gets a line saying a build begins and where its log is. */
+export async function ensureLlamaServer(onStart?: (notice: string) => void): Promise<ServerBuild> {
   const source = await ensureLlamaCppSource()
   const name = basename(source).replace(/^llama\.cpp-/, 'llama-server-')
   const binary = join(startHome(), name, 'llama-server')
   const log = join(startHome(), `${name}.build.log`)
   if (existsSync(binary)) return { binary, built: false, log }
-  onStart?.(log)
+  onStart?.(`building llama-server (about 10 minutes on 2 cores, once); log: ${log}`)
   const buildDir = join(startHome(), `${name}.build`)
   const output = createWriteStream(log)
   const run = async (args: string[]) => {
