@@ -47,3 +47,10 @@ export function describeSettings(settings: Record<string, unknown>): string {
     })
     .join(' ')
 }
+
+/** The backend settings worth showing: none in process; the server's otherwise. */
+export function servedSettings(
+  backend: Record<string, unknown> & { backend: string },
+): Record<string, unknown> {
+  return backend.backend === 'llama-cpp' ? {} : backend
+}

@@ -1,11 +1,12 @@
 import { dirname, join } from 'node:path'
 import { Flags } from '@oclif/core'
-import { BaseCommand, describeSettings } from '../cli/base-command.js'
+import { BaseCommand, describeSettings, servedSettings } from '../cli/base-command.js'
 import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
 import { UsageError } from '../core/errors.js'
 import { newRunId } from '../core/run-id.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
 import { runEval } from '../eval/run-eval.js'
+import { BACKEND_OPTIONS } from '../inference/options.js'
 import { pipelineModels } from '../pipeline/layout.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 
@@ -21,7 +22,8 @@ graded as start grade does (code benchmarks in the sandbox). One JSONL row per m
 pass@1 (mean over the samples) with a 95% interval, maj@k over equivalent answers, pass@k, tool-use rate,
 tool calls, code written but not run, response length and hint efficacy. Rerunning a --run skips the
 finished rows. --config takes the settings of a pipeline config's eval (and, without --model, its models),
-so one flag reproduces the pipeline's numbers.`
+so one flag reproduces the pipeline's numbers. With --backend openai the model the server at --base-url
+serves is evaluated (--model then names the GGUF whose chat template renders the prompts, if wanted).`
 
   static override examples = [
     'start eval --model base.gguf --model rft/start.gguf --benchmarks aime24,math500 --data ../shared/datasets --samples 4 --out eval.jsonl',
@@ -40,6 +42,7 @@ so one flag reproduces the pipeline's numbers.`
     run: Flags.string({ description: 'run id: resume this run' }),
     ...configFlag,
     ...flagsFor(EVAL_OPTIONS),
+    ...flagsFor(BACKEND_OPTIONS),
     ...flagsFor(SANDBOX_OPTIONS),
   }
 
@@ -49,7 +52,9 @@ so one flag reproduces the pipeline's numbers.`
     const at = config && { config, section: 'eval' as const }
     const settings = settingsFrom(EVAL_OPTIONS, flags, at)
     const sandbox = settingsFrom(SANDBOX_OPTIONS, flags, at)
-    const models = flags.model ?? (config ? pipelineModels(config) : undefined)
+    const backend = settingsFrom(BACKEND_OPTIONS, flags, at)
+    const served = backend.backend === 'openai'
+    const models = flags.model ?? (served ? [] : config ? pipelineModels(config) : undefined)
     if (!models) throw new UsageError('--model: required (GGUF, URI or rft run id), or --config')
     const runId = flags.run ?? newRunId('eval')
     const progress = this.progress(`eval ${runId}`, flags)
@@ -58,6 +63,8 @@ so one flag reproduces the pipeline's numbers.`
       settings,
       tracesDir: flags.traces ?? join(dirname(flags.db), `eval-${runId}`),
       sandbox: toSandboxOptions(sandbox, 2),
+      backend,
+      onNotice: (line) => this.warn(line),
       out: flags.out,
       db: flags.db,
       runId,
@@ -73,8 +80,8 @@ so one flag reproduces the pipeline's numbers.`
           `tool use ${(row.toolUseRate * 100).toFixed(0)}%, code not run ${(row.unrunCodeRate * 100).toFixed(0)}%`,
       )
     }
-    this.say(`settings: ${describeSettings(settings)}`)
+    this.say(`settings: ${describeSettings({ ...settings, ...servedSettings(backend) })}`)
     const { run, out, units, resumed } = summary
-    return { run, out, units, resumed, settings: { ...settings, ...sandbox } }
+    return { run, out, units, resumed, settings: { ...settings, ...sandbox, ...servedSettings(backend) } }
   }
 }

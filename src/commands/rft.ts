@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core'
-import { BaseCommand, describeSettings } from '../cli/base-command.js'
+import { BaseCommand, describeSettings, servedSettings } from '../cli/base-command.js'
 import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
 import { planLines, stepEventRenderer } from '../cli/progress.js'
 import { UsageError } from '../core/errors.js'
+import { BACKEND_OPTIONS } from '../inference/options.js'
 import { configPool, pipelinePaths } from '../pipeline/layout.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { rftRunId, runRft } from '../rft/run-rft.js'
@@ -41,6 +42,7 @@ settings of rft.stage1 / rft.stage2 and, when not given, the base, data, pool an
     run: Flags.string({ description: 'run id (default: one per --out and stage, so a rerun resumes)' }),
     ...configFlag,
     ...flagsFor(RFT_OPTIONS),
+    ...flagsFor(BACKEND_OPTIONS),
     ...flagsFor(SANDBOX_OPTIONS),
   }
 
@@ -51,6 +53,7 @@ settings of rft.stage1 / rft.stage2 and, when not given, the base, data, pool an
     const at = config && { config, section: stage === 1 ? ('rft.stage1' as const) : ('rft.stage2' as const) }
     const settings = settingsFrom(RFT_OPTIONS, flags, at)
     const sandbox = settingsFrom(SANDBOX_OPTIONS, flags, at)
+    const backend = settingsFrom(BACKEND_OPTIONS, flags, at)
     const paths = config && pipelinePaths(config)
     const base = flags.base ?? config?.model
     const out = flags.out ?? paths?.rft
@@ -67,6 +70,8 @@ settings of rft.stage1 / rft.stage2 and, when not given, the base, data, pool an
       problems,
       settings,
       sandbox: toSandboxOptions(sandbox, 1),
+      backend,
+      onNotice: (line) => this.warn(line),
       dryRun: flags['dry-run'],
       db: flags.db,
       runId,
@@ -79,7 +84,7 @@ settings of rft.stage1 / rft.stage2 and, when not given, the base, data, pool an
     if (summary.dryRun && !this.jsonEnabled()) {
       for (const line of planLines(summary.steps)) this.log(line)
     } else if (summary.model) this.say(`run ${summary.run}: ${summary.model}`)
-    this.say(`settings: ${describeSettings(settings)}`)
-    return { ...summary, settings: { ...settings, ...sandbox } }
+    this.say(`settings: ${describeSettings({ ...settings, ...servedSettings(backend) })}`)
+    return { ...summary, settings: { ...settings, ...sandbox, ...servedSettings(backend) } }
   }
 }

@@ -8,7 +8,9 @@ import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import { Grader } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
 import { HINT_OPTIONS } from '../hints/options.js'
-import { LlamaCppEngine } from '../inference/llama-cpp.js'
+import type { InferenceEngine } from '../inference/engine.js'
+import { openEngine } from '../inference/open-engine.js'
+import { BACKEND_OPTIONS, type BackendSettings } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
 import type { TrajectoryRecord } from '../inference/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
@@ -42,6 +44,9 @@ export interface EvalOptions extends StageRunOptions {
   /** Where each unit's trajectories are written. */
   tracesDir: string
   sandbox: SandboxOptions
+  /** Where the models run; default: in process. With a server, the one model it serves is evaluated. */
+  backend?: BackendSettings
+  onNotice?: (line: string) => void
 }
 
 /** `start eval`: every model x benchmark x mode, graded; each finished unit is stored and skipped on a rerun. */
@@ -55,7 +60,11 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
   }
   const modes = evalModes(settings.modes, settings.thinkHints)
   const benchmarks = settings.benchmarks.map((benchmark) => resolveBenchmark(benchmark, settings.data))
-  const models = resolveModels(options.models, options.db)
+  const backend = options.backend ?? defaultOptions(BACKEND_OPTIONS)
+  const models =
+    backend.backend === 'openai'
+      ? [servedModel(options.models, backend)]
+      : resolveModels(options.models, options.db)
   return runStage({ ...options, command: 'eval' }, async ({ sink, finished, store }) => {
     const summary: EvalSummary = {
       run: options.runId,
@@ -79,7 +88,7 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
     const grader = new Grader(pool, { lenient: settings.lenient })
     try {
       for (const model of models) {
-        let engine: LlamaCppEngine | undefined
+        let engine: InferenceEngine | undefined
         try {
           for (const benchmark of benchmarks) {
             for (const mode of modes) {
@@ -87,12 +96,7 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
               let row = finished.get(key) as EvalRow | undefined
               if (row) summary.resumed++
               else {
-                engine ??= await LlamaCppEngine.load({
-                  model: model.path,
-                  parallel: settings.parallel,
-                  contextSize: settings.contextSize,
-                  threads: settings.threads,
-                })
+                engine ??= await openEngine(model.path || undefined, settings, backend, options.onNotice)
                 row = await evaluateUnit(
                   engine,
                   grader,
@@ -130,7 +134,7 @@ function unitKey(model: string, benchmark: string, mode: string): string {
 }
 
 async function evaluateUnit(
-  engine: LlamaCppEngine,
+  engine: InferenceEngine,
   grader: Grader,
   model: { label: string; path: string },
   benchmark: string,
@@ -142,8 +146,9 @@ async function evaluateUnit(
   await mkdir(join(options.tracesDir, safe(model.label), benchmark), { recursive: true })
   await runHintInfer({
     problems: [problems],
-    model: model.path,
+    model: model.path || undefined,
     engine,
+    backend: options.backend,
     settings: {
       ...defaultOptions(HINT_OPTIONS),
       ...options.settings,
@@ -205,6 +210,18 @@ function resolveBenchmark(benchmark: string, dataDir: string | undefined): { nam
 }
 
 /** Models as given: files and URIs as they are; an `start rft` run id becomes the model it exported. */
+/** The served model: labelled by its name on the server, or by the GGUF given for its chat template. */
+function servedModel(models: string[], backend: BackendSettings): { label: string; path: string } {
+  if (models.length > 1) {
+    throw new UsageError(
+      `--model: ${models.length} models given, but --backend openai evaluates the one model the server serves`,
+      'run start eval once per served model',
+    )
+  }
+  const path = models[0] ?? ''
+  return { label: backend.servedModel ?? (path ? basename(path).replace(/\.gguf$/i, '') : 'served'), path }
+}
+
 function resolveModels(models: string[], db: string): { label: string; path: string }[] {
   const labels = new Set<string>()
   return models.map((model) => {

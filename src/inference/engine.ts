@@ -22,6 +22,13 @@ export interface StreamStats {
   reevaluatedTokens: number
 }
 
+/** Where the loop will decide next, and the tokens it may still take. */
+export interface StreamPlan {
+  /** Strings after which the loop may act (a code fence, the end of thinking, connectives). */
+  stops: readonly string[]
+  maxTokens: number
+}
+
 /** One generation in progress. The loop pulls one token's text at a time and may add text between them. */
 export interface GenerationStream {
   /** The next token's text, or null when the model ends its turn. It joins the context on the next call. */
@@ -30,6 +37,11 @@ export interface GenerationStream {
   retract(count: number): Promise<void>
   /** Adds text after what the context holds; generation continues after it. Returns its token count. */
   append(text: string): number
+  /**
+   * Told before each `next()` by the loop. An engine that generates many tokens per request (a server)
+   * stops at these strings; one that yields token by token needs no plan.
+   */
+  setPlan?(plan: StreamPlan): void
   /** Tokens the context can still take. */
   readonly remaining: number
   readonly stats: StreamStats
@@ -43,6 +55,15 @@ export interface InferenceEngine {
   startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream>
   close(): Promise<void>
 }
+
+/** Chat markers of the common templates that end an assistant turn in text form. */
+export const TURN_END_MARKERS = [
+  '<|end|>',
+  '<|im_end|>',
+  '<|eot_id|>',
+  '<｜end▁of▁sentence｜>',
+  '<end_of_turn>',
+]
 
 /** No tokenizer averages more characters per token than this: a longer prompt cannot fit, uncounted. */
 export const MAX_CHARS_PER_TOKEN = 32

@@ -11,7 +11,7 @@ import {
 import type { ExecutionResult } from '../sandbox/types.js'
 import type { GenerationStream } from './engine.js'
 import { formatOutput } from './format-output.js'
-import { detectStopPoint } from './stop-points.js'
+import { decisionStops, detectStopPoint } from './stop-points.js'
 import type { FinishReason, Segment, TrajectoryResult } from './types.js'
 
 /** Where the loop runs code: a session, so later blocks see earlier variables. */
@@ -79,8 +79,16 @@ export async function runHintLoop(stream: GenerationStream, runner: () => CodeRu
       finishReason = 'context'
       break
     }
-    const piece = await stream.next()
     const hints = options.hints
+    stream.setPlan?.({
+      stops: decisionStops(text, {
+        thinking,
+        connectives:
+          hints && state.connectiveHints < hints.policy.maxConnectiveHints ? hints.policy.connectives : [],
+      }),
+      maxTokens: options.maxTokens - used(),
+    })
+    const piece = await stream.next()
     if (piece === null) {
       // A model without <think> ends its turn where a thinking model would close its thinking.
       if (hints && !options.startsThinking && wantsThinkHint(hints.policy, state)) {
@@ -118,8 +126,12 @@ export async function runHintLoop(stream: GenerationStream, runner: () => CodeRu
     add('model', piece)
     recentPieces.push(piece)
     if (recentPieces.length > 64) recentPieces.shift()
-    if (thinking && /<\/think>/.test(text.slice(-piece.length - 8))) thinking = false
-    if (!thinking && !options.startsThinking && text.endsWith('<think>')) thinking = true
+    // A served engine's piece is many tokens: the tags may be anywhere in it.
+    const window = text.slice(-piece.length - 8)
+    const opened = window.lastIndexOf('<think>')
+    const closed = window.lastIndexOf('</think>')
+    if (closed > opened) thinking = false
+    else if (opened > closed && !options.startsThinking) thinking = true
     if (stop?.kind === 'code' && toolCalls < options.maxToolCalls) {
       toolCalls++
       code ??= runner()

@@ -10,6 +10,7 @@ import {
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaModel,
+  readGgufFileInfo,
   resolveModelFile,
   type Token,
 } from 'node-llama-cpp'
@@ -22,6 +23,7 @@ import {
   PromptTooLongError,
   type Sampling,
   type StreamStats,
+  TURN_END_MARKERS,
 } from './engine.js'
 
 export interface LlamaCppOptions {
@@ -36,9 +38,6 @@ export interface LlamaCppOptions {
   /** "auto" uses CUDA/Vulkan/Metal when present. Default "auto". */
   gpu?: 'auto' | false
 }
-
-/** Chat markers of the common templates that end an assistant turn in text form. */
-const TURN_END_MARKERS = ['<|end|>', '<|im_end|>', '<|eot_id|>', '<｜end▁of▁sentence｜>', '<end_of_turn>']
 
 export class LlamaCppEngine implements InferenceEngine {
   private readonly free: LlamaContextSequence[]
@@ -146,6 +145,19 @@ export class LlamaCppEngine implements InferenceEngine {
   }
 }
 
+/**
+ * `text`'s tokens as a continuation of the context: the tokens the whole text has in training (and on a
+ * server, which tokenizes prompt + text at once). Tokenized alone, a SentencePiece vocabulary would
+ * open it with a space-prefix "▁" at every seam; after a newline no word starts, so the newline's own
+ * tokens are cut off instead.
+ */
+function continuationTokens(model: LlamaModel, text: string): Token[] {
+  const newline = model.tokenize('\n', false)
+  const tokens = model.tokenize(`\n${text}`, false)
+  if (newline.length > 0 && newline.every((token, i) => tokens[i] === token)) return tokens.slice(newline.length)
+  return model.tokenize(text, false)
+}
+
 class LlamaCppStream implements GenerationStream {
   private readonly generator: AsyncGenerator<Token, void, undefined | Token | Token[]>
   private pending: Token | undefined
@@ -225,7 +237,7 @@ class LlamaCppStream implements GenerationStream {
   }
 
   append(text: string): number {
-    const tokens = this.model.tokenize(text, false)
+    const tokens = continuationTokens(this.model, text)
     this.queued.push(...tokens)
     this.stats.appendedTokens += tokens.length
     this.remember(tokens)
@@ -246,4 +258,22 @@ class LlamaCppStream implements GenerationStream {
     // Not clamped: any mismatch, either way, shows up as non-zero.
     this.stats.reevaluatedTokens = evaluated - this.expectedInput
   }
+}
+
+/** A GGUF's chat template and end-of-sequence text, read from its metadata without loading the model. */
+export async function readGgufChatTemplate(path: string): Promise<{ template?: string; eosToken: string }> {
+  let metadata: Awaited<ReturnType<typeof readGgufFileInfo>>['metadata']
+  try {
+    ;({ metadata } = await readGgufFileInfo(path, { readTensorInfo: false }))
+  } catch (error) {
+    const message = (error as Error).message
+    throw new UsageError(
+      `--model ${path}: ${/ENOENT/.test(message) ? 'no such file' : `not a GGUF model (${message})`}`,
+    )
+  }
+  const tokenizer = metadata.tokenizer
+  const template = tokenizer?.chat_template
+  const eos = tokenizer?.ggml?.eos_token_id
+  const eosToken = typeof eos === 'number' ? String(tokenizer?.ggml?.tokens?.[eos] ?? '') : ''
+  return { template: typeof template === 'string' ? template : undefined, eosToken }
 }

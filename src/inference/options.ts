@@ -78,6 +78,57 @@ export const SAMPLING_OPTIONS = {
 
 export type SamplingSettings = OptionValues<typeof SAMPLING_OPTIONS>
 
+/**
+ * Where the model runs: in this process (node-llama-cpp on --model), or on a serving engine that speaks
+ * the OpenAI completions protocol (vLLM, SGLang, llama-server). The same for `start hint-infer`,
+ * `start eval` and `start rft --stage 2`, and the config's `backend:` section.
+ */
+export const BACKEND_OPTIONS = {
+  backend: {
+    kind: 'string',
+    options: ['llama-cpp', 'openai'],
+    default: 'llama-cpp',
+    description: 'llama-cpp: the model in this process; openai: a served model at --base-url',
+  },
+  baseUrl: { kind: 'string', description: 'the server (openai backend), e.g. http://127.0.0.1:8000' },
+  apiKeyEnv: {
+    kind: 'string',
+    description: 'environment variable holding the API key (the key is never printed or stored)',
+  },
+  servedModel: { kind: 'string', description: 'model name on the server (default: the first it lists)' },
+  serverKind: {
+    kind: 'string',
+    options: ['auto', 'vllm', 'sglang', 'llama-server'],
+    default: 'auto',
+    description: 'what serves the model (auto: probe it)',
+  },
+  concurrency: {
+    kind: 'integer',
+    min: 1,
+    default: 8,
+    description: 'requests in flight (openai backend), one trajectory each',
+  },
+  requestTimeout: {
+    kind: 'integer',
+    min: 1,
+    default: 600,
+    description: 'seconds per request (openai backend)',
+  },
+  retries: {
+    kind: 'integer',
+    min: 0,
+    default: 5,
+    description: 'tries again after 429, 5xx, a dropped connection or a timeout, with backoff',
+  },
+  chatTemplate: {
+    kind: 'string',
+    path: true,
+    description: "Jinja chat template file (openai backend; default: the GGUF's, or llama-server's)",
+  },
+} as const satisfies OptionSpecs
+
+export type BackendSettings = OptionValues<typeof BACKEND_OPTIONS>
+
 /** `start hint-infer`: sampling, hints, and what to do with a bad problem line. */
 export const HINT_INFER_OPTIONS = {
   ...SAMPLING_OPTIONS,

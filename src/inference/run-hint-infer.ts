@@ -1,4 +1,5 @@
 import { countRecords } from '../core/jsonl.js'
+import { defaultOptions } from '../core/options.js'
 import { orderedMap } from '../core/ordered-map.js'
 import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import { extractBoxed, promptOpensThinking } from '../grading/extract-answer.js'
@@ -10,18 +11,28 @@ import type { Problem } from '../problems/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
 import { type GenerationStream, type InferenceEngine, PromptTooLongError } from './engine.js'
-import { type LoopOptions, runHintLoop } from './hint-loop.js'
-import { LlamaCppEngine } from './llama-cpp.js'
-import type { HintInferSettings, SamplingSettings } from './options.js'
+import { runHintLoop } from './hint-loop.js'
+import { modelLabel, openEngine, trajectoriesInFlight } from './open-engine.js'
+import {
+  BACKEND_OPTIONS,
+  type BackendSettings,
+  type HintInferSettings,
+  type SamplingSettings,
+} from './options.js'
 import type { TrajectoryRecord, TrajectoryResult } from './types.js'
 
 export interface HintInferOptions extends StageRunOptions {
   problems: string[]
-  model: string
+  /** The GGUF (in process), or with a served backend the GGUF whose chat template renders prompts. */
+  model?: string
   settings: HintInferSettings
+  /** Where the model runs; default: in process. */
+  backend?: BackendSettings
+  /** Retries and other notices about the server. */
+  onNotice?: (line: string) => void
   onInvalid?: (message: string) => void
   sandbox: SandboxOptions
-  /** An engine already loaded (tests, benchmarks, eval); default: node-llama-cpp on `model`. */
+  /** An engine already loaded (tests, benchmarks, eval); default: `backend` on `model`. */
   engine?: InferenceEngine
 }
 
@@ -54,8 +65,10 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
   const { settings } = options
   const policy = toHintPolicy(settings)
   const library = policy ? await loadHintLibrary(settings.hints) : undefined
+  const backend = options.backend ?? IN_PROCESS
+  const width = trajectoriesInFlight(settings, backend)
   return runStage(
-    { ...options, command: 'hint-infer', model: options.model },
+    { ...options, command: 'hint-infer', model: modelLabel(options.model, backend) },
     async ({ store, sink, finished }) => {
       const summary: HintInferSummary = {
         run: options.runId,
@@ -75,14 +88,9 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
       let engine = options.engine
       try {
         // Sandbox workers start (about a second each) while the model loads.
-        const warming = pool.warmSessions(settings.parallel)
+        const warming = pool.warmSessions(width)
         warming.catch(() => {})
-        engine ??= await LlamaCppEngine.load({
-          model: options.model,
-          parallel: settings.parallel,
-          contextSize: settings.contextSize,
-          threads: settings.threads,
-        })
+        engine ??= await openEngine(options.model, settings, backend, options.onNotice)
         await warming
         const records = await countRecords(options.problems)
         const total = records === undefined ? undefined : records * settings.samples
@@ -97,7 +105,7 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
             for (let sample = 0; sample < settings.samples; sample++) yield { located, sample }
           }
         }
-        const trajectories = orderedMap(units(), settings.parallel, async ({ located, sample }) => {
+        const trajectories = orderedMap(units(), width, async ({ located, sample }) => {
           const key = `${located.problem.id}#${sample}`
           const done = finished.get(key) as TrajectoryRecord | undefined
           if (done) {
@@ -147,6 +155,8 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
   )
 }
 
+const IN_PROCESS = defaultOptions(BACKEND_OPTIONS)
+
 function trajectoryRow(runId: string, unitKey: string, record: TrajectoryRecord): TrajectoryRow {
   return {
     runId,
@@ -194,14 +204,36 @@ async function runOne(
       : { tests: problem.tests, entry_point: problem.entryPoint }),
     hinted: hints !== null,
   }
-  let stream: GenerationStream
+  let stream: GenerationStream | undefined
+  let session: Awaited<ReturnType<SandboxPool['openSession']>> | undefined
+  let opening: Promise<typeof session> | undefined
+  let result: TrajectoryResult
   try {
     stream = await engine.startGeneration(prompt, {
       temperature: settings.temperature,
       topP: settings.topP,
       seed,
     })
+    result = await runHintLoop(
+      stream,
+      () => ({
+        async execute(code) {
+          opening ??= pool.openSession()
+          session = await opening
+          return session!.execute(code)
+        },
+      }),
+      {
+        hints: hints ? { ...hints, random: seededRandom(seed) } : null,
+        domain: problem.kind,
+        startsThinking: promptOpensThinking(prompt),
+        maxTokens: settings.maxTokens,
+        maxToolCalls: settings.maxToolCalls,
+        maxOutputChars: settings.maxOutputChars,
+      },
+    )
   } catch (error) {
+    // A prompt that does not fit (found before generating, or by the server's first answer).
     if (!(error instanceof PromptTooLongError)) throw error
     return {
       ...record,
@@ -220,32 +252,8 @@ async function runOne(
       ms: Math.round(performance.now() - started),
       error: error.message,
     }
-  }
-  let session: Awaited<ReturnType<SandboxPool['openSession']>> | undefined
-  let opening: Promise<typeof session> | undefined
-  const loopOptions: LoopOptions = {
-    hints: hints ? { ...hints, random: seededRandom(seed) } : null,
-    domain: problem.kind,
-    startsThinking: promptOpensThinking(prompt),
-    maxTokens: settings.maxTokens,
-    maxToolCalls: settings.maxToolCalls,
-    maxOutputChars: settings.maxOutputChars,
-  }
-  let result: TrajectoryResult
-  try {
-    result = await runHintLoop(
-      stream,
-      () => ({
-        async execute(code) {
-          opening ??= pool.openSession()
-          session = await opening
-          return session!.execute(code)
-        },
-      }),
-      loopOptions,
-    )
   } finally {
-    await stream.close()
+    await stream?.close()
     await session?.close()
   }
   let offset = 0

@@ -10,7 +10,13 @@ export type StopPoint =
   | { kind: 'think-end'; tagStart: number }
 
 const OPEN_FENCE = /(?:^|\n)```(?:python|py)[ \t]*\n/g
+const FENCE = '```'
 const CLOSE_TAG = '</think>'
+/**
+ * What a served model may write right after a connective for the stop to fire: the common ones of
+ * `\P{L}`. A server matches stop strings literally, so the boundary is part of each.
+ */
+export const CONNECTIVE_BOUNDARIES = [' ', ',', '.', '!', '?', ':', ';', '\n', '-', '\u2014'] as const
 
 /** The body of the last ```python block if it is still open at the end of `text`, else undefined. */
 export function openCodeBody(text: string): { body: string; start: number } | undefined {
@@ -58,6 +64,19 @@ export function detectStopPoint(
     }
   }
   return undefined
+}
+
+/**
+ * The stop strings of a served model's next request: a fence (inside a code block, only its closing
+ * one matters), the end of thinking while thinking, and each connective with a boundary after it.
+ */
+export function decisionStops(text: string, options: StopPointOptions): string[] {
+  if (openCodeBody(text)) return [FENCE]
+  return [
+    FENCE,
+    ...(options.thinking ? [CLOSE_TAG] : []),
+    ...options.connectives.flatMap((word) => CONNECTIVE_BOUNDARIES.map((boundary) => word + boundary)),
+  ]
 }
 
 const patterns = new Map<string, RegExp>()

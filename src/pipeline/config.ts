@@ -5,7 +5,7 @@ import { UsageError } from '../core/errors.js'
 import { checkOption, type OptionLayer, type OptionSpecs, resolveOptions } from '../core/options.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
-import { HINT_INFER_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
+import { BACKEND_OPTIONS, HINT_INFER_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { SANDBOX_OPTIONS } from '../sandbox/options.js'
 import { TRAINING_OPTIONS } from '../training/options.js'
@@ -14,7 +14,8 @@ import { TRAINING_OPTIONS } from '../training/options.js'
  * `start.config.yaml` / `.json`: the whole START loop in one file. Each section takes the options of its
  * stage's command under their camelCase names (`maxTokens` for `--max-tokens`), declared once in the
  * stage's `options.ts`; sampling options at the top level are the defaults of every sampling section,
- * and `sandbox:` holds the sandbox limits of every stage. Paths are relative to the file.
+ * `sandbox:` holds the sandbox limits of every stage, and `backend:` where the sampling stages run the
+ * model (in process, or a served model). Paths are relative to the file.
  */
 export interface PipelineConfig {
   file: string
@@ -36,7 +37,15 @@ export interface PipelineConfig {
   top: Record<string, unknown>
 }
 
-export const CONFIG_SECTIONS = ['hintInfer', 'filter', 'rft.stage1', 'rft.stage2', 'eval', 'sandbox'] as const
+export const CONFIG_SECTIONS = [
+  'hintInfer',
+  'filter',
+  'rft.stage1',
+  'rft.stage2',
+  'eval',
+  'sandbox',
+  'backend',
+] as const
 export type ConfigSection = (typeof CONFIG_SECTIONS)[number]
 
 /** The keys each section accepts. */
@@ -47,6 +56,7 @@ const SECTION_OPTIONS: Record<ConfigSection, OptionSpecs> = {
   'rft.stage2': RFT_OPTIONS,
   eval: EVAL_OPTIONS,
   sandbox: SANDBOX_OPTIONS,
+  backend: BACKEND_OPTIONS,
 }
 const SAMPLING_SECTIONS: ConfigSection[] = ['hintInfer', 'rft.stage2', 'eval']
 const PIPELINE_KEYS = [
@@ -60,6 +70,7 @@ const PIPELINE_KEYS = [
   'rft',
   'eval',
   'sandbox',
+  'backend',
 ]
 const POOL_KEYS = ['problems', 'limit']
 const EVAL_MODE_NAMES = ['no-tools', 'tools', 'hints']
@@ -109,6 +120,7 @@ export function parseConfig(text: string, file: string): PipelineConfig {
     'rft.stage2': mapping(rft.stage2, 'rft.stage2'),
     eval: mapping(root.eval, 'eval'),
     sandbox: mapping(root.sandbox, 'sandbox'),
+    backend: mapping(root.backend, 'backend'),
   }
   const top = Object.fromEntries(Object.entries(root).filter(([key]) => key in SAMPLING_OPTIONS))
   const sections = {} as Record<ConfigSection, Record<string, unknown>>
@@ -152,7 +164,8 @@ export function parseConfig(text: string, file: string): PipelineConfig {
 
 /**
  * The layers a stage reads from a config, most specific first: its section, then (for sampling stages)
- * the top level, then the `sandbox:` section. A command puts its explicit flags in front.
+ * the top level and the `backend:` section, then the `sandbox:` section. A command puts its explicit
+ * flags in front.
  */
 export function configLayers(config: PipelineConfig, section: ConfigSection): OptionLayer[] {
   const layer = (at: ConfigSection): OptionLayer => ({
@@ -160,8 +173,10 @@ export function configLayers(config: PipelineConfig, section: ConfigSection): Op
     where: (key) => `${config.file}: ${at}.${key}`,
   })
   const layers = [layer(section)]
-  if (SAMPLING_SECTIONS.includes(section))
+  if (SAMPLING_SECTIONS.includes(section)) {
     layers.push({ values: config.top, where: (key) => `${config.file}: ${key}` })
+    layers.push(layer('backend'))
+  }
   if (section !== 'sandbox') layers.push(layer('sandbox'))
   return layers
 }

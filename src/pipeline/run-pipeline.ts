@@ -8,7 +8,7 @@ import { runEval } from '../eval/run-eval.js'
 import { runReport } from '../eval/run-report.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { runFilter } from '../filter/run-filter.js'
-import { HINT_INFER_OPTIONS } from '../inference/options.js'
+import { BACKEND_OPTIONS, HINT_INFER_OPTIONS } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { runRft } from '../rft/run-rft.js'
@@ -71,6 +71,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
       problems: [await configProblems(config)],
       model: config.model,
       settings: { ...settings, noHints: stage === 'plain' },
+      // The base model may be served (the config's backend:); START-0 and START are this run's own files.
+      backend: stageSettings(config, 'hintInfer', BACKEND_OPTIONS),
       sandbox: { ...sandbox, workers: 1 },
       out: stage === 'hinted' ? paths.hinted : paths.plain,
       runId: `${config.run}-${stage}`,

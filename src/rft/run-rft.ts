@@ -9,6 +9,7 @@ import { planSteps, runSteps } from '../core/steps.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { runFilter } from '../filter/run-filter.js'
 import { HINT_OPTIONS } from '../hints/options.js'
+import type { BackendSettings } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents } from '../store/lineage.js'
@@ -34,6 +35,9 @@ export interface RftOptions extends Omit<StageRunOptions, 'out'> {
   sandbox: SandboxOptions
   dryRun: boolean
   onEvent?: (event: RftEvent) => void
+  /** Stage 2: where START-0 samples; with a server, it must serve START-0 (the GGUF renders the prompts). */
+  backend?: BackendSettings
+  onNotice?: (line: string) => void
 }
 
 /** A run id that stays the same for the same output directory and stage, so a rerun resumes. */
@@ -147,9 +151,16 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
     case 'sample': {
       const { settings } = options
       await mkdir(dirname(layout.samples), { recursive: true })
+      if (options.backend?.backend === 'openai') {
+        options.onNotice?.(
+          `stage 2 samples START-0 on ${options.backend.baseUrl}: serve ${layout.start0Gguf} there`,
+        )
+      }
       const sampled = await runHintInfer({
         problems: options.problems!,
         model: layout.start0Gguf,
+        backend: options.backend,
+        onNotice: options.onNotice,
         settings: {
           ...defaultOptions(HINT_OPTIONS),
           ...settings,
