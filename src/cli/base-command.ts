@@ -24,6 +24,11 @@ export abstract class BaseCommand extends Command {
     if (!this.jsonEnabled()) this.logToStderr(line)
   }
 
+  /** A warning on stderr that --json does not silence (stdout holds the summary): retries, server notices. */
+  protected notice(line: string): void {
+    process.stderr.write(`start: ${line}\n`)
+  }
+
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }) {
     if (error instanceof Errors.ExitError) throw error
     // oclif's own parse errors (unknown flag, missing argument) are usage errors too.

@@ -64,7 +64,7 @@ serves is evaluated (--model then names the GGUF whose chat template renders the
       tracesDir: flags.traces ?? join(dirname(flags.db), `eval-${runId}`),
       sandbox: toSandboxOptions(sandbox, 2),
       backend,
-      onNotice: (line) => this.warn(line),
+      onNotice: (line) => this.notice(line),
       out: flags.out,
       db: flags.db,
       runId,

@@ -73,7 +73,7 @@ With --config, the settings (and, when not given, the model and problems) come f
       settings,
       backend,
       onInvalid: (message) => this.warn(message),
-      onNotice: (line) => this.warn(line),
+      onNotice: (line) => this.notice(line),
       out: flags.out,
       db: flags.db,
       runId,

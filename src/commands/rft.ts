@@ -71,7 +71,7 @@ settings of rft.stage1 / rft.stage2 and, when not given, the base, data, pool an
       settings,
       sandbox: toSandboxOptions(sandbox, 1),
       backend,
-      onNotice: (line) => this.warn(line),
+      onNotice: (line) => this.notice(line),
       dryRun: flags['dry-run'],
       db: flags.db,
       runId,

@@ -154,7 +154,8 @@ export class LlamaCppEngine implements InferenceEngine {
 function continuationTokens(model: LlamaModel, text: string): Token[] {
   const newline = model.tokenize('\n', false)
   const tokens = model.tokenize(`\n${text}`, false)
-  if (newline.length > 0 && newline.every((token, i) => tokens[i] === token)) return tokens.slice(newline.length)
+  if (newline.length > 0 && newline.every((token, i) => tokens[i] === token))
+    return tokens.slice(newline.length)
   return model.tokenize(text, false)
 }
 

@@ -71,14 +71,9 @@ export class ServedEngine implements InferenceEngine {
 
   /** Probes the server (what it is, its model and context), and loads the chat template. */
   static async connect(options: ServedOptions): Promise<ServedEngine> {
-    let url: URL
-    try {
-      url = new URL(options.baseUrl)
-    } catch {
-      throw new UsageError(
-        `--base-url ${options.baseUrl}: not a URL`,
-        'e.g. --base-url http://127.0.0.1:8000',
-      )
+    const url = httpUrl(options.baseUrl)
+    if (!url) {
+      throw new UsageError(`--base-url ${options.baseUrl}: not a URL`, 'e.g. --base-url http://127.0.0.1:8000')
     }
     const client = new HttpClient({
       baseUrl: url.toString(),
@@ -218,6 +213,15 @@ async function chatTemplate(
     `--base-url ${options.baseUrl}: the server does not publish the model's chat template`,
     'give --chat-template FILE, or --model the GGUF it serves',
   )
+}
+
+function httpUrl(text: string): URL | undefined {
+  try {
+    const url = new URL(text)
+    return /^https?:$/.test(url.protocol) ? url : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** A seed per segment: the same trajectory seed gives the same requests, and segments are not correlated. */

@@ -135,8 +135,8 @@ export function parseCompletion(kind: ServerKind, body: unknown, stops: readonly
   if (finish === 'stop' && typeof matched === 'string' && matched !== '') {
     stopWord = matched
     text = throughStop(text, matched)
-  } else if (finish === 'stop') {
-    // An end of turn: a server that does not say which stop fired still shows it at the end.
+  } else if (finish === 'stop' && matched === undefined) {
+    // A server that does not say which stop fired still shows a stop string at the end of the text.
     stopWord = stops.find((word) => text.endsWith(word))
   }
   const stop = finish === 'length' ? 'limit' : stopWord ? 'word' : 'eos'

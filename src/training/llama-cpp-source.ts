@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
 import { startHome } from './python-env.js'
@@ -12,7 +12,7 @@ import { startHome } from './python-env.js'
  * exporting to GGUF needs no network.
  */
 export async function ensureLlamaCppSource(): Promise<string> {
-  const llamaDir = join(packageRoot(fileURLToPath(import.meta.resolve('node-llama-cpp'))), 'llama')
+  const llamaDir = join(packageRoot(createRequire(import.meta.url).resolve('node-llama-cpp')), 'llama')
   const bundle = join(llamaDir, 'gitRelease.bundle')
   const tag = (JSON.parse(readFileSync(join(llamaDir, 'llama.cpp.info.json'), 'utf8')) as { tag: string }).tag
   const target = join(startHome(), `llama.cpp-${tag}`)

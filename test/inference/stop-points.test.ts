@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { detectStopPoint, openCodeBody } from '../../src/inference/stop-points.js'
+import {
+  CONNECTIVE_BOUNDARIES,
+  decisionStops,
+  detectStopPoint,
+  openCodeBody,
+} from '../../src/inference/stop-points.js'
 
 const options = { connectives: ['Wait', 'Alternatively', 'Hmm'], thinking: true }
 
@@ -46,5 +51,36 @@ describe('openCodeBody', () => {
     expect(openCodeBody('a\n```python\nx = 1\n')).toEqual({ body: 'x = 1\n', start: 12 })
     expect(openCodeBody('a\n```python\nx = 1\n```\n')).toBeUndefined()
     expect(openCodeBody('no code')).toBeUndefined()
+  })
+})
+
+describe('decisionStops', () => {
+  it('stops a served model where the loop decides: a fence, the end of thinking, connectives with a boundary', () => {
+    const stops = decisionStops('So 5.\n', options)
+    expect(stops).toContain('```')
+    expect(stops).toContain('</think>')
+    for (const boundary of [' ', ',', '.', '\n']) {
+      expect(stops).toContain(`Wait${boundary}`)
+      expect(stops).toContain(`Hmm${boundary}`)
+    }
+    expect(stops).toHaveLength(2 + 3 * CONNECTIVE_BOUNDARIES.length)
+  })
+
+  it('inside an open code block only its closing fence matters', () => {
+    expect(decisionStops('x\n```python\nprint("Wait, ', options)).toEqual(['```'])
+    expect(decisionStops('x\n```python\nprint(1)\n```\n', options)).toContain('Wait,')
+  })
+
+  it('after the thinking, or with no connective hints left, stops only at fences', () => {
+    expect(decisionStops('done', { connectives: [], thinking: false })).toEqual(['```'])
+    expect(decisionStops('done', { connectives: [], thinking: true })).toEqual(['```', '</think>'])
+  })
+
+  it('every stop string is a stop point of detectStopPoint when it ends a piece', () => {
+    for (const stop of decisionStops('So 5.\n', options)) {
+      if (stop === '```') continue
+      const point = detectStopPoint('So 5.\n', stop, options)
+      expect(point?.kind).toBe(stop === '</think>' ? 'think-end' : 'connective')
+    }
   })
 })

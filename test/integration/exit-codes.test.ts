@@ -61,6 +61,16 @@ describe('bad input exits 2 with one line, for every command', () => {
       ],
       `${join(dir, 'c.yaml')}: evals: expected a known key`,
     ],
+    [
+      'hint-infer --backend openai',
+      ['hint-infer', DEV, '--backend', 'openai', '--base-url', 'gpu-box:8000', '--db', db],
+      '--base-url gpu-box:8000: not a URL',
+    ],
+    [
+      'eval --backend openai',
+      ['eval', '--backend', 'openai', '--benchmarks', DEV, '--db', db],
+      '--base-url: required with --backend openai',
+    ],
     ['runs', ['runs', '--db', dir], `--db ${dir}: cannot open the run store`],
     ['setup', ['setup', '--no-such-flag'], 'Nonexistent flag: --no-such-flag'],
     [

@@ -1,19 +1,10 @@
-import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import { CLI } from './cli.js'
+import { freePort } from './served.js'
 
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const { port } = server.address() as { port: number }
-  await new Promise((done) => server.close(done))
-  return port
-}
 
 describe('start server', () => {
   it('serves the testbed model: prints its URL when healthy, completes, reuses the prompt cache, stops on SIGTERM', async () => {

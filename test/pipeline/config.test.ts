@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { defaultOptions } from '../../src/core/options.js'
 import { EVAL_OPTIONS } from '../../src/eval/options.js'
 import { FILTER_OPTIONS } from '../../src/filter/options.js'
-import { HINT_INFER_OPTIONS } from '../../src/inference/options.js'
+import { BACKEND_OPTIONS, HINT_INFER_OPTIONS } from '../../src/inference/options.js'
 import { parseConfig } from '../../src/pipeline/config.js'
 import { stageSettings } from '../../src/pipeline/run-pipeline.js'
 import { RFT_OPTIONS } from '../../src/rft/options.js'
@@ -40,6 +40,25 @@ describe('parseConfig', () => {
     })
     expect(stageSettings(config, 'eval', EVAL_OPTIONS)).toMatchObject({ temperature: 0, threads: 2 })
     expect(config.out).toBe(resolve('conf/out'))
+  })
+
+  it('backend: is where every sampling stage runs the model; the chat template is relative to the file', () => {
+    expect(stageSettings(parseConfig(MINIMAL, 'c.yaml'), 'hintInfer', BACKEND_OPTIONS)).toEqual(
+      defaultOptions(BACKEND_OPTIONS),
+    )
+    const config = parseConfig(
+      `${MINIMAL}backend: { backend: openai, baseUrl: 'http://gpu:8000', concurrency: 64, chatTemplate: qwq.jinja }\n`,
+      'conf/start.config.yaml',
+    )
+    for (const section of ['hintInfer', 'rft.stage2', 'eval'] as const) {
+      expect(stageSettings(config, section, BACKEND_OPTIONS)).toMatchObject({
+        backend: 'openai',
+        baseUrl: 'http://gpu:8000',
+        concurrency: 64,
+        chatTemplate: resolve('conf/qwq.jinja'),
+        serverKind: 'auto',
+      })
+    }
   })
 
   it('reads JSON too', () => {
@@ -92,6 +111,11 @@ describe('parseConfig', () => {
       MINIMAL.replace('[dev.jsonl] }', '[dev.jsonl], modes: [tools, best] }'),
       'start.config.yaml: eval.modes: expected no-tools, tools or hints',
     ],
+    [
+      `${MINIMAL}backend: { backend: vllm }`,
+      'start.config.yaml: backend.backend: expected one of llama-cpp, openai',
+    ],
+    [`${MINIMAL}backend: { temperature: 0 }`, 'start.config.yaml: backend.temperature: expected an option'],
     [`${MINIMAL}topP: 2`, 'start.config.yaml: topP: expected a number from 0 to 1'],
     ['run: [unclosed', 'start.config.yaml: cannot parse'],
     ['- a list', 'start.config.yaml: (top level): expected a mapping'],

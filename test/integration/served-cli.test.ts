@@ -1,0 +1,287 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { execa } from 'execa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningServer } from '../../src/serving/llama-server.js'
+import { CLI, committedUnits, readJsonlFile, runCli, tempDir } from './cli.js'
+import { type Fault, faultProxy, llamaServer, stopServer } from './served.js'
+
+const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
+const DEV = resolve('../shared/datasets/testbed-dev.jsonl')
+const PROBLEMS = 6
+
+// The testbed was trained on bare problems; greedy, so both engines must write the same tokens.
+const SAMPLING = ['--prompt-template', '{problem}', '--temperature', '0']
+const servedFlags = (url: string, extra: string[] = []) => [
+  '--backend',
+  'openai',
+  '--base-url',
+  url,
+  '--model',
+  MODEL,
+  ...SAMPLING,
+  ...extra,
+]
+
+// biome-ignore lint/suspicious/noExplicitAny: records are compared field by field
+type Record_ = any
+
+/** What must be the same whichever engine ran the model. */
+function trajectory(record: Record_) {
+  return {
+    problemId: record.problemId,
+    text: record.text,
+    segments: record.segments.map((segment: Record_) => [segment.kind, segment.text]),
+    hints: record.hints,
+    toolCalls: record.toolCalls,
+    finishReason: record.finishReason,
+    predicted: record.predicted,
+    promptTokens: record.tokens.promptTokens,
+  }
+}
+
+describe('hint-infer on a served model (the real llama-server)', () => {
+  let server: RunningServer
+  let problems: string
+  let reference: ReturnType<typeof trajectory>[]
+  /** Requests the first two trajectories take, one at a time: a server failing after them fails the third. */
+  let twoTrajectories = 0
+
+  beforeAll(async () => {
+    server = await llamaServer(MODEL, { parallel: 2 })
+    problems = join(tempDir(), 'problems.jsonl')
+    writeFileSync(problems, `${readFileSync(DEV, 'utf8').split('\n').slice(0, PROBLEMS).join('\n')}\n`)
+    const dir = tempDir()
+    const out = join(dir, 'in-process.jsonl')
+    const result = await runCli([
+      'hint-infer',
+      problems,
+      '--model',
+      MODEL,
+      ...SAMPLING,
+      '--threads',
+      '1',
+      '--out',
+      out,
+      '--db',
+      join(dir, 's.db'),
+    ])
+    expect(result.exitCode, result.stderr).toBe(0)
+    reference = readJsonlFile(out).map(trajectory)
+  }, 900_000)
+
+  afterAll(async () => {
+    if (server) await stopServer(server)
+  })
+
+  /** hint-infer through `url`; the records, the summary and stderr. */
+  async function servedRun(url: string, dir: string, run: string, extra: string[] = []) {
+    const out = join(dir, `${run}.jsonl`)
+    const result = await runCli([
+      'hint-infer',
+      problems,
+      ...servedFlags(url, extra),
+      '--out',
+      out,
+      '--db',
+      join(dir, 's.db'),
+      '--run',
+      run,
+      '--json',
+    ])
+    return { ...result, out }
+  }
+
+  it("greedy trajectories equal the in-process engine's; every resubmit evaluates only what was appended", async () => {
+    const proxy = await faultProxy(server.url, () => 'pass')
+    try {
+      const dir = tempDir()
+      const result = await servedRun(proxy.url, dir, 'same', ['--concurrency', '1'])
+      expect(result.exitCode, result.stderr).toBe(0)
+      const records = readJsonlFile(result.out)
+      expect(records.map(trajectory)).toEqual(reference)
+      expect(records.every((record) => record.tokens.reevaluatedTokens === 0)).toBe(true)
+      expect(JSON.parse(result.stdout)).toMatchObject({ trajectories: PROBLEMS, reevaluatedTokens: 0 })
+      expect(reference.some((record) => record.toolCalls > 0 && record.hints.length > 0)).toBe(true)
+
+      // One request per segment, each a resubmit of the one before within a trajectory.
+      const { completions } = proxy
+      expect(completions.length).toBeGreaterThan(2 * PROBLEMS)
+      let resubmits = 0
+      for (let i = 1; i < completions.length; i++) {
+        const before = completions[i - 1]!
+        const now = completions[i]!
+        if (!now.prompt.startsWith(before.prompt)) continue // the next trajectory
+        resubmits++
+        const kept = before.prompt + before.response.content + before.response.stopping_word
+        let common = 0
+        while (common < kept.length && kept[common] === now.prompt[common]) common++
+        const tokenize = await fetch(`${server.url}/tokenize`, {
+          method: 'POST',
+          body: JSON.stringify({ content: now.prompt.slice(common) }),
+        })
+        const appended = ((await tokenize.json()) as { tokens: number[] }).tokens.length
+        // The whole earlier prompt comes from the cache; what is evaluated is the appended text and
+        // the last token the server sampled but had not evaluated yet.
+        expect(now.response.timings.cache_n).toBeGreaterThanOrEqual(before.response.tokens_evaluated)
+        expect(now.response.timings.prompt_n).toBeLessThanOrEqual(appended + 1)
+      }
+      expect(resubmits).toBe(completions.length - PROBLEMS)
+      const starts = completions.flatMap((c, i) =>
+        i === 0 || !c.prompt.startsWith(completions[i - 1]!.prompt) ? [i] : [],
+      )
+      twoTrajectories = starts[2]!
+    } finally {
+      await proxy.close()
+    }
+  }, 300_000)
+
+  it('retries a 500, a dropped connection and a request that hangs; the records are the same', async () => {
+    const plan: Record<number, Fault> = { 2: 'http-500', 4: 'close', 6: 'hang' }
+    const proxy = await faultProxy(server.url, (n) => plan[n] ?? 'pass')
+    try {
+      const result = await servedRun(proxy.url, tempDir(), 'flaky', [
+        '--request-timeout',
+        '2',
+        '--retries',
+        '2',
+      ])
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(proxy.faults).toEqual(['http-500', 'close', 'hang'])
+      expect(readJsonlFile(result.out).map(trajectory)).toEqual(reference)
+      expect(result.stderr).toMatch(/HTTP 500 \(injected failure\); try 2 of 3/)
+      expect(result.stderr).toMatch(/connection closed by the server; try 2 of 3/)
+      expect(result.stderr).toMatch(/no answer within 2 s; try 2 of 3/)
+    } finally {
+      await proxy.close()
+    }
+  }, 300_000)
+
+  it.each([
+    ['http-500', 'HTTP 500 \\(injected failure\\)'],
+    ['close', 'connection closed by the server'],
+    ['hang', 'no answer within 1 s'],
+  ] as const)(
+    'a server that keeps failing (%s): one clear line, exit 1, and a rerun resumes what was done',
+    async (fault, why) => {
+      const proxy = await faultProxy(server.url, (n) => (n > twoTrajectories ? fault : 'pass'))
+      const dir = tempDir()
+      try {
+        const failed = await servedRun(proxy.url, dir, 'broken', [
+          '--concurrency',
+          '1',
+          '--retries',
+          '1',
+          '--request-timeout',
+          '1',
+        ])
+        expect(failed.exitCode).toBe(1)
+        const lines = failed.stderr.trim().split('\n')
+        expect(lines.at(-1)).toMatch(
+          new RegExp(`^start: POST http://127\\.0\\.0\\.1:\\d+/completion: ${why} \\(2 tries\\)$`),
+        )
+      } finally {
+        await proxy.close()
+      }
+      const done = committedUnits(join(dir, 's.db'), 'broken')
+      expect(done).toBeGreaterThan(0)
+      expect(done).toBeLessThan(PROBLEMS)
+      const rerun = await servedRun(server.url, dir, 'broken')
+      expect(rerun.exitCode, rerun.stderr).toBe(0)
+      expect(JSON.parse(rerun.stdout)).toMatchObject({ trajectories: PROBLEMS, resumed: done })
+      expect(readJsonlFile(rerun.out).map(trajectory)).toEqual(reference)
+    },
+    300_000,
+  )
+
+  it('a server killed mid-run fails the run with one line; a rerun on the restarted server resumes', async () => {
+    const own = await llamaServer(MODEL, { parallel: 1 })
+    const port = Number(new URL(own.url).port)
+    const dir = tempDir()
+    const db = join(dir, 's.db')
+    const out = join(dir, 'killed.jsonl')
+    const args = ['hint-infer', problems, ...servedFlags(own.url, ['--concurrency', '1', '--retries', '1'])]
+    const run = execa('node', [CLI, ...args, '--out', out, '--db', db, '--run', 'killed'], { reject: false })
+    let ended = false
+    void run.then(() => {
+      ended = true
+    })
+    while (committedUnits(db, 'killed') < 2 && !ended) await new Promise((r) => setTimeout(r, 20))
+    expect(ended).toBe(false)
+    await stopServer(own)
+    const failed = await run
+    expect(failed.exitCode).toBe(1)
+    expect(failed.stderr.trim().split('\n').at(-1), failed.stderr).toMatch(
+      /^start: POST http:\/\/127\.0\.0\.1:\d+\/completion: connection (refused|closed by the server) \(2 tries\)$/,
+    )
+    const done = committedUnits(db, 'killed')
+    const again = await llamaServer(MODEL, { parallel: 1, port })
+    try {
+      const rerun = await runCli([...args, '--out', out, '--db', db, '--run', 'killed', '--json'])
+      expect(rerun.exitCode, rerun.stderr).toBe(0)
+      expect(JSON.parse(rerun.stdout)).toMatchObject({ trajectories: PROBLEMS, resumed: done })
+      expect(readJsonlFile(out).map(trajectory)).toEqual(reference)
+    } finally {
+      await stopServer(again)
+    }
+  }, 300_000)
+
+  it('reads the API key from --api-key-env, sends it, and never prints or stores it', async () => {
+    const proxy = await faultProxy(server.url, () => 'pass')
+    const secret = 'sk-test-4f9c2e71d0b8'
+    process.env.START_TEST_API_KEY = secret
+    try {
+      const dir = tempDir()
+      const result = await servedRun(proxy.url, dir, 'keyed', ['--api-key-env', 'START_TEST_API_KEY'])
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(proxy.completions.length).toBeGreaterThan(0)
+      expect(proxy.completions.every((c) => c.authorization === `Bearer ${secret}`)).toBe(true)
+      for (const written of [result.stdout, result.stderr, readFileSync(result.out, 'utf8')])
+        expect(written).not.toContain(secret)
+      for (const file of ['s.db', 's.db-wal'].map((name) => join(dir, name)))
+        if (existsSync(file)) expect(readFileSync(file).includes(secret)).toBe(false)
+      const missing = await servedRun(proxy.url, dir, 'unkeyed', ['--api-key-env', 'START_NO_SUCH_KEY'])
+      expect(missing.exitCode).toBe(2)
+      expect(missing.stderr).toContain('--api-key-env START_NO_SUCH_KEY: the variable is not set or empty')
+    } finally {
+      delete process.env.START_TEST_API_KEY
+      await proxy.close()
+    }
+  }, 300_000)
+
+  it('start eval --backend openai (chat template from /props) scores the served model as in process', async () => {
+    const dir = tempDir()
+    const common = ['--benchmarks', problems, '--modes', 'tools', ...SAMPLING, '--json']
+    const local = await runCli([
+      'eval',
+      '--model',
+      MODEL,
+      '--threads',
+      '1',
+      ...common,
+      '--db',
+      join(dir, 'a.db'),
+      '--out',
+      join(dir, 'a.jsonl'),
+    ])
+    expect(local.exitCode, local.stderr).toBe(0)
+    const served = await runCli([
+      'eval',
+      '--backend',
+      'openai',
+      '--base-url',
+      server.url,
+      ...common,
+      '--db',
+      join(dir, 'b.db'),
+      '--out',
+      join(dir, 'b.jsonl'),
+    ])
+    expect(served.exitCode, served.stderr).toBe(0)
+    const [localRow] = readJsonlFile(join(dir, 'a.jsonl'))
+    const [servedRow] = readJsonlFile(join(dir, 'b.jsonl'))
+    expect(servedRow.model).toBe('served')
+    for (const key of ['pass1', 'toolUseRate', 'meanToolCalls', 'meanChars'])
+      expect(servedRow[key], key).toBe(localRow[key])
+  }, 300_000)
+})
