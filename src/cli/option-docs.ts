@@ -3,7 +3,7 @@ import { EVAL_OPTIONS } from '../eval/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { GRADING_OPTIONS } from '../grading/options.js'
 import { HINT_OPTIONS } from '../hints/options.js'
-import { SAMPLING_OPTIONS } from '../inference/options.js'
+import { BACKEND_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS } from '../sandbox/options.js'
 import { SERVER_OPTIONS } from '../serving/options.js'
@@ -18,6 +18,7 @@ export const OPTION_GROUPS: Record<string, OptionSpecs> = {
   'sandbox-job': SANDBOX_JOB_OPTIONS,
   sampling: SAMPLING_OPTIONS,
   hints: HINT_OPTIONS,
+  backend: BACKEND_OPTIONS,
   grading: Object.fromEntries(Object.entries(GRADING_OPTIONS).filter(([key]) => !(key in SANDBOX_OPTIONS))),
   filter: FILTER_OPTIONS,
   training: TRAINING_OPTIONS,

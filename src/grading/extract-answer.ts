@@ -57,9 +57,31 @@ const BETWEEN_BOXES =
  * the final line comes after it; else a bare final line that is math, not prose.
  * Fenced blocks (the code and the interpreter's output) are never read.
  */
+/**
+ * The text outside fenced blocks. Fences pair as they open and close: outside a block any ``` opens one;
+ * inside, a bare ``` closes it and a fence with a language (```output) closes it and opens the next, as
+ * no block holds a fence with a language. So a malformed opener the model wrote (``python) cannot shift
+ * the pairing of the fences after it and swallow the answer; an unclosed block runs to the end.
+ */
+function outsideFences(completion: string): string {
+  let kept = ''
+  let from = 0
+  let inside = false
+  for (const fence of completion.matchAll(/`{3,}(\w*)/g)) {
+    if (!inside) {
+      kept += completion.slice(from, fence.index)
+      inside = true
+    } else if (!fence[1]) {
+      inside = false
+      from = fence.index + fence[0].length
+    }
+  }
+  return inside ? kept : kept + completion.slice(from)
+}
+
 export function extractAnswer(completion: string, options: ExtractOptions = {}): string | undefined {
   // Neither the interpreter's output nor the code is the model's answer: code could print any \boxed{}.
-  const text = completion.replace(/```[^\n]*\n[\s\S]*?(?:```|$)/g, '')
+  const text = outsideFences(completion)
   const thinkEnd = text.lastIndexOf('</think>')
   if (!options.lenient) {
     if (options.finishReason !== undefined && options.finishReason !== 'stop') return undefined

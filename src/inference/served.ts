@@ -29,6 +29,7 @@ import {
   type SegmentResponse,
   type ServerKind,
 } from './server-protocol.js'
+import { splitAtDecisionPoints } from './stop-points.js'
 
 export interface ServedOptions {
   baseUrl: string
@@ -56,6 +57,8 @@ export interface ServedOptions {
 const MIN_CHARS_PER_TOKEN = 2
 
 export class ServedEngine implements InferenceEngine {
+  /** Completion requests answered: one per segment. */
+  requests = 0
   private inFlight = 0
   private readonly waiting: (() => void)[] = []
 
@@ -73,7 +76,10 @@ export class ServedEngine implements InferenceEngine {
   static async connect(options: ServedOptions): Promise<ServedEngine> {
     const url = httpUrl(options.baseUrl)
     if (!url) {
-      throw new UsageError(`--base-url ${options.baseUrl}: not a URL`, 'e.g. --base-url http://127.0.0.1:8000')
+      throw new UsageError(
+        `--base-url ${options.baseUrl}: not a URL`,
+        'e.g. --base-url http://127.0.0.1:8000',
+      )
     }
     const client = new HttpClient({
       baseUrl: url.toString(),
@@ -155,6 +161,7 @@ export class ServedEngine implements InferenceEngine {
         COMPLETION_PATH[this.kind],
         completionBody(this.kind, { ...request, model: this.modelName }),
       )
+      this.requests++
       return parseCompletion(this.kind, body, request.stops)
     } catch (error) {
       if (error instanceof ProtocolError) throw new ServerError(`${this.client.baseUrl}: ${error.message}`)
@@ -282,14 +289,7 @@ class ServedStream implements GenerationStream {
     })
     this.account(response)
     this.turnEnded = response.stop === 'eos'
-    const { text, stopWord } = response
-    // The stop string is a piece of its own: the loop sees the decision point at a piece's end.
-    this.queue =
-      stopWord && text.length > stopWord.length && text.endsWith(stopWord)
-        ? [text.slice(0, -stopWord.length), stopWord]
-        : text
-          ? [text]
-          : []
+    this.queue = splitAtDecisionPoints(response.text, this.plan.stops)
     if (this.queue.length > 0) return this.hand(this.queue.shift()!)
     if (this.turnEnded) {
       this.endReturned = true

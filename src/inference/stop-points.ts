@@ -67,16 +67,40 @@ export function detectStopPoint(
 }
 
 /**
- * The stop strings of a served model's next request: a fence (inside a code block, only its closing
- * one matters), the end of thinking while thinking, and each connective with a boundary after it.
+ * The stop strings of a served model's next request. Inside a code block: its closing fence. Outside: a
+ * fence that ends its line (a closing one; an opening fence goes on with the language name, so it costs no
+ * request), the end of thinking while thinking, and each connective with a boundary after it.
  */
 export function decisionStops(text: string, options: StopPointOptions): string[] {
   if (openCodeBody(text)) return [FENCE]
   return [
-    FENCE,
+    `${FENCE}\n`,
     ...(options.thinking ? [CLOSE_TAG] : []),
     ...options.connectives.flatMap((word) => CONNECTIVE_BOUNDARIES.map((boundary) => word + boundary)),
   ]
+}
+
+/**
+ * A served model's answer cut into pieces so that every place the loop may act ends a piece: after each
+ * line, each fence and each stop string. The server stops at most of them; the cut finds the rest (a
+ * fence right before the end of the turn, a stop the server's matching missed).
+ */
+export function splitAtDecisionPoints(text: string, stops: readonly string[]): string[] {
+  const cuts = new Set<number>()
+  for (const marker of ['\n', FENCE, ...stops]) {
+    for (let at = text.indexOf(marker); at !== -1; at = text.indexOf(marker, at + 1))
+      cuts.add(at + marker.length)
+  }
+  const pieces: string[] = []
+  let start = 0
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    if (cut > start && cut < text.length) {
+      pieces.push(text.slice(start, cut))
+      start = cut
+    }
+  }
+  if (start < text.length) pieces.push(text.slice(start))
+  return pieces
 }
 
 const patterns = new Map<string, RegExp>()

@@ -66,6 +66,14 @@ describe('extractAnswer', () => {
     expect(extractAnswer('</think>```output\nThe answer is 42.\n```', { lastNumber: true })).toBeUndefined()
   })
 
+  it('a malformed fence the model wrote does not shift the pairing of the fences after it', () => {
+    // Seen from the testbed: "``outpython" opens nothing; the bare fence after the code opens its block.
+    const text =
+      'Wait.\n``outpython\nprint(sum(range(5)))\n```\n```output\n10\n```\nThe code gives 10.\n</think>\nThe answer is \\boxed{10}.'
+    expect(extractAnswer(text, { startsThinking: true })).toBe('10')
+    expect(extractAnswer('</think>```\nprint(1)\n```output\n\\boxed{9}\n```\nSo \\boxed{3}')).toBe('3')
+  })
+
   it('falls back only to a whole number of the final line after the thinking', () => {
     expect(extractAnswer('The code is AZYUK2A', { lastNumber: true })).toBeUndefined()
     expect(extractAnswer('<think>40</think>\nWe add 2.\nShe has 72 dollars.', { lastNumber: true })).toBe(

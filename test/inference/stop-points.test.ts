@@ -4,6 +4,7 @@ import {
   decisionStops,
   detectStopPoint,
   openCodeBody,
+  splitAtDecisionPoints,
 } from '../../src/inference/stop-points.js'
 
 const options = { connectives: ['Wait', 'Alternatively', 'Hmm'], thinking: true }
@@ -57,7 +58,7 @@ describe('openCodeBody', () => {
 describe('decisionStops', () => {
   it('stops a served model where the loop decides: a fence, the end of thinking, connectives with a boundary', () => {
     const stops = decisionStops('So 5.\n', options)
-    expect(stops).toContain('```')
+    expect(stops).toContain('```\n') // a closing fence: an opening one goes on with its language
     expect(stops).toContain('</think>')
     for (const boundary of [' ', ',', '.', '\n']) {
       expect(stops).toContain(`Wait${boundary}`)
@@ -72,15 +73,45 @@ describe('decisionStops', () => {
   })
 
   it('after the thinking, or with no connective hints left, stops only at fences', () => {
-    expect(decisionStops('done', { connectives: [], thinking: false })).toEqual(['```'])
-    expect(decisionStops('done', { connectives: [], thinking: true })).toEqual(['```', '</think>'])
+    expect(decisionStops('done', { connectives: [], thinking: false })).toEqual(['```\n'])
+    expect(decisionStops('done', { connectives: [], thinking: true })).toEqual(['```\n', '</think>'])
   })
 
   it('every stop string is a stop point of detectStopPoint when it ends a piece', () => {
     for (const stop of decisionStops('So 5.\n', options)) {
-      if (stop === '```') continue
+      if (stop === '```\n') continue
       const point = detectStopPoint('So 5.\n', stop, options)
       expect(point?.kind).toBe(stop === '</think>' ? 'think-end' : 'connective')
     }
+  })
+})
+
+describe('splitAtDecisionPoints', () => {
+  const stops = decisionStops('', options)
+  it('ends a piece after every line, fence and stop string, and loses nothing', () => {
+    const text = 'So 5.\nWait, check.\n```python\nprint(5)\n```'
+    const pieces = splitAtDecisionPoints(text, stops)
+    expect(pieces.join('')).toBe(text)
+    expect(pieces).toEqual(['So 5.\n', 'Wait,', ' check.\n', '```', 'python\n', 'print(5)\n', '```'])
+    expect(splitAtDecisionPoints('', stops)).toEqual([])
+    expect(splitAtDecisionPoints('no stop here', stops)).toEqual(['no stop here'])
+  })
+
+  it('a code block that opens and closes in one answer is seen closing, as token by token', () => {
+    const before = 'Let me compute.\n'
+    let text = before
+    const seen = []
+    for (const piece of splitAtDecisionPoints('```python\nprint(5)\n```', stops)) {
+      const point = detectStopPoint(text, piece, options)
+      if (point) seen.push(point)
+      text += piece
+    }
+    expect(seen).toEqual([{ kind: 'code', code: 'print(5)' }])
+  })
+
+  it('the end of thinking is a piece of its own at the start of its line', () => {
+    const pieces = splitAtDecisionPoints('So 5.\n</think>\nThe answer', stops)
+    expect(pieces).toEqual(['So 5.\n', '</think>', '\n', 'The answer'])
+    expect(detectStopPoint('So 5.\n', '</think>', options)).toEqual({ kind: 'think-end', tagStart: 6 })
   })
 })

@@ -1,0 +1,156 @@
+/**
+ * Hint-infer on llama-server (`--backend openai`) against plain /completion requests of the same lengths
+ * at the same concurrency, on the same server, in the same run: for --parallel N slots and N requests in
+ * flight. Also the prompt tokens the server processed on resubmits beyond what the loop appended (goal 0).
+ *
+ *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --model path.gguf --threads N]
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import pLimit from 'p-limit'
+import { defaultOptions } from '../src/core/options.js'
+import { BACKEND_OPTIONS, HINT_INFER_OPTIONS } from '../src/inference/options.js'
+import { runHintInfer } from '../src/inference/run-hint-infer.js'
+import { ServedEngine } from '../src/inference/served.js'
+import type { TrajectoryRecord } from '../src/inference/types.js'
+import { ensureLlamaServer, startServer } from '../src/serving/llama-server.js'
+
+const argument = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(`--${name}`)
+  return at > 0 ? process.argv[at + 1]! : fallback
+}
+const model = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'))
+const problemCount = Number(argument('problems', '24'))
+const threads = Number(argument('threads', String(availableParallelism())))
+const maxTokens = 1024
+
+const dir = mkdtempSync(join(tmpdir(), 'start-bench-served-'))
+const problems = join(dir, 'problems.jsonl')
+writeFileSync(
+  problems,
+  readFileSync(resolve('../shared/datasets/testbed-dev.jsonl'), 'utf8')
+    .split('\n')
+    .slice(0, problemCount)
+    .join('\n'),
+)
+const { binary } = await ensureLlamaServer((line) => console.log(line))
+
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; model ${model.split('/').pop()}`,
+)
+console.log(
+  `${problemCount} problems, greedy, llama-server ${threads} threads, ${maxTokens} tokens per slot\n`,
+)
+console.log(
+  '| slots = requests in flight | generated + appended tokens | hint-infer generated tok/s | plain, same count | ratio | hint-infer context tok/s | plain, same length | ratio | requests | prompt tokens processed | prompt + appended + 1 per resubmit | re-evaluated (records) |',
+)
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+
+/** The server's own counters (llama-server --metrics). */
+async function metrics(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => line.startsWith('llamacpp:'))
+      .map((line) => {
+        const [name, value] = line.split(' ')
+        return [name!.slice('llamacpp:'.length), Number(value)]
+      }),
+  )
+}
+
+for (const parallel of argument('parallel', '1,2,4').split(',').map(Number)) {
+  const port = 18_400 + parallel
+  const server = await startServer(
+    binary,
+    { model, host: '127.0.0.1', port, parallel, ctxSize: maxTokens * parallel, threads },
+    join(dir, `llama-server-${parallel}.log`),
+  )
+  try {
+    const backend = {
+      ...defaultOptions(BACKEND_OPTIONS),
+      backend: 'openai',
+      baseUrl: server.url,
+      concurrency: parallel,
+    } as const
+    const engine = await ServedEngine.connect({
+      baseUrl: server.url,
+      serverKind: 'llama-server',
+      concurrency: parallel,
+      requestTimeoutMs: 600_000,
+      retries: 0,
+      model,
+    })
+    const before = await metrics(server.url)
+    const out = join(dir, `traj-${parallel}.jsonl`)
+    const summary = await runHintInfer({
+      problems: [problems],
+      model,
+      backend,
+      engine,
+      settings: {
+        ...defaultOptions(HINT_INFER_OPTIONS),
+        temperature: 0,
+        topP: 1,
+        maxTokens,
+        promptTemplate: '{problem}',
+        codePromptTemplate: '{problem}',
+      },
+      out,
+      db: join(dir, `bench-${parallel}.db`),
+      runId: `bench-served-${parallel}`,
+      flags: {},
+      toolVersion: 'bench',
+      sandbox: {},
+    })
+    const after = await metrics(server.url)
+    const records = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as TrajectoryRecord)
+    const processed = after.prompt_tokens_total! - before.prompt_tokens_total!
+    const prompts = records.reduce((sum, record) => sum + record.tokens.promptTokens, 0)
+    const appended = records.reduce((sum, record) => sum + record.tokens.appendedTokens, 0)
+    const resubmits = engine.requests - records.length
+
+    // Plain requests from the same prompts at the same concurrency, past the end of turn (ignore_eos) so
+    // that each generates exactly as many tokens as its trajectory: (a) generated, (b) generated + appended.
+    const plainRate = async (target: (record: TrajectoryRecord) => number) => {
+      const limit = pLimit(parallel)
+      const started = performance.now()
+      let tokens = 0
+      await Promise.all(
+        records.map((record) =>
+          limit(async () => {
+            const response = await fetch(`${server.url}/completion`, {
+              method: 'POST',
+              body: JSON.stringify({
+                prompt: record.prompt,
+                n_predict: target(record),
+                temperature: 0,
+                ignore_eos: true,
+                cache_prompt: true,
+              }),
+            })
+            tokens += ((await response.json()) as { tokens_predicted: number }).tokens_predicted
+          }),
+        ),
+      )
+      return tokens / ((performance.now() - started) / 1000)
+    }
+    const sameCount = await plainRate((record) => record.tokens.generatedTokens)
+    const sameLength = await plainRate(
+      (record) => record.tokens.generatedTokens + record.tokens.appendedTokens,
+    )
+    const hintRate = summary.tokensPerSecond
+    const contextRate = (hintRate * (summary.generatedTokens + appended)) / summary.generatedTokens
+    console.log(
+      `| ${parallel} | ${summary.generatedTokens} + ${appended} | ${hintRate.toFixed(0)} | ${sameCount.toFixed(0)} | ${(hintRate / sameCount).toFixed(2)}x | ${contextRate.toFixed(0)} | ${sameLength.toFixed(0)} | ${(contextRate / sameLength).toFixed(2)}x | ${engine.requests} | ${processed} | ${prompts + appended + resubmits} | ${summary.reevaluatedTokens} |`,
+    )
+  } finally {
+    server.process.kill('SIGKILL')
+    await server.exited
+  }
+}
