@@ -12,11 +12,8 @@ import { cpus } from 'node:os'
 import { Grader } from '../src/grading/grader.js'
 import { compareMath } from '../src/grading/math-equal.js'
 import { SandboxPool } from '../src/sandbox/pool.js'
+import { argument } from './arguments.js'
 
-const argument = (name: string, fallback: string) => {
-  const at = process.argv.indexOf(`--${name}`)
-  return at > 0 ? process.argv[at + 1]! : fallback
-}
 const records = Number(argument('records', '2000'))
 const workers = Number(argument('workers', String(cpus().length)))
 

@@ -4,7 +4,7 @@
  *
  *   npm run bench:hint-infer [-- --problems 24 --parallel 2 --model path.gguf --threads N]
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { getLlama, type Token } from 'node-llama-cpp'
@@ -14,25 +14,15 @@ import { LlamaCppEngine } from '../src/inference/llama-cpp.js'
 import { HINT_INFER_OPTIONS } from '../src/inference/options.js'
 import { runHintInfer } from '../src/inference/run-hint-infer.js'
 import type { TrajectoryRecord } from '../src/inference/types.js'
+import { argument, devProblems } from './arguments.js'
 
-const argument = (name: string, fallback: string) => {
-  const at = process.argv.indexOf(`--${name}`)
-  return at > 0 ? process.argv[at + 1]! : fallback
-}
 const model = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'))
 const problemCount = Number(argument('problems', '24'))
 const threads = Number(argument('threads', String(availableParallelism())))
 const gpu = argument('gpu', 'auto') === 'off' ? false : 'auto'
 
 const dir = mkdtempSync(join(tmpdir(), 'start-bench-'))
-const problems = join(dir, 'problems.jsonl')
-writeFileSync(
-  problems,
-  readFileSync(resolve('../shared/datasets/testbed-dev.jsonl'), 'utf8')
-    .split('\n')
-    .slice(0, problemCount)
-    .join('\n'),
-)
+const problems = devProblems(problemCount, dir)
 
 console.log(
   `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; model ${model.split('/').pop()}`,

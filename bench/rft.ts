@@ -11,13 +11,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { ensureTrainingEnv, TRAINING_DIR } from '../src/training/python-env.js'
+import { argument } from './arguments.js'
 
-const argument = (name: string, fallback: number) => {
-  const at = process.argv.indexOf(`--${name}`)
-  return at > 0 ? Number(process.argv[at + 1]) : fallback
-}
-const steps = argument('steps', 40)
-const repeats = argument('repeats', 3)
+const steps = Number(argument('steps', '40'))
+const repeats = Number(argument('repeats', '3'))
 const BASE = resolve('../shared/models/testbed-tir-hf')
 const DATA = resolve('test/fixtures/training/d_seed_testbed.jsonl')
 const FLAGS = { lr: '1e-4', batch: '4', accum: '1', maxLength: '1024', seed: '0' }

@@ -9,18 +9,15 @@ import { execa } from 'execa'
 import pLimit from 'p-limit'
 import { SandboxPool } from '../src/sandbox/pool.js'
 import { findPythonRuntime } from '../src/sandbox/python-runtime.js'
+import { argument } from './arguments.js'
 
 const SNIPPETS = {
   'print(1+1)': 'print(1+1)',
   'sympy solve': "import sympy as sp\nx = sp.Symbol('x')\nprint(sp.solve(x**2 - 5*x + 6, x))",
 }
 
-const argument = (name: string, fallback: number) => {
-  const at = process.argv.indexOf(`--${name}`)
-  return at > 0 ? Number(process.argv[at + 1]) : fallback
-}
-const iterations = argument('iterations', 200)
-const baselineIterations = argument('baseline-iterations', 20)
+const iterations = Number(argument('iterations', '200'))
+const baselineIterations = Number(argument('baseline-iterations', '20'))
 
 interface Measure {
   perSecond: number

@@ -5,7 +5,7 @@
  *
  *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --model path.gguf --threads N]
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import pLimit from 'p-limit'
@@ -15,25 +15,15 @@ import { runHintInfer } from '../src/inference/run-hint-infer.js'
 import { ServedEngine } from '../src/inference/served.js'
 import type { TrajectoryRecord } from '../src/inference/types.js'
 import { ensureLlamaServer, startServer } from '../src/serving/llama-server.js'
+import { argument, devProblems } from './arguments.js'
 
-const argument = (name: string, fallback: string) => {
-  const at = process.argv.indexOf(`--${name}`)
-  return at > 0 ? process.argv[at + 1]! : fallback
-}
 const model = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'))
 const problemCount = Number(argument('problems', '24'))
 const threads = Number(argument('threads', String(availableParallelism())))
 const maxTokens = 1024
 
 const dir = mkdtempSync(join(tmpdir(), 'start-bench-served-'))
-const problems = join(dir, 'problems.jsonl')
-writeFileSync(
-  problems,
-  readFileSync(resolve('../shared/datasets/testbed-dev.jsonl'), 'utf8')
-    .split('\n')
-    .slice(0, problemCount)
-    .join('\n'),
-)
+const problems = devProblems(problemCount, dir)
 const { binary } = await ensureLlamaServer((line) => console.log(line))
 
 console.log(

@@ -49,31 +49,21 @@ export interface SegmentResponse {
 
 export function completionBody(kind: ServerKind, request: SegmentRequest): Record<string, unknown> {
   const { sampling } = request
-  const stop = [...request.stops]
-  if (kind === 'llama-server') {
-    return {
-      prompt: request.prompt,
-      n_predict: request.maxTokens,
-      stop,
-      temperature: sampling.temperature,
-      top_p: sampling.topP,
-      top_k: TOP_K,
-      min_p: 0,
-      seed: sampling.seed,
-      // The slot keeps the KV of prompt + text; the resubmit evaluates only what was appended.
-      cache_prompt: true,
-    }
-  }
-  const common = {
-    model: request.model,
+  const shared = {
     prompt: request.prompt,
-    max_tokens: request.maxTokens,
-    stop,
+    stop: [...request.stops],
     temperature: sampling.temperature,
     top_p: sampling.topP,
     top_k: TOP_K,
     min_p: 0,
     seed: sampling.seed,
+  }
+  // The slot keeps the KV of prompt + text; the resubmit evaluates only what was appended.
+  if (kind === 'llama-server') return { ...shared, n_predict: request.maxTokens, cache_prompt: true }
+  const common = {
+    ...shared,
+    model: request.model,
+    max_tokens: request.maxTokens,
     n: 1,
     stream: false,
     // Reasoning markers such as </think> are special tokens in some vocabularies: keep them in the text.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { HintLibrary } from '../../src/hints/library.js'
 import { DEFAULT_HINT_POLICY, seededRandom } from '../../src/hints/policy.js'
+import type { StreamPlan } from '../../src/inference/engine.js'
 import { runHintLoop } from '../../src/inference/hint-loop.js'
 import type { ExecutionResult } from '../../src/sandbox/types.js'
 import { ScriptedStream } from './scripted-stream.js'
@@ -98,6 +99,33 @@ describe('runHintLoop', () => {
     expect(result.segments[1]!.execution?.code).toBe('print(6 * 7)')
     expect(result.toolCalls).toBe(1)
     expect(stream.context).toBe(result.text)
+  })
+
+  it('tells an engine that generates many tokens per request where it will decide next', async () => {
+    class PlannedStream extends ScriptedStream {
+      readonly plans: StreamPlan[] = []
+      setPlan(plan: StreamPlan) {
+        this.plans.push(plan)
+      }
+    }
+    const stream = new PlannedStream(chars('So.\nWait, x.\n```python\nprint(1)\n```Done.\n'))
+    await runHintLoop(stream, () => ({ execute: async () => ok('1\n') }), {
+      hints: { policy: { ...DEFAULT_HINT_POLICY, minDistance: 0 }, library, random: seededRandom(1) },
+      domain: 'math',
+      startsThinking: true,
+      maxTokens: 1000,
+      maxToolCalls: 6,
+      maxOutputChars: 1000,
+    })
+    const [first] = stream.plans
+    expect(first!.stops).toEqual(expect.arrayContaining(['```\n', '</think>', 'Wait,', 'Hmm ']))
+    expect(first!.maxTokens).toBe(1000)
+    // After its one connective hint: fences and the end of thinking only; inside the code, its fence.
+    const later = stream.plans.slice('So.\nWait,'.length + 1)
+    expect(later.every((plan) => !plan.stops.includes('Wait,'))).toBe(true)
+    expect(later.some((plan) => plan.stops.length === 1 && plan.stops[0] === '```')).toBe(true)
+    expect(stream.plans.at(-1)!.stops).toEqual(['```\n', '</think>'])
+    expect(stream.plans.at(-1)!.maxTokens).toBeLessThan(1000)
   })
 
   it('stops running code after the tool-call cap', async () => {
