@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LlamaCppEngine } from '../../src/inference/llama-cpp.js'
 import { readJsonlFile, runCli, tempDir } from './cli.js'
+import { faultProxy, llamaServer, stopServer } from './served.js'
 
 const GGUF = resolve('../shared/models/testbed-tir-f32.gguf')
 const HF = resolve('../shared/models/testbed-tir-hf')
@@ -176,7 +177,10 @@ describe('start rft on the testbed model (CPU)', () => {
     ])
   }, 120_000)
 
-  it('stage 2: START-0 samples, the correct samples become D_START, START is trained and exported', async () => {
+  it('stage 2: START-0, served by llama-server, samples; the correct samples become D_START, START is trained and exported', async () => {
+    // Sampling on a served model (--backend openai), as at scale: START-0 from stage 1 behind the server.
+    const server = await llamaServer(join(out, 'start-0.gguf'), { parallel: 2 })
+    const proxy = await faultProxy(server.url, () => 'pass')
     const result = await runCli([
       'rft',
       '--stage',
@@ -206,9 +210,24 @@ describe('start rft on the testbed model (CPU)', () => {
       '--max-steps',
       '2',
       ...TINY,
+      '--backend',
+      'openai',
+      '--base-url',
+      proxy.url,
+      '--concurrency',
+      '2',
       '--json',
-    ])
+    ]).finally(async () => {
+      await proxy.close()
+      await stopServer(server)
+    })
     expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stderr).toContain(
+      `stage 2 samples START-0 on ${proxy.url}: serve ${join(out, 'start-0.gguf')} there`,
+    )
+    // Every sample's first request went to the server, its prompt rendered with START-0's template.
+    const firsts = proxy.completions.filter((c) => c.prompt.endsWith('<|assistant|>\n<think>\n'))
+    expect(firsts).toHaveLength(8)
     const summary = JSON.parse(result.stdout)
     expect(summary.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`)).toEqual([
       'base-hf:skipped',
