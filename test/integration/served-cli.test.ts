@@ -226,6 +226,44 @@ describe('hint-infer on a served model (the real llama-server)', () => {
     }
   }, 300_000)
 
+  it('renders the prompt with --chat-template FILE when no GGUF is given; the trajectories are the same', async () => {
+    const dir = tempDir()
+    const out = join(dir, 'templated.jsonl')
+    const result = await runCli([
+      'hint-infer',
+      problems,
+      '--backend',
+      'openai',
+      '--base-url',
+      server.url,
+      '--server-kind',
+      'llama-server',
+      '--chat-template',
+      resolve('../shared/testbed/chat_template.jinja'),
+      ...SAMPLING,
+      '--out',
+      out,
+      '--db',
+      join(dir, 's.db'),
+    ])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(readJsonlFile(out).map(trajectory)).toEqual(reference)
+    const missing = await runCli([
+      'hint-infer',
+      problems,
+      '--backend',
+      'openai',
+      '--base-url',
+      server.url,
+      '--chat-template',
+      join(dir, 'nope.jinja'),
+      '--db',
+      join(dir, 's.db'),
+    ])
+    expect(missing.exitCode).toBe(2)
+    expect(missing.stderr).toContain(`--chat-template ${join(dir, 'nope.jinja')}: no such file`)
+  }, 300_000)
+
   it('reads the API key from --api-key-env, sends it, and never prints or stores it', async () => {
     const proxy = await faultProxy(server.url, () => 'pass')
     const secret = 'sk-test-4f9c2e71d0b8'
