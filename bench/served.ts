@@ -10,7 +10,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import pLimit from 'p-limit'
 import { defaultOptions } from '../src/core/options.js'
-import { BACKEND_OPTIONS, HINT_INFER_OPTIONS } from '../src/inference/options.js'
+import { HINT_INFER_OPTIONS, IN_PROCESS } from '../src/inference/options.js'
 import { runHintInfer } from '../src/inference/run-hint-infer.js'
 import { ServedEngine } from '../src/inference/served.js'
 import type { TrajectoryRecord } from '../src/inference/types.js'
@@ -60,7 +60,7 @@ for (const parallel of argument('parallel', '1,2,4').split(',').map(Number)) {
   )
   try {
     const backend = {
-      ...defaultOptions(BACKEND_OPTIONS),
+      ...IN_PROCESS,
       backend: 'openai',
       baseUrl: server.url,
       concurrency: parallel,

@@ -10,7 +10,7 @@ import { parseReference } from '../grading/reference.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 import type { InferenceEngine } from '../inference/engine.js'
 import { openEngine } from '../inference/open-engine.js'
-import { BACKEND_OPTIONS, type BackendSettings } from '../inference/options.js'
+import { type BackendSettings, IN_PROCESS } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
 import type { TrajectoryRecord } from '../inference/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
@@ -60,7 +60,7 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
   }
   const modes = evalModes(settings.modes, settings.thinkHints)
   const benchmarks = settings.benchmarks.map((benchmark) => resolveBenchmark(benchmark, settings.data))
-  const backend = options.backend ?? defaultOptions(BACKEND_OPTIONS)
+  const backend = options.backend ?? IN_PROCESS
   const models =
     backend.backend === 'openai'
       ? [servedModel(options.models, backend)]

@@ -1,4 +1,4 @@
-import type { OptionSpecs, OptionValues } from '../core/options.js'
+import { defaultOptions, type OptionSpecs, type OptionValues } from '../core/options.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 
 /** Sampling temperature (0 is greedy). */
@@ -128,6 +128,9 @@ export const BACKEND_OPTIONS = {
 } as const satisfies OptionSpecs
 
 export type BackendSettings = OptionValues<typeof BACKEND_OPTIONS>
+
+/** The model in this process: what a stage runs on when no backend is given. */
+export const IN_PROCESS: BackendSettings = defaultOptions(BACKEND_OPTIONS)
 
 /** `start hint-infer`: sampling, hints, and what to do with a bad problem line. */
 export const HINT_INFER_OPTIONS = {

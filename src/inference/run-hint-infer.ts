@@ -1,5 +1,4 @@
 import { countRecords } from '../core/jsonl.js'
-import { defaultOptions } from '../core/options.js'
 import { orderedMap } from '../core/ordered-map.js'
 import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import { extractBoxed, promptOpensThinking } from '../grading/extract-answer.js'
@@ -13,12 +12,7 @@ import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
 import { type GenerationStream, type InferenceEngine, PromptTooLongError } from './engine.js'
 import { runHintLoop } from './hint-loop.js'
 import { modelLabel, openEngine, trajectoriesInFlight } from './open-engine.js'
-import {
-  BACKEND_OPTIONS,
-  type BackendSettings,
-  type HintInferSettings,
-  type SamplingSettings,
-} from './options.js'
+import { type BackendSettings, type HintInferSettings, IN_PROCESS, type SamplingSettings } from './options.js'
 import type { TrajectoryRecord, TrajectoryResult } from './types.js'
 
 export interface HintInferOptions extends StageRunOptions {
@@ -154,8 +148,6 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
     },
   )
 }
-
-const IN_PROCESS = defaultOptions(BACKEND_OPTIONS)
 
 function trajectoryRow(runId: string, unitKey: string, record: TrajectoryRecord): TrajectoryRow {
   return {

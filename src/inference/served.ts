@@ -275,27 +275,22 @@ class ServedStream implements GenerationStream {
   }
 
   async next(): Promise<string | null> {
-    if (this.queue.length > 0) return this.hand(this.queue.shift()!)
-    if (this.turnEnded) {
-      this.endReturned = true
-      return null
+    if (this.queue.length === 0 && !this.turnEnded) {
+      const response = await this.engine.complete({
+        prompt: this.prompt + this.text,
+        maxTokens: Math.max(1, Math.min(this.plan.maxTokens, this.remaining)),
+        stops: this.plan.stops,
+        sampling: { ...this.sampling, seed: segmentSeed(this.sampling.seed, this.segments) },
+      })
+      this.account(response)
+      this.turnEnded = response.stop === 'eos'
+      this.queue = splitAtDecisionPoints(response.text, this.plan.stops)
+      // An answer with no text that did not end the turn (a partial character) is an empty piece.
+      if (this.queue.length === 0 && !this.turnEnded) this.queue = ['']
     }
-    const maxTokens = Math.max(1, Math.min(this.plan.maxTokens, this.remaining))
-    const response = await this.engine.complete({
-      prompt: this.prompt + this.text,
-      maxTokens,
-      stops: this.plan.stops,
-      sampling: { ...this.sampling, seed: segmentSeed(this.sampling.seed, this.segments) },
-    })
-    this.account(response)
-    this.turnEnded = response.stop === 'eos'
-    this.queue = splitAtDecisionPoints(response.text, this.plan.stops)
     if (this.queue.length > 0) return this.hand(this.queue.shift()!)
-    if (this.turnEnded) {
-      this.endReturned = true
-      return null
-    }
-    return this.hand('')
+    this.endReturned = true
+    return null
   }
 
   async retract(count: number): Promise<void> {

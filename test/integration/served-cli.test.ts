@@ -51,46 +51,37 @@ describe('hint-infer on a served model (the real llama-server)', () => {
     server = await llamaServer(MODEL, { parallel: 2 })
     problems = join(tempDir(), 'problems.jsonl')
     writeFileSync(problems, `${readFileSync(DEV, 'utf8').split('\n').slice(0, PROBLEMS).join('\n')}\n`)
-    const dir = tempDir()
-    const out = join(dir, 'in-process.jsonl')
-    const result = await runCli([
-      'hint-infer',
-      problems,
-      '--model',
-      MODEL,
-      ...SAMPLING,
-      '--threads',
-      '1',
-      '--out',
-      out,
-      '--db',
-      join(dir, 's.db'),
-    ])
+    const result = await hintInfer(tempDir(), 'in-process', ['--model', MODEL, ...SAMPLING, '--threads', '1'])
     expect(result.exitCode, result.stderr).toBe(0)
-    reference = readJsonlFile(out).map(trajectory)
+    reference = readJsonlFile(result.out).map(trajectory)
   }, 900_000)
 
   afterAll(async () => {
     if (server) await stopServer(server)
   })
 
-  /** hint-infer through `url`; the records, the summary and stderr. */
-  async function servedRun(url: string, dir: string, run: string, extra: string[] = []) {
+  /** hint-infer on the problems with `flags`, as run `run` in `dir`: the CLI's result and the output file. */
+  async function hintInfer(dir: string, run: string, flags: string[]) {
     const out = join(dir, `${run}.jsonl`)
+    const db = join(dir, 's.db')
     const result = await runCli([
       'hint-infer',
       problems,
-      ...servedFlags(url, extra),
+      ...flags,
       '--out',
       out,
       '--db',
-      join(dir, 's.db'),
+      db,
       '--run',
       run,
       '--json',
     ])
     return { ...result, out }
   }
+
+  /** hint-infer through `url`. */
+  const servedRun = (url: string, dir: string, run: string, extra: string[] = []) =>
+    hintInfer(dir, run, servedFlags(url, extra))
 
   it("greedy trajectories equal the in-process engine's; every resubmit evaluates only what was appended", async () => {
     const proxy = await faultProxy(server.url, () => 'pass')
@@ -228,10 +219,7 @@ describe('hint-infer on a served model (the real llama-server)', () => {
 
   it('renders the prompt with --chat-template FILE when no GGUF is given; the trajectories are the same', async () => {
     const dir = tempDir()
-    const out = join(dir, 'templated.jsonl')
-    const result = await runCli([
-      'hint-infer',
-      problems,
+    const withoutModel = (template: string) => [
       '--backend',
       'openai',
       '--base-url',
@@ -239,27 +227,17 @@ describe('hint-infer on a served model (the real llama-server)', () => {
       '--server-kind',
       'llama-server',
       '--chat-template',
-      resolve('../shared/testbed/chat_template.jinja'),
+      template,
       ...SAMPLING,
-      '--out',
-      out,
-      '--db',
-      join(dir, 's.db'),
-    ])
+    ]
+    const result = await hintInfer(
+      dir,
+      'templated',
+      withoutModel(resolve('../shared/testbed/chat_template.jinja')),
+    )
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(readJsonlFile(out).map(trajectory)).toEqual(reference)
-    const missing = await runCli([
-      'hint-infer',
-      problems,
-      '--backend',
-      'openai',
-      '--base-url',
-      server.url,
-      '--chat-template',
-      join(dir, 'nope.jinja'),
-      '--db',
-      join(dir, 's.db'),
-    ])
+    expect(readJsonlFile(result.out).map(trajectory)).toEqual(reference)
+    const missing = await hintInfer(dir, 'no-template', withoutModel(join(dir, 'nope.jinja')))
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr).toContain(`--chat-template ${join(dir, 'nope.jinja')}: no such file`)
   }, 300_000)
