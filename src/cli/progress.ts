@@ -1,6 +1,7 @@
 import type { ProgressEvent, ProgressListener } from '../core/events.js'
 import type { StepEvent, StepReport } from '../core/steps.js'
 import type { RftEvent } from '../rft/types.js'
+import type { RlProgressEvent } from '../rl/run-rl.js'
 
 /** A plain progress line at most this often when stderr is a log, not a terminal. */
 export const LOG_INTERVAL_MS = 30_000
@@ -67,9 +68,18 @@ export function progressRenderer(
 export type Progress = ReturnType<typeof progressRenderer>
 
 /** Step lines (start, skipped, done) and the trainer's loss, for the multi-step commands. */
-export function stepEventRenderer(progress: Progress): (event: StepEvent | RftEvent) => void {
+export function stepEventRenderer(
+  progress: Progress,
+): (event: StepEvent | RftEvent | RlProgressEvent) => void {
   return (event) => {
-    if (event.kind === 'step-start') progress.line(`${event.step.id}: ${event.step.description}...`)
+    if (event.kind === 'rl-step') {
+      const { reward, accuracy, toolCallsPerRollout, loss } = event.metrics
+      progress({
+        done: event.step,
+        total: event.maxSteps,
+        detail: `reward ${fixed(reward, 3)}, accuracy ${fixed(accuracy, 2)}, tools ${fixed(toolCallsPerRollout, 2)}, loss ${fixed(loss, 4)}`,
+      })
+    } else if (event.kind === 'step-start') progress.line(`${event.step.id}: ${event.step.description}...`)
     else if (event.kind === 'step-skip') progress.line(`${event.step.id}: done before, skipped`)
     else if (event.kind === 'step-done') {
       progress.end()
@@ -82,6 +92,10 @@ export function stepEventRenderer(progress: Progress): (event: StepEvent | RftEv
       })
     }
   }
+}
+
+function fixed(value: number | undefined, digits: number): string {
+  return value === undefined ? '-' : value.toFixed(digits)
 }
 
 /** The lines of `--dry-run`: each step, whether it is done, and what it makes. */

@@ -5,7 +5,7 @@ import { extractBoxed, promptOpensThinking } from '../grading/extract-answer.js'
 import { type HintLibrary, loadHintLibrary } from '../hints/library.js'
 import { toHintPolicy } from '../hints/options.js'
 import { type HintPolicy, sampleSeed, seededRandom } from '../hints/policy.js'
-import { type LocatedProblem, readProblems } from '../problems/read-problems.js'
+import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
@@ -106,10 +106,10 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
             summary.resumed++
             return done
           }
-          const record = await runOne(
+          const record = await sampleTrajectory(
             loaded,
             pool,
-            located,
+            located.problem,
             sample,
             options,
             policy && library ? { policy, library } : null,
@@ -167,12 +167,27 @@ function trajectoryRow(runId: string, unitKey: string, record: TrajectoryRecord)
   }
 }
 
-async function runOne(
+/** What one trajectory is sampled with: the prompt, the sampler, the loop's budgets. */
+export type TrajectorySettings = Pick<
+  SamplingSettings,
+  | 'system'
+  | 'promptTemplate'
+  | 'codePromptTemplate'
+  | 'seed'
+  | 'temperature'
+  | 'topP'
+  | 'maxTokens'
+  | 'maxToolCalls'
+  | 'maxOutputChars'
+>
+
+/** One problem x sample through the Hint-infer loop (hint-infer, and the rollouts of `start rl`). */
+export async function sampleTrajectory(
   engine: InferenceEngine,
   pool: SandboxPool,
-  { problem }: LocatedProblem,
+  problem: Problem,
   sample: number,
-  options: HintInferOptions,
+  options: { runId: string; settings: TrajectorySettings },
   hints: { policy: HintPolicy; library: HintLibrary } | null,
 ): Promise<TrajectoryRecord> {
   const { settings } = options

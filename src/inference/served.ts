@@ -5,8 +5,8 @@
  * prefix caching, SGLang RadixAttention, llama-server `cache_prompt`) evaluates only what was appended.
  */
 import { readFile } from 'node:fs/promises'
-import { Template } from '@huggingface/jinja'
 import { UsageError } from '../core/errors.js'
+import { type ChatTemplate, compileChatTemplate, renderChatPrompt } from './chat-template.js'
 import {
   type ChatMessage,
   type GenerationStream,
@@ -67,8 +67,7 @@ export class ServedEngine implements InferenceEngine {
     readonly kind: ServerKind,
     readonly modelName: string,
     readonly contextSize: number,
-    private readonly template: Template,
-    private readonly eosToken: string,
+    private readonly chat: ChatTemplate,
     private readonly concurrency: number,
   ) {}
 
@@ -127,8 +126,8 @@ export class ServedEngine implements InferenceEngine {
         'give --context-size',
       )
     }
-    const { template, eosToken } = await chatTemplate(options, props)
-    return new ServedEngine(client, kind, modelName, contextSize, template, eosToken, options.concurrency)
+    const chat = await chatTemplate(options, props)
+    return new ServedEngine(client, kind, modelName, contextSize, chat, options.concurrency)
   }
 
   /**
@@ -137,12 +136,7 @@ export class ServedEngine implements InferenceEngine {
    * the tokenizer config), so a BOS written here would be doubled.
    */
   renderPrompt(messages: ChatMessage[]): string {
-    return this.template.render({
-      messages,
-      add_generation_prompt: true,
-      bos_token: '',
-      eos_token: this.eosToken,
-    })
+    return renderChatPrompt(this.chat, messages)
   }
 
   async startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream> {
@@ -183,22 +177,12 @@ export class ServedEngine implements InferenceEngine {
   async close(): Promise<void> {}
 }
 
-async function chatTemplate(
-  options: ServedOptions,
-  props: unknown,
-): Promise<{ template: Template; eosToken: string }> {
-  const compile = (source: string, where: string) => {
-    try {
-      return new Template(source)
-    } catch (error) {
-      throw new UsageError(`${where}: not a Jinja chat template (${(error as Error).message})`)
-    }
-  }
+async function chatTemplate(options: ServedOptions, props: unknown): Promise<ChatTemplate> {
   if (options.chatTemplate) {
     const source = await readFile(options.chatTemplate, 'utf8').catch(() => {
       throw new UsageError(`--chat-template ${options.chatTemplate}: no such file`)
     })
-    return { template: compile(source, `--chat-template ${options.chatTemplate}`), eosToken: '' }
+    return { template: compileChatTemplate(source, `--chat-template ${options.chatTemplate}`), eosToken: '' }
   }
   if (options.model) {
     const found = await readGgufChatTemplate(options.model)
@@ -207,12 +191,15 @@ async function chatTemplate(
         `--model ${options.model}: the GGUF has no chat template`,
         'give --chat-template FILE',
       )
-    return { template: compile(found.template, `--model ${options.model}`), eosToken: found.eosToken }
+    return {
+      template: compileChatTemplate(found.template, `--model ${options.model}`),
+      eosToken: found.eosToken,
+    }
   }
   const served = props as { chat_template?: unknown; eos_token?: unknown } | undefined
   if (typeof served?.chat_template === 'string' && served.chat_template) {
     return {
-      template: compile(served.chat_template, `${options.baseUrl}/props chat_template`),
+      template: compileChatTemplate(served.chat_template, `${options.baseUrl}/props chat_template`),
       eosToken: typeof served.eos_token === 'string' ? served.eos_token : '',
     }
   }

@@ -7,6 +7,7 @@ import { EVAL_OPTIONS } from '../eval/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { BACKEND_OPTIONS, HINT_INFER_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
+import { RL_OPTIONS } from '../rl/options.js'
 import { SANDBOX_OPTIONS } from '../sandbox/options.js'
 import { TRAINING_OPTIONS } from '../training/options.js'
 
@@ -45,6 +46,7 @@ export const CONFIG_SECTIONS = [
   'eval',
   'sandbox',
   'backend',
+  'rl',
 ] as const
 export type ConfigSection = (typeof CONFIG_SECTIONS)[number]
 
@@ -57,6 +59,7 @@ const SECTION_OPTIONS: Record<ConfigSection, OptionSpecs> = {
   eval: EVAL_OPTIONS,
   sandbox: SANDBOX_OPTIONS,
   backend: BACKEND_OPTIONS,
+  rl: RL_OPTIONS,
 }
 const SAMPLING_SECTIONS: ConfigSection[] = ['hintInfer', 'rft.stage2', 'eval']
 const PIPELINE_KEYS = [
@@ -71,6 +74,7 @@ const PIPELINE_KEYS = [
   'eval',
   'sandbox',
   'backend',
+  'rl',
 ]
 const POOL_KEYS = ['problems', 'limit']
 const EVAL_MODE_NAMES = ['no-tools', 'tools', 'hints']
@@ -121,6 +125,7 @@ export function parseConfig(text: string, file: string): PipelineConfig {
     eval: mapping(root.eval, 'eval'),
     sandbox: mapping(root.sandbox, 'sandbox'),
     backend: mapping(root.backend, 'backend'),
+    rl: mapping(root.rl, 'rl'),
   }
   const top = Object.fromEntries(Object.entries(root).filter(([key]) => key in SAMPLING_OPTIONS))
   const sections = {} as Record<ConfigSection, Record<string, unknown>>

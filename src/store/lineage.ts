@@ -29,14 +29,22 @@ export function setParents(db: Db, child: LineageNode, parents: LineageNode[]): 
   })()
 }
 
-/** One line of a trainer's log. */
+/** One line of a trainer's log; a step logged again (after a resume) replaces the earlier line. */
 export function appendTrainingLog(
   db: Db,
-  row: { runId: string; unitKey: string; step: number; loss?: number; learningRate?: number; epoch?: number },
+  row: {
+    runId: string
+    unitKey: string
+    step: number
+    loss?: number
+    learningRate?: number
+    epoch?: number
+    metrics?: Record<string, number>
+  },
 ): void {
   db.prepare(
-    `INSERT OR REPLACE INTO training_log (run_id, unit_key, step, loss, learning_rate, epoch, at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR REPLACE INTO training_log (run_id, unit_key, step, loss, learning_rate, epoch, metrics, at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     row.runId,
     row.unitKey,
@@ -44,6 +52,33 @@ export function appendTrainingLog(
     row.loss ?? null,
     row.learningRate ?? null,
     row.epoch ?? null,
+    row.metrics ? JSON.stringify(row.metrics) : null,
     now(),
   )
+}
+
+/** The steps a trainer logged for one training of a run, in order, with their metrics. */
+export function trainingLog(
+  db: Db,
+  runId: string,
+  unitKey: string,
+): { step: number; metrics: Record<string, number> }[] {
+  const rows = db
+    .prepare(
+      'SELECT step, loss, learning_rate, metrics FROM training_log WHERE run_id = ? AND unit_key = ? ORDER BY step',
+    )
+    .all(runId, unitKey) as {
+    step: number
+    loss: number | null
+    learning_rate: number | null
+    metrics: string | null
+  }[]
+  return rows.map((row) => ({
+    step: row.step,
+    metrics: {
+      ...(row.metrics ? (JSON.parse(row.metrics) as Record<string, number>) : {}),
+      ...(row.loss === null ? {} : { loss: row.loss }),
+      ...(row.learning_rate === null ? {} : { learning_rate: row.learning_rate }),
+    },
+  }))
 }

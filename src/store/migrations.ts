@@ -128,4 +128,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE runs ADD COLUMN stage TEXT;
   ALTER TABLE runs ADD COLUMN counts TEXT;  -- JSON: the numbers of the run's summary
   `,
+  `
+  -- Everything else a trainer logs per step (RL: reward, accuracy, tool calls, KL, ...).
+  ALTER TABLE training_log ADD COLUMN metrics TEXT;  -- JSON
+  `,
 ]

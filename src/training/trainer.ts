@@ -8,6 +8,7 @@ import { ensureLlamaCppSource } from './llama-cpp-source.js'
 import { TRAINING_DIR, type TrainingEnv } from './python-env.js'
 
 const SCRIPT = join(TRAINING_DIR, 'start_trainer.py')
+const RL_SCRIPT = join(TRAINING_DIR, 'start_rl.py')
 
 /** SFT hyper-parameters; `start rft` states the defaults of each flag. */
 export interface HyperParameters {
@@ -53,6 +54,54 @@ export type TrainEvent =
     }
   | { event: 'log'; step: number; maxSteps: number; loss?: number; learning_rate?: number; epoch?: number }
   | { event: 'done'; steps: number; trainLoss: number; seconds: number; tokensPerSecond: number | null }
+
+/** GRPO settings of `start rl`; `RL_OPTIONS` states the defaults. */
+export interface RlRequest {
+  /** Hugging Face checkpoint of the starting policy. */
+  base: string
+  /** JSONL of `{id}`: the problems the trainer samples prompts from. */
+  problems: string
+  /** Where the trained policy goes (written whole or not at all). */
+  out: string
+  /** Checkpoints, the resume point after a kill. */
+  work: string
+  maxSteps: number
+  lr: number
+  numGenerations: number
+  promptsPerStep: number
+  maxTokens: number
+  temperature: number
+  topP: number
+  beta: number
+  clip: number
+  saveSteps: number
+  seed: number
+  /** Tokens whose text is one of these end the turn, as EOS does. */
+  turnEndMarkers: readonly string[]
+  log: string
+}
+
+/** The trainer's events of an RL run; rollout requests and answers go through `TrainerLink`. */
+export type RlEvent =
+  | {
+      event: 'start'
+      problems: number
+      parameters: number
+      device: string
+      contextSize: number
+      resumedFrom: string | null
+    }
+  | { event: 'rollouts'; step: number; batch: number; items: { rid: string; problem: string }[] }
+  | { event: 'started' | 'generated' | 'ended'; rid: string; [key: string]: unknown }
+  | { event: 'log'; step: number; maxSteps: number; metrics: Record<string, number> }
+  | { event: 'checkpoint'; step: number }
+  | { event: 'done'; steps: number; seconds: number }
+
+/** The CLI's end of a trainer run: operations to its stdin, or stopping it with an error. */
+export interface TrainerLink {
+  send(op: Record<string, unknown>): void
+  abort(reason: Error): void
+}
 
 export interface LabelDump {
   text: string
@@ -120,6 +169,55 @@ export class TrlTrainer {
     return done
   }
 
+  /**
+   * GRPO on `base` with rollouts the caller drives: the trainer asks for them ("rollouts" events) and
+   * generates what the caller requests through the link. Resumes from the last checkpoint in `work`.
+   */
+  async reinforce(request: RlRequest, onEvent: (event: RlEvent, link: TrainerLink) => void) {
+    const args = [
+      RL_SCRIPT,
+      '--base',
+      request.base,
+      '--problems',
+      request.problems,
+      '--out',
+      request.out,
+      '--work',
+      request.work,
+      '--max-steps',
+      String(request.maxSteps),
+      '--lr',
+      String(request.lr),
+      '--num-generations',
+      String(request.numGenerations),
+      '--prompts-per-step',
+      String(request.promptsPerStep),
+      '--max-tokens',
+      String(request.maxTokens),
+      '--temperature',
+      String(request.temperature),
+      '--top-p',
+      String(request.topP),
+      '--beta',
+      String(request.beta),
+      '--clip',
+      String(request.clip),
+      '--save-steps',
+      String(request.saveSteps),
+      '--seed',
+      String(request.seed),
+      '--turn-end-markers',
+      JSON.stringify(request.turnEndMarkers),
+    ]
+    let done: Extract<RlEvent, { event: 'done' }> | undefined
+    await this.run('RL training', args, request.log, (event, link) => {
+      onEvent(event as RlEvent, link)
+      if ((event as RlEvent).event === 'done') done = event as typeof done
+    })
+    if (!done) throw new Error(`the trainer ended without saving a policy; see ${request.log}`)
+    return done
+  }
+
   /** The tokens and labels `train` would use for one example. */
   async labels(base: string, data: string, index: number, log: string): Promise<LabelDump> {
     let dump: LabelDump | undefined
@@ -172,7 +270,7 @@ export class TrlTrainer {
     what: string,
     args: string[],
     log: string,
-    onEvent: (event: Record<string, unknown>) => void = () => {},
+    onEvent: (event: Record<string, unknown>, link: TrainerLink) => void = () => {},
   ) {
     await mkdir(dirname(log), { recursive: true })
     const logStream = createWriteStream(log, { flags: 'a' })
@@ -182,6 +280,16 @@ export class TrlTrainer {
     })
     let lastError = ''
     let failure: { message: string; usage: boolean } | undefined
+    let aborted: Error | undefined
+    // A trainer that died has a closed stdin: what is still written to it is moot.
+    child.stdin?.on('error', () => {})
+    const link: TrainerLink = {
+      send: (op) => child.stdin?.write(`${JSON.stringify(op)}\n`),
+      abort: (reason) => {
+        aborted ??= reason
+        child.kill('SIGTERM')
+      },
+    }
     child.stderr?.pipe(logStream, { end: false })
     child.stderr?.on('data', (chunk: Buffer) => {
       const last = chunk.toString().trim().split('\n').at(-1)?.trim()
@@ -192,10 +300,12 @@ export class TrlTrainer {
       if (!line.startsWith('{"event"')) continue
       const event = JSON.parse(line) as Record<string, unknown>
       if (event.event === 'error') failure = event as unknown as typeof failure
-      else onEvent(event)
+      else onEvent(event, link)
     }
+    child.stdin?.end()
     const result = await child
     await new Promise((resolve) => logStream.end(resolve))
+    if (aborted) throw aborted
     if (result.exitCode !== 0) {
       const reason = failure?.message ?? (lastError || `exit code ${result.exitCode}`)
       // A bad data line ("file:line: what") is the user's to fix.

@@ -1,0 +1,78 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand, describeSettings } from '../cli/base-command.js'
+import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
+import { planLines, stepEventRenderer } from '../cli/progress.js'
+import { UsageError } from '../core/errors.js'
+import { RL_OPTIONS } from '../rl/options.js'
+import { rlRunId, runRl } from '../rl/run-rl.js'
+import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
+
+export default class Rl extends BaseCommand {
+  static override summary =
+    'Reinforcement learning with the interpreter in the rollout (ReTool): GRPO from START-0 on TRL'
+
+  static override description =
+    `Each step, --num-generations rollouts per problem run the hint-infer loop on the policy being
+trained: code blocks run in the sandbox and their output is appended (masked from the loss, as hints are
+with --hints), the grader scores the answer, and the reward (outcome: +1 correct, -1 otherwise; shaped: plus
+tool and format terms) drives a GRPO update (TRL's GRPOTrainer). Writes <out>/policy/ and <out>/rl.gguf,
+each step's metrics to the store and <out>/metrics.jsonl (start report draws them), and the rollouts to
+<out>/rollouts/. A checkpoint every --save-steps: a rerun after a kill resumes from the last one.`
+
+  static override examples = [
+    'start rl --base rft/start-0.gguf --problems train.jsonl --out rl/ --max-steps 100',
+    'start rl --base rft/start-0 --problems train.jsonl --out rl/ --num-generations 16 --reward shaped --hints',
+  ]
+
+  static override flags = {
+    base: Flags.string({
+      description: 'the starting policy (START-0): GGUF file or Hugging Face checkpoint',
+    }),
+    problems: Flags.string({
+      description: 'problems the rollouts solve (JSONL files or globs)',
+      multiple: true,
+    }),
+    out: Flags.string({ description: 'directory for the policy, GGUF, checkpoints, rollouts and logs' }),
+    'dry-run': Flags.boolean({ description: 'print the plan and stop', default: false }),
+    run: Flags.string({ description: 'run id (default: one per --out, so a rerun resumes)' }),
+    ...configFlag,
+    ...flagsFor(RL_OPTIONS),
+    ...flagsFor(SANDBOX_OPTIONS),
+  }
+
+  async run() {
+    const { flags } = await this.parse(Rl)
+    const config = configFrom(flags)
+    const at = config && { config, section: 'rl' as const }
+    const settings = settingsFrom(RL_OPTIONS, flags, at)
+    const sandbox = settingsFrom(SANDBOX_OPTIONS, flags, at)
+    if (!flags.base) throw new UsageError('--base: required (START-0 as GGUF or Hugging Face checkpoint)')
+    if (!flags.out) throw new UsageError('--out: required (the directory everything is written to)')
+    const progress = this.progress('rl', flags)
+    const summary = await runRl({
+      base: flags.base,
+      problems: flags.problems ?? [],
+      out: flags.out,
+      settings,
+      sandbox: toSandboxOptions(sandbox, 1),
+      dryRun: flags['dry-run'],
+      db: flags.db,
+      runId: flags.run ?? rlRunId(flags.out),
+      flags,
+      toolVersion: this.config.version,
+      onEvent: stepEventRenderer(progress),
+      onProgress: progress,
+    })
+    progress.end()
+    if (summary.dryRun && !this.jsonEnabled()) {
+      for (const line of planLines(summary.steps)) this.log(line)
+    } else if (summary.model) {
+      const reward = (row?: Record<string, number>) => row?.reward?.toFixed(3) ?? '-'
+      this.say(
+        `run ${summary.run}: ${summary.model} (reward ${reward(summary.first)} -> ${reward(summary.last)})`,
+      )
+    }
+    this.say(`settings: ${describeSettings(settings)}`)
+    return { ...summary, settings: { ...settings, ...sandbox } }
+  }
+}

@@ -1,0 +1,54 @@
+import type { OptionSpecs, OptionValues } from '../core/options.js'
+import { HINT_OPTIONS } from '../hints/options.js'
+import { SAMPLING_OPTIONS } from '../inference/options.js'
+import { OUTTYPES, TRAINING_OPTIONS } from '../training/options.js'
+
+/** How a rollout is rewarded. */
+export const REWARDS = ['outcome', 'shaped'] as const
+export type RewardKind = (typeof REWARDS)[number]
+
+/** Policy learning rate of RL: ReTool's recipe uses 1e-6. */
+export const DEFAULT_RL_LR = 1e-6
+
+/** `start rl`: GRPO with the hint-infer rollout loop; the config's `rl:` section. */
+export const RL_OPTIONS = {
+  maxSteps: { kind: 'integer', min: 1, default: 50, description: 'optimizer steps' },
+  numGenerations: {
+    kind: 'integer',
+    min: 2,
+    default: 8,
+    description: 'rollouts per problem (a GRPO group)',
+  },
+  promptsPerStep: { kind: 'integer', min: 1, default: 1, description: 'problems per optimizer step' },
+  lr: { kind: 'number', min: 0, default: DEFAULT_RL_LR, description: 'learning rate (constant)' },
+  beta: { kind: 'number', min: 0, default: 0, description: 'KL coefficient against the starting policy' },
+  clip: { kind: 'number', min: 0, default: 0.2, description: 'clip range of the policy ratio (epsilon)' },
+  reward: {
+    kind: 'string',
+    options: REWARDS,
+    default: 'outcome',
+    description: 'outcome: +1 correct, -1 otherwise; shaped: adds tool and format terms (README)',
+  },
+  saveSteps: { kind: 'integer', min: 1, default: 10, description: 'checkpoint every N steps (resume point)' },
+  temperature: { ...SAMPLING_OPTIONS.temperature, default: 1 },
+  topP: { ...SAMPLING_OPTIONS.topP, default: 1 },
+  seed: SAMPLING_OPTIONS.seed,
+  maxTokens: { ...SAMPLING_OPTIONS.maxTokens, default: 1024 },
+  maxToolCalls: SAMPLING_OPTIONS.maxToolCalls,
+  maxOutputChars: SAMPLING_OPTIONS.maxOutputChars,
+  promptTemplate: SAMPLING_OPTIONS.promptTemplate,
+  codePromptTemplate: SAMPLING_OPTIONS.codePromptTemplate,
+  system: SAMPLING_OPTIONS.system,
+  hints: {
+    kind: 'boolean',
+    default: false,
+    description: 'insert hints in rollouts (masked from the loss, as code output)',
+  },
+  thinkHints: HINT_OPTIONS.thinkHints,
+  connectiveHints: { ...HINT_OPTIONS.connectiveHints, default: 0 },
+  trainSeed: TRAINING_OPTIONS.trainSeed,
+  outtype: { ...TRAINING_OPTIONS.outtype, options: OUTTYPES },
+  venv: TRAINING_OPTIONS.venv,
+} as const satisfies OptionSpecs
+
+export type RlSettings = OptionValues<typeof RL_OPTIONS>

@@ -1,0 +1,340 @@
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { writeFileAtomically } from '../core/atomic-write.js'
+import { UsageError } from '../core/errors.js'
+import { defaultOptions } from '../core/options.js'
+import { runStage, type StageRunOptions } from '../core/stage-run.js'
+import { planSteps, runSteps, type Step, type StepEvent, type StepReport } from '../core/steps.js'
+import { Grader } from '../grading/grader.js'
+import { parseReference } from '../grading/reference.js'
+import { loadHintLibrary } from '../hints/library.js'
+import { HINT_OPTIONS, toHintPolicy } from '../hints/options.js'
+import { sampleSeed } from '../hints/policy.js'
+import { readCheckpointChatTemplate } from '../inference/chat-template.js'
+import { TURN_END_MARKERS } from '../inference/engine.js'
+import { sampleTrajectory } from '../inference/run-hint-infer.js'
+import type { TrajectoryRecord } from '../inference/types.js'
+import { readProblems } from '../problems/read-problems.js'
+import type { Problem } from '../problems/types.js'
+import { isGguf } from '../rft/plan.js'
+import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
+import { appendTrainingLog, setParents, trainingLog } from '../store/lineage.js'
+import type { Db } from '../store/store.js'
+import { ensureTrainingEnv } from '../training/python-env.js'
+import { checkpointExists, type RlEvent, type TrainerLink, TrlTrainer } from '../training/trainer.js'
+import type { RlSettings } from './options.js'
+import { type PolicyChannel, PolicyEngine } from './policy-engine.js'
+import { rolloutReward } from './reward.js'
+
+export interface RlOptions extends Omit<StageRunOptions, 'out'> {
+  /** The starting policy: START-0 as GGUF or a Hugging Face checkpoint. */
+  base: string
+  problems: string[]
+  out: string
+  settings: RlSettings
+  sandbox: SandboxOptions
+  dryRun: boolean
+  onEvent?: (event: RlProgressEvent) => void
+}
+
+export type RlProgressEvent =
+  | StepEvent
+  | { kind: 'rl-step'; step: number; maxSteps: number; metrics: Record<string, number> }
+
+/** A finished rollout as `<out>/rollouts/` keeps it: the trajectory, its grade and its reward. */
+export interface RolloutRecord extends TrajectoryRecord {
+  step: number
+  rid: string
+  correct: boolean
+  reward: number
+  /** What the loss saw: completion tokens, those trained, and the text of those masked (hints, outputs). */
+  loss: { completionTokens: number; trainedTokens: number; maskedText: string }
+}
+
+export interface RlSummary {
+  run: string
+  out: string
+  dryRun: boolean
+  steps: StepReport[]
+  model?: string
+  /** The first and last logged step: did the reward move? */
+  first?: Record<string, number>
+  last?: Record<string, number>
+  settings: RlSettings
+}
+
+/** Where each artifact of `start rl --out DIR` lives. */
+export function rlLayout(out: string, base: string) {
+  return {
+    baseHf: isGguf(base) ? join(out, 'base-hf') : base,
+    problems: join(out, 'problems.jsonl'),
+    work: join(out, 'work'),
+    policy: join(out, 'policy'),
+    gguf: join(out, 'rl.gguf'),
+    rollouts: join(out, 'rollouts'),
+    metrics: join(out, 'metrics.jsonl'),
+    logs: join(out, 'logs'),
+  }
+}
+
+/** A run id that stays the same for the same output directory, so a rerun resumes. */
+export function rlRunId(out: string): string {
+  return `rl-${resolve(out)
+    .replace(/[^\w.-]+/g, '_')
+    .replace(/^_+/, '')}`
+}
+
+/** `start rl`: GRPO from START-0 with the hint-infer rollout loop; resumable from its checkpoints. */
+export async function runRl(options: RlOptions): Promise<RlSummary> {
+  validate(options)
+  const layout = rlLayout(options.out, options.base)
+  const plan: Omit<Step, 'run'>[] = [
+    ...(isGguf(options.base)
+      ? [
+          {
+            id: 'base-hf',
+            description: 'convert the GGUF policy to a Hugging Face checkpoint',
+            inputs: [options.base],
+            outputs: [layout.baseHf],
+            currentWhenOutputsExist: true,
+          },
+        ]
+      : []),
+    {
+      id: 'rl',
+      description: 'GRPO: rollouts with the interpreter, graded, the policy updated',
+      inputs: [layout.baseHf, ...options.problems],
+      outputs: [layout.policy],
+    },
+    {
+      id: 'export',
+      description: 'export the policy to GGUF',
+      inputs: [layout.policy],
+      outputs: [layout.gguf],
+    },
+  ]
+  const summary: RlSummary = {
+    run: options.runId,
+    out: options.out,
+    dryRun: options.dryRun,
+    steps: [],
+    settings: options.settings,
+  }
+  if (options.dryRun) {
+    summary.steps = planSteps(plan, options.db, options.runId)
+    return summary
+  }
+  return runStage({ ...options, out: undefined, command: 'rl' }, async ({ db, store, finished }) => {
+    const env = await ensureTrainingEnv({ venv: options.settings.venv })
+    const trainer = new TrlTrainer(env)
+    const run = async (id: string) => {
+      const log = join(layout.logs, `${id}.log`)
+      if (id === 'base-hf')
+        return trainer.ggufToHf(resolve(options.base), layout.baseHf, log).then(() => ({}))
+      if (id === 'rl') return train(options, layout, trainer, db, log)
+      await trainer.exportGguf(layout.policy, layout.gguf, {
+        outtype: options.settings.outtype,
+        tokenizerFrom: isGguf(options.base) ? resolve(options.base) : undefined,
+        log,
+      })
+      setParents(db, { kind: 'model', id: resolve(layout.gguf) }, [
+        { kind: 'model', id: resolve(layout.policy) },
+      ])
+      return { gguf: layout.gguf }
+    }
+    const steps = plan.map((step) => ({ ...step, run: () => run(step.id) }))
+    summary.steps = await runSteps(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })
+    const logged = trainingLog(db, options.runId, 'rl')
+    summary.first = logged[0]?.metrics
+    summary.last = logged.at(-1)?.metrics
+    summary.model = layout.gguf
+    return summary
+  })
+}
+
+async function train(
+  options: RlOptions,
+  layout: ReturnType<typeof rlLayout>,
+  trainer: TrlTrainer,
+  db: Db,
+  log: string,
+): Promise<unknown> {
+  const { settings } = options
+  const problems = new Map<string, Problem>()
+  for await (const { problem } of readProblems(options.problems)) problems.set(problem.id, problem)
+  if (problems.size === 0) throw new UsageError(`--problems ${options.problems.join(' ')}: no problems`)
+  await mkdir(layout.rollouts, { recursive: true })
+  await writeFileAtomically(
+    layout.problems,
+    [...problems.keys()].map((id) => `${JSON.stringify({ id })}\n`).join(''),
+  )
+  const chat = await readCheckpointChatTemplate(layout.baseHf)
+  const policy = settings.hints
+    ? toHintPolicy({
+        ...defaultOptions(HINT_OPTIONS),
+        thinkHints: settings.thinkHints,
+        connectiveHints: settings.connectiveHints,
+      })
+    : null
+  const hints = policy ? { policy, library: await loadHintLibrary() } : null
+  const rolloutsPerStep = settings.numGenerations * settings.promptsPerStep
+  const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
+  const grader = new Grader(pool)
+  const answers = new Map<string, (reply: Record<string, unknown>) => void>()
+  let contextSize = 0
+  let link: TrainerLink | undefined
+  const channel: PolicyChannel = {
+    send: (op) => link!.send(op),
+    request: (op) =>
+      new Promise((resolve) => {
+        answers.set(op.rid as string, resolve)
+        link!.send(op)
+      }),
+  }
+
+  const rollOut = async (event: Extract<RlEvent, { event: 'rollouts' }>) => {
+    const records = await Promise.all(
+      event.items.map(async (item, index): Promise<RolloutRecord> => {
+        const problem = problems.get(item.problem)!
+        const sample = event.batch * event.items.length + index
+        const engine = new PolicyEngine(channel, chat, contextSize, item.rid, 'policy')
+        const record = await sampleTrajectory(
+          engine,
+          pool,
+          problem,
+          sample,
+          {
+            runId: options.runId,
+            settings: { ...settings, seed: sampleSeed(settings.seed, problem.id, sample) },
+          },
+          hints,
+        )
+        const parsed = parseReference(record as unknown as Record<string, unknown>)
+        if ('error' in parsed) throw new Error(`${item.problem}: ${parsed.error}`)
+        const grade = await grader.grade(record.text, parsed.reference, record)
+        const failedCalls = record.segments.filter(
+          (segment) => segment.execution && (segment.execution.exitCode !== 0 || segment.execution.timedOut),
+        ).length
+        const reward = rolloutReward(settings.reward, {
+          correct: grade.correct,
+          answered: grade.predicted !== null,
+          toolCalls: record.toolCalls,
+          failedCalls,
+        })
+        channel.send({
+          op: 'finish',
+          rid: item.rid,
+          reward,
+          correct: grade.correct,
+          toolCalls: record.toolCalls,
+          failedCalls,
+        })
+        return {
+          ...record,
+          loss: { completionTokens: 0, trainedTokens: 0, maskedText: '' },
+          predicted: grade.predicted,
+          step: event.step,
+          rid: item.rid,
+          correct: grade.correct,
+          reward,
+        }
+      }),
+    )
+    const ended = await channel.request({ op: 'end', rid: `batch:${event.batch}` })
+    const tokens = ended.rollouts as RolloutRecord['loss'][]
+    await writeFileAtomically(
+      join(layout.rollouts, `batch-${String(event.batch).padStart(5, '0')}.jsonl`),
+      records.map((record, index) => `${JSON.stringify({ ...record, loss: tokens[index] })}\n`).join(''),
+    )
+  }
+
+  try {
+    await pool.warmSessions(Math.min(rolloutsPerStep, 16))
+    await trainer.reinforce(
+      {
+        base: layout.baseHf,
+        problems: layout.problems,
+        out: layout.policy,
+        work: layout.work,
+        maxSteps: settings.maxSteps,
+        lr: settings.lr,
+        numGenerations: settings.numGenerations,
+        promptsPerStep: settings.promptsPerStep,
+        maxTokens: settings.maxTokens,
+        temperature: settings.temperature,
+        topP: settings.topP,
+        beta: settings.beta,
+        clip: settings.clip,
+        saveSteps: settings.saveSteps,
+        seed: settings.trainSeed,
+        turnEndMarkers: TURN_END_MARKERS,
+        log,
+      },
+      (event, trainerLink) => {
+        link = trainerLink
+        switch (event.event) {
+          case 'start':
+            contextSize = event.contextSize
+            break
+          case 'rollouts':
+            rollOut(event).catch((error: Error) => trainerLink.abort(error))
+            break
+          case 'started':
+          case 'generated':
+          case 'ended': {
+            const answer = answers.get(event.rid)
+            answers.delete(event.rid)
+            answer?.(event)
+            break
+          }
+          case 'log': {
+            const { loss, learning_rate: learningRate, epoch, ...metrics } = event.metrics
+            appendTrainingLog(db, {
+              runId: options.runId,
+              unitKey: 'rl',
+              step: event.step,
+              loss,
+              learningRate,
+              epoch,
+              metrics,
+            })
+            options.onEvent?.({
+              kind: 'rl-step',
+              step: event.step,
+              maxSteps: event.maxSteps,
+              metrics: event.metrics,
+            })
+            break
+          }
+        }
+      },
+    )
+  } finally {
+    await pool.close()
+  }
+  const logged = trainingLog(db, options.runId, 'rl')
+  await writeFileAtomically(
+    layout.metrics,
+    logged
+      .map((row) => `${JSON.stringify({ run: options.runId, step: row.step, ...row.metrics })}\n`)
+      .join(''),
+  )
+  setParents(db, { kind: 'model', id: resolve(layout.policy) }, [
+    { kind: 'model', id: resolve(layout.baseHf) },
+    ...options.problems.map((file) => ({ kind: 'dataset' as const, id: resolve(file) })),
+    { kind: 'run', id: options.runId },
+  ])
+  return { steps: logged.length }
+}
+
+function validate(options: RlOptions): void {
+  if (!existsSync(options.base)) throw new UsageError(`--base ${options.base}: no such file or directory`)
+  if (!isGguf(options.base) && !checkpointExists(options.base)) {
+    throw new UsageError(
+      `--base ${options.base}: not a GGUF file nor a Hugging Face checkpoint (no config.json)`,
+    )
+  }
+  if (options.problems.length === 0)
+    throw new UsageError('--problems: required (the problems rollouts solve)')
+}

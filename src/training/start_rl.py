@@ -1,0 +1,445 @@
+"""The Python side of `start rl`: GRPO (TRL's GRPOTrainer) whose rollouts the CLI drives.
+
+The CLI runs the rollout loop of hint-infer (stop points, hints, code in its sandbox, grading); this
+process holds the policy and generates for it. They talk in JSON lines: events on stdout (as every
+start trainer script), operations on stdin.
+
+  -> {"event": "rollouts", "step": S, "items": [{"rid", "problem"}]}   a batch of prompts to roll out
+  <- {"op": "start", "rid", "prompt"}          tokenize the rendered prompt   -> {"event": "started", "rid", "promptTokens"}
+  <- {"op": "next", "rid", "stops", "maxTokens"}  generate to a stop        -> {"event": "generated", "rid", "text", "tokens", "stop"}
+  <- {"op": "append", "rid", "text"}           inserted text (hint, code output): in the context, out of the loss
+  <- {"op": "retract", "rid", "chars"}         drop the last generated characters (a closing tag the loop replaces)
+  <- {"op": "finish", "rid", "reward", ...}      the rollout is over; its reward
+  <- {"op": "end", "rid": "batch:B"}           every rollout is finished  -> {"event": "ended", "rid", "rollouts"}
+
+"next" requests are answered together: once every unfinished rollout of the batch waits for one, they
+run as one batched `generate` call.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from start_trainer import emit, load_tokenizer, save_checkpoint  # noqa: E402
+from transformers import StoppingCriteria  # noqa: E402
+
+# How many tokens before a new one are decoded with it, so a SentencePiece word start keeps its space.
+DECODE_CONTEXT = 4
+
+
+class ChannelClosed(Exception):
+    pass
+
+
+def read_op():
+    line = sys.stdin.readline()
+    if not line:
+        raise ChannelClosed("the CLI closed the rollout channel")
+    return json.loads(line)
+
+
+class Rollout:
+    """One trajectory's tokens after the prompt: what the model sampled (trained) and what was inserted (masked)."""
+
+    def __init__(self, prompt_ids):
+        self.prompt_ids = prompt_ids
+        self.ids = []
+        self.mask = []
+        # The text each token stands for in the trajectory (an inserted block: all on its last token).
+        self.texts = []
+        # The end-of-turn token the model sampled, held back until the rollout is over (a hint may follow).
+        self.end_token = None
+
+
+class PolicyGenerator:
+    """Holds the rollouts of one batch and generates for them with the policy."""
+
+    def __init__(self, tokenizer, sampling, turn_end_markers):
+        self.tokenizer = tokenizer
+        self.sampling = sampling
+        self.rollouts = {}
+        self.newline_ids = tokenizer("\n", add_special_tokens=False)["input_ids"]
+        vocabulary = tokenizer.get_vocab()
+        ends = {tokenizer.eos_token_id} | {vocabulary[marker] for marker in turn_end_markers if marker in vocabulary}
+        self.end_ids = {token for token in ends if token is not None}
+
+    def prompt_ids(self, prompt):
+        # The CLI renders the chat template with its BOS, as SFT and transformers' apply_chat_template do.
+        return list(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+
+    def continuation_ids(self, text):
+        """Tokens of `text` continuing a context: tokenized after a newline that is then dropped, so a
+        SentencePiece vocabulary does not open it with a word-start piece."""
+        ids = list(self.tokenizer("\n" + text, add_special_tokens=False)["input_ids"])
+        if ids[: len(self.newline_ids)] == self.newline_ids:
+            return ids[len(self.newline_ids):]
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def start(self, rid, prompt):
+        rollout = Rollout(self.prompt_ids(prompt))
+        self.rollouts[rid] = rollout
+        return len(rollout.prompt_ids)
+
+    def append(self, rid, text, trained=False):
+        rollout = self.rollouts[rid]
+        rollout.end_token = None
+        ids = self.continuation_ids(text)
+        if not ids:
+            return 0
+        rollout.ids += ids
+        rollout.mask += [1 if trained else 0] * len(ids)
+        rollout.texts += [""] * (len(ids) - 1) + [text]
+        return len(ids)
+
+    def retract(self, rid, chars):
+        """Drops the last `chars` characters of sampled text; a token that straddles the cut comes back as
+        the text it keeps (the model's, so still trained)."""
+        rollout = self.rollouts[rid]
+        rollout.end_token = None
+        dropped = ""
+        while len(dropped) < chars and rollout.ids:
+            rollout.ids.pop()
+            rollout.mask.pop()
+            dropped = rollout.texts.pop() + dropped
+        if len(dropped) > chars:
+            self.append(rid, dropped[: len(dropped) - chars], trained=True)
+
+    def generate(self, model, requests):
+        """One batched generate call for every waiting rollout; each stops at its own stop strings or budget."""
+        import torch
+
+        tokenizer = self.tokenizer
+        rows = [self.rollouts[request["rid"]] for request in requests]
+        sequences = [row.prompt_ids + row.ids for row in rows]
+        width = max(len(sequence) for sequence in sequences)
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        device = next(model.parameters()).device
+        input_ids = torch.tensor([[pad] * (width - len(s)) + s for s in sequences], device=device)
+        attention = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in sequences], device=device)
+        budgets = [max(1, int(request["maxTokens"])) for request in requests]
+        criteria = RowStops(tokenizer, width, budgets, [request["stops"] for request in requests], self.end_ids)
+        sampling = self.sampling
+        greedy = sampling["temperature"] <= 0
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            output = model.generate(
+                input_ids=input_ids,
+                attention_mask=attention,
+                max_new_tokens=max(budgets),
+                do_sample=not greedy,
+                temperature=None if greedy else sampling["temperature"],
+                top_p=None if greedy else sampling["top_p"],
+                top_k=None if greedy else (sampling["top_k"] or 0),
+                stopping_criteria=[criteria],
+                pad_token_id=pad,
+                eos_token_id=None,  # RowStops ends rows on their end-of-turn token and says which did
+                use_cache=True,
+            )
+        if was_training:
+            model.train()
+        replies = []
+        for index, (request, row) in enumerate(zip(requests, rows)):
+            end = criteria.done_at[index] or output.shape[1]
+            new = output[index, width:end].tolist()
+            stop = criteria.reason[index] or "limit"
+            if stop == "eos":
+                row.end_token = new.pop()
+            texts, context = [], row.ids[-DECODE_CONTEXT:]
+            for token in new:
+                texts.append(decode_after(tokenizer, context, token))
+                context = context[1 - DECODE_CONTEXT:] + [token] if DECODE_CONTEXT > 1 else [token]
+            row.ids += new
+            row.mask += [1] * len(new)
+            row.texts += texts
+            replies.append({
+                "rid": request["rid"],
+                "text": "".join(texts),
+                "stop": stop,
+                "completionTokens": len(row.ids),
+                "insertedTokens": len(row.ids) - sum(row.mask),
+            })
+        return replies
+
+    def finish(self, rid):
+        rollout = self.rollouts[rid]
+        if rollout.end_token is not None:
+            rollout.ids.append(rollout.end_token)  # the policy learns to end its turn
+            rollout.mask.append(1)
+            rollout.texts.append("")
+        if not rollout.ids:  # nothing generated (a prompt that did not fit): one masked token for TRL
+            rollout.ids, rollout.mask, rollout.texts = [self.tokenizer.eos_token_id], [0], [""]
+        return rollout
+
+
+def decode_after(tokenizer, context, token):
+    """The text `token` adds after `context`, decoded together so a word start keeps its space."""
+    return tokenizer.decode(context + [token])[len(tokenizer.decode(context)):]
+
+
+class RowStops(StoppingCriteria):
+    """Stopping criteria per row of a batch: its end-of-turn token, its own stop strings, its token budget.
+    Records where and why each row stopped (generate pads a row after it stops)."""
+
+    def __init__(self, tokenizer, width, budgets, stops, end_ids):
+        self.tokenizer = tokenizer
+        self.width = width
+        self.budgets = budgets
+        self.stops = stops
+        self.end_ids = end_ids
+        self.longest = max((len(stop) for row in stops for stop in row), default=0)
+        self.done_at = [None] * len(budgets)
+        self.reason = [None] * len(budgets)
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        length = input_ids.shape[1]
+        for row in range(len(self.budgets)):
+            if self.done_at[row] is not None:
+                continue
+            reason = None
+            if int(input_ids[row, -1]) in self.end_ids:
+                reason = "eos"
+            elif self.stops[row]:
+                # Enough trailing tokens to hold the longest stop string (a token is at least a character).
+                start = max(self.width, length - self.longest - 1)
+                tail = self.tokenizer.decode(input_ids[row, start:length].tolist())
+                if any(stop in tail for stop in self.stops[row]):
+                    reason = "stop"
+            if reason is None and length - self.width >= self.budgets[row]:
+                reason = "limit"
+            if reason is not None:
+                self.done_at[row] = length
+                self.reason[row] = reason
+        return torch.tensor([at is not None for at in self.done_at], device=input_ids.device)
+
+
+# ---------------------------------------------------------------- the trainer
+
+
+def serve_rollouts(generator, model, batch, items):
+    """Answers the CLI's operations until every rollout of the batch is finished and the CLI ends it."""
+    waiting = {}
+    unfinished = {item["rid"] for item in items}
+    finished = {}
+    while True:
+        op = read_op()
+        kind, rid = op.get("op"), op.get("rid")
+        if kind == "end":
+            if unfinished:
+                raise ValueError(f"batch {batch} ended with {len(unfinished)} rollouts unfinished")
+            break
+        if kind == "start":
+            emit("started", rid=rid, promptTokens=generator.start(rid, op["prompt"]))
+        elif kind == "next":
+            waiting[rid] = op
+        elif kind == "append":
+            generator.append(rid, op["text"])
+        elif kind == "retract":
+            generator.retract(rid, int(op["chars"]))
+        elif kind == "finish":
+            finished[rid] = (generator.finish(rid), op)
+            unfinished.discard(rid)
+        else:
+            raise ValueError(f"unknown rollout operation {kind!r}")
+        if waiting and all(rid in waiting for rid in unfinished):
+            for reply in generator.generate(model, list(waiting.values())):
+                emit("generated", **reply)
+            waiting = {}
+    done = [finished[item["rid"]] for item in items]
+    # What the loss sees of each rollout: the CLI keeps it with the rollout, and tests check the mask.
+    emit("ended", rid=f"batch:{batch}", rollouts=[token_summary(generator.tokenizer, rollout) for rollout, _ in done])
+    return done
+
+
+def token_summary(tokenizer, rollout):
+    masked = [token for token, trained in zip(rollout.ids, rollout.mask) if not trained]
+    return {
+        "completionTokens": len(rollout.ids),
+        "trainedTokens": sum(rollout.mask),
+        "maskedText": tokenizer.decode(masked),
+    }
+
+
+class StepMetrics:
+    """What the rollouts of the current optimizer step did, merged into the trainer's log line."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, rollout, op):
+        sampled = sum(rollout.mask)
+        self.rows.append({
+            "correct": 1.0 if op.get("correct") else 0.0,
+            "toolCalls": op.get("toolCalls", 0),
+            "failedCalls": op.get("failedCalls", 0),
+            "responseTokens": len(rollout.ids),
+            "maskedFraction": 1 - sampled / len(rollout.ids) if rollout.ids else 0.0,
+        })
+
+    def drain(self):
+        rows, self.rows = self.rows, []
+        if not rows:
+            return {}
+        mean = lambda key: sum(row[key] for row in rows) / len(rows)  # noqa: E731
+        return {
+            "accuracy": mean("correct"),
+            "toolCallsPerRollout": mean("toolCalls"),
+            "failedCallsPerRollout": mean("failedCalls"),
+            "responseTokens": mean("responseTokens"),
+            "maskedFraction": mean("maskedFraction"),
+            "rollouts": len(rows),
+        }
+
+
+def latest_checkpoint(work):
+    """The newest complete checkpoint: the trainer writes trainer_state.json last, so one without it is a
+    save that a kill cut short."""
+    best = None
+    for path in Path(work).glob("checkpoint-*"):
+        try:
+            step = int(path.name.split("-", 1)[1])
+        except ValueError:
+            continue
+        if (path / "trainer_state.json").exists() and (best is None or step > best[0]):
+            best = (step, path)
+    return str(best[1]) if best else None
+
+
+def command_rl(args):
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    torch.manual_seed(args.seed)
+    tokenizer = load_tokenizer(args.base)
+    with open(args.problems, encoding="utf-8") as handle:
+        problem_ids = [json.loads(line)["id"] for line in handle if line.strip()]
+    cuda = torch.cuda.is_available()
+    dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(args.base, dtype=dtype)
+    sampling = {"temperature": args.temperature, "top_p": args.top_p, "top_k": args.top_k}
+    generator = PolicyGenerator(tokenizer, sampling, json.loads(args.turn_end_markers))
+    metrics = StepMetrics()
+    batches = {"count": 0}
+
+    def rollout_func(prompts, trainer):
+        batch = batches["count"]
+        batches["count"] += 1
+        items = [{"rid": f"{batch}.{index}", "problem": problem} for index, problem in enumerate(prompts)]
+        generator.rollouts = {}
+        emit("rollouts", step=trainer.state.global_step, batch=batch, items=items)
+        done = serve_rollouts(generator, trainer.accelerator.unwrap_model(trainer.model), batch, items)
+        for rollout, op in done:
+            metrics.add(rollout, op)
+        return {
+            "prompt_ids": [rollout.prompt_ids for rollout, _ in done],
+            "completion_ids": [rollout.ids for rollout, _ in done],
+            "logprobs": None,
+            "env_mask": [rollout.mask for rollout, _ in done],
+            "start_reward": [float(op["reward"]) for _, op in done],
+        }
+
+    def start_reward(completions, start_reward, **kwargs):
+        """The reward the CLI computed (grader and reward rules live there, out of the policy's reach)."""
+        return list(start_reward)
+
+    class StreamLogs(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and logs:
+                numbers = {k: v for k, v in logs.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+                if "loss" in numbers:  # the end-of-training summary is not a step
+                    emit("log", step=state.global_step, maxSteps=state.max_steps, metrics={**numbers, **metrics.drain()})
+
+        def on_save(self, args, state, control, **kwargs):
+            emit("checkpoint", step=state.global_step)
+
+    config = GRPOConfig(
+        output_dir=args.work,
+        max_steps=args.max_steps,
+        learning_rate=args.lr,
+        lr_scheduler_type="constant",
+        per_device_train_batch_size=args.num_generations * args.prompts_per_step,
+        gradient_accumulation_steps=1,
+        num_generations=args.num_generations,
+        max_completion_length=args.max_tokens,
+        temperature=args.temperature if args.temperature > 0 else 1.0,
+        beta=args.beta,
+        epsilon=args.clip,
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=args.save_steps,
+        save_total_limit=2,
+        report_to=[],
+        seed=args.seed,
+        bf16=dtype == torch.bfloat16,
+        use_cpu=not cuda,
+        gradient_checkpointing=False,  # on by default; it turns the KV cache off while generating
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+    dataset = Dataset.from_list([{"prompt": problem} for problem in problem_ids])
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[start_reward],
+        args=config,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        rollout_func=rollout_func,
+        callbacks=[StreamLogs()],
+    )
+    resume = latest_checkpoint(args.work)
+    emit(
+        "start",
+        problems=len(problem_ids),
+        parameters=sum(p.numel() for p in model.parameters()),
+        device="cuda" if cuda else "cpu",
+        contextSize=getattr(model.config, "max_position_embeddings", None) or args.max_tokens * 4,
+        resumedFrom=resume,
+    )
+    started = time.time()
+    trainer.train(resume_from_checkpoint=resume)
+    seconds = time.time() - started
+    save_checkpoint(trainer.model, tokenizer, args.base, args.out)
+    emit("done", steps=trainer.state.global_step, seconds=seconds)
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="start_rl")
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--problems", required=True, help="JSONL of {id}: the prompts TRL samples")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--max-steps", type=int, default=50)
+    parser.add_argument("--lr", type=float, default=1e-6)
+    parser.add_argument("--num-generations", type=int, default=8)
+    parser.add_argument("--prompts-per-step", type=int, default=1)
+    parser.add_argument("--max-tokens", type=int, default=1024)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-p", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=0)
+    parser.add_argument("--beta", type=float, default=0.0)
+    parser.add_argument("--clip", type=float, default=0.2)
+    parser.add_argument("--save-steps", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--turn-end-markers", default="[]")
+    args = parser.parse_args()
+    try:
+        command_rl(args)
+    except ChannelClosed as error:
+        emit("error", message=str(error), usage=False)
+        sys.exit(1)
+    except Exception as error:
+        emit("error", message=f"{type(error).__name__}: {error}".splitlines()[0], usage=False)
+        raise
+
+
+if __name__ == "__main__":
+    main()
