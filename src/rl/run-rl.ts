@@ -193,11 +193,16 @@ async function train(
       }),
   }
 
+  // Batches of one optimizer step (several with gradient accumulation), numbered within the step.
+  const batchesSeen = new Map<number, number>()
+  const batchesPerStep = 1024
   const rollOut = async (event: Extract<RlEvent, { event: 'rollouts' }>) => {
+    const part = batchesSeen.get(event.step) ?? 0
+    batchesSeen.set(event.step, part + 1)
     const records = await Promise.all(
       event.items.map(async (item, index): Promise<RolloutRecord> => {
         const problem = problems.get(item.problem)!
-        const sample = event.batch * event.items.length + index
+        const sample = (event.step * batchesPerStep + part) * event.items.length + index
         const engine = new PolicyEngine(channel, chat, contextSize, item.rid, 'policy')
         const record = await sampleTrajectory(
           engine,
@@ -225,6 +230,7 @@ async function train(
         channel.send({
           op: 'finish',
           rid: item.rid,
+          textLength: record.text.length,
           reward,
           correct: grade.correct,
           toolCalls: record.toolCalls,
@@ -244,7 +250,7 @@ async function train(
     const ended = await channel.request({ op: 'end', rid: `batch:${event.batch}` })
     const tokens = ended.rollouts as RolloutRecord['loss'][]
     await writeFileAtomically(
-      join(layout.rollouts, `batch-${String(event.batch).padStart(5, '0')}.jsonl`),
+      join(layout.rollouts, `step-${String(event.step).padStart(5, '0')}${part ? `-${part}` : ''}.jsonl`),
       records.map((record, index) => `${JSON.stringify({ ...record, loss: tokens[index] })}\n`).join(''),
     )
   }

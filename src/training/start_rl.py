@@ -165,8 +165,13 @@ class PolicyGenerator:
             })
         return replies
 
-    def finish(self, rid):
+    def finish(self, rid, text_length):
+        """Ends a rollout where the loop's trajectory ends: a loop that stopped at its token budget may
+        not have taken all the text of the last answer, and the policy is trained on what was graded."""
         rollout = self.rollouts[rid]
+        excess = sum(len(text) for text in rollout.texts) - text_length
+        if excess > 0:
+            self.retract(rid, excess)
         if rollout.end_token is not None:
             rollout.ids.append(rollout.end_token)  # the policy learns to end its turn
             rollout.mask.append(1)
@@ -243,7 +248,7 @@ def serve_rollouts(generator, model, batch, items):
         elif kind == "retract":
             generator.retract(rid, int(op["chars"]))
         elif kind == "finish":
-            finished[rid] = (generator.finish(rid), op)
+            finished[rid] = (generator.finish(rid, int(op["textLength"])), op)
             unfinished.discard(rid)
         else:
             raise ValueError(f"unknown rollout operation {kind!r}")
@@ -335,7 +340,8 @@ def command_rl(args):
         batches["count"] += 1
         items = [{"rid": f"{batch}.{index}", "problem": problem} for index, problem in enumerate(prompts)]
         generator.rollouts = {}
-        emit("rollouts", step=trainer.state.global_step, batch=batch, items=items)
+        # `step`: the optimizer step these rollouts train (1-based), the same after a resume.
+        emit("rollouts", step=trainer.state.global_step + 1, batch=batch, items=items)
         done = serve_rollouts(generator, trainer.accelerator.unwrap_model(trainer.model), batch, items)
         for rollout, op in done:
             metrics.add(rollout, op)

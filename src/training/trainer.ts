@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync } from 'node:fs'
+import { closeSync, createWriteStream, existsSync, openSync, readSync, statSync } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -9,6 +9,8 @@ import { TRAINING_DIR, type TrainingEnv } from './python-env.js'
 
 const SCRIPT = join(TRAINING_DIR, 'start_trainer.py')
 const RL_SCRIPT = join(TRAINING_DIR, 'start_rl.py')
+/** Answers of the rollout protocol: every generated piece, too many for the log (the rollouts keep them). */
+const ROLLOUT_CHATTER = new Set(['started', 'generated', 'ended'])
 
 /** SFT hyper-parameters; `start rft` states the defaults of each flag. */
 export interface HyperParameters {
@@ -274,6 +276,8 @@ export class TrlTrainer {
   ) {
     await mkdir(dirname(log), { recursive: true })
     const logStream = createWriteStream(log, { flags: 'a' })
+    // A run killed mid-line leaves a partial last line: the next run's lines start on their own.
+    if (!endsWithNewline(log)) logStream.write('\n')
     const child = execa(this.env.python, args, {
       reject: false,
       env: { PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false' },
@@ -296,9 +300,12 @@ export class TrlTrainer {
       if (last) lastError = last
     })
     for await (const line of createInterface({ input: child.stdout! })) {
-      logStream.write(`${line}\n`)
-      if (!line.startsWith('{"event"')) continue
+      if (!line.startsWith('{"event"')) {
+        logStream.write(`${line}\n`)
+        continue
+      }
       const event = JSON.parse(line) as Record<string, unknown>
+      if (!ROLLOUT_CHATTER.has(event.event as string)) logStream.write(`${line}\n`)
       if (event.event === 'error') failure = event as unknown as typeof failure
       else onEvent(event, link)
     }
@@ -313,6 +320,20 @@ export class TrlTrainer {
       throw new Error(`${what} failed: ${reason} (log: ${log})`)
     }
   }
+}
+
+function endsWithNewline(file: string): boolean {
+  if (!existsSync(file)) return true
+  const { size } = statSync(file)
+  if (size === 0) return true
+  const last = Buffer.alloc(1)
+  const fd = openSync(file, 'r')
+  try {
+    readSync(fd, last, 0, 1, size - 1)
+  } finally {
+    closeSync(fd)
+  }
+  return last[0] === 0x0a
 }
 
 export function checkpointExists(dir: string): boolean {

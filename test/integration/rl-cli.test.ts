@@ -1,0 +1,187 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import { execa } from 'execa'
+import { describe, expect, it } from 'vitest'
+import { CLI, readJsonlFile, runCli, tempDir } from './cli.js'
+
+const HF = resolve('../shared/models/testbed-tir-hf')
+
+/** The first `n` training problems in a file of their own. */
+function trainProblems(n: number): string {
+  const file = join(tempDir(), 'train.jsonl')
+  const lines = readFileSync('../shared/datasets/testbed-train.jsonl', 'utf8').split('\n').slice(0, n)
+  writeFileSync(file, `${lines.join('\n')}\n`)
+  return file
+}
+
+// The base model writes Python after a hint: with --hints every rollout has a hint and code output.
+const SMALL = ['--num-generations', '4', '--max-tokens', '300', '--hints', '--outtype', 'f32']
+
+function loggedSteps(db: string, run: string): { step: number; metrics: Record<string, number> }[] {
+  const store = new Database(db, { readonly: true })
+  try {
+    const rows = store
+      .prepare('SELECT step, loss, metrics FROM training_log WHERE run_id = ? ORDER BY step')
+      .all(run) as { step: number; loss: number; metrics: string }[]
+    return rows.map((row) => ({ step: row.step, metrics: { ...JSON.parse(row.metrics), loss: row.loss } }))
+  } finally {
+    store.close()
+  }
+}
+
+describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)', () => {
+  const problems = trainProblems(24)
+
+  it('rolls out with the interpreter, masks what the loop inserted, logs each step and exports a GGUF', async () => {
+    const dir = tempDir()
+    const out = join(dir, 'rl')
+    const db = join(dir, 's.db')
+    const result = await runCli([
+      'rl',
+      '--base',
+      HF,
+      '--problems',
+      problems,
+      '--out',
+      out,
+      '--db',
+      db,
+      '--max-steps',
+      '2',
+      ...SMALL,
+      '--json',
+    ])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const summary = JSON.parse(result.stdout)
+    expect(summary.steps.map((step: { id: string; status: string }) => `${step.id}:${step.status}`)).toEqual([
+      'rl:done',
+      'export:done',
+    ])
+    expect(existsSync(join(out, 'rl.gguf'))).toBe(true)
+
+    const logged = loggedSteps(db, summary.run)
+    expect(logged.map((row) => row.step)).toEqual([1, 2])
+    for (const { metrics } of logged) {
+      for (const key of [
+        'reward',
+        'reward_std',
+        'accuracy',
+        'toolCallsPerRollout',
+        'maskedFraction',
+        'loss',
+      ]) {
+        expect(metrics[key], key).toBeTypeOf('number')
+      }
+      expect(metrics.rollouts).toBe(4)
+      expect(metrics.maskedFraction).toBeGreaterThan(0)
+      expect(metrics.frac_reward_zero_std).toBeGreaterThanOrEqual(0)
+    }
+    expect(readJsonlFile(join(out, 'metrics.jsonl')).map((row) => row.step)).toEqual([1, 2])
+
+    const files = readdirSync(join(out, 'rollouts')).sort()
+    expect(files).toEqual(['step-00001.jsonl', 'step-00002.jsonl'])
+    const rollouts = files.flatMap((file) => readJsonlFile(join(out, 'rollouts', file)))
+    expect(rollouts).toHaveLength(8)
+    for (const rollout of rollouts) {
+      // Exactly the hints and code outputs are out of the loss, token for token.
+      const inserted = rollout.segments
+        .filter((segment: { kind: string }) => segment.kind !== 'model')
+        .map((segment: { text: string }) => segment.text)
+        .join('')
+      expect(inserted.length).toBeGreaterThan(0)
+      expect(rollout.loss.maskedText).toBe(inserted)
+      expect(rollout.loss.trainedTokens).toBeLessThan(rollout.loss.completionTokens)
+      expect(rollout.hints.length).toBeGreaterThan(0)
+      // The reward is the grader's outcome.
+      expect(rollout.reward).toBe(rollout.correct ? 1 : -1)
+    }
+    // Rollouts of one step are one GRPO group: the same problem.
+    expect(new Set(rollouts.slice(0, 4).map((rollout) => rollout.problemId)).size).toBe(1)
+
+    const store = new Database(db, { readonly: true })
+    const parents = store
+      .prepare('SELECT parent_kind, parent_id FROM lineage WHERE child_id = ? ORDER BY parent_kind')
+      .all(resolve(out, 'policy')) as { parent_kind: string; parent_id: string }[]
+    store.close()
+    expect(parents).toEqual([
+      { parent_kind: 'dataset', parent_id: problems },
+      { parent_kind: 'model', parent_id: HF },
+      { parent_kind: 'run', parent_id: summary.run },
+    ])
+  }, 300_000)
+
+  it('resumes from its last checkpoint after kill -9, each step logged once', async () => {
+    const dir = tempDir()
+    const out = join(dir, 'rl')
+    const db = join(dir, 's.db')
+    const args = [
+      'rl',
+      '--base',
+      HF,
+      '--problems',
+      problems,
+      '--out',
+      out,
+      '--db',
+      db,
+      '--max-steps',
+      '4',
+      '--save-steps',
+      '2',
+      ...SMALL,
+    ]
+    const first = execa('node', [CLI, ...args], { reject: false })
+    const checkpoint = join(out, 'work', 'checkpoint-2', 'trainer_state.json')
+    while (!existsSync(checkpoint) && first.exitCode === null)
+      await new Promise((r) => setTimeout(r, 200))
+    first.kill('SIGKILL')
+    await first
+    expect(existsSync(join(out, 'rl.gguf'))).toBe(false)
+
+    const second = await runCli([...args, '--json'])
+    expect(second.exitCode, second.stderr).toBe(0)
+    const starts = readFileSync(join(out, 'logs', 'rl.log'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('{"event": "start"'))
+      .map((line) => JSON.parse(line).resumedFrom)
+    expect(starts).toEqual([null, join(out, 'work', 'checkpoint-2')])
+    expect(loggedSteps(db, JSON.parse(second.stdout).run).map((row) => row.step)).toEqual([1, 2, 3, 4])
+    expect(readdirSync(join(out, 'rollouts')).sort()).toEqual([
+      'step-00001.jsonl',
+      'step-00002.jsonl',
+      'step-00003.jsonl',
+      'step-00004.jsonl',
+    ])
+  }, 300_000)
+
+  it('bad input: one line naming the flag or the file and line, exit 2, nothing trained', async () => {
+    const dir = tempDir()
+    const missing = await runCli([
+      'rl',
+      '--base',
+      join(dir, 'nope.gguf'),
+      '--problems',
+      problems,
+      '--out',
+      dir,
+    ])
+    expect(missing.exitCode).toBe(2)
+    expect(missing.stderr).toContain('--base')
+    const broken = join(dir, 'broken.jsonl')
+    writeFileSync(broken, '{"id": "a", "problem": "1+1?", "answer": "2"}\n{"id": "b", "problem": \n')
+    const bad = await runCli([
+      'rl',
+      '--base',
+      HF,
+      '--problems',
+      broken,
+      '--out',
+      join(dir, 'rl'),
+      '--db',
+      join(dir, 's.db'),
+    ])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain(`${broken}:2`)
+  }, 120_000)
+})
