@@ -133,8 +133,7 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     ]
     const first = execa('node', [CLI, ...args], { reject: false })
     const checkpoint = join(out, 'work', 'checkpoint-2', 'trainer_state.json')
-    while (!existsSync(checkpoint) && first.exitCode === null)
-      await new Promise((r) => setTimeout(r, 200))
+    while (!existsSync(checkpoint) && first.exitCode === null) await new Promise((r) => setTimeout(r, 200))
     first.kill('SIGKILL')
     await first
     expect(existsSync(join(out, 'rl.gguf'))).toBe(false)

@@ -1,0 +1,102 @@
+import { Template } from '@huggingface/jinja'
+import { describe, expect, it } from 'vitest'
+import type { HintLibrary } from '../../src/hints/library.js'
+import { DEFAULT_HINT_POLICY, seededRandom } from '../../src/hints/policy.js'
+import { runHintLoop } from '../../src/inference/hint-loop.js'
+import { type PolicyChannel, PolicyEngine } from '../../src/rl/policy-engine.js'
+import type { ExecutionResult } from '../../src/sandbox/types.js'
+
+const library: HintLibrary = {
+  name: 'test',
+  hints: [
+    { id: 'h1', category: 'any', domain: 'any', text: 'Wait, maybe using Python here is a good idea.' },
+  ],
+}
+const printed = (stdout: string): ExecutionResult => ({
+  stdout,
+  stderr: '',
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  truncated: false,
+  stdoutBytes: stdout.length,
+  stderrBytes: 0,
+  durationMs: 1,
+  sessionEnded: false,
+})
+
+/** The trainer's side, scripted: answers "next" from a list, keeps the text as the trainer would. */
+class ScriptedTrainer implements PolicyChannel {
+  ops: Record<string, unknown>[] = []
+  text = ''
+  private inserted = 0
+  constructor(private readonly answers: { text: string; stop: 'stop' | 'eos' | 'limit' }[]) {}
+  send(op: Record<string, unknown>): void {
+    this.ops.push(op)
+    if (op.op === 'append') {
+      this.text += op.text as string
+      this.inserted += (op.text as string).length
+    }
+    if (op.op === 'retract') this.text = this.text.slice(0, this.text.length - (op.chars as number))
+  }
+  async request(op: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.ops.push(op)
+    if (op.op === 'start') return { promptTokens: 10 }
+    const answer = this.answers.shift()!
+    this.text += answer.text
+    // One "token" per character keeps the counts checkable.
+    return { ...answer, completionTokens: this.text.length, insertedTokens: this.inserted }
+  }
+}
+
+const chat = {
+  template: new Template('{{ bos_token }}{{ messages[0].content }}\n<think>\n'),
+  eosToken: '</s>',
+  bosToken: '<s>',
+}
+
+describe('PolicyEngine: the hint-infer loop over the trainer', () => {
+  it('renders the prompt with its BOS, as transformers does for the trainer', () => {
+    const engine = new PolicyEngine(new ScriptedTrainer([]), chat, 100, 'r', 'policy')
+    expect(engine.renderPrompt([{ role: 'user', content: 'Q' }])).toBe('<s>Q\n<think>')
+  })
+
+  it('asks for text to the loop stops, appends code output, replaces the closing tag by a hint, ends', async () => {
+    const trainer = new ScriptedTrainer([
+      { text: 'I think 42.\n</think>', stop: 'stop' },
+      { text: '```python\nprint(6 * 7)\n```', stop: 'stop' },
+      { text: '\nIt is 42.\n</think>\nThe answer is \\boxed{42}.', stop: 'eos' },
+    ])
+    const engine = new PolicyEngine(trainer, chat, 1000, 'r1', 'policy')
+    const stream = await engine.startGeneration('<s>Q\n<think>\n', { temperature: 1, topP: 1, seed: 0 })
+    const result = await runHintLoop(stream, () => ({ execute: async () => printed('42\n') }), {
+      hints: { policy: { ...DEFAULT_HINT_POLICY, maxConnectiveHints: 0 }, library, random: seededRandom(1) },
+      domain: 'math',
+      startsThinking: true,
+      maxTokens: 500,
+      maxToolCalls: 6,
+      maxOutputChars: 100,
+    })
+    expect(result.text).toBe(
+      'I think 42.\nWait, maybe using Python here is a good idea.\n```python\nprint(6 * 7)\n```\n```output\n42\n```\n\nIt is 42.\n</think>\nThe answer is \\boxed{42}.',
+    )
+    // The trainer holds exactly the loop's text: what it retracted and what was appended agree.
+    expect(trainer.text).toBe(result.text)
+    const kinds = trainer.ops.map((op) => op.op)
+    expect(kinds).toEqual(['start', 'next', 'retract', 'append', 'next', 'append', 'next'])
+    expect(trainer.ops[2]).toMatchObject({ chars: '</think>'.length })
+    expect(trainer.ops[3]).toMatchObject({ text: 'Wait, maybe using Python here is a good idea.\n' })
+    expect(trainer.ops[5]).toMatchObject({ text: '\n```output\n42\n```\n' })
+    // Each request says where the loop decides next, within the budget left.
+    expect(trainer.ops[1]!.stops).toContain('</think>')
+    expect(trainer.ops[4]!.maxTokens).toBeLessThan(500)
+    expect(result.stats.generatedTokens + result.stats.appendedTokens).toBe(trainer.text.length)
+  })
+
+  it('a prompt longer than the context fails that rollout before generating', async () => {
+    const engine = new PolicyEngine(new ScriptedTrainer([]), chat, 5, 'r2', 'policy')
+    await expect(engine.startGeneration('long', { temperature: 1, topP: 1, seed: 0 })).rejects.toThrow(
+      /does not fit the context of 5 tokens/,
+    )
+  })
+})
