@@ -87,3 +87,25 @@ export function toSandboxOptions(settings: SandboxSettings, workers: number): Sa
     },
   }
 }
+
+/** `start sandbox serve`'s own options. */
+export const SANDBOX_SERVE_OPTIONS = {
+  concurrency: { ...SANDBOX_JOB_OPTIONS.concurrency, default: 4, description: 'stateless cells run at once' },
+  maxSessions: {
+    kind: 'integer',
+    min: 1,
+    default: 64,
+    description: 'sessions open at once (one warm worker each)',
+  },
+  sessionIdle: {
+    kind: 'integer',
+    min: 1,
+    default: 300,
+    description: 'close a session unused this many seconds',
+  },
+  host: { kind: 'string', default: '127.0.0.1', description: 'HTTP: the address to listen on' },
+  tokenEnv: {
+    kind: 'string',
+    description: 'HTTP: require "Authorization: Bearer <token>", the token read from this variable',
+  },
+} as const satisfies OptionSpecs

@@ -165,9 +165,10 @@ export class SandboxSession {
     private worker: SandboxWorker,
   ) {}
 
+  /** Queues a cell; cells queued before `close()` still run, those after are refused. */
   execute(code: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    if (this.closed) return Promise.reject(new Error('the sandbox session is closed'))
     const run = this.queue.then(async () => {
-      if (this.closed) throw new Error('the sandbox session is closed')
       if (!this.worker.alive) this.worker = await this.pool.replaceWorker(this.worker)
       return this.worker.execute(
         code,
