@@ -4,21 +4,26 @@ import { runReport } from '../eval/run-report.js'
 
 export default class Report extends BaseCommand {
   static override summary =
-    'One self-contained HTML report (plots) and a markdown summary of start eval results'
+    'One self-contained HTML report (plots) and a markdown summary of start eval results and start rl training curves'
 
   static override description =
     `Reads the JSONL rows start eval writes and draws accuracy by model and mode with 95%
 intervals, the test-time scaling curve (accuracy against end-of-thinking hints), tool-use rate, tool calls per
-trajectory, response length and hint efficacy, in one HTML file that needs no network to view. --markdown
+trajectory, response length and hint efficacy, and from start rl's metrics.jsonl the training curves per
+step (reward, accuracy, tool calls, response length, masked share, zero-variance groups, KL, loss), in one
+HTML file that needs no network to view. --markdown
 writes the table for CI logs (- for stdout).`
 
-  static override examples = ['start report eval.jsonl --out report.html --markdown -']
+  static override examples = [
+    'start report eval.jsonl --out report.html --markdown -',
+    'start report eval.jsonl rl/metrics.jsonl --out report.html',
+  ]
 
   static override strict = false
 
   static override args = {
     inputs: Args.string({
-      description: 'eval JSONL files or globs (- for stdin)',
+      description: 'eval JSONL or start rl metrics.jsonl files or globs (- for stdin)',
       default: '-',
       ignoreStdin: true,
     }),
@@ -39,7 +44,8 @@ writes the table for CI logs (- for stdout).`
       title: flags.title,
     })
     if (flags.markdown === '-') process.stdout.write(result.markdown)
-    if (!this.jsonEnabled()) this.logToStderr(`report: ${result.rows} rows -> ${result.out}`)
-    return { out: result.out, rows: result.rows }
+    if (!this.jsonEnabled())
+      this.logToStderr(`report: ${result.rows} eval rows, ${result.steps} training steps -> ${result.out}`)
+    return { out: result.out, rows: result.rows, steps: result.steps }
   }
 }

@@ -37,8 +37,60 @@ export function hintEfficacy(rows: EvalRow[]): HintStat[] {
   return [...totals.values()].sort((a, b) => b.count - a.count)
 }
 
-export function htmlReport(rows: EvalRow[], title = 'START evaluation'): string {
-  const data = JSON.stringify({ rows, hints: hintEfficacy(rows) }).replace(/</g, '\\u003c')
+/** One logged step of `start rl` (its metrics.jsonl): the curves of the training section. */
+export interface TrainingRow {
+  run: string
+  step: number
+  [metric: string]: number | string
+}
+
+/** The RL metrics drawn and summarized, with their labels. */
+export const TRAINING_METRICS: [key: string, label: string][] = [
+  ['reward', 'reward (mean over rollouts)'],
+  ['accuracy', 'accuracy of the rollouts'],
+  ['toolCallsPerRollout', 'tool calls per rollout'],
+  ['responseTokens', 'response length (tokens)'],
+  ['maskedFraction', 'share of the response masked (tool output, hints)'],
+  ['frac_reward_zero_std', 'share of groups with one reward (no gradient)'],
+  ['kl', 'KL to the starting policy'],
+  ['loss', 'loss'],
+]
+
+/** The training runs in markdown: first and last value of the main metrics per run. */
+export function trainingSummary(training: TrainingRow[]): string {
+  const runs = [...new Set(training.map((row) => row.run))]
+  const lines = [
+    '| run | steps | reward first -> last | accuracy first -> last | tool calls/rollout (last) | zero-variance groups (mean) |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ]
+  const value = (row: TrainingRow | undefined, key: string, digits: number) =>
+    typeof row?.[key] === 'number' ? (row[key] as number).toFixed(digits) : '-'
+  for (const run of runs) {
+    const steps = training.filter((row) => row.run === run).sort((a, b) => a.step - b.step)
+    const [first, last] = [steps[0], steps.at(-1)]
+    const zero = steps
+      .map((row) => row.frac_reward_zero_std)
+      .filter((v): v is number => typeof v === 'number')
+    lines.push(
+      `| ${run} | ${steps.length} | ${value(first, 'reward', 3)} -> ${value(last, 'reward', 3)} | ` +
+        `${value(first, 'accuracy', 2)} -> ${value(last, 'accuracy', 2)} | ${value(last, 'toolCallsPerRollout', 2)} | ` +
+        `${zero.length ? (zero.reduce((a, b) => a + b, 0) / zero.length).toFixed(2) : '-'} |`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export function htmlReport(
+  rows: EvalRow[],
+  title = 'START evaluation',
+  training: TrainingRow[] = [],
+): string {
+  const data = JSON.stringify({
+    rows,
+    hints: hintEfficacy(rows),
+    training,
+    metrics: TRAINING_METRICS,
+  }).replace(/</g, '\\u003c')
   const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
@@ -51,14 +103,8 @@ td:first-child,th:first-child,td:nth-child(2),td:nth-child(3){text-align:left}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
-<p>${rows.length} results. Accuracy is pass@1 averaged over the samples, with a 95% Wilson interval.</p>
-<h2>Accuracy by model and mode</h2><div class="chart" id="accuracy"></div>
-<h2>Test-time scaling: accuracy against end-of-thinking hints</h2><div class="chart" id="scaling"></div>
-<h2>Tool-use rate</h2><div class="chart" id="tool-use"></div>
-<h2>Tool calls per trajectory</h2><div class="chart" id="tool-calls"></div>
-<h2>Response length (generated tokens)</h2><div class="chart" id="length"></div>
-<h2>Hint efficacy: share followed by code, share correct</h2><div class="chart" id="hints"></div>
-<h2>Results</h2><div id="table"></div>
+${rows.length > 0 ? EVAL_SECTIONS(rows.length) : ''}
+${training.length > 0 ? '<h2>Training (start rl): per optimizer step</h2><div id="training"></div>' : ''}
 <script id="data" type="application/json">${data}</script>
 <script>
 ${DRAWING_CODE}
@@ -67,9 +113,20 @@ ${DRAWING_CODE}
 `
 }
 
+const EVAL_SECTIONS = (
+  results: number,
+) => `<p>${results} results. Accuracy is pass@1 averaged over the samples, with a 95% Wilson interval.</p>
+<h2>Accuracy by model and mode</h2><div class="chart" id="accuracy"></div>
+<h2>Test-time scaling: accuracy against end-of-thinking hints</h2><div class="chart" id="scaling"></div>
+<h2>Tool-use rate</h2><div class="chart" id="tool-use"></div>
+<h2>Tool calls per trajectory</h2><div class="chart" id="tool-calls"></div>
+<h2>Response length (generated tokens)</h2><div class="chart" id="length"></div>
+<h2>Hint efficacy: share followed by code, share correct</h2><div class="chart" id="hints"></div>
+<h2>Results</h2><div id="table"></div>`
+
 /** Runs in the page: draws SVG charts from the data block. Kept dependency-free so the file works offline. */
 const DRAWING_CODE = String.raw`
-const { rows, hints } = JSON.parse(document.getElementById('data').textContent)
+const { rows, hints, training, metrics } = JSON.parse(document.getElementById('data').textContent)
 const NS = 'http://www.w3.org/2000/svg'
 const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7']
 const el = (name, attrs, parent) => {
@@ -163,7 +220,54 @@ function lines(id, series) {
   svg.setAttribute('data-drawn', 'true')
   legend(container, series.map((s) => s.name))
 }
+/** Curves: x = optimizer step, one line per run; y spans the values (rewards go below zero). */
+function curves(container, series, format) {
+  const width = 520
+  const height = 220
+  const pad = { left: 60, right: 10, top: 10, bottom: 34 }
+  const svg = el('svg', { width, height, viewBox: '0 0 ' + width + ' ' + height }, container)
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]))
+  const ys = series.flatMap((s) => s.points.map((p) => p[1]))
+  const xMin = Math.min(...xs)
+  const xMax = Math.max(xMin + 1, ...xs)
+  let yMin = Math.min(...ys)
+  let yMax = Math.max(...ys)
+  if (yMax - yMin < 1e-9) { yMin -= 1; yMax += 1 }
+  const x = (v) => pad.left + ((v - xMin) / (xMax - xMin)) * (width - pad.left - pad.right)
+  const y = (v) => height - pad.bottom - ((v - yMin) / (yMax - yMin)) * (height - pad.top - pad.bottom)
+  for (let i = 0; i <= 4; i++) {
+    const v = yMin + ((yMax - yMin) * i) / 4
+    el('line', { x1: pad.left, y1: y(v), x2: width - pad.right, y2: y(v), stroke: '#e5e5e5' }, svg)
+    text(svg, pad.left - 6, y(v) + 4, format(v), { 'text-anchor': 'end' })
+  }
+  text(svg, x(xMin), height - pad.bottom + 14, String(xMin), { 'text-anchor': 'middle' })
+  text(svg, x(xMax), height - pad.bottom + 14, String(xMax), { 'text-anchor': 'middle' })
+  text(svg, width / 2, height - 4, 'step', { 'text-anchor': 'middle' })
+  series.forEach((s, si) => {
+    const points = s.points.map((p) => x(p[0]) + ',' + y(p[1])).join(' ')
+    el('polyline', { class: 'curve', points, fill: 'none', stroke: COLORS[si % COLORS.length], 'stroke-width': 2 }, svg)
+  })
+  svg.setAttribute('data-drawn', 'true')
+  legend(container, series.map((s) => s.name))
+}
 const unique = (values) => [...new Set(values)]
+if (training.length > 0) {
+  const section = document.getElementById('training')
+  for (const [key, label] of metrics) {
+    const series = unique(training.map((r) => r.run))
+      .map((run) => ({ name: run, points: training.filter((r) => r.run === run && typeof r[key] === 'number').map((r) => [r.step, r[key]]).sort((p, q) => p[0] - q[0]) }))
+      .filter((s) => s.points.length > 0)
+    if (series.length === 0) continue
+    const heading = document.createElement('h3')
+    heading.textContent = label
+    const chart = document.createElement('div')
+    chart.className = 'chart'
+    chart.id = 'training-' + key
+    section.append(heading, chart)
+    curves(chart, series, (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)))
+  }
+}
+if (rows.length > 0) {
 const models = unique(rows.map((r) => r.model))
 const categories = unique(rows.map((r) => r.benchmark + ' · ' + r.mode))
 const find = (c, m) => rows.find((r) => r.model === m && r.benchmark + ' · ' + r.mode === c)
@@ -187,5 +291,6 @@ const table = document.createElement('table')
 table.innerHTML = '<tr><th>model</th><th>benchmark</th><th>mode</th><th>pass@1</th><th>95% CI</th><th>maj@k</th><th>pass@k</th><th>tool use</th><th>tool calls</th><th>unrun code</th><th>tokens</th></tr>' +
   rows.map((r) => '<tr><td>' + [r.model, r.benchmark, r.mode].map((v) => String(v).replace(/</g, '&lt;')).join('</td><td>') + '</td><td>' + pct(r.pass1) + '</td><td>' + pct(r.pass1Interval[0]) + ' – ' + pct(r.pass1Interval[1]) + '</td><td>' + (r.majK === null ? '-' : pct(r.majK)) + '</td><td>' + pct(r.passK) + '</td><td>' + pct(r.toolUseRate) + '</td><td>' + r.meanToolCalls.toFixed(2) + '</td><td>' + pct(r.unrunCodeRate || 0) + '</td><td>' + r.meanTokens.toFixed(0) + '</td></tr>').join('')
 document.getElementById('table').appendChild(table)
+}
 document.body.setAttribute('data-report-drawn', String(document.querySelectorAll('svg[data-drawn]').length))
 `

@@ -1,7 +1,7 @@
 import { writeFileAtomically } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
 import { readJsonlInputs } from '../core/jsonl.js'
-import { htmlReport, markdownSummary } from './report.js'
+import { htmlReport, markdownSummary, type TrainingRow, trainingSummary } from './report.js'
 import type { EvalRow } from './types.js'
 
 export interface ReportOptions {
@@ -26,24 +26,48 @@ const REQUIRED = [
   'hints',
 ]
 
-/** `start report`: eval rows -> one self-contained HTML page, plus a markdown table. */
+/** `start report`: eval rows and `start rl` step rows -> one self-contained HTML page, plus markdown tables. */
 export async function runReport(
   options: ReportOptions,
-): Promise<{ out: string; rows: number; markdown: string }> {
+): Promise<{ out: string; rows: number; steps: number; markdown: string }> {
   const rows: EvalRow[] = []
+  const training: TrainingRow[] = []
   for await (const { value, file, line } of readJsonlInputs(options.inputs)) {
     const row = value as Record<string, unknown>
+    if (isTrainingRow(row)) {
+      training.push(row as TrainingRow)
+      continue
+    }
     const missing = REQUIRED.find((field) => typeof row !== 'object' || row === null || !(field in row))
     if (missing)
       throw new UsageError(
         `${file}:${line}: missing "${missing}"`,
-        'the input is the JSONL that start eval writes',
+        'the input is the JSONL that start eval writes, or the metrics.jsonl of start rl',
       )
     rows.push(row as unknown as EvalRow)
   }
-  if (rows.length === 0) throw new UsageError(`${options.inputs.join(', ')}: no eval rows`)
-  const markdown = markdownSummary(rows)
-  await writeFileAtomically(options.out, htmlReport(rows, options.title))
+  if (rows.length === 0 && training.length === 0) {
+    throw new UsageError(`${options.inputs.join(', ')}: no eval rows and no training steps`)
+  }
+  const markdown = [
+    rows.length > 0 ? markdownSummary(rows) : '',
+    training.length > 0 ? trainingSummary(training) : '',
+  ]
+    .filter(Boolean)
+    .join('\n')
+  await writeFileAtomically(options.out, htmlReport(rows, options.title, training))
   if (options.markdown && options.markdown !== '-') await writeFileAtomically(options.markdown, markdown)
-  return { out: options.out, rows: rows.length, markdown }
+  return { out: options.out, rows: rows.length, steps: training.length, markdown }
+}
+
+/** A line of `start rl`'s metrics.jsonl: a run, a step, numbers. */
+function isTrainingRow(row: Record<string, unknown>): boolean {
+  return (
+    typeof row === 'object' &&
+    row !== null &&
+    typeof row.run === 'string' &&
+    typeof row.step === 'number' &&
+    typeof row.reward === 'number' &&
+    !('benchmark' in row)
+  )
 }

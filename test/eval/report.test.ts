@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { htmlReport, markdownSummary } from '../../src/eval/report.js'
+import { htmlReport, markdownSummary, type TrainingRow, trainingSummary } from '../../src/eval/report.js'
 import type { EvalRow } from '../../src/eval/types.js'
 import { tempDir } from '../integration/cli.js'
 
@@ -48,6 +48,40 @@ const ROWS = ['base', 'start-0', 'start'].flatMap((model, i) => [
   row(model, 'hints-2', 2, 0.35 + i * 0.1),
 ])
 
+const STEPS: TrainingRow[] = ['rl-a', 'rl-b'].flatMap((run, r) =>
+  [1, 2, 3].map((step) => ({
+    run,
+    step,
+    reward: -1 + step * 0.3 + r * 0.1,
+    accuracy: step * 0.2,
+    toolCallsPerRollout: 1,
+    responseTokens: 250 - step,
+    maskedFraction: 0.2,
+    frac_reward_zero_std: 0.5,
+    loss: 0.01,
+  })),
+)
+
+/** The page as headless Chromium leaves it after its scripts ran. */
+async function drawn(html: string): Promise<string> {
+  const file = join(tempDir(), 'report.html')
+  writeFileSync(file, html)
+  const { stdout } = await execa('chromium', [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=${tempDir()}`,
+    '--dump-dom',
+    `file://${file}`,
+  ])
+  return stdout
+}
+
 describe('the report', () => {
   it('summarizes in markdown, one row per result', () => {
     const markdown = markdownSummary(ROWS)
@@ -62,21 +96,7 @@ describe('the report', () => {
     const html = htmlReport(ROWS, 'test <report>')
     expect(html).not.toMatch(/<script[^>]+src=|<link|<img|@import|https?:\/\/(?!www\.w3\.org\/2000\/svg)/)
     expect(html).toContain('<title>test &#60;report&#62;</title>')
-    const file = join(tempDir(), 'report.html')
-    writeFileSync(file, html)
-    const { stdout } = await execa('chromium', [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${tempDir()}`,
-      '--dump-dom',
-      `file://${file}`,
-    ])
+    const stdout = await drawn(html)
     expect(stdout).toContain('data-report-drawn="6"')
     const count = (pattern: RegExp) => (stdout.match(pattern) ?? []).length
     // 4 categories x 3 models in the accuracy, tool-use, tool-call and length charts; 2 bars per hint row.
@@ -84,6 +104,16 @@ describe('the report', () => {
     expect(count(/<line class="whisker"/g)).toBe(12)
     expect(count(/<polyline class="line"/g)).toBe(3) // one scaling curve per model
     expect(stdout).toContain('<td>start</td><td>dev</td><td>hints-2</td><td>55%</td>')
-    expect(readFileSync(file, 'utf8')).toBe(html)
+  }, 60_000)
+
+  it('draws start rl training curves per metric, one line per run, and summarizes them', async () => {
+    const stdout = await drawn(htmlReport([], 'rl', STEPS))
+    // 7 metrics logged (no KL: beta 0), each a chart with one curve per run; no eval sections.
+    expect(stdout).toContain('data-report-drawn="7"')
+    expect((stdout.match(/<polyline class="curve"/g) ?? []).length).toBe(7 * 2)
+    expect(stdout).toContain('id="training-reward"')
+    expect(stdout).not.toContain('id="accuracy"')
+    const markdown = trainingSummary(STEPS).trim().split('\n')
+    expect(markdown[2]).toBe('| rl-a | 3 | -0.700 -> -0.100 | 0.20 -> 0.60 | 1.00 | 0.50 |')
   }, 60_000)
 })
