@@ -5,12 +5,12 @@ import { PIPELINE_STAGES, type PipelineStage, runPipeline } from '../pipeline/ru
 
 export default class Pipeline extends BaseCommand {
   static override summary =
-    'The whole START loop from one config: hint-infer, filter, rft 1 and 2, eval, report'
+    'The whole START loop from one config: hint-infer, filter, rft 1 and 2, rl, eval, report'
 
   static override description =
     `Reads start.config.yaml (or .json; validated, paths relative to it) and runs: hint-infer with
-hints and without, filter (D_seed), rft stage 1 (START-0), rft stage 2 (START), eval of base, START-0 and
-START, and the report. The config's run id ties the stages together; each stage is resumable, and a
+hints and without, filter (D_seed), rft stage 1 (START-0), rft stage 2 (START), with an rl: section start
+rl from START-0 (ReTool), eval of base, START-0, START (and the RL policy), and the report. The config's run id ties the stages together; each stage is resumable, and a
 rerun skips the stages whose outputs are current. Each stage command also takes --config, so any stage
 can be rerun on its own with the pipeline's settings.`
 

@@ -3,6 +3,7 @@ import { BaseCommand, describeSettings } from '../cli/base-command.js'
 import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
 import { planLines, stepEventRenderer } from '../cli/progress.js'
 import { UsageError } from '../core/errors.js'
+import { configPool, pipelinePaths } from '../pipeline/layout.js'
 import { RL_OPTIONS } from '../rl/options.js'
 import { rlRunId, runRl } from '../rl/run-rl.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
@@ -17,7 +18,8 @@ trained: code blocks run in the sandbox and their output is appended (masked fro
 with --hints), the grader scores the answer, and the reward (outcome: +1 correct, -1 otherwise; shaped: plus
 tool and format terms) drives a GRPO update (TRL's GRPOTrainer). Writes <out>/policy/ and <out>/rl.gguf,
 each step's metrics to the store and <out>/metrics.jsonl (start report draws them), and the rollouts to
-<out>/rollouts/. A checkpoint every --save-steps: a rerun after a kill resumes from the last one.`
+<out>/rollouts/. A checkpoint every --save-steps: a rerun after a kill resumes from the last one. With
+--config, the settings of the config's rl: section and, when not given, START-0, the pool and out.`
 
   static override examples = [
     'start rl --base rft/start-0.gguf --problems train.jsonl --out rl/ --max-steps 100',
@@ -46,18 +48,22 @@ each step's metrics to the store and <out>/metrics.jsonl (start report draws the
     const at = config && { config, section: 'rl' as const }
     const settings = settingsFrom(RL_OPTIONS, flags, at)
     const sandbox = settingsFrom(SANDBOX_OPTIONS, flags, at)
-    if (!flags.base) throw new UsageError('--base: required (START-0 as GGUF or Hugging Face checkpoint)')
-    if (!flags.out) throw new UsageError('--out: required (the directory everything is written to)')
+    const paths = config && pipelinePaths(config)
+    const base = flags.base ?? paths?.layout.start0Gguf
+    const out = flags.out ?? paths?.rl
+    if (!base)
+      throw new UsageError('--base: required (START-0 as GGUF or Hugging Face checkpoint), or --config')
+    if (!out) throw new UsageError('--out: required (the directory everything is written to), or --config')
     const progress = this.progress('rl', flags)
     const summary = await runRl({
-      base: flags.base,
-      problems: flags.problems ?? [],
-      out: flags.out,
+      base,
+      problems: flags.problems ?? (config ? [await configPool(config)] : []),
+      out,
       settings,
       sandbox: toSandboxOptions(sandbox, 1),
       dryRun: flags['dry-run'],
       db: flags.db,
-      runId: flags.run ?? rlRunId(flags.out),
+      runId: flags.run ?? rlRunId(out),
       flags,
       toolVersion: this.config.version,
       onEvent: stepEventRenderer(progress),

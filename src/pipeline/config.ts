@@ -36,6 +36,8 @@ export interface PipelineConfig {
   sections: Record<ConfigSection, Record<string, unknown>>
   /** The sampling options given at the top level. */
   top: Record<string, unknown>
+  /** The config has an `rl:` section: the pipeline runs `start rl` from START-0 and evaluates its policy. */
+  rl: boolean
 }
 
 export const CONFIG_SECTIONS = [
@@ -61,7 +63,7 @@ const SECTION_OPTIONS: Record<ConfigSection, OptionSpecs> = {
   backend: BACKEND_OPTIONS,
   rl: RL_OPTIONS,
 }
-const SAMPLING_SECTIONS: ConfigSection[] = ['hintInfer', 'rft.stage2', 'eval']
+const SAMPLING_SECTIONS: ConfigSection[] = ['hintInfer', 'rft.stage2', 'eval', 'rl']
 const PIPELINE_KEYS = [
   'run',
   'out',
@@ -154,6 +156,7 @@ export function parseConfig(text: string, file: string): PipelineConfig {
     },
     sections,
     top: resolvePaths(SAMPLING_OPTIONS, top, at),
+    rl: root.rl !== undefined,
   }
   // Check every value now, so a bad one is named before any stage runs.
   for (const section of CONFIG_SECTIONS)

@@ -16,6 +16,8 @@ export function pipelinePaths(config: PipelineConfig) {
     dSeed: join(config.out, 'd_seed.jsonl'),
     rft,
     layout: rftLayout(rft, config.model),
+    rl: join(config.out, 'rl'),
+    rlGguf: join(config.out, 'rl', 'rl.gguf'),
     eval: join(config.out, 'eval.jsonl'),
     evalTraces: join(config.out, 'eval-traces'),
     report: join(config.out, 'report.html'),
@@ -23,10 +25,10 @@ export function pipelinePaths(config: PipelineConfig) {
   }
 }
 
-/** The models the pipeline evaluates: the base, START-0 and START. */
+/** The models the pipeline evaluates: the base, START-0, START, and with an `rl:` section the RL policy. */
 export function pipelineModels(config: PipelineConfig): string[] {
-  const { layout } = pipelinePaths(config)
-  return [config.model, layout.start0Gguf, layout.startGguf]
+  const { layout, rlGguf } = pipelinePaths(config)
+  return [config.model, layout.start0Gguf, layout.startGguf, ...(config.rl ? [rlGguf] : [])]
 }
 
 /** The first `limit` records of `file` in a file of their own (written once), or the file itself. */

@@ -13,11 +13,22 @@ import { runHintInfer } from '../inference/run-hint-infer.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { runRft } from '../rft/run-rft.js'
 import type { RftEvent } from '../rft/types.js'
+import { RL_OPTIONS } from '../rl/options.js'
+import { type RlProgressEvent, rlLayout, runRl } from '../rl/run-rl.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 import { type ConfigSection, configLayers, loadConfig, type PipelineConfig } from './config.js'
 import { configPool, configProblems, pipelineModels, pipelinePaths } from './layout.js'
 
-export const PIPELINE_STAGES = ['hinted', 'plain', 'filter', 'rft-1', 'rft-2', 'eval', 'report'] as const
+export const PIPELINE_STAGES = [
+  'hinted',
+  'plain',
+  'filter',
+  'rft-1',
+  'rft-2',
+  'rl',
+  'eval',
+  'report',
+] as const
 export type PipelineStage = (typeof PIPELINE_STAGES)[number]
 
 export interface PipelineOptions {
@@ -28,7 +39,7 @@ export interface PipelineOptions {
   until?: PipelineStage
   /** Print the stages and which are done, and stop. */
   dryRun?: boolean
-  onEvent?: (event: StepEvent | RftEvent) => void
+  onEvent?: (event: StepEvent | RftEvent | RlProgressEvent) => void
   /** Progress of the stage running now. */
   onProgress?: (stage: PipelineStage, event: { done: number; total?: number; detail?: string }) => void
 }
@@ -142,8 +153,27 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
       outputs: [paths.layout.startGguf],
       run: () => rft(2),
     },
+    rl: {
+      description:
+        'rl: GRPO from START-0 with the interpreter in the rollouts (the config has an rl: section)',
+      inputs: [paths.layout.start0Gguf],
+      outputs: [paths.rlGguf],
+      run: async () =>
+        runRl({
+          ...common,
+          base: paths.layout.start0Gguf,
+          problems: [await configPool(config)],
+          out: paths.rl,
+          settings: stageSettings(config, 'rl', RL_OPTIONS),
+          sandbox,
+          dryRun: false,
+          runId: `${config.run}-rl`,
+          onEvent: options.onEvent,
+          onProgress: progressOf('rl'),
+        }),
+    },
     eval: {
-      description: 'eval the base, START-0 and START',
+      description: `eval the base, START-0${config.rl ? ', START and the RL policy' : ' and START'}`,
       inputs: models,
       outputs: [paths.eval],
       run: () =>
@@ -160,15 +190,20 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
     },
     report: {
       description: 'the HTML report and the markdown summary',
-      inputs: [paths.eval],
+      inputs: [paths.eval, ...(config.rl ? [rlLayout(paths.rl, paths.layout.start0Gguf).metrics] : [])],
       outputs: [paths.report, paths.summary],
       run: async () => {
-        const report = await runReport({ inputs: [paths.eval], out: paths.report, markdown: paths.summary })
-        return { rows: report.rows }
+        const training = config.rl ? [rlLayout(paths.rl, paths.layout.start0Gguf).metrics] : []
+        const report = await runReport({
+          inputs: [paths.eval, ...training],
+          out: paths.report,
+          markdown: paths.summary,
+        })
+        return { rows: report.rows, steps: report.steps }
       },
     },
   }
-  const table = PIPELINE_STAGES.map((id) => ({ id, ...steps[id] }))
+  const table = PIPELINE_STAGES.filter((id) => id !== 'rl' || config.rl).map((id) => ({ id, ...steps[id] }))
   const summary: PipelineSummary = {
     run: config.run,
     out: config.out,

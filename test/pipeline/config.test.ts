@@ -5,8 +5,10 @@ import { EVAL_OPTIONS } from '../../src/eval/options.js'
 import { FILTER_OPTIONS } from '../../src/filter/options.js'
 import { BACKEND_OPTIONS, HINT_INFER_OPTIONS } from '../../src/inference/options.js'
 import { parseConfig } from '../../src/pipeline/config.js'
+import { pipelineModels } from '../../src/pipeline/layout.js'
 import { stageSettings } from '../../src/pipeline/run-pipeline.js'
 import { RFT_OPTIONS } from '../../src/rft/options.js'
+import { RL_OPTIONS } from '../../src/rl/options.js'
 
 const MINIMAL = 'run: r1\nout: out\nmodel: m.gguf\nproblems: p.jsonl\neval: { benchmarks: [dev.jsonl] }\n'
 
@@ -59,6 +61,28 @@ describe('parseConfig', () => {
         serverKind: 'auto',
       })
     }
+  })
+
+  it('rl: is optional; given, the pipeline runs start rl and evaluates its policy, its settings over the top level', () => {
+    const without = parseConfig(MINIMAL, 'c.yaml')
+    expect(without.rl).toBe(false)
+    expect(pipelineModels(without)).toHaveLength(3)
+    const config = parseConfig(
+      `${MINIMAL}promptTemplate: '{problem}'\ntemperature: 0.2\nrl: { maxSteps: 7, lr: 0.0001 }\n`,
+      'c.yaml',
+    )
+    expect(config.rl).toBe(true)
+    expect(pipelineModels(config).at(-1)).toBe(resolve('out/rl/rl.gguf'))
+    expect(stageSettings(config, 'rl', RL_OPTIONS)).toEqual({
+      ...defaultOptions(RL_OPTIONS),
+      maxSteps: 7,
+      lr: 0.0001,
+      promptTemplate: '{problem}',
+      temperature: 0.2,
+    })
+    expect(() => parseConfig(`${MINIMAL}rl: { steps: 3 }\n`, 'c.yaml')).toThrow(
+      /c\.yaml: rl\.steps: expected an option/,
+    )
   })
 
   it('reads JSON too', () => {
