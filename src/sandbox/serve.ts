@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
+import { Grader } from '../grading/grader.js'
+import { completionOf, parseReference } from '../grading/reference.js'
 import { type SandboxOptions, SandboxPool, type SandboxSession } from './pool.js'
 import type { ExecutionResult } from './types.js'
 
@@ -31,6 +33,8 @@ export class ServeError extends Error {}
  */
 export class SandboxService {
   readonly pool: SandboxPool
+  /** Grades in this process: the answer's code never sees how it is graded. */
+  readonly grader: Grader
   /** Open sessions by id; the promise is stored at once, so requests right behind the first share it. */
   private readonly sessions = new Map<string, { session: Promise<SandboxSession>; used: number }>()
   private readonly reaper: NodeJS.Timeout
@@ -40,6 +44,7 @@ export class SandboxService {
 
   constructor(private readonly options: ServeOptions) {
     this.pool = new SandboxPool(options.sandbox)
+    this.grader = new Grader(this.pool)
     this.reaper = setInterval(() => this.closeIdle(), Math.min(options.sessionIdleMs, 10_000))
     this.reaper.unref()
   }
@@ -196,7 +201,8 @@ const PYTHON = new Set(['python', 'python3'])
 /**
  * `--port`: SandboxFusion's HTTP API, so tools that call it (verl's sandbox_fusion tool, ReTool recipes)
  * use this sandbox unchanged: POST /run_code {code, language, run_timeout (s), stdin} (plus `session`, our
- * extension), POST /close_session {session}, GET /health and GET /v1/ping. With a token, every request
+ * extension), POST /close_session {session}, GET /health and GET /v1/ping; and POST /grade, start grade's
+ * rules for one record, for reward functions (the verl export's). With a token, every request
  * needs `Authorization: Bearer <token>`.
  */
 export function sandboxHttpServer(service: SandboxService, options: { token?: string } = {}): Server {
@@ -226,7 +232,7 @@ async function route(
     })
   }
   if (request.method === 'GET' && path === '/v1/ping') return send(response, 200, 'pong')
-  if (request.method !== 'POST' || (path !== '/run_code' && path !== '/close_session')) {
+  if (request.method !== 'POST' || !['/run_code', '/close_session', '/grade'].includes(path ?? '')) {
     return send(response, 404, { status: 'SandboxError', message: `no route ${request.method} ${path}` })
   }
   let body: Record<string, unknown>
@@ -239,6 +245,22 @@ async function route(
       status: 'SandboxError',
       message: `bad request body: ${(error as Error).message}`,
     })
+  }
+  if (path === '/grade') {
+    // start grade's rules for one record: {completion (or text), answer | tests [+ entry_point, problem],
+    // finish_reason?, prompt?} -> {correct, predicted, reason?}. For reward functions of other trainers.
+    const completion = completionOf(body)
+    const parsed = parseReference(body)
+    if (completion === undefined || 'error' in parsed) {
+      const message =
+        completion === undefined ? 'missing "completion" (or "text")' : (parsed as { error: string }).error
+      return send(response, 400, { status: 'SandboxError', message })
+    }
+    const context = {
+      finishReason: typeof body.finish_reason === 'string' ? body.finish_reason : undefined,
+      prompt: typeof body.prompt === 'string' ? body.prompt : undefined,
+    }
+    return send(response, 200, await service.grader.grade(completion, parsed.reference, context))
   }
   if (path === '/close_session') {
     if (typeof body.session !== 'string')

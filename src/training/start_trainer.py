@@ -7,6 +7,7 @@ Every subcommand prints JSON events, one per line, on stdout; logs go to stderr.
   labels       the token/label dump of one example (what `train` would learn from), for tests and debugging
   gguf-to-hf   a GGUF base model into a Hugging Face checkpoint (transformers' GGUF loader)
   fix-tokenizer  copy a GGUF's tokenizer metadata onto another GGUF (the HF -> GGUF trip loses scores)
+  parquet      JSONL records into a parquet file (the verl export's datasets)
 """
 import argparse
 import json
@@ -318,6 +319,19 @@ def command_fix_tokenizer(args):
     emit("done", keys=sorted(metadata))
 
 
+def command_parquet(args):
+    """JSONL records -> one parquet file (pyarrow infers nested fields: messages, dicts)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with open(args.jsonl, encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    partial = args.out + ".partial"
+    pq.write_table(pa.Table.from_pylist(records), partial)
+    os.replace(partial, args.out)
+    emit("done", rows=len(records))
+
+
 def main():
     parser = argparse.ArgumentParser(prog="start_trainer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -349,8 +363,17 @@ def main():
     fix = sub.add_parser("fix-tokenizer")
     fix.add_argument("--gguf", required=True)
     fix.add_argument("--base-gguf", required=True)
+    parquet = sub.add_parser("parquet")
+    parquet.add_argument("--jsonl", required=True)
+    parquet.add_argument("--out", required=True)
     args = parser.parse_args()
-    commands = {"train": command_train, "labels": command_labels, "gguf-to-hf": command_gguf_to_hf, "fix-tokenizer": command_fix_tokenizer}
+    commands = {
+        "train": command_train,
+        "labels": command_labels,
+        "gguf-to-hf": command_gguf_to_hf,
+        "fix-tokenizer": command_fix_tokenizer,
+        "parquet": command_parquet,
+    }
     try:
         commands[args.command](args)
     except SystemExit as stop:

@@ -267,6 +267,11 @@ export class TrlTrainer {
     await rename(partial, outFile)
   }
 
+  /** JSONL records as one parquet file (pyarrow, from the trainer's virtualenv). */
+  async writeParquet(jsonl: string, out: string, log: string): Promise<void> {
+    await this.run('writing parquet', [SCRIPT, 'parquet', '--jsonl', jsonl, '--out', out], log)
+  }
+
   /** Runs the venv's python; JSON lines on stdout are events, the rest goes to the log. */
   private async run(
     what: string,

@@ -1,0 +1,80 @@
+import { chmod, copyFile, mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { writeFileAtomically } from '../core/atomic-write.js'
+import { UsageError } from '../core/errors.js'
+import { loadHintLibrary } from '../hints/library.js'
+import { readProblems } from '../problems/read-problems.js'
+import type { Problem } from '../problems/types.js'
+import { ensureTrainingEnv } from '../training/python-env.js'
+import { TrlTrainer } from '../training/trainer.js'
+import type { ExportSettings } from './options.js'
+import { verlAgentLoopYaml, verlLoopConfig, verlRow, verlRunScript } from './verl.js'
+
+const AGENT_MODULE = fileURLToPath(new URL('../../src/export/start_verl.py', import.meta.url))
+
+export interface ExportOptions {
+  problems: string[]
+  /** Validation problems (verl's data.val_files). */
+  val?: string[]
+  out: string
+  settings: ExportSettings
+}
+
+export interface ExportSummary {
+  out: string
+  format: string
+  train: number
+  val: number
+  files: string[]
+}
+
+/**
+ * `start export --format verl`: the RL dataset as parquet in verl's fields, the agent loop and reward
+ * function (start_verl.py, start_verl.json, agent_loop.yaml) and the command that runs verl on them.
+ */
+export async function runExport(options: ExportOptions): Promise<ExportSummary> {
+  const problems = await readAll(options.problems)
+  if (problems.length === 0) throw new UsageError(`--problems ${options.problems.join(' ')}: no problems`)
+  const val = options.val?.length ? await readAll(options.val) : []
+  await mkdir(options.out, { recursive: true })
+  const trainer = new TrlTrainer(await ensureTrainingEnv({ venv: options.settings.venv }))
+  const log = join(options.out, 'export.log')
+  const parquet = async (rows: Problem[], split: string) => {
+    const jsonl = join(options.out, `${split}.jsonl.tmp`)
+    const lines = rows.map(
+      (problem, index) => `${JSON.stringify(verlRow(problem, index, split, options.settings))}\n`,
+    )
+    await writeFileAtomically(jsonl, lines.join(''))
+    await trainer.writeParquet(jsonl, join(options.out, `${split}.parquet`), log)
+    await rm(jsonl, { force: true })
+  }
+  await parquet(problems, 'train')
+  if (val.length > 0) await parquet(val, 'val')
+
+  const domains = new Set(['any', ...problems.map((problem) => problem.kind)])
+  const library = await loadHintLibrary()
+  const hints = library.hints.filter((hint) => domains.has(hint.domain)).map((hint) => hint.text)
+  const config = verlLoopConfig(options.settings, hints)
+  await writeFileAtomically(join(options.out, 'start_verl.json'), `${JSON.stringify(config, null, 2)}\n`)
+  await copyFile(AGENT_MODULE, join(options.out, 'start_verl.py'))
+  await writeFileAtomically(join(options.out, 'agent_loop.yaml'), verlAgentLoopYaml())
+  const script = join(options.out, 'run_verl.sh')
+  await writeFileAtomically(script, verlRunScript(val.length > 0))
+  await chmod(script, 0o755)
+  const files = [
+    'train.parquet',
+    ...(val.length ? ['val.parquet'] : []),
+    'start_verl.py',
+    'start_verl.json',
+    'agent_loop.yaml',
+    'run_verl.sh',
+  ]
+  return { out: options.out, format: 'verl', train: problems.length, val: val.length, files }
+}
+
+async function readAll(patterns: string[]): Promise<Problem[]> {
+  const problems: Problem[] = []
+  for await (const { problem } of readProblems(patterns)) problems.push(problem)
+  return problems
+}

@@ -1,0 +1,195 @@
+"""START's rollout loop and grading for verl, written by `start export --format verl`.
+
+Three things verl needs to run ReTool-style RL the way `start rl` runs it:
+
+  StartToolAgentLoop   an agent loop (registered as "start_tir_agent"): the model writes ```python blocks in
+                       its reasoning; each closed block runs in a SandboxFusion-compatible sandbox (`start
+                       sandbox serve --port`, or SandboxFusion itself) and its output is appended as an
+                       ```output block; with hints on, a hint replaces the first end of thinking. Appended
+                       text is masked from the loss (response_mask 0), as in `start rl`.
+  compute_score        the reward function: `start grade`'s rules, asked of `start sandbox serve`'s /grade
+                       (+1 correct, -1 otherwise, as ReTool; `start_verl.json` says which).
+  start_verl.json      the settings `start export` wrote: stop strings, hints, limits, server URLs.
+
+The URLs come from the environment when set: START_SANDBOX_URL (code) and START_GRADER_URL (grading).
+Only the standard library is needed outside verl; the agent loop is defined when verl is importable.
+"""
+import json
+import os
+import random
+import urllib.request
+from pathlib import Path
+from uuid import uuid4
+
+CONFIG = json.loads(Path(__file__).with_name("start_verl.json").read_text(encoding="utf-8"))
+
+
+def _url(name, key):
+    return os.environ.get(name, CONFIG[key]).rstrip("/")
+
+
+def _post(url, body, timeout):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    token = os.environ.get("START_SANDBOX_TOKEN")
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+# ---------------------------------------------------------------- what the loop decides (as start's hint loop)
+
+
+def closed_code_block(text):
+    """The code of a ```python block the text just closed, or None."""
+    if not text.rstrip().endswith("```"):
+        return None
+    end = text.rstrip().rfind("```")
+    start = text.rfind("```python\n", 0, end)
+    if start < 0 or "```" in text[start + len("```python\n"):end]:
+        return None
+    return text[start + len("```python\n"):end]
+
+
+def format_output(run_result, max_chars):
+    """The ```output block, as start's formatOutput writes it: stdout, then the error's last line."""
+    text = run_result.get("stdout") or ""
+    sep = lambda: "\n" if text and not text.endswith("\n") else ""  # noqa: E731
+    if run_result.get("status") == "TimeLimitExceeded":
+        text += sep() + "TimeoutError: execution timed out"
+    elif run_result.get("return_code") != 0:
+        lines = (run_result.get("stderr") or "").strip().split("\n")
+        if lines[-1]:
+            text += sep() + lines[-1]
+    text = text.rstrip()
+    if len(text) > max_chars:
+        half = max_chars // 2
+        text = f"{text[:half]}\n... [{len(text) - 2 * half} characters truncated] ...\n{text[-half:]}"
+    return f"```output\n{text}\n```\n"
+
+
+def execute(code, session):
+    """Runs a cell in the session's namespace through the SandboxFusion API."""
+    try:
+        answer = _post(
+            f"{_url('START_SANDBOX_URL', 'sandboxUrl')}/run_code",
+            {"code": code, "language": "python", "run_timeout": CONFIG["runTimeout"], "session": session},
+            timeout=CONFIG["runTimeout"] + 30,
+        )
+        return answer.get("run_result") or {"stdout": "", "stderr": answer.get("message", ""), "return_code": 1}
+    except Exception as error:  # noqa: BLE001 - the model sees a failed run, the rollout goes on
+        return {"stdout": "", "stderr": f"SandboxError: {error}", "return_code": 1}
+
+
+def close_session(session):
+    try:
+        _post(f"{_url('START_SANDBOX_URL', 'sandboxUrl')}/close_session", {"session": session}, timeout=30)
+    except Exception:  # noqa: BLE001 - an idle session closes on its own
+        pass
+
+
+class Trajectory:
+    """Tokens after the prompt and their mask: 1 sampled by the model, 0 inserted by the loop."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.ids, self.mask, self.text = [], [], ""
+        self.newline = tokenizer.encode("\n", add_special_tokens=False)
+
+    def add_sampled(self, ids):
+        self.ids += ids
+        self.mask += [1] * len(ids)
+        self.text = self.tokenizer.decode(self.ids)
+
+    def add_inserted(self, text):
+        # Tokenized as a continuation: after a newline that is dropped (no word-start piece at the seam).
+        ids = self.tokenizer.encode("\n" + text, add_special_tokens=False)
+        ids = ids[len(self.newline):] if ids[: len(self.newline)] == self.newline else self.tokenizer.encode(text, add_special_tokens=False)
+        self.ids += ids
+        self.mask += [0] * len(ids)
+        self.text = self.tokenizer.decode(self.ids)
+
+    def drop_from(self, char):
+        """Drops the sampled tokens from the one holding text position `char` on (a closing tag)."""
+        while self.ids and len(self.tokenizer.decode(self.ids[:-1])) >= char:
+            self.ids.pop()
+            self.mask.pop()
+        if self.ids and len(self.tokenizer.decode(self.ids)) > char:
+            self.ids.pop()
+            self.mask.pop()
+        self.text = self.tokenizer.decode(self.ids)
+
+
+async def roll_out(generate, tokenizer, prompt_ids, response_length, seed=None):
+    """One rollout. `generate(ids, stops, max_tokens)` returns new token ids (stop string included)."""
+    trajectory = Trajectory(tokenizer)
+    session = uuid4().hex
+    random_ = random.Random(seed)
+    tool_calls = think_hints = 0
+    eos = {tokenizer.eos_token_id}
+    try:
+        while len(trajectory.ids) < response_length:
+            stops = ["```\n"] + (["</think>"] if think_hints < CONFIG["thinkHints"] else [])
+            new = await generate(prompt_ids + trajectory.ids, stops, response_length - len(trajectory.ids))
+            if not new:
+                break
+            before = len(trajectory.text)
+            trajectory.add_sampled(list(new))
+            code = closed_code_block(trajectory.text)
+            tag = trajectory.text.find("</think>", before)
+            if code is not None and tool_calls < CONFIG["maxToolCalls"]:
+                tool_calls += 1
+                output = format_output(execute(code, session), CONFIG["maxOutputChars"])
+                trajectory.add_inserted(("" if trajectory.text.endswith("\n") else "\n") + output)
+            elif tag >= 0 and think_hints < CONFIG["thinkHints"] and tool_calls == 0 and CONFIG["hints"]:
+                think_hints += 1
+                trajectory.drop_from(tag)
+                trajectory.add_inserted(random_.choice(CONFIG["hints"]) + "\n")
+            elif new[-1] in eos:
+                break
+    finally:
+        close_session(session)
+    return trajectory, {"tool_calls": tool_calls, "think_hints": think_hints}
+
+
+def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
+    """verl's custom reward function: `start grade`'s verdict on the completion, as +1 / -1 (ReTool)."""
+    record = {"completion": solution_str}
+    if isinstance(ground_truth, str) and ground_truth.startswith('{"tests"'):
+        tests = json.loads(ground_truth)
+        record.update(tests=tests["tests"], entry_point=tests.get("entry_point"), problem=tests.get("problem"))
+    else:
+        record["answer"] = ground_truth
+    grade = _post(f"{_url('START_GRADER_URL', 'graderUrl')}/grade", record, timeout=120)
+    return {"score": 1.0 if grade["correct"] else -1.0, "acc": bool(grade["correct"]), "pred": grade.get("predicted")}
+
+
+try:
+    from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopOutput, register
+except ImportError:  # verl is not installed: the helpers above still work (and are tested)
+    AgentLoopBase = None
+
+if AgentLoopBase is not None:
+
+    @register("start_tir_agent")
+    class StartToolAgentLoop(AgentLoopBase):
+        """START's hint-infer loop as a verl agent loop; inserted text has response_mask 0."""
+
+        async def run(self, sampling_params, **kwargs):
+            response_length = self.config.actor_rollout_ref.rollout.response_length
+            prompt_ids = await self.apply_chat_template(list(kwargs["raw_prompt"]))
+
+            async def generate(ids, stops, max_tokens):
+                params = dict(sampling_params, stop=stops, include_stop_str_in_output=True, max_tokens=max_tokens)
+                output = await self.server_manager.generate(request_id=uuid4().hex, prompt_ids=ids, sampling_params=params)
+                return output.token_ids
+
+            trajectory, info = await roll_out(generate, self.tokenizer, prompt_ids, response_length)
+            return AgentLoopOutput(
+                prompt_ids=prompt_ids,
+                response_ids=trajectory.ids[:response_length],
+                response_mask=trajectory.mask[:response_length],
+                num_turns=2 + 2 * info["tool_calls"],
+                metrics={},
+                extra_fields={"tool_calls": info["tool_calls"], "think_hints": info["think_hints"]},
+            )

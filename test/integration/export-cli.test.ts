@@ -1,0 +1,161 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { execa } from 'execa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureTrainingEnv } from '../../src/training/python-env.js'
+import { CLI, readJsonlFile, runCli, tempDir } from './cli.js'
+
+const HF = resolve('../shared/models/testbed-tir-hf')
+const CODE = resolve('test/fixtures/problems/code.jsonl')
+
+/** Runs Python in the trainer's virtualenv (pyarrow, transformers) with the export on its path. */
+async function python(dir: string, code: string, env: Record<string, string> = {}): Promise<string> {
+  const { python } = await ensureTrainingEnv()
+  const result = await execa(python, ['-c', code], { env: { PYTHONPATH: dir, ...env }, reject: false })
+  if (result.exitCode !== 0) throw new Error(String(result.stderr))
+  return String(result.stdout)
+}
+
+describe('start export --format verl', () => {
+  const dir = tempDir()
+  const out = join(dir, 'verl')
+  const train = join(dir, 'train.jsonl')
+  let server: ReturnType<typeof execa>
+  let url = ''
+
+  beforeAll(async () => {
+    writeFileSync(
+      train,
+      readFileSync('../shared/datasets/testbed-train.jsonl', 'utf8').split('\n').slice(0, 5).join('\n'),
+    )
+    server = execa('node', [CLI, 'sandbox', 'serve', '--port', '0'], { reject: false })
+    url = await new Promise<string>((done) => {
+      let seen = ''
+      server.stderr!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString()
+        const found = /listening on (http:\/\/\S+)/.exec(seen)
+        if (found) done(found[1]!)
+      })
+    })
+  }, 120_000)
+  afterAll(() => {
+    server.kill('SIGKILL')
+  })
+
+  it('writes verl-shaped parquet (read back), the agent loop module, its config and the verl command', async () => {
+    const result = await runCli([
+      'export',
+      '--format',
+      'verl',
+      '--problems',
+      train,
+      '--val',
+      CODE,
+      '--out',
+      out,
+      '--hints',
+      '--json',
+    ])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ train: 5, val: 1 })
+    const rows = JSON.parse(
+      await python(
+        out,
+        `import json, pyarrow.parquet as pq
+print(json.dumps([pq.read_table("${out}/train.parquet").to_pylist(), pq.read_table("${out}/val.parquet").to_pylist()]))`,
+      ),
+    )
+    const [first] = rows[0]
+    const problem = JSON.parse(readFileSync(train, 'utf8').split('\n')[0]!)
+    expect(first).toEqual({
+      data_source: 'testbed',
+      agent_name: 'start_tir_agent',
+      prompt: [
+        {
+          role: 'user',
+          content: `${problem.problem}\nPlease reason step by step, and put your final answer within \\boxed{}.`,
+        },
+      ],
+      ability: 'math',
+      reward_model: { style: 'rule', ground_truth: problem.answer },
+      extra_info: { split: 'train', index: 0, id: problem.id },
+    })
+    expect(JSON.parse(rows[1][0].reward_model.ground_truth)).toMatchObject({ entry_point: 'add' })
+    const config = JSON.parse(readFileSync(join(out, 'start_verl.json'), 'utf8'))
+    expect(config).toMatchObject({ thinkHints: 1, maxToolCalls: 6 })
+    expect(config.hints.length).toBeGreaterThan(0)
+    const script = readFileSync(join(out, 'run_verl.sh'), 'utf8')
+    expect(script).toContain('custom_reward_function.name=compute_score')
+    expect(script).toContain(`agent_loop_config_path="$HERE/agent_loop.yaml"`)
+    expect(readFileSync(join(out, 'agent_loop.yaml'), 'utf8')).toContain(
+      '_target_: start_verl.StartToolAgentLoop',
+    )
+  }, 300_000)
+
+  it("the reward function agrees with start grade on the grader's peer cases and code tests", async () => {
+    const { cases } = JSON.parse(readFileSync('test/fixtures/grading/peer-cases.json', 'utf8'))
+    const records = [
+      ...cases.map((c: { predicted: string; reference: string }) => ({
+        completion: `The answer is $\\boxed{${c.predicted}}$.`,
+        answer: c.reference,
+      })),
+      ...['return a + b', 'return a - b'].map((body) => ({
+        ...JSON.parse(readFileSync(CODE, 'utf8').split('\n')[0]!),
+        completion: `\`\`\`python\ndef add(a, b):\n    ${body}\n\`\`\``,
+      })),
+    ]
+    const input = join(dir, 'grade.jsonl')
+    writeFileSync(input, records.map((record) => JSON.stringify(record)).join('\n'))
+    const graded = await runCli(['grade', input, '--out', join(dir, 'graded.jsonl')])
+    expect(graded.exitCode, graded.stderr).toBe(0)
+    const expected = readJsonlFile(join(dir, 'graded.jsonl')).map((record) => (record.correct ? 1 : -1))
+    expect(new Set(expected).size).toBe(2)
+    const scores = JSON.parse(
+      await python(
+        out,
+        `import json, start_verl
+records = [json.loads(line) for line in open("${input}")]
+def truth(r):
+    if "answer" in r: return r["answer"]
+    return json.dumps({"tests": r["tests"], "entry_point": r["entry_point"], "problem": r["problem"]})
+print(json.dumps([start_verl.compute_score("x", r["completion"], truth(r))["score"] for r in records]))`,
+        { START_GRADER_URL: url },
+      ),
+    )
+    expect(scores).toEqual(expected)
+  }, 300_000)
+
+  it('the agent loop: code output and a hint go in masked, token for token (fake server, real tokenizer and sandbox)', async () => {
+    const report = JSON.parse(
+      await python(
+        out,
+        `import asyncio, json, start_verl
+from transformers import AutoTokenizer
+tok = AutoTokenizer.from_pretrained("${HF}")
+script = ["I will compute.\\n</think>", "\`\`\`python\\nprint(6 * 7)\\n\`\`\`\\n", "So it is 42.\\n</think>\\nThe answer is \\\\boxed{42}."]
+calls = []
+async def generate(ids, stops, max_tokens):
+    calls.append(stops)
+    text = script.pop(0)
+    # As a server samples it: a continuation, with no word-start piece of its own at the seam.
+    newline = tok.encode("\\n", add_special_tokens=False)
+    ids = tok.encode("\\n" + text, add_special_tokens=False)[len(newline):]
+    return ids + ([tok.eos_token_id] if not script else [])
+prompt = tok.encode("<s><|user|>\\nQ<|end|>\\n<|assistant|>\\n<think>\\n", add_special_tokens=False)
+trajectory, info = asyncio.run(start_verl.roll_out(generate, tok, prompt, 400, seed=1))
+masked = tok.decode([t for t, m in zip(trajectory.ids, trajectory.mask) if m == 0])
+print(json.dumps({"text": trajectory.text, "masked": masked, "info": info, "calls": calls}))`,
+        { START_SANDBOX_URL: url },
+      ),
+    )
+    const hints: string[] = JSON.parse(readFileSync(join(out, 'start_verl.json'), 'utf8')).hints
+    const hint = hints.find((text) => report.masked.startsWith(text))
+    expect(hint, report.masked).toBeDefined()
+    expect(report.masked).toBe(`${hint}\n\`\`\`output\n42\n\`\`\`\n`)
+    expect(report.text).toContain(`I will compute.\n${hint}\n\`\`\`python`)
+    expect(report.text).not.toContain('compute.\n</think>')
+    expect(report.info).toEqual({ tool_calls: 1, think_hints: 1 })
+    expect(report.calls[0]).toEqual(['```\n', '</think>'])
+    expect(report.calls[1]).toEqual(['```\n'])
+  }, 300_000)
+})
