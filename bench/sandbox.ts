@@ -6,10 +6,10 @@
  */
 import { cpus } from 'node:os'
 import { execa } from 'execa'
-import pLimit from 'p-limit'
 import { SandboxPool } from '../src/sandbox/pool.js'
 import { findPythonRuntime } from '../src/sandbox/python-runtime.js'
 import { argument } from './arguments.js'
+import { type Measure, measure } from './measure.js'
 
 const SNIPPETS = {
   'print(1+1)': 'print(1+1)',
@@ -18,31 +18,6 @@ const SNIPPETS = {
 
 const iterations = Number(argument('iterations', '200'))
 const baselineIterations = Number(argument('baseline-iterations', '20'))
-
-interface Measure {
-  perSecond: number
-  p50: number
-  p99: number
-}
-
-async function measure(count: number, concurrency: number, run: () => Promise<void>): Promise<Measure> {
-  const limit = pLimit(concurrency)
-  const latencies: number[] = []
-  const started = performance.now()
-  await Promise.all(
-    Array.from({ length: count }, () =>
-      limit(async () => {
-        const t = performance.now()
-        await run()
-        latencies.push(performance.now() - t)
-      }),
-    ),
-  )
-  const seconds = (performance.now() - started) / 1000
-  latencies.sort((a, b) => a - b)
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!
-  return { perSecond: count / seconds, p50: at(0.5), p99: at(0.99) }
-}
 
 const python = await findPythonRuntime()
 console.log(

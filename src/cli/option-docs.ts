@@ -1,11 +1,13 @@
 import { flagName, type OptionSpec, type OptionSpecs } from '../core/options.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
+import { EXPORT_OPTIONS } from '../export/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { GRADING_OPTIONS } from '../grading/options.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 import { BACKEND_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
-import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS } from '../sandbox/options.js'
+import { RL_OPTIONS } from '../rl/options.js'
+import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS, SANDBOX_SERVE_OPTIONS } from '../sandbox/options.js'
 import { SERVER_OPTIONS } from '../serving/options.js'
 import { TRAINING_OPTIONS } from '../training/options.js'
 
@@ -26,6 +28,9 @@ export const OPTION_GROUPS: Record<string, OptionSpecs> = {
     Object.entries(RFT_OPTIONS).filter(([key]) => !(key in TRAINING_OPTIONS) && !(key in SAMPLING_OPTIONS)),
   ),
   server: SERVER_OPTIONS,
+  rl: RL_OPTIONS,
+  'sandbox-serve': SANDBOX_SERVE_OPTIONS,
+  export: EXPORT_OPTIONS,
   eval: Object.fromEntries(
     Object.entries(EVAL_OPTIONS).filter(([key]) => !(key in SAMPLING_OPTIONS) || key === 'samples'),
   ),

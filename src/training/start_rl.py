@@ -160,6 +160,7 @@ class PolicyGenerator:
                 "rid": request["rid"],
                 "text": "".join(texts),
                 "stop": stop,
+                "sampled": len(new) + (stop == "eos"),
                 "completionTokens": len(row.ids),
                 "insertedTokens": len(row.ids) - sum(row.mask),
             })
@@ -227,8 +228,9 @@ class RowStops(StoppingCriteria):
 # ---------------------------------------------------------------- the trainer
 
 
-def serve_rollouts(generator, model, batch, items):
+def serve_rollouts(generator, model, batch, items, timing):
     """Answers the CLI's operations until every rollout of the batch is finished and the CLI ends it."""
+    started_at = time.time()
     waiting = {}
     unfinished = {item["rid"] for item in items}
     finished = {}
@@ -253,9 +255,14 @@ def serve_rollouts(generator, model, batch, items):
         else:
             raise ValueError(f"unknown rollout operation {kind!r}")
         if waiting and all(rid in waiting for rid in unfinished):
-            for reply in generator.generate(model, list(waiting.values())):
+            started = time.time()
+            replies = generator.generate(model, list(waiting.values()))
+            timing["generateSeconds"] += time.time() - started
+            timing["generatedTokens"] += sum(reply["sampled"] for reply in replies)
+            for reply in replies:
                 emit("generated", **reply)
             waiting = {}
+    timing["rolloutSeconds"] += time.time() - started_at
     done = [finished[item["rid"]] for item in items]
     # What the loss sees of each rollout: the CLI keeps it with the rollout, and tests check the mask.
     emit("ended", rid=f"batch:{batch}", rollouts=[token_summary(generator.tokenizer, rollout) for rollout, _ in done])
@@ -276,6 +283,10 @@ class StepMetrics:
 
     def __init__(self):
         self.rows = []
+        # Time spent on rollouts (the CLI's loop, sandbox and grading included) and in generate calls,
+        # the tokens those calls sampled, and when the last step was logged: what the benchmarks divide.
+        self.timing = {"rolloutSeconds": 0.0, "generateSeconds": 0.0, "generatedTokens": 0}
+        self.last_log = time.time()
 
     def add(self, rollout, op):
         sampled = sum(rollout.mask)
@@ -289,10 +300,15 @@ class StepMetrics:
 
     def drain(self):
         rows, self.rows = self.rows, []
+        timing, now = self.timing, time.time()
+        self.timing = {"rolloutSeconds": 0.0, "generateSeconds": 0.0, "generatedTokens": 0}
+        step_seconds, self.last_log = now - self.last_log, now
         if not rows:
             return {}
         mean = lambda key: sum(row[key] for row in rows) / len(rows)  # noqa: E731
         return {
+            **timing,
+            "stepSeconds": step_seconds,
             "accuracy": mean("correct"),
             "toolCallsPerRollout": mean("toolCalls"),
             "failedCallsPerRollout": mean("failedCalls"),
@@ -342,7 +358,7 @@ def command_rl(args):
         generator.rollouts = {}
         # `step`: the optimizer step these rollouts train (1-based), the same after a resume.
         emit("rollouts", step=trainer.state.global_step + 1, batch=batch, items=items)
-        done = serve_rollouts(generator, trainer.accelerator.unwrap_model(trainer.model), batch, items)
+        done = serve_rollouts(generator, trainer.accelerator.unwrap_model(trainer.model), batch, items, metrics.timing)
         for rollout, op in done:
             metrics.add(rollout, op)
         return {
