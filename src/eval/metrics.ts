@@ -51,6 +51,7 @@ export function wilsonInterval(successes: number, total: number, z = 1.96): [num
 
 /** One problem's samples, graded. */
 export interface ProblemOutcome {
+  problemId: string
   correct: boolean[]
   /** Whether the majority answer (over equivalent answers) is correct; null where voting does not apply (code). */
   majorityCorrect: boolean | null
@@ -97,4 +98,40 @@ export function summarizeAccuracy(outcomes: ProblemOutcome[], k: number): Accura
     majK: voted ? majority / voted : null,
     k,
   }
+}
+
+/** Two models on the same problems: where each did better, and how likely such a split is by chance. */
+export interface PairedTest {
+  problems: number
+  /** Problems where the first model's share of correct samples is higher. */
+  wins: number
+  losses: number
+  ties: number
+  /** Two-sided exact sign test on the untied problems (McNemar's exact test with one sample each). */
+  pValue: number
+}
+
+/** The paired sign test over the problems both results have (per-problem shares of correct samples). */
+export function pairedSignTest(first: Record<string, number>, second: Record<string, number>): PairedTest {
+  let wins = 0
+  let losses = 0
+  let ties = 0
+  for (const [id, share] of Object.entries(first)) {
+    const other = second[id]
+    if (other === undefined) continue
+    if (share > other) wins++
+    else if (share < other) losses++
+    else ties++
+  }
+  const untied = wins + losses
+  // P(X <= min) for X ~ Binomial(untied, 1/2), doubled, summed in log space to stay in range.
+  let tail = 0
+  for (let i = 0; i <= Math.min(wins, losses); i++) tail += Math.exp(logChoose(untied, i) - untied * Math.LN2)
+  return { problems: untied + ties, wins, losses, ties, pValue: untied === 0 ? 1 : Math.min(1, 2 * tail) }
+}
+
+function logChoose(n: number, k: number): number {
+  let total = 0
+  for (let i = 1; i <= k; i++) total += Math.log((n - k + i) / i)
+  return total
 }

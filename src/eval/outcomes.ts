@@ -26,7 +26,7 @@ export async function problemOutcomes(
     else byProblem.set(grade.record.problemId, [grade])
   }
   const outcomes: ProblemOutcome[] = []
-  for (const samples of byProblem.values()) {
+  for (const [problemId, samples] of byProblem) {
     let majorityCorrect: boolean | null = null
     if (samples[0]!.kind === 'math') {
       const group = await majorityGroup(
@@ -35,7 +35,7 @@ export async function problemOutcomes(
       )
       majorityCorrect = group.length > 0 && samples[group[0]!]!.correct
     }
-    outcomes.push({ correct: samples.map((sample) => sample.correct), majorityCorrect })
+    outcomes.push({ problemId, correct: samples.map((sample) => sample.correct), majorityCorrect })
   }
   return outcomes
 }

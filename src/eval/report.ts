@@ -1,3 +1,4 @@
+import { pairedSignTest } from './metrics.js'
 import type { EvalRow, HintStat } from './types.js'
 
 /**
@@ -21,6 +22,29 @@ export function markdownSummary(rows: EvalRow[]): string {
     )
   }
   return `${lines.join('\n')}\n`
+}
+
+/**
+ * Every pair of models on each benchmark and mode, on the same problems: pass@1 of each, where each did
+ * better, and the exact sign test's p-value. Rows without per-problem results (older eval files) are left out.
+ */
+export function pairedComparisons(rows: EvalRow[]): string {
+  const lines = [
+    '| benchmark | mode | A | B | pass@1 A | pass@1 B | A better / B better / same | p (sign test) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ]
+  const comparable = rows.filter((row) => row.perProblem)
+  for (const [index, a] of comparable.entries()) {
+    for (const b of comparable.slice(index + 1)) {
+      if (a.benchmark !== b.benchmark || a.mode !== b.mode || a.model === b.model) continue
+      const test = pairedSignTest(a.perProblem!, b.perProblem!)
+      lines.push(
+        `| ${a.benchmark} | ${a.mode} | ${a.model} | ${b.model} | ${percent(a.pass1)} | ${percent(b.pass1)} | ` +
+          `${test.wins} / ${test.losses} / ${test.ties} | ${test.pValue < 0.001 ? '<0.001' : test.pValue.toFixed(3)} |`,
+      )
+    }
+  }
+  return lines.length > 2 ? `${lines.join('\n')}\n` : ''
 }
 
 /** Hint statistics summed over rows: which hint, placed where, led to code and to right answers. */

@@ -193,6 +193,12 @@ async function evaluateUnit(
     meanChars: records.reduce((sum, r) => sum + r.text.length, 0) / count,
     meanTokens: records.reduce((sum, r) => sum + r.tokens.generatedTokens, 0) / count,
     hints: hintStats(graded),
+    perProblem: Object.fromEntries(
+      outcomes.map((outcome) => [
+        outcome.problemId,
+        outcome.correct.filter(Boolean).length / Math.max(outcome.correct.length, 1),
+      ]),
+    ),
   }
 }
 

@@ -1,7 +1,13 @@
 import { writeFileAtomically } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
 import { readJsonlInputs } from '../core/jsonl.js'
-import { htmlReport, markdownSummary, type TrainingRow, trainingSummary } from './report.js'
+import {
+  htmlReport,
+  markdownSummary,
+  pairedComparisons,
+  type TrainingRow,
+  trainingSummary,
+} from './report.js'
 import type { EvalRow } from './types.js'
 
 export interface ReportOptions {
@@ -51,6 +57,7 @@ export async function runReport(
   }
   const markdown = [
     rows.length > 0 ? markdownSummary(rows) : '',
+    pairedComparisons(rows),
     training.length > 0 ? trainingSummary(training) : '',
   ]
     .filter(Boolean)

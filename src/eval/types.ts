@@ -30,6 +30,8 @@ export interface EvalRow extends AccuracySummary {
   meanTokens: number
   /** Per hint and where it went: how often it was followed by code, and how often the answer was right. */
   hints: HintStat[]
+  /** Per problem id, the share of its samples that were correct: what paired comparisons use. */
+  perProblem?: Record<string, number>
 }
 
 export interface HintStat {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { majorityGroup, passAtK, summarizeAccuracy, wilsonInterval } from '../../src/eval/metrics.js'
+import {
+  majorityGroup,
+  pairedSignTest,
+  passAtK,
+  summarizeAccuracy,
+  wilsonInterval,
+} from '../../src/eval/metrics.js'
 import { compareMath } from '../../src/grading/math-equal.js'
 
 describe('passAtK (unbiased estimator)', () => {
@@ -44,9 +50,9 @@ describe('wilsonInterval and summarizeAccuracy', () => {
   it('averages pass@1 over samples and problems, and counts maj@k only where votes apply', () => {
     const summary = summarizeAccuracy(
       [
-        { correct: [true, false, false, false], majorityCorrect: false },
-        { correct: [true, true, true, false], majorityCorrect: true },
-        { correct: [false, false, false, false], majorityCorrect: null },
+        { problemId: 'a', correct: [true, false, false, false], majorityCorrect: false },
+        { problemId: 'b', correct: [true, true, true, false], majorityCorrect: true },
+        { problemId: 'c', correct: [false, false, false, false], majorityCorrect: null },
       ],
       4,
     )
@@ -54,5 +60,27 @@ describe('wilsonInterval and summarizeAccuracy', () => {
     expect(summary.passK).toBeCloseTo(2 / 3, 12)
     expect(summary.majK).toBe(0.5)
     expect(summary).toMatchObject({ problems: 3, samples: 12, k: 4 })
+  })
+
+  it("pairs two models' per-problem results: wins, losses, ties and the exact sign test", () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `p${i}`)
+    const a = Object.fromEntries(ids.map((id, i) => [id, i < 12 ? 1 : 0]))
+    const b = Object.fromEntries(ids.map((id, i) => [id, i < 4 ? 1 : 0]))
+    // 8 discordant pairs, all won by A: p = 2 * 0.5^8.
+    expect(pairedSignTest(a, b)).toMatchObject({ problems: 20, wins: 8, losses: 0, ties: 12 })
+    expect(pairedSignTest(a, b).pValue).toBeCloseTo(2 / 256, 12)
+    expect(pairedSignTest(b, a).pValue).toBeCloseTo(2 / 256, 12)
+    // A 5/3 split of 8 discordant problems is well within chance: p = 2 * P(X <= 3) = 0.7265625.
+    const c = Object.fromEntries(ids.slice(0, 8).map((id, i) => [id, i < 5 ? 1 : 0]))
+    const d = Object.fromEntries(ids.slice(0, 8).map((id, i) => [id, i < 5 ? 0 : 1]))
+    expect(pairedSignTest(c, d)).toMatchObject({ wins: 5, losses: 3, ties: 0 })
+    expect(pairedSignTest(c, d).pValue).toBeCloseTo(0.7265625, 12)
+    expect(pairedSignTest({ x: 1 }, { y: 1 })).toEqual({
+      problems: 0,
+      wins: 0,
+      losses: 0,
+      ties: 0,
+      pValue: 1,
+    })
   })
 })

@@ -54,9 +54,9 @@ describe('outcomes per problem', () => {
         .reduce((a, b) => a / b)
     const same = async (a: string, b: string) => value(a) === value(b)
     expect(await problemOutcomes(graded, same)).toEqual([
-      { correct: [true, false, true], majorityCorrect: true },
-      { correct: [false], majorityCorrect: false },
-      { correct: [true], majorityCorrect: null },
+      { problemId: 'p1', correct: [true, false, true], majorityCorrect: true },
+      { problemId: 'p2', correct: [false], majorityCorrect: false },
+      { problemId: 'p3', correct: [true], majorityCorrect: null },
     ])
   })
 })

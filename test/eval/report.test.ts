@@ -2,7 +2,13 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { htmlReport, markdownSummary, type TrainingRow, trainingSummary } from '../../src/eval/report.js'
+import {
+  htmlReport,
+  markdownSummary,
+  pairedComparisons,
+  type TrainingRow,
+  trainingSummary,
+} from '../../src/eval/report.js'
 import type { EvalRow } from '../../src/eval/types.js'
 import { tempDir } from '../integration/cli.js'
 
@@ -105,6 +111,23 @@ describe('the report', () => {
     expect(count(/<polyline class="line"/g)).toBe(3) // one scaling curve per model
     expect(stdout).toContain('<td>start</td><td>dev</td><td>hints-2</td><td>55%</td>')
   }, 60_000)
+
+  it('pairs models on the same problems: who did better where, and the sign test', () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `q${i}`)
+    const withProblems = (model: string, right: number) => ({
+      ...row(model, 'tools', 0, right / 10),
+      perProblem: Object.fromEntries(ids.map((id, i) => [id, i < right ? 1 : 0])),
+    })
+    const table = pairedComparisons([
+      withProblems('start-0', 3),
+      withProblems('rl', 9),
+      row('old', 'tools', 0, 0.5),
+    ])
+    const lines = table.trim().split('\n')
+    // Rows without per-problem results (older eval files) are left out.
+    expect(lines).toHaveLength(3)
+    expect(lines[2]).toBe('| dev | tools | start-0 | rl | 30.0% | 90.0% | 0 / 6 / 4 | 0.031 |')
+  })
 
   it('draws start rl training curves per metric, one line per run, and summarizes them', async () => {
     const stdout = await drawn(htmlReport([], 'rl', STEPS))
