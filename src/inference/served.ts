@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { UsageError } from '../core/errors.js'
+import { AnswerPieces } from './answer-pieces.js'
 import { type ChatTemplate, compileChatTemplate, renderChatPrompt } from './chat-template.js'
 import {
   type ChatMessage,
@@ -29,7 +30,6 @@ import {
   type SegmentResponse,
   type ServerKind,
 } from './server-protocol.js'
-import { splitAtDecisionPoints } from './stop-points.js'
 
 export interface ServedOptions {
   baseUrl: string
@@ -226,12 +226,7 @@ function segmentSeed(seed: number, segment: number): number {
 class ServedStream implements GenerationStream {
   /** Everything after the prompt: generated and appended. */
   private text = ''
-  /** Pieces of the last answer not handed out yet. */
-  private queue: string[] = []
-  /** Pieces handed out since the last append, for `retract`. */
-  private handed: string[] = []
-  private turnEnded = false
-  private endReturned = false
+  private readonly pieces = new AnswerPieces()
   private plan: StreamPlan = { stops: [], maxTokens: Number.POSITIVE_INFINITY }
   private segments = 0
   /** Tokens of prompt + text: exact at each answer, estimated for appends and retractions since. */
@@ -262,7 +257,7 @@ class ServedStream implements GenerationStream {
   }
 
   async next(): Promise<string | null> {
-    if (this.queue.length === 0 && !this.turnEnded) {
+    if (this.pieces.empty) {
       const response = await this.engine.complete({
         prompt: this.prompt + this.text,
         maxTokens: Math.max(1, Math.min(this.plan.maxTokens, this.remaining)),
@@ -270,26 +265,15 @@ class ServedStream implements GenerationStream {
         sampling: { ...this.sampling, seed: segmentSeed(this.sampling.seed, this.segments) },
       })
       this.account(response)
-      this.turnEnded = response.stop === 'eos'
-      this.queue = splitAtDecisionPoints(response.text, this.plan.stops)
-      // An answer with no text that did not end the turn (a partial character) is an empty piece.
-      if (this.queue.length === 0 && !this.turnEnded) this.queue = ['']
+      this.pieces.fill(response.text, this.plan.stops, response.stop === 'eos')
     }
-    if (this.queue.length > 0) return this.hand(this.queue.shift()!)
-    this.endReturned = true
-    return null
+    const piece = this.pieces.take()
+    if (piece !== null) this.text += piece
+    return piece
   }
 
   async retract(count: number): Promise<void> {
-    // The end of the turn counts as the last "token", as in-process.
-    if (this.endReturned) {
-      count--
-      this.endReturned = false
-      this.turnEnded = false
-    }
-    this.queue = []
-    for (; count > 0 && this.handed.length > 0; count--) {
-      const piece = this.handed.pop()!
+    for (const piece of this.pieces.retract(count)) {
       this.text = this.text.slice(0, this.text.length - piece.length)
       this.retractedChars += piece.length
       const tokens = Math.ceil(piece.length / MIN_CHARS_PER_TOKEN)
@@ -302,10 +286,7 @@ class ServedStream implements GenerationStream {
   append(text: string): number {
     const tokens = Math.ceil(text.length / MIN_CHARS_PER_TOKEN)
     this.text += text
-    this.queue = []
-    this.handed = []
-    this.turnEnded = false
-    this.endReturned = false
+    this.pieces.appended()
     this.stats.appendedTokens += tokens
     this.contextTokens += tokens
     this.estimatedSince += tokens
@@ -313,13 +294,6 @@ class ServedStream implements GenerationStream {
   }
 
   async close(): Promise<void> {}
-
-  private hand(piece: string): string {
-    this.text += piece
-    this.handed.push(piece)
-    if (this.handed.length > 64) this.handed.shift()
-    return piece
-  }
 
   /** Token counts from the server's own tokenizer; the estimates since the last answer are corrected. */
   private account(response: SegmentResponse): void {

@@ -45,6 +45,21 @@ export function isGguf(path: string): boolean {
   return path.toLowerCase().endsWith('.gguf')
 }
 
+/** A GGUF base is first converted to a Hugging Face checkpoint for the trainer (`start rft`, `start rl`). */
+export function baseHfSteps(base: string, baseHf: string): (Omit<Step, 'run'> & { id: 'base-hf' })[] {
+  if (!isGguf(base)) return []
+  return [
+    {
+      id: 'base-hf',
+      description: 'convert the GGUF base model to a Hugging Face checkpoint',
+      inputs: [base],
+      outputs: [baseHf],
+      // The conversion depends on the base file alone, so later stages reuse it.
+      currentWhenOutputsExist: true,
+    },
+  ]
+}
+
 /**
  * The steps of a stage, in order. Stage 1: D_seed -> START-0. Stage 2: START-0 samples the pool,
  * the correct and diverse samples become D_START, and the base (or START-0) is fine-tuned into START.
@@ -58,17 +73,7 @@ export function planRft(options: {
   from?: 'base' | 'start-0'
 }): RftStep[] {
   const layout = rftLayout(options.out, options.base)
-  const steps: RftStep[] = []
-  if (isGguf(options.base)) {
-    steps.push({
-      id: 'base-hf',
-      description: 'convert the GGUF base model to a Hugging Face checkpoint',
-      inputs: [options.base],
-      outputs: [layout.baseHf],
-      // The conversion depends on the base file alone, so stage 2 reuses stage 1's.
-      currentWhenOutputsExist: true,
-    })
-  }
+  const steps: RftStep[] = [...baseHfSteps(options.base, layout.baseHf)]
   if (options.stage === 1) {
     steps.push(
       {

@@ -1,3 +1,4 @@
+import { AnswerPieces } from '../inference/answer-pieces.js'
 import { type ChatTemplate, renderChatPrompt } from '../inference/chat-template.js'
 import type {
   ChatMessage,
@@ -8,7 +9,6 @@ import type {
   StreamStats,
 } from '../inference/engine.js'
 import { PromptTooLongError } from '../inference/engine.js'
-import { splitAtDecisionPoints } from '../inference/stop-points.js'
 
 /** The trainer's side of a rollout: operations sent to it, and the answers of those it answers. */
 export interface PolicyChannel {
@@ -56,11 +56,7 @@ export class PolicyEngine implements InferenceEngine {
 }
 
 class PolicyStream implements GenerationStream {
-  private queue: string[] = []
-  /** Pieces handed out since the last append, for `retract`. */
-  private handed: string[] = []
-  private turnEnded = false
-  private endReturned = false
+  private readonly pieces = new AnswerPieces()
   private plan: StreamPlan = { stops: [], maxTokens: Number.POSITIVE_INFINITY }
   private completionTokens = 0
   readonly stats: StreamStats
@@ -83,7 +79,7 @@ class PolicyStream implements GenerationStream {
   }
 
   async next(): Promise<string | null> {
-    if (this.queue.length === 0 && !this.turnEnded) {
+    if (this.pieces.empty) {
       const reply = (await this.channel.request({
         op: 'next',
         rid: this.rid,
@@ -91,39 +87,19 @@ class PolicyStream implements GenerationStream {
         maxTokens: Math.max(1, Math.min(this.plan.maxTokens, this.remaining)),
       })) as unknown as Generated
       this.count(reply)
-      this.turnEnded = reply.stop === 'eos'
-      this.queue = splitAtDecisionPoints(reply.text, this.plan.stops)
-      if (this.queue.length === 0 && !this.turnEnded) this.queue = ['']
+      this.pieces.fill(reply.text, this.plan.stops, reply.stop === 'eos')
     }
-    const piece = this.queue.shift()
-    if (piece === undefined) {
-      this.endReturned = true
-      return null
-    }
-    this.handed.push(piece)
-    if (this.handed.length > 64) this.handed.shift()
-    return piece
+    return this.pieces.take()
   }
 
   async retract(count: number): Promise<void> {
-    // The end of the turn counts as the last "token", as in-process.
-    if (this.endReturned) {
-      count--
-      this.endReturned = false
-      this.turnEnded = false
-    }
-    this.queue = []
-    let chars = 0
-    for (; count > 0 && this.handed.length > 0; count--) chars += this.handed.pop()!.length
+    const chars = this.pieces.retract(count).reduce((total, piece) => total + piece.length, 0)
     this.channel.send({ op: 'retract', rid: this.rid, chars })
   }
 
   append(text: string): number {
     this.channel.send({ op: 'append', rid: this.rid, text })
-    this.queue = []
-    this.handed = []
-    this.turnEnded = false
-    this.endReturned = false
+    this.pieces.appended()
     // Counted exactly by the trainer's next answer; a guess until then.
     const estimate = Math.ceil(text.length / 4)
     this.stats.appendedTokens += estimate

@@ -17,7 +17,7 @@ import { sampleTrajectory } from '../inference/run-hint-infer.js'
 import type { TrajectoryRecord } from '../inference/types.js'
 import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
-import { isGguf } from '../rft/plan.js'
+import { baseHfSteps, isGguf } from '../rft/plan.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents, trainingLog } from '../store/lineage.js'
 import type { Db } from '../store/store.js'
@@ -90,17 +90,7 @@ export async function runRl(options: RlOptions): Promise<RlSummary> {
   validate(options)
   const layout = rlLayout(options.out, options.base)
   const plan: Omit<Step, 'run'>[] = [
-    ...(isGguf(options.base)
-      ? [
-          {
-            id: 'base-hf',
-            description: 'convert the GGUF policy to a Hugging Face checkpoint',
-            inputs: [options.base],
-            outputs: [layout.baseHf],
-            currentWhenOutputsExist: true,
-          },
-        ]
-      : []),
+    ...baseHfSteps(options.base, layout.baseHf),
     {
       id: 'rl',
       description: 'GRPO: rollouts with the interpreter, graded, the policy updated',
