@@ -7,14 +7,10 @@ import { defaultOptions } from '../core/options.js'
 import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import { planSteps, runSteps, type Step, type StepEvent, type StepReport } from '../core/steps.js'
 import { Grader } from '../grading/grader.js'
-import { parseReference } from '../grading/reference.js'
 import { loadHintLibrary } from '../hints/library.js'
 import { HINT_OPTIONS, toHintPolicy } from '../hints/options.js'
-import { sampleSeed } from '../hints/policy.js'
 import { readCheckpointChatTemplate } from '../inference/chat-template.js'
 import { TURN_END_MARKERS } from '../inference/engine.js'
-import { sampleTrajectory } from '../inference/run-hint-infer.js'
-import type { TrajectoryRecord } from '../inference/types.js'
 import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
 import { baseHfSteps, isGguf } from '../rft/plan.js'
@@ -24,8 +20,8 @@ import type { Db } from '../store/store.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
 import { checkpointExists, type RlEvent, type TrainerLink, TrlTrainer } from '../training/trainer.js'
 import type { RlSettings } from './options.js'
-import { type PolicyChannel, PolicyEngine } from './policy-engine.js'
-import { rolloutReward } from './reward.js'
+import type { PolicyChannel } from './policy-engine.js'
+import { type RolloutContext, rollOutBatch } from './rollouts.js'
 
 export interface RlOptions extends Omit<StageRunOptions, 'out'> {
   /** The starting policy: START-0 as GGUF or a Hugging Face checkpoint. */
@@ -41,16 +37,6 @@ export interface RlOptions extends Omit<StageRunOptions, 'out'> {
 export type RlProgressEvent =
   | StepEvent
   | { kind: 'rl-step'; step: number; maxSteps: number; metrics: Record<string, number> }
-
-/** A finished rollout as `<out>/rollouts/` keeps it: the trajectory, its grade and its reward. */
-export interface RolloutRecord extends TrajectoryRecord {
-  step: number
-  rid: string
-  correct: boolean
-  reward: number
-  /** What the loss saw: completion tokens, those trained, and the text of those masked (hints, outputs). */
-  loss: { completionTokens: number; trainedTokens: number; maskedText: string }
-}
 
 export interface RlSummary {
   run: string
@@ -172,7 +158,6 @@ async function train(
   const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
   const grader = new Grader(pool)
   const answers = new Map<string, (reply: Record<string, unknown>) => void>()
-  let contextSize = 0
   let link: TrainerLink | undefined
   const channel: PolicyChannel = {
     send: (op) => link!.send(op),
@@ -183,66 +168,24 @@ async function train(
       }),
   }
 
-  // Batches of one optimizer step (several with gradient accumulation), numbered within the step.
-  const batchesSeen = new Map<number, number>()
-  const batchesPerStep = 1024
+  const context: RolloutContext = {
+    settings,
+    runId: options.runId,
+    problems,
+    chat,
+    contextSize: 0,
+    hints,
+    pool,
+    grader,
+    channel,
+    rolloutsDir: layout.rollouts,
+  }
+  const parts = new Map<number, number>()
   const rollOut = async (event: Extract<RlEvent, { event: 'rollouts' }>) => {
-    const part = batchesSeen.get(event.step) ?? 0
-    batchesSeen.set(event.step, part + 1)
-    const records = await Promise.all(
-      event.items.map(async (item, index): Promise<RolloutRecord> => {
-        const problem = problems.get(item.problem)!
-        const sample = (event.step * batchesPerStep + part) * event.items.length + index
-        const engine = new PolicyEngine(channel, chat, contextSize, item.rid, 'policy')
-        const record = await sampleTrajectory(
-          engine,
-          pool,
-          problem,
-          sample,
-          {
-            runId: options.runId,
-            settings: { ...settings, seed: sampleSeed(settings.seed, problem.id, sample) },
-          },
-          hints,
-        )
-        const parsed = parseReference(record as unknown as Record<string, unknown>)
-        if ('error' in parsed) throw new Error(`${item.problem}: ${parsed.error}`)
-        const grade = await grader.grade(record.text, parsed.reference, record)
-        const failedCalls = record.segments.filter(
-          (segment) => segment.execution && (segment.execution.exitCode !== 0 || segment.execution.timedOut),
-        ).length
-        const reward = rolloutReward(settings.reward, {
-          correct: grade.correct,
-          answered: grade.predicted !== null,
-          toolCalls: record.toolCalls,
-          failedCalls,
-        })
-        channel.send({
-          op: 'finish',
-          rid: item.rid,
-          textLength: record.text.length,
-          reward,
-          correct: grade.correct,
-          toolCalls: record.toolCalls,
-          failedCalls,
-        })
-        return {
-          ...record,
-          loss: { completionTokens: 0, trainedTokens: 0, maskedText: '' },
-          predicted: grade.predicted,
-          step: event.step,
-          rid: item.rid,
-          correct: grade.correct,
-          reward,
-        }
-      }),
-    )
-    const ended = await channel.request({ op: 'end', rid: `batch:${event.batch}` })
-    const tokens = ended.rollouts as RolloutRecord['loss'][]
-    await writeFileAtomically(
-      join(layout.rollouts, `step-${String(event.step).padStart(5, '0')}${part ? `-${part}` : ''}.jsonl`),
-      records.map((record, index) => `${JSON.stringify({ ...record, loss: tokens[index] })}\n`).join(''),
-    )
+    // Batches of one optimizer step (several with gradient accumulation) are numbered within the step.
+    const part = parts.get(event.step) ?? 0
+    parts.set(event.step, part + 1)
+    await rollOutBatch(event, part, context)
   }
 
   try {
@@ -271,7 +214,7 @@ async function train(
         link = trainerLink
         switch (event.event) {
           case 'start':
-            contextSize = event.contextSize
+            context.contextSize = event.contextSize
             break
           case 'rollouts':
             rollOut(event).catch((error: Error) => trainerLink.abort(error))
