@@ -102,27 +102,48 @@ const baseline = async (mode: string) =>
 const plain = await baseline('generate')
 const bare = await baseline('train')
 
-const rolloutRate = sum('generatedTokens') / sum('rolloutSeconds')
+// Both sides count the completions' tokens (sampled and inserted) over the time it took to have them.
+const completionTokens = shapes.reduce((total, shape) => total + shape.lengths.reduce((a, b) => a + b, 0), 0)
+const rolloutRate = completionTokens / sum('rolloutSeconds')
 const generateRate = sum('generatedTokens') / sum('generateSeconds')
 const plainRate = plain.tokens / plain.seconds
 const cliTrain = (sum('stepSeconds') - sum('rolloutSeconds')) / logged.length
 const bareSteps = (bare.stepSeconds as number[]).slice(1)
 const bareTrain = bareSteps.reduce((a, b) => a + b, 0) / bareSteps.length
+const perStep = (key: string) => sum(key) / logged.length
 
+const rows: [string, string, string, string][] = [
+  [
+    'completion tokens/s over the rollouts (loop, sandbox, grading included)',
+    rolloutRate.toFixed(0),
+    `plain HF generate, same lengths and batches: ${plainRate.toFixed(0)}`,
+    `${(rolloutRate / plainRate).toFixed(2)}x`,
+  ],
+  [
+    'sampled tokens/s inside the generate calls',
+    generateRate.toFixed(0),
+    plainRate.toFixed(0),
+    `${(generateRate / plainRate).toFixed(2)}x`,
+  ],
+  [
+    "wall seconds per step against TRL's own step time (the CLI's events, store, logs outside the step)",
+    perStep('stepSeconds').toFixed(2),
+    perStep('step_time').toFixed(2),
+    `${((sum('stepSeconds') / sum('step_time') - 1) * 100).toFixed(1)}% overhead`,
+  ],
+  [
+    'seconds per step outside rollouts (loss, backward, optimizer)',
+    cliTrain.toFixed(2),
+    `bare TRL GRPO step on random completions of the same shapes: ${bareTrain.toFixed(2)}`,
+    `${((cliTrain / bareTrain - 1) * 100).toFixed(1)}%`,
+  ],
+]
 console.log(
   `machine: ${cpus().length} x ${cpus()[0]?.model}; model ${base}; ${steps} steps x ${generations} rollouts (steps 2..${steps} measured); whole run ${wall.toFixed(1)} s`,
 )
 console.log('\n| measure | start rl | baseline | ratio |')
 console.log('| --- | --- | --- | --- |')
-console.log(
-  `| tokens/s over the rollouts (loop, sandbox, grading included) | ${rolloutRate.toFixed(0)} | plain HF generate, same lengths and batch: ${plainRate.toFixed(0)} | ${(rolloutRate / plainRate).toFixed(2)}x |`,
-)
-console.log(
-  `| tokens/s inside the generate calls | ${generateRate.toFixed(0)} | ${plainRate.toFixed(0)} | ${(generateRate / plainRate).toFixed(2)}x |`,
-)
-console.log(
-  `| seconds per step outside rollouts (loss, backward, optimizer, CLI) | ${cliTrain.toFixed(2)} | bare TRL GRPO step, same lengths: ${bareTrain.toFixed(2)} | ${((cliTrain / bareTrain - 1) * 100).toFixed(1)}% overhead |`,
-)
+for (const row of rows) console.log(`| ${row.join(' | ')} |`)
 console.log(
   `\nrollouts: ${sum('rollouts')} (${(sum('toolCallsPerRollout') / logged.length).toFixed(2)} tool calls each), ${sum('generatedTokens')} tokens sampled in ${sum('rolloutSeconds').toFixed(1)} s of rollouts, ${sum('generateSeconds').toFixed(1)} s of it in generate`,
 )

@@ -41,7 +41,8 @@ def plain_generation(args, steps):
                 pad_token_id=tokenizer.eos_token_id,
             )
         seconds += time.time() - started
-        tokens += longest * len(step["lengths"])
+        # The rows' own lengths: a batch runs to its longest row, as the rollouts' batches do.
+        tokens += sum(step["lengths"])
     return {"tokens": tokens, "seconds": seconds}
 
 
@@ -74,11 +75,10 @@ def bare_training(args, steps):
     times = []
 
     class Clock(TrainerCallback):
-        def on_step_begin(self, args, state, control, **kwargs):
-            self.started = time.time()
-
-        def on_step_end(self, args, state, control, **kwargs):
-            times.append(time.time() - self.started)
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            # TRL's own timing of the step (generation included, here none): what start rl logs too.
+            if logs and "step_time" in logs:
+                times.append(logs["step_time"])
 
     config = GRPOConfig(
         output_dir=args.work,

@@ -60,7 +60,7 @@ async function stdioServer(concurrency: number) {
 
 const row = (name: string, concurrency: number, m: Measure, base: Measure) =>
   `| ${name} | ${concurrency} | ${m.perSecond.toFixed(0)}/s, ${m.p50.toFixed(1)} ms, ${m.p99.toFixed(1)} ms | ` +
-  `${(m.perSecond / base.perSecond).toFixed(2)}x | +${(m.p50 - base.p50).toFixed(1)} ms |`
+  `${(m.perSecond / base.perSecond).toFixed(2)}x | ${m.p50 >= base.p50 ? '+' : ''}${(m.p50 - base.p50).toFixed(1)} ms |`
 
 console.log(
   `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; ${iterations} cells of ${CODE} each`,

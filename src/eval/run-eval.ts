@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { UsageError } from '../core/errors.js'
+import { fingerprint } from '../core/fingerprint.js'
 import { readJsonl, writeFirstRecords } from '../core/jsonl.js'
 import { defaultOptions } from '../core/options.js'
 import { runStage, type StageRunOptions } from '../core/stage-run.js'
@@ -92,7 +93,7 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
         try {
           for (const benchmark of benchmarks) {
             for (const mode of modes) {
-              const key = unitKey(model.label, benchmark.name, mode.name)
+              const key = unitKey(model, benchmark.name, mode.name)
               let row = finished.get(key) as EvalRow | undefined
               if (row) summary.resumed++
               else {
@@ -129,8 +130,13 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
   })
 }
 
-function unitKey(model: string, benchmark: string, mode: string): string {
-  return `${model}/${benchmark}/${mode}`
+/**
+ * A model's results under its label and, for a model file, the file's fingerprint: a remade model (a
+ * pipeline rerun, a new RL policy under the same name) is evaluated afresh, not resumed from the old one.
+ */
+function unitKey(model: { label: string; path: string }, benchmark: string, mode: string): string {
+  const stamp = model.path && existsSync(model.path) ? `@${fingerprint([model.path])}` : ''
+  return `${model.label}${stamp}/${benchmark}/${mode}`
 }
 
 async function evaluateUnit(
@@ -161,7 +167,7 @@ async function evaluateUnit(
     sandbox: options.sandbox,
     out: traces,
     db: options.db,
-    runId: `${options.runId}/${unitKey(model.label, benchmark, mode.name)}`,
+    runId: `${options.runId}/${unitKey(model, benchmark, mode.name)}`,
     flags: options.flags,
     toolVersion: options.toolVersion,
   })

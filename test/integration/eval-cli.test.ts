@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readJsonlFile, runCli, tempDir } from './cli.js'
@@ -9,10 +10,12 @@ describe('start eval and start report', () => {
   it('evaluates a model in each mode, stores the rows, resumes, and reports them', async () => {
     const dir = tempDir()
     const out = join(dir, 'eval.jsonl')
+    const model = join(dir, 'testbed-tir-f32.gguf')
+    copyFileSync(MODEL, model)
     const args = [
       'eval',
       '--model',
-      MODEL,
+      model,
       '--benchmarks',
       'testbed-dev',
       '--data',
@@ -76,5 +79,12 @@ describe('start eval and start report', () => {
     const report = await runCli(['report', out, '--out', join(dir, 'report.html'), '--markdown', '-'])
     expect(report.exitCode).toBe(0)
     expect(report.stdout.trim().split('\n')).toHaveLength(2 + 4)
+
+    // A different model under the same file name (a remade policy) is evaluated afresh, not resumed.
+    copyFileSync(resolve('../shared/models/stories260k-f32.gguf'), model)
+    const remade = await runCli([...args, '--json'])
+    expect(remade.exitCode, remade.stderr).toBe(0)
+    expect(JSON.parse(remade.stdout)).toMatchObject({ units: 4, resumed: 0 })
+    expect(readJsonlFile(out).map((row) => row.meanTokens)).not.toEqual(rows.map((row) => row.meanTokens))
   }, 240_000)
 })

@@ -17,6 +17,7 @@ filter: { rule: hint-gain }
 rft:
   stage1: { maxSteps: 2, lr: 0.0002, batchSize: 8, gradAccum: 1, outtype: f32 }
   stage2: { limit: 6, samples: 1, temperature: 0, hints: true, thinkHints: 0, maxTokens: 300, maxSteps: 1, lr: 0.0002, batchSize: 8, gradAccum: 1, outtype: f32 }
+rl: { maxSteps: 1, numGenerations: 2, maxTokens: 200, temperature: 0.6, outtype: f32 }
 eval: { benchmarks: [testbed-dev], data: ${resolve('../shared/datasets')}, limit: 2, samples: 1, temperature: 0, maxTokens: 300, modes: [tools, hints] }
 `
 
@@ -40,8 +41,11 @@ describe('start pipeline', () => {
     const summary = JSON.parse(second.stdout)
     const statuses = summary.stages.map((s: { stage: string; status: string }) => `${s.stage}:${s.status}`)
     expect(statuses.slice(0, 3)).toEqual(['hinted:skipped', 'plain:skipped', 'filter:skipped'])
-    expect(statuses.slice(4)).toEqual(['rft-2:done', 'eval:done', 'report:done'])
-    expect(summary.summary.trim().split('\n')).toHaveLength(2 + 3 * 2) // 3 models x 2 modes
+    expect(statuses.slice(4)).toEqual(['rft-2:done', 'rl:done', 'eval:done', 'report:done'])
+    const [results, paired, training] = summary.summary.trim().split('\n\n')
+    expect(results.split('\n')).toHaveLength(2 + 4 * 2) // base, START-0, START, RL x 2 modes
+    expect(paired.split('\n')).toHaveLength(2 + 6 * 2) // every two of the 4 models, per mode
+    expect(training).toMatch(/\| tiny-rl \| 1 \|/)
     expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain('START evaluation')
 
     const third = await runCli(['pipeline', '--config', config, '--db', db, '--json'])
@@ -50,13 +54,13 @@ describe('start pipeline', () => {
     )
     // Off a terminal (a log, nohup) each stage still says what it does.
     const logged = await runCli(['pipeline', '--config', config, '--db', db])
-    for (const stage of ['hinted', 'plain', 'filter', 'rft-1', 'rft-2', 'eval', 'report'])
+    for (const stage of ['hinted', 'plain', 'filter', 'rft-1', 'rft-2', 'rl', 'eval', 'report'])
       expect(logged.stderr).toContain(`${stage}: done before, skipped`)
     const runs = await runCli(['runs', '--db', db])
     const filterRun = runs.stdout.split('\n').find((line) => line.startsWith('tiny-filter\t'))
     expect(filterRun).toMatch(/\tfilter\tdone\t.*, kept \d+.*rejected \d+ \(/)
     const plan = await runCli(['pipeline', '--config', config, '--db', db, '--dry-run'])
-    expect(plan.stdout.trim().split('\n')).toHaveLength(7)
+    expect(plan.stdout.trim().split('\n')).toHaveLength(8)
     expect(plan.stdout).not.toContain('[pending]')
 
     // One flag reproduces the pipeline's eval: the same settings, the same models, the same numbers.
