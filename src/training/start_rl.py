@@ -6,7 +6,7 @@ start trainer script), operations on stdin.
 
   -> {"event": "rollouts", "step": S, "items": [{"rid", "problem"}]}   a batch of prompts to roll out
   <- {"op": "start", "rid", "prompt"}          tokenize the rendered prompt   -> {"event": "started", "rid", "promptTokens"}
-  <- {"op": "next", "rid", "stops", "maxTokens"}  generate to a stop        -> {"event": "generated", "rid", "text", "tokens", "stop"}
+  <- {"op": "next", "rid", "stops", "maxTokens"}  generate to a stop        -> {"event": "generated", "rid", "text", "stop", counts}
   <- {"op": "append", "rid", "text"}           inserted text (hint, code output): in the context, out of the loss
   <- {"op": "retract", "rid", "chars"}         drop the last generated characters (a closing tag the loop replaces)
   <- {"op": "finish", "rid", "reward", ...}      the rollout is over; its reward
@@ -152,7 +152,7 @@ class PolicyGenerator:
             texts, context = [], row.ids[-DECODE_CONTEXT:]
             for token in new:
                 texts.append(decode_after(tokenizer, context, token))
-                context = context[1 - DECODE_CONTEXT:] + [token] if DECODE_CONTEXT > 1 else [token]
+                context = context[1 - DECODE_CONTEXT:] + [token]
             row.ids += new
             row.mask += [1] * len(new)
             row.texts += texts

@@ -78,6 +78,17 @@ describe('bad input exits 2 with one line, for every command', () => {
       ['server', '--model', file('corrupt-server.gguf', 'not a gguf')],
       `--model ${join(dir, 'corrupt-server.gguf')}: not a GGUF model`,
     ],
+    [
+      'rl',
+      ['rl', '--base', join(dir, 'nope.gguf'), '--problems', DEV, '--out', dir, '--db', db],
+      `--base ${join(dir, 'nope.gguf')}: no such file or directory`,
+    ],
+    ['sandbox serve', ['sandbox', 'serve'], 'give --stdio or --port P'],
+    [
+      'export',
+      ['export', '--format', 'verl', '--problems', file('bad-problems.jsonl', '{"id": "a"}\n'), '--out', dir],
+      `${join(dir, 'bad-problems.jsonl')}:1:`,
+    ],
   ])('start %s', async (_, args, message) => {
     const result = await runCli(args)
     expect(result.exitCode, result.stderr).toBe(2)
