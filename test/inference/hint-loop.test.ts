@@ -3,8 +3,7 @@ import type { HintLibrary } from '../../src/hints/library.js'
 import { DEFAULT_HINT_POLICY, seededRandom } from '../../src/hints/policy.js'
 import type { StreamPlan } from '../../src/inference/engine.js'
 import { runHintLoop } from '../../src/inference/hint-loop.js'
-import type { ExecutionResult } from '../../src/sandbox/types.js'
-import { ScriptedStream } from './scripted-stream.js'
+import { printed, ScriptedStream } from './scripted-stream.js'
 
 const library: HintLibrary = {
   name: 'test',
@@ -17,18 +16,7 @@ const library: HintLibrary = {
     },
   ],
 }
-const ok = (stdout: string): ExecutionResult => ({
-  stdout,
-  stderr: '',
-  exitCode: 0,
-  signal: null,
-  timedOut: false,
-  truncated: false,
-  stdoutBytes: stdout.length,
-  stderrBytes: 0,
-  durationMs: 1,
-  sessionEnded: false,
-})
+const ok = printed
 const chars = (text: string) => [...text]
 
 const run = async (

@@ -1,4 +1,19 @@
 import type { GenerationStream, StreamStats } from '../../src/inference/engine.js'
+import type { ExecutionResult } from '../../src/sandbox/types.js'
+
+/** A cell that ran and printed `stdout`: what a scripted code runner answers. */
+export const printed = (stdout: string): ExecutionResult => ({
+  stdout,
+  stderr: '',
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  truncated: false,
+  stdoutBytes: stdout.length,
+  stderrBytes: 0,
+  durationMs: 1,
+  sessionEnded: false,
+})
 
 /**
  * A scripted engine for the loop's decisions: it "generates" fixed pieces in order, and records

@@ -18,6 +18,29 @@ function trainProblems(n: number): string {
 // The base model writes Python after a hint: with --hints every rollout has a hint and code output.
 const SMALL = ['--num-generations', '4', '--max-tokens', '300', '--hints', '--outtype', 'f32']
 
+/** `start rl` on the testbed base, into a fresh directory: its output folder, store and arguments. */
+function rlRun(problems: string, steps: number, extra: string[] = []) {
+  const dir = tempDir()
+  const out = join(dir, 'rl')
+  const db = join(dir, 's.db')
+  const args = [
+    'rl',
+    '--base',
+    HF,
+    '--problems',
+    problems,
+    '--out',
+    out,
+    '--db',
+    db,
+    '--max-steps',
+    String(steps),
+    ...SMALL,
+    ...extra,
+  ]
+  return { out, db, args }
+}
+
 function loggedSteps(db: string, run: string): { step: number; metrics: Record<string, number> }[] {
   const store = new Database(db, { readonly: true })
   try {
@@ -34,24 +57,8 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
   const problems = trainProblems(24)
 
   it('rolls out with the interpreter, masks what the loop inserted, logs each step and exports a GGUF', async () => {
-    const dir = tempDir()
-    const out = join(dir, 'rl')
-    const db = join(dir, 's.db')
-    const result = await runCli([
-      'rl',
-      '--base',
-      HF,
-      '--problems',
-      problems,
-      '--out',
-      out,
-      '--db',
-      db,
-      '--max-steps',
-      '2',
-      ...SMALL,
-      '--json',
-    ])
+    const { out, db, args } = rlRun(problems, 2)
+    const result = await runCli([...args, '--json'])
     expect(result.exitCode, result.stderr).toBe(0)
     const summary = JSON.parse(result.stdout)
     expect(summary.steps.map((step: { id: string; status: string }) => `${step.id}:${step.status}`)).toEqual([
@@ -112,25 +119,7 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
   }, 300_000)
 
   it('resumes from its last checkpoint after kill -9, each step logged once', async () => {
-    const dir = tempDir()
-    const out = join(dir, 'rl')
-    const db = join(dir, 's.db')
-    const args = [
-      'rl',
-      '--base',
-      HF,
-      '--problems',
-      problems,
-      '--out',
-      out,
-      '--db',
-      db,
-      '--max-steps',
-      '4',
-      '--save-steps',
-      '2',
-      ...SMALL,
-    ]
+    const { out, db, args } = rlRun(problems, 4, ['--save-steps', '2'])
     const first = execa('node', [CLI, ...args], { reject: false })
     const checkpoint = join(out, 'work', 'checkpoint-2', 'trainer_state.json')
     while (!existsSync(checkpoint) && first.exitCode === null) await new Promise((r) => setTimeout(r, 200))

@@ -4,7 +4,7 @@ import type { HintLibrary } from '../../src/hints/library.js'
 import { DEFAULT_HINT_POLICY, seededRandom } from '../../src/hints/policy.js'
 import { runHintLoop } from '../../src/inference/hint-loop.js'
 import { type PolicyChannel, PolicyEngine } from '../../src/rl/policy-engine.js'
-import type { ExecutionResult } from '../../src/sandbox/types.js'
+import { printed } from '../inference/scripted-stream.js'
 
 const library: HintLibrary = {
   name: 'test',
@@ -12,19 +12,6 @@ const library: HintLibrary = {
     { id: 'h1', category: 'any', domain: 'any', text: 'Wait, maybe using Python here is a good idea.' },
   ],
 }
-const printed = (stdout: string): ExecutionResult => ({
-  stdout,
-  stderr: '',
-  exitCode: 0,
-  signal: null,
-  timedOut: false,
-  truncated: false,
-  stdoutBytes: stdout.length,
-  stderrBytes: 0,
-  durationMs: 1,
-  sessionEnded: false,
-})
-
 /** The trainer's side, scripted: answers "next" from a list, keeps the text as the trainer would. */
 class ScriptedTrainer implements PolicyChannel {
   ops: Record<string, unknown>[] = []
