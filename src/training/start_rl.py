@@ -149,10 +149,7 @@ class PolicyGenerator:
             stop = criteria.reason[index] or "limit"
             if stop == "eos":
                 row.end_token = new.pop()
-            texts, context = [], row.ids[-DECODE_CONTEXT:]
-            for token in new:
-                texts.append(decode_after(tokenizer, context, token))
-                context = context[1 - DECODE_CONTEXT:] + [token]
+            texts = token_texts(tokenizer, row.ids[-DECODE_CONTEXT:], new)
             row.ids += new
             row.mask += [1] * len(new)
             row.texts += texts
@@ -182,9 +179,14 @@ class PolicyGenerator:
         return rollout
 
 
-def decode_after(tokenizer, context, token):
-    """The text `token` adds after `context`, decoded together so a word start keeps its space."""
-    return tokenizer.decode(context + [token])[len(tokenizer.decode(context)):]
+def token_texts(tokenizer, context, new):
+    """The text each of `new` adds after what precedes it, decoded with a few tokens before it so a word
+    start keeps its space; two batched decodes for the whole answer."""
+    ids = context + new
+    windows = [ids[max(0, at - DECODE_CONTEXT):at] for at in range(len(context), len(ids))]
+    before = tokenizer.batch_decode(windows)
+    after = tokenizer.batch_decode([window + [token] for window, token in zip(windows, new)])
+    return [whole[len(prefix):] for prefix, whole in zip(before, after)]
 
 
 class RowStops(StoppingCriteria):
@@ -205,19 +207,19 @@ class RowStops(StoppingCriteria):
         import torch
 
         length = input_ids.shape[1]
-        for row in range(len(self.budgets)):
-            if self.done_at[row] is not None:
-                continue
+        # Enough trailing tokens to hold the longest stop string (a token is at least a character); one
+        # copy off the tensor and one batched decode per step, as this runs once per generated token.
+        tails = input_ids[:, max(self.width, length - self.longest - 1):].tolist()
+        open_rows = [row for row in range(len(self.budgets)) if self.done_at[row] is None]
+        checked = [row for row in open_rows if self.stops[row] and tails[row][-1] not in self.end_ids]
+        texts = dict(zip(checked, self.tokenizer.batch_decode([tails[row] for row in checked]))) if checked else {}
+        for row in open_rows:
             reason = None
-            if int(input_ids[row, -1]) in self.end_ids:
+            if tails[row][-1] in self.end_ids:
                 reason = "eos"
-            elif self.stops[row]:
-                # Enough trailing tokens to hold the longest stop string (a token is at least a character).
-                start = max(self.width, length - self.longest - 1)
-                tail = self.tokenizer.decode(input_ids[row, start:length].tolist())
-                if any(stop in tail for stop in self.stops[row]):
-                    reason = "stop"
-            if reason is None and length - self.width >= self.budgets[row]:
+            elif row in texts and any(stop in texts[row] for stop in self.stops[row]):
+                reason = "stop"
+            elif length - self.width >= self.budgets[row]:
                 reason = "limit"
             if reason is not None:
                 self.done_at[row] = length
