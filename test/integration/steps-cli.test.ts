@@ -44,4 +44,34 @@ describe('start steps', () => {
     expect(failed.exitCode).toBe(2)
     expect(failed.stderr).toContain(`${bad}:2: missing "problemId"`)
   }, 60_000)
+
+  it('start judge --judge rules labels every step of start steps, a trajectory at a time', async () => {
+    const dir = tempDir()
+    const steps = join(dir, 'steps.jsonl')
+    expect((await runCli(['steps', HINTED, '--out', steps, '--db', join(dir, 's.db')])).exitCode).toBe(0)
+    const judged = await runCli([
+      'judge',
+      steps,
+      '--judge',
+      'rules',
+      '--db',
+      join(dir, 's.db'),
+      '--json',
+      '--out',
+      join(dir, 'judged.jsonl'),
+    ])
+    expect(judged.exitCode, judged.stderr).toBe(0)
+    const summary = JSON.parse(judged.stdout)
+    const records = readJsonlFile(join(dir, 'judged.jsonl'))
+    expect(records.map((record) => record.step)).toEqual(readJsonlFile(steps).map((record) => record.step))
+    expect(summary.steps).toBe(records.length)
+    expect(records.filter((record) => record.judgement.verdict === 'reasonable')).toHaveLength(
+      summary.reasonable,
+    )
+    expect(summary.reasonable).toBeGreaterThan(0)
+    expect(summary.reasonable).toBeLessThan(records.length)
+    const bad = await runCli(['judge', HINTED, '--db', join(dir, 's.db')])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain(`${HINTED}:1: not a step record`)
+  }, 60_000)
 })
