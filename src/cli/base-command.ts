@@ -1,5 +1,6 @@
 import { Command, Errors, Flags } from '@oclif/core'
 import { describeError, exitCodeFor } from '../core/errors.js'
+import { newRunId } from '../core/run-id.js'
 import { progressRenderer } from './progress.js'
 
 /**
@@ -17,6 +18,29 @@ export abstract class BaseCommand extends Command {
   /** Progress on stderr for this command: silenced by --quiet and --json. */
   protected progress(label: string, flags: { quiet?: boolean }) {
     return progressRenderer(label, { quiet: flags.quiet === true || this.jsonEnabled() })
+  }
+
+  /**
+   * What a command that streams JSONL files (or stdin) through one resumable stage passes it: the inputs,
+   * the run id (`--run`, else a new one named after the command), the store, and a progress display.
+   */
+  protected streamingStage(
+    command: string,
+    inputs: string[],
+    flags: { run?: string; out?: string; db: string; quiet?: boolean },
+  ) {
+    const runId = flags.run ?? newRunId(command)
+    const progress = this.progress(`${command} ${runId}`, flags)
+    const options = {
+      inputs,
+      out: flags.out,
+      db: flags.db,
+      runId,
+      flags: { ...flags, inputs },
+      toolVersion: this.config.version,
+      onProgress: progress,
+    }
+    return { options, progress }
   }
 
   /** A human summary line on stderr (not with --json, whose summary is stdout). */

@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { STDIN } from '../core/jsonl.js'
-import { newRunId } from '../core/run-id.js'
 import { runJudge } from '../swirl/run-judge.js'
 
 export default class Judge extends BaseCommand {
@@ -36,17 +35,8 @@ consecutive, as start steps writes them.`
   async run() {
     const { args, argv, flags } = await this.parse(Judge)
     const inputs = argv.length > 0 ? (argv as string[]) : [args.inputs]
-    const runId = flags.run ?? newRunId('judge')
-    const progress = this.progress(`judge ${runId}`, flags)
-    const summary = await runJudge({
-      inputs,
-      out: flags.out,
-      db: flags.db,
-      runId,
-      flags: { ...flags, inputs },
-      toolVersion: this.config.version,
-      onProgress: progress,
-    })
+    const { options, progress } = this.streamingStage('judge', inputs, flags)
+    const summary = await runJudge(options)
     progress.end()
     this.say(
       `run ${summary.run}: ${summary.reasonable} of ${summary.steps} steps reasonable (${JSON.stringify(summary.reasons)})`,

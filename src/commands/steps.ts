@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { STDIN } from '../core/jsonl.js'
-import { newRunId } from '../core/run-id.js'
 import { runSplitSteps } from '../swirl/run-split-steps.js'
 
 export default class Steps extends BaseCommand {
@@ -38,17 +37,8 @@ state, and the last state + action is the trajectory. Hints the loop inserted ar
   async run() {
     const { args, argv, flags } = await this.parse(Steps)
     const inputs = argv.length > 0 ? (argv as string[]) : [args.inputs]
-    const runId = flags.run ?? newRunId('steps')
-    const progress = this.progress(`steps ${runId}`, flags)
-    const summary = await runSplitSteps({
-      inputs,
-      out: flags.out,
-      db: flags.db,
-      runId,
-      flags: { ...flags, inputs },
-      toolVersion: this.config.version,
-      onProgress: progress,
-    })
+    const { options, progress } = this.streamingStage('steps', inputs, flags)
+    const summary = await runSplitSteps(options)
     progress.end()
     this.say(
       `run ${summary.run}: ${summary.trajectories} trajectories -> ${summary.steps} steps (${summary.toolSteps} end in a tool call)`,
