@@ -3,7 +3,7 @@ import { writeFileAtomically } from '../core/atomic-write.js'
 import type { Grader } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
 import type { HintLibrary } from '../hints/library.js'
-import { type HintPolicy, sampleSeed } from '../hints/policy.js'
+import type { HintPolicy } from '../hints/policy.js'
 import type { ChatTemplate } from '../inference/chat-template.js'
 import { sampleTrajectory } from '../inference/run-hint-infer.js'
 import type { TrajectoryRecord } from '../inference/types.js'
@@ -46,7 +46,7 @@ export async function rollOutBatch(
   context: RolloutContext,
 ): Promise<void> {
   const records = await Promise.all(
-    // A sample number per step, batch and rollout: the hint choices are the same after a resume.
+    // A sample number per step, batch and rollout (its seed follows): the same after a resume.
     event.items.map((item, index) => rollOutOne(item, event.step * 100_000 + part * 1_000 + index, context)),
   )
   const ended = await context.channel.request({ op: 'end', rid: `batch:${event.batch}` })
@@ -73,7 +73,7 @@ async function rollOutOne(
     context.pool,
     problem,
     sample,
-    { runId, settings: { ...settings, seed: sampleSeed(settings.seed, problem.id, sample) } },
+    { runId, settings },
     context.hints,
   )
   const parsed = parseReference(record as unknown as Record<string, unknown>)

@@ -208,7 +208,7 @@ const PYTHON = new Set(['python', 'python3'])
 export function sandboxHttpServer(service: SandboxService, options: { token?: string } = {}): Server {
   return createServer((request, response) => {
     void route(service, options.token, request, response).catch((error: Error) => {
-      send(response, 500, { status: 'SandboxError', message: error.message })
+      refuse(response, 500, error.message)
     })
   })
 }
@@ -221,7 +221,7 @@ async function route(
 ) {
   const path = (request.url ?? '/').split('?')[0]
   if (token && request.headers.authorization !== `Bearer ${token}`) {
-    return send(response, 401, { status: 'SandboxError', message: 'missing or wrong bearer token' })
+    return refuse(response, 401, 'missing or wrong bearer token')
   }
   if (request.method === 'GET' && path === '/health') {
     return send(response, 200, {
@@ -233,7 +233,7 @@ async function route(
   }
   if (request.method === 'GET' && path === '/v1/ping') return send(response, 200, 'pong')
   if (request.method !== 'POST' || !['/run_code', '/close_session', '/grade'].includes(path ?? '')) {
-    return send(response, 404, { status: 'SandboxError', message: `no route ${request.method} ${path}` })
+    return refuse(response, 404, `no route ${request.method} ${path}`)
   }
   let body: Record<string, unknown>
   try {
@@ -241,10 +241,7 @@ async function route(
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw new ServeError('expected a JSON object')
   } catch (error) {
-    return send(response, 400, {
-      status: 'SandboxError',
-      message: `bad request body: ${(error as Error).message}`,
-    })
+    return refuse(response, 400, `bad request body: ${(error as Error).message}`)
   }
   if (path === '/grade') {
     // start grade's rules for one record: {completion (or text), answer | tests [+ entry_point, problem],
@@ -254,7 +251,7 @@ async function route(
     if (completion === undefined || 'error' in parsed) {
       const message =
         completion === undefined ? 'missing "completion" (or "text")' : (parsed as { error: string }).error
-      return send(response, 400, { status: 'SandboxError', message })
+      return refuse(response, 400, message)
     }
     const context = {
       finishReason: typeof body.finish_reason === 'string' ? body.finish_reason : undefined,
@@ -263,34 +260,29 @@ async function route(
     return send(response, 200, await service.grader.grade(completion, parsed.reference, context))
   }
   if (path === '/close_session') {
-    if (typeof body.session !== 'string')
-      return send(response, 400, { status: 'SandboxError', message: '"session" must be a string' })
+    if (typeof body.session !== 'string') return refuse(response, 400, '"session" must be a string')
     return send(response, 200, { status: 'Success', closed: await service.closeSession(body.session) })
   }
   const language = body.language ?? 'python'
   if (typeof language !== 'string' || !PYTHON.has(language)) {
-    return send(response, 400, {
-      status: 'SandboxError',
-      message: `language ${JSON.stringify(language)} is not supported (python only)`,
-    })
+    return refuse(response, 400, `language ${JSON.stringify(language)} is not supported (python only)`)
   }
-  if (Array.isArray(body.fetch_files) ? body.fetch_files.length > 0 : false) {
-    return send(response, 400, { status: 'SandboxError', message: '"fetch_files" is not supported' })
+  if (Array.isArray(body.fetch_files) && body.fetch_files.length > 0) {
+    return refuse(response, 400, '"fetch_files" is not supported')
   }
   if (body.files && typeof body.files === 'object' && Object.keys(body.files).length > 0) {
-    return send(response, 400, { status: 'SandboxError', message: '"files" is not supported' })
+    return refuse(response, 400, '"files" is not supported')
   }
   let run: RunRequest
   try {
     run = runRequest(body, 'run_timeout', 1000)
   } catch (error) {
-    return send(response, 400, { status: 'SandboxError', message: (error as Error).message })
+    return refuse(response, 400, (error as Error).message)
   }
   try {
     return send(response, 200, sandboxFusionResponse(await service.run(run)))
   } catch (error) {
-    if (error instanceof ServeError)
-      return send(response, 429, { status: 'SandboxError', message: error.message })
+    if (error instanceof ServeError) return refuse(response, 429, error.message)
     throw error
   }
 }
@@ -309,6 +301,11 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
     request.on('error', reject)
   })
+}
+
+/** A request the sandbox will not run, answered as SandboxFusion answers one. */
+function refuse(response: ServerResponse, status: number, message: string): void {
+  send(response, status, { status: 'SandboxError', message })
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

@@ -287,7 +287,8 @@ class StepMetrics:
         self.rows = []
         # Time spent on rollouts (the CLI's loop, sandbox and grading included) and in generate calls,
         # the tokens those calls sampled, and when the last step was logged: what the benchmarks divide.
-        self.timing = {"rolloutSeconds": 0.0, "generateSeconds": 0.0, "generatedTokens": 0}
+        # Counted in place by serve_rollouts, zeroed at each log line.
+        self.timing = dict.fromkeys(("rolloutSeconds", "generateSeconds", "generatedTokens"), 0)
         self.last_log = time.time()
 
     def add(self, rollout, op):
@@ -302,8 +303,8 @@ class StepMetrics:
 
     def drain(self):
         rows, self.rows = self.rows, []
-        timing, now = self.timing, time.time()
-        self.timing = {"rolloutSeconds": 0.0, "generateSeconds": 0.0, "generatedTokens": 0}
+        timing, now = dict(self.timing), time.time()
+        self.timing.update(dict.fromkeys(self.timing, 0))
         step_seconds, self.last_log = now - self.last_log, now
         if not rows:
             return {}

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
+import { flagName } from '../core/options.js'
 import { ensureLlamaCppSource } from './llama-cpp-source.js'
 import { TRAINING_DIR, type TrainingEnv } from './python-env.js'
 
@@ -130,36 +131,25 @@ export class TrlTrainer {
       ...launch,
       SCRIPT,
       'train',
-      '--base',
-      request.base,
-      '--data',
-      request.data,
-      '--out',
-      request.out,
-      '--work',
-      `${request.out}.work`,
-      '--epochs',
-      String(hyper.epochs),
-      '--max-steps',
-      String(hyper.maxSteps),
-      '--lr',
-      String(hyper.lr),
-      '--schedule',
-      hyper.schedule,
-      '--warmup-steps',
-      String(hyper.warmupSteps),
-      '--batch-size',
-      String(hyper.batchSize),
-      '--grad-accum',
-      String(hyper.gradAccum),
-      '--max-length',
-      String(hyper.maxLength),
-      '--seed',
-      String(hyper.seed),
-      ...(hyper.packing ? ['--packing'] : []),
-      ...(hyper.lora
-        ? ['--lora', '--lora-r', String(hyper.lora.r), '--lora-alpha', String(hyper.lora.alpha)]
-        : []),
+      ...scriptFlags({
+        base: request.base,
+        data: request.data,
+        out: request.out,
+        work: `${request.out}.work`,
+        epochs: hyper.epochs,
+        maxSteps: hyper.maxSteps,
+        lr: hyper.lr,
+        schedule: hyper.schedule,
+        warmupSteps: hyper.warmupSteps,
+        batchSize: hyper.batchSize,
+        gradAccum: hyper.gradAccum,
+        maxLength: hyper.maxLength,
+        seed: hyper.seed,
+        packing: hyper.packing,
+        lora: hyper.lora !== null,
+        loraR: hyper.lora?.r,
+        loraAlpha: hyper.lora?.alpha,
+      }),
     ]
     let done: Extract<TrainEvent, { event: 'done' }> | undefined
     await this.run('training', args, request.log, (event) => {
@@ -176,47 +166,14 @@ export class TrlTrainer {
    * generates what the caller requests through the link. Resumes from the last checkpoint in `work`.
    */
   async reinforce(request: RlRequest, onEvent: (event: RlEvent, link: TrainerLink) => void) {
-    const args = [
-      RL_SCRIPT,
-      '--base',
-      request.base,
-      '--problems',
-      request.problems,
-      '--out',
-      request.out,
-      '--work',
-      request.work,
-      '--max-steps',
-      String(request.maxSteps),
-      '--lr',
-      String(request.lr),
-      '--num-generations',
-      String(request.numGenerations),
-      '--prompts-per-step',
-      String(request.promptsPerStep),
-      '--max-tokens',
-      String(request.maxTokens),
-      '--temperature',
-      String(request.temperature),
-      '--top-p',
-      String(request.topP),
-      '--beta',
-      String(request.beta),
-      '--clip',
-      String(request.clip),
-      '--save-steps',
-      String(request.saveSteps),
-      '--seed',
-      String(request.seed),
-      '--turn-end-markers',
-      JSON.stringify(request.turnEndMarkers),
-    ]
+    const { log, ...settings } = request
+    const args = [RL_SCRIPT, ...scriptFlags(settings)]
     let done: Extract<RlEvent, { event: 'done' }> | undefined
-    await this.run('RL training', args, request.log, (event, link) => {
+    await this.run('RL training', args, log, (event, link) => {
       onEvent(event as RlEvent, link)
       if ((event as RlEvent).event === 'done') done = event as typeof done
     })
-    if (!done) throw new Error(`the trainer ended without saving a policy; see ${request.log}`)
+    if (!done) throw new Error(`the trainer ended without saving a policy; see ${log}`)
     return done
   }
 
@@ -325,6 +282,21 @@ export class TrlTrainer {
       throw new Error(`${what} failed: ${reason} (log: ${log})`)
     }
   }
+}
+
+/**
+ * A script's command-line flags from named values: `maxSteps: 5` is `--max-steps 5`, `packing: true` is
+ * `--packing`; false and undefined are left out, lists go as JSON.
+ */
+function scriptFlags(
+  values: Record<string, string | number | boolean | readonly string[] | undefined>,
+): string[] {
+  return Object.entries(values).flatMap(([key, value]) => {
+    if (value === undefined || value === false) return []
+    const flag = `--${flagName(key)}`
+    if (value === true) return [flag]
+    return [flag, typeof value === 'object' ? JSON.stringify(value) : String(value)]
+  })
 }
 
 function endsWithNewline(file: string): boolean {
