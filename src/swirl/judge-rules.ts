@@ -2,11 +2,17 @@ import { extractBoxed } from '../grading/extract-answer.js'
 import { extractPythonBlocks } from '../sandbox/code-blocks.js'
 import type { StepRecord } from './split-steps.js'
 
-/** A judge's label of one step: reasonable given its state, or not, and why. */
+/**
+ * A judge's answer to a rubric about one step (process: is it reasonable given its state; outcome: is
+ * the trajectory's final answer right): yes, no, or unjudged when no verdict could be read, and why.
+ */
 export interface StepJudgement {
+  /** `rules`, or the judge model. */
   judge: string
-  verdict: 'reasonable' | 'unreasonable'
+  verdict: 'yes' | 'no' | 'unjudged'
   reasons: string[]
+  /** A judge model's whole answer. */
+  text?: string
 }
 
 /** What an ```output block says: its text between the fences. */
@@ -20,7 +26,7 @@ function outputValue(toolOutput: string): string {
 const ERROR_LINE = /(^|\n)\w*(Error|Exception)\b[^\n]*$/
 
 /**
- * `--judge rules`, the offline judge: a tool step is reasonable when its code ran, its output is used
+ * `--judge rules`, the offline process judge: a tool step is reasonable when its code ran, its output is used
  * later in the trajectory, and its code does not repeat an earlier step's; the final step when it gives a
  * boxed answer that follows from the last output (when there was one). No model, no gold answer.
  */
@@ -51,6 +57,6 @@ export function judgeByRules(steps: StepRecord[]): StepJudgement[] {
         reasons.push('the answer is not what the last output printed')
       }
     }
-    return { judge: 'rules', verdict: reasons.length === 0 ? 'reasonable' : 'unreasonable', reasons }
+    return { judge: 'rules', verdict: reasons.length === 0 ? 'yes' : 'no', reasons }
   })
 }

@@ -1,61 +1,175 @@
 import { UsageError } from '../core/errors.js'
 import type { ProgressListener } from '../core/events.js'
 import { readJsonlInputs } from '../core/jsonl.js'
+import { orderedMap } from '../core/ordered-map.js'
 import { runStage, type StageRunOptions } from '../core/stage-run.js'
-import { judgeByRules } from './judge-rules.js'
+import type { InferenceEngine } from '../inference/engine.js'
+import { modelLabel, openEngine, trajectoriesInFlight } from '../inference/open-engine.js'
+import type { BackendSettings } from '../inference/options.js'
+import { SandboxPool } from '../sandbox/pool.js'
+import { ModelJudge } from './judge-model.js'
+import { judgeByRules, type StepJudgement } from './judge-rules.js'
+import type { JudgeSettings } from './options.js'
+import { loadRubric, type Rubric } from './rubric.js'
 import type { StepRecord } from './split-steps.js'
 
 export interface JudgeOptions extends StageRunOptions {
   inputs: string[]
+  settings: JudgeSettings
+  /** The judge model (GGUF or URI); with --backend openai, optional (its chat template). */
+  model?: string
+  backend: BackendSettings
+  onNotice?: (line: string) => void
   onProgress?: ProgressListener
 }
 
 export interface JudgeSummary {
   run: string
   out: string
+  judge: string
+  rubric: string
   steps: number
-  reasonable: number
-  /** How often each reason made a step unreasonable. */
+  yes: number
+  no: number
+  /** Steps without a verdict: the judge's answer could not be read (never counted as yes). */
+  unjudged: number
+  /** Verdicts taken from an earlier try of the same run. */
+  resumed: number
+  /** How often each reason made a step fail the rules judge. */
   reasons: Record<string, number>
+  /** Tokens the judge model wrote, and how fast. */
+  generatedTokens: number
+  tokensPerSecond: number
 }
 
-/** `start judge --judge rules`: each step record of `start steps`, labelled; a trajectory's steps together. */
+/** A step record, as `start judge` writes it: with each rubric's judgement. */
+export type JudgedStep = StepRecord & { judgements?: Record<string, StepJudgement> }
+
+/**
+ * `start judge`: each step record of `start steps` with a judgement under `judgements[rubric]`, in
+ * input order. A model judge's verdicts are stored as they come: a rerun of the run asks only for the rest.
+ */
 export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
-  return runStage({ ...options, command: 'judge' }, async ({ sink }) => {
-    const summary: JudgeSummary = {
-      run: options.runId,
-      out: options.out ?? '-',
-      steps: 0,
-      reasonable: 0,
-      reasons: {},
-    }
-    let group: StepRecord[] = []
-    const flush = async () => {
-      for (const [index, judgement] of judgeByRules(group).entries()) {
-        await sink.write({ ...group[index], judgement })
+  const { settings, backend } = options
+  const rubric: Rubric | undefined =
+    settings.judge === 'model' ? await loadRubric(settings.rubric) : undefined
+  if (settings.judge === 'rules' && settings.rubric !== 'process') {
+    throw new UsageError(
+      `--rubric ${settings.rubric}: the rules judge answers the process rubric only`,
+      'use --judge model for other rubrics',
+    )
+  }
+  const label = rubric ? modelLabel(options.model, backend) : 'rules'
+  return runStage(
+    { ...options, command: 'judge', model: rubric ? label : undefined },
+    async ({ sink, store, finished }) => {
+      const summary: JudgeSummary = {
+        run: options.runId,
+        out: options.out ?? '-',
+        judge: rubric ? label : 'rules',
+        rubric: rubric?.name ?? 'process',
+        steps: 0,
+        yes: 0,
+        no: 0,
+        unjudged: 0,
+        resumed: 0,
+        reasons: {},
+        generatedTokens: 0,
+        tokensPerSecond: 0,
+      }
+      const write = async (step: JudgedStep, judgement: StepJudgement) => {
+        await sink.write({ ...step, judgements: { ...step.judgements, [summary.rubric]: judgement } })
         summary.steps++
-        if (judgement.verdict === 'reasonable') summary.reasonable++
-        for (const reason of judgement.reasons) summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1
+        summary[judgement.verdict]++
+        if (judgement.judge === 'rules') {
+          for (const reason of judgement.reasons) summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1
+        }
+        options.onProgress?.({
+          done: summary.steps,
+          detail: `${summary.yes} yes, ${summary.unjudged} unjudged`,
+        })
       }
+
+      if (!rubric) {
+        for await (const group of trajectories(options.inputs)) {
+          for (const [index, judgement] of judgeByRules(group).entries())
+            await write(group[index]!, judgement)
+        }
+        return summary
+      }
+
+      let engine: InferenceEngine | undefined
+      const pool = new SandboxPool({ workers: 1 })
+      const started = performance.now()
+      try {
+        engine = await openEngine(options.model, settings, backend, options.onNotice)
+        const judge = new ModelJudge(engine, pool, rubric, settings, label)
+        const verdictOf = async (step: StepRecord): Promise<StepJudgement> => {
+          const key = `${rubric.name}:${step.trajectory}#${step.step}`
+          const done = finished.get(key) as StepJudgement | undefined
+          if (done) {
+            summary.resumed++
+            return done
+          }
+          const { judgement, generatedTokens } = await judge.judge(step)
+          summary.generatedTokens += generatedTokens
+          store.completeUnit(options.runId, key, judgement)
+          return judgement
+        }
+        // A step rubric judges each step; a final one the last step, for its whole trajectory.
+        const units = rubric.scope === 'step' ? steps(options.inputs) : trajectories(options.inputs)
+        const concurrency = trajectoriesInFlight(settings, backend)
+        for await (const { group, judgement } of orderedMap(units, concurrency, async (group) => {
+          const last = group.at(-1)!
+          const judgement: StepJudgement =
+            rubric.scope === 'step' || last.final
+              ? await verdictOf(last)
+              : { judge: label, verdict: 'unjudged', reasons: ['the trajectory has no final step'] }
+          return { group, judgement }
+        })) {
+          for (const step of group) await write(step, judgement)
+        }
+        summary.tokensPerSecond =
+          summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
+        return summary
+      } finally {
+        await engine?.close()
+        await pool.close()
+      }
+    },
+  )
+}
+
+/** The step records of the inputs, each checked. */
+async function* stepRecords(inputs: string[]): AsyncGenerator<JudgedStep> {
+  for await (const { value, file, line } of readJsonlInputs(inputs)) {
+    const step = value as JudgedStep
+    if (
+      typeof step?.trajectory !== 'string' ||
+      typeof step.action !== 'string' ||
+      typeof step.state?.text !== 'string' ||
+      !('toolOutput' in step)
+    ) {
+      throw new UsageError(`${file}:${line}: not a step record`, 'the input is the JSONL start steps writes')
+    }
+    yield step
+  }
+}
+
+/** Each step alone, as a one-step unit. */
+async function* steps(inputs: string[]): AsyncGenerator<JudgedStep[]> {
+  for await (const step of stepRecords(inputs)) yield [step]
+}
+
+/** A trajectory's steps together (they are consecutive, as `start steps` writes them). */
+async function* trajectories(inputs: string[]): AsyncGenerator<JudgedStep[]> {
+  let group: JudgedStep[] = []
+  for await (const step of stepRecords(inputs)) {
+    if (group.length > 0 && group[0]!.trajectory !== step.trajectory) {
+      yield group
       group = []
-      options.onProgress?.({ done: summary.steps, detail: `${summary.reasonable} reasonable` })
     }
-    for await (const { value, file, line } of readJsonlInputs(options.inputs)) {
-      const step = value as StepRecord
-      if (
-        typeof step?.trajectory !== 'string' ||
-        typeof step.action !== 'string' ||
-        !('toolOutput' in step)
-      ) {
-        throw new UsageError(
-          `${file}:${line}: not a step record`,
-          'the input is the JSONL start steps writes',
-        )
-      }
-      if (group.length > 0 && group[0]!.trajectory !== step.trajectory) await flush()
-      group.push(step)
-    }
-    if (group.length > 0) await flush()
-    return summary
-  })
+    group.push(step)
+  }
+  if (group.length > 0) yield group
 }

@@ -4,6 +4,26 @@ import { describe, expect, it } from 'vitest'
 import { readJsonlFile, runCli, tempDir } from './cli.js'
 
 const HINTED = resolve('test/fixtures/trajectories/hinted.jsonl')
+const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
+
+/** Steps whose action is a sum the testbed model works on: two trajectories, the second of two steps. */
+function arithmeticSteps(): Record<string, unknown>[] {
+  const step = (trajectory: string, index: number, steps: number, action: string) => ({
+    run: 'r',
+    problemId: trajectory,
+    sample: 0,
+    step: index,
+    steps,
+    trajectory: `r/${trajectory}#0`,
+    state: { messages: [{ role: 'user', content: 'Sum?' }], prompt: '<|user|>Sum?', text: '' },
+    action,
+    insertedSpans: [],
+    toolOutput: index === steps - 1 ? null : '```output\n51\n```\n',
+    final: index === steps - 1,
+    answer: '51',
+  })
+  return [step('a', 0, 1, '17 * 3'), step('b', 0, 2, '4821 * 317 - 2904'), step('b', 1, 2, '25 * 2')]
+}
 
 describe('start steps', () => {
   it('splits trajectory JSONL into step records (file or stdin), and stops on a bad line with file:line', async () => {
@@ -65,13 +85,107 @@ describe('start steps', () => {
     const records = readJsonlFile(join(dir, 'judged.jsonl'))
     expect(records.map((record) => record.step)).toEqual(readJsonlFile(steps).map((record) => record.step))
     expect(summary.steps).toBe(records.length)
-    expect(records.filter((record) => record.judgement.verdict === 'reasonable')).toHaveLength(
-      summary.reasonable,
-    )
-    expect(summary.reasonable).toBeGreaterThan(0)
-    expect(summary.reasonable).toBeLessThan(records.length)
+    expect(records.filter((record) => record.judgements.process.verdict === 'yes')).toHaveLength(summary.yes)
+    expect(summary.yes).toBeGreaterThan(0)
+    expect(summary.yes).toBeLessThan(records.length)
     const bad = await runCli(['judge', HINTED, '--db', join(dir, 's.db')])
     expect(bad.exitCode).toBe(2)
     expect(bad.stderr).toContain(`${HINTED}:1: not a step record`)
   }, 60_000)
+
+  it('start judge --judge model: a real judge model answers a rubric file; verdicts are stored, resumed, and never a silent yes', async () => {
+    const dir = tempDir()
+    const steps = join(dir, 'steps.jsonl')
+    writeFileSync(
+      steps,
+      `${arithmeticSteps()
+        .map((step) => JSON.stringify(step))
+        .join('\n')}\n`,
+    )
+    // The testbed model ends every answer with "The answer is \boxed{N}": read "boxed" as its verdict word.
+    const rubric = (name: string, scope: string, yes: string[], no: string[]) => {
+      const file = join(dir, `${name}.json`)
+      const prompt = 'Compute {{action}}.'
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name,
+          scope,
+          prompt,
+          verdict: { pattern: 'answer is \\\\(\\w+)', yes, no },
+          maxTokens: 200,
+        }),
+      )
+      return file
+    }
+    const judge = (file: string, out: string, more: string[] = []) =>
+      runCli([
+        'judge',
+        steps,
+        '--judge',
+        'model',
+        '--rubric',
+        file,
+        '--model',
+        MODEL,
+        '--db',
+        join(dir, 'j.db'),
+        '--parallel',
+        '2',
+        '--json',
+        '--out',
+        join(dir, out),
+        ...more,
+      ])
+
+    const first = await judge(rubric('form', 'step', ['boxed'], ['fbox']), 'form.jsonl', [
+      '--run',
+      'judge-form',
+    ])
+    expect(first.exitCode, first.stderr).toBe(0)
+    expect(JSON.parse(first.stdout)).toMatchObject({ steps: 3, yes: 3, no: 0, unjudged: 0, resumed: 0 })
+    const judged = readJsonlFile(join(dir, 'form.jsonl'))
+    expect(judged.map((step) => step.action)).toEqual(arithmeticSteps().map((step) => step.action))
+    for (const step of judged) {
+      expect(step.judgements.form).toMatchObject({ judge: MODEL, verdict: 'yes' })
+      expect(step.judgements.form.text).toMatch(/The answer is \\boxed\{\d+\}/)
+      // The reason is what the judge wrote before its verdict, after its thinking.
+      expect(step.judgements.form.reasons).toEqual(['The'])
+    }
+    expect(JSON.parse(first.stdout).generatedTokens).toBeGreaterThan(0)
+
+    // The same run again: every verdict comes from the store, the output is the same.
+    const again = await judge(join(dir, 'form.json'), 'form-again.jsonl', ['--run', 'judge-form'])
+    expect(JSON.parse(again.stdout)).toMatchObject({ steps: 3, yes: 3, resumed: 3, generatedTokens: 0 })
+    expect(readJsonlFile(join(dir, 'form-again.jsonl'))).toEqual(judged)
+
+    // A verdict word the rubric does not know is unjudged, with the reason; never yes.
+    const unknown = await judge(rubric('strict', 'step', ['correct'], ['wrong']), 'strict.jsonl')
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ yes: 0, no: 0, unjudged: 3 })
+    expect(readJsonlFile(join(dir, 'strict.jsonl'))[0].judgements.strict.reasons).toEqual([
+      'verdict "boxed" is neither yes nor no',
+    ])
+
+    // A final-scope rubric judges each trajectory's last step once; its verdict holds for every step.
+    const outcome = await judge(rubric('final', 'final', ['fbox'], ['boxed']), 'final.jsonl')
+    expect(JSON.parse(outcome.stdout)).toMatchObject({ steps: 3, no: 3 })
+    const finals = readJsonlFile(join(dir, 'final.jsonl'))
+    expect(finals[1].judgements.final).toEqual(finals[2].judgements.final)
+
+    // The shipped process rubric: this tiny model never writes "Verdict: ...", so nothing is judged yes.
+    const shipped = await judge('process', 'process.jsonl', ['--max-tokens', '48'])
+    expect(JSON.parse(shipped.stdout)).toMatchObject({ unjudged: 3, yes: 0, no: 0 })
+    expect(readJsonlFile(join(dir, 'process.jsonl'))[0].judgements.process.reasons[0]).toMatch(
+      /no verdict matching|stopped on length/,
+    )
+
+    const bad = join(dir, 'bad.json')
+    writeFileSync(bad, JSON.stringify({ name: 'bad', scope: 'step', prompt: 'Compute.', verdict: {} }))
+    const refused = await judge(bad, 'bad.jsonl')
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toContain(`--rubric ${bad}: "prompt" must show the step`)
+    const noModel = await runCli(['judge', steps, '--judge', 'model', '--db', join(dir, 'j.db')])
+    expect(noModel.exitCode).toBe(2)
+    expect(noModel.stderr).toContain('--judge model: needs --model')
+  }, 180_000)
 })

@@ -28,8 +28,8 @@ describe('judgeByRules (the offline process judge)', () => {
     expect(
       verdicts(`Let me compute.\n${code('print(6 * 7)')}`, { output: '42' }, 'So it is 42.\n\\boxed{42}'),
     ).toEqual([
-      ['reasonable', []],
-      ['reasonable', []],
+      ['yes', []],
+      ['yes', []],
     ])
   })
 
@@ -45,15 +45,15 @@ describe('judgeByRules (the offline process judge)', () => {
         'It is 41.\n\\boxed{41}',
       ),
     ).toEqual([
-      ['unreasonable', ['the code failed or printed nothing']],
-      ['unreasonable', ['its output is never used']],
-      ['unreasonable', ['its output is never used', 'it repeats an earlier code block']],
-      ['unreasonable', ['the answer is not what the last output printed']],
+      ['no', ['the code failed or printed nothing']],
+      ['no', ['its output is never used']],
+      ['no', ['its output is never used', 'it repeats an earlier code block']],
+      ['no', ['the answer is not what the last output printed']],
     ])
   })
 
   it('a final step without a boxed answer is not reasonable; without tools, any boxed answer is', () => {
-    expect(verdicts('I think it is 3.')).toEqual([['unreasonable', ['no final answer']]])
-    expect(verdicts('It is \\boxed{3}.')).toEqual([['reasonable', []]])
+    expect(verdicts('I think it is 3.')).toEqual([['no', ['no final answer']]])
+    expect(verdicts('It is \\boxed{3}.')).toEqual([['yes', []]])
   })
 })
