@@ -16,11 +16,20 @@ same problems (--plain, from hint-infer --no-hints). Keeps the hinted trajectori
 the plain runs fail, use tools, stay under the caps and are not repetitive, drops exact and near
 duplicates (MinHash) and problems that overlap the --decontaminate sets, and writes D_seed as chat
 JSONL: "messages" with the whole trajectory as the assistant turn, plus "outputSpans", the interpreter
-output to mask from the loss. --json prints counts per rejection reason. With --config, the settings
+output to mask from the loss. --json prints counts per rejection reason.
+
+Over step records (start steps, judged by start judge), --rule process|outcome|both|none selects steps, as
+SWiRL does: process keeps the steps the process judge said yes to (unjudged is not yes), outcome the steps of
+trajectories whose final answer grades correct (else the outcome judge's verdict), both needs both, none keeps
+every step; then the same caps, dedup (same state and action; near duplicates by the action) and
+decontamination. Each kept step is a step-wise SFT example: the state is masked with the interpreter output
+("outputSpans"), only the action is learned, and a step that ends at a tool call has "continues": true (no
+end of turn is trained after it). With --config, the settings
 (and, when no input is given, the pipeline's hinted and plain trajectories) come from a pipeline config.`
 
   static override examples = [
     'start filter hinted.jsonl --plain plain.jsonl --out d_seed.jsonl --json',
+    'start judge steps.jsonl --judge rules | start filter --rule process --out d_steps.jsonl',
     "start filter 'runs/*.jsonl' --rule correct --per-problem 4 --decontaminate '../shared/datasets/{aime24,math500}.jsonl'",
   ]
 
@@ -73,7 +82,10 @@ output to mask from the loss. --json prints counts per rejection reason. With --
       .map(([reason, count]) => `${reason} ${count}`)
       .join(', ')
     this.say(
-      `run ${summary.run}: kept ${summary.kept} of ${summary.trajectories} trajectories ` +
+      `run ${summary.run}: kept ${summary.kept} of ` +
+        (summary.steps === undefined
+          ? `${summary.trajectories} trajectories `
+          : `${summary.steps} steps of ${summary.trajectories} trajectories `) +
         `(${summary.keptProblems} of ${summary.problems} problems)${reasons ? `; rejected: ${reasons}` : ''}` +
         `\nsettings: ${describeSettings(settings)}`,
     )

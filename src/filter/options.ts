@@ -1,6 +1,6 @@
 import type { OptionSpecs, OptionValues } from '../core/options.js'
 import { DEFAULT_MAX_TOOL_CALLS } from '../inference/options.js'
-import type { FilterPolicy } from './types.js'
+import { type FilterPolicy, STEP_RULES, TRAJECTORY_RULES } from './types.js'
 
 export const DEFAULT_FILTER_POLICY: FilterPolicy = {
   rule: 'hint-gain',
@@ -21,9 +21,10 @@ export const DEFAULT_NGRAM = 13
 export const FILTER_OPTIONS = {
   rule: {
     kind: 'string',
-    options: ['hint-gain', 'correct'],
+    options: [...TRAJECTORY_RULES, ...STEP_RULES],
     default: DEFAULT_FILTER_POLICY.rule,
-    description: 'selection rule: hint-gain (START: right where the plain runs fail) or correct',
+    description:
+      'trajectories: hint-gain (START: right where the plain runs fail) or correct; step records (SWiRL): process, outcome, both or none',
   },
   maxPlainAccuracy: {
     kind: 'number',

@@ -9,9 +9,10 @@ import { Admission } from './admit.js'
 import { ContaminationIndex } from './decontaminate.js'
 import { type FilterSettings, toFilterPolicy } from './options.js'
 import { parseTrajectory } from './parse-trajectory.js'
+import { runStepFilter } from './run-filter-steps.js'
 import { scoreTrajectory } from './scores.js'
 import { type PlainRuns, rejectReason, toSeedRecord } from './select.js'
-import { type FilterTrajectory, REJECT_REASONS, type RejectReason } from './types.js'
+import { type FilterTrajectory, isStepRule, REJECT_REASONS, type RejectReason } from './types.js'
 
 export interface FilterOptions extends StageRunOptions {
   /** Hinted trajectories (files, globs, "-"). */
@@ -31,6 +32,8 @@ export interface FilterSummary {
   run: string
   out: string
   trajectories: number
+  /** Step records read (the step rules); `kept` then counts steps. */
+  steps?: number
   kept: number
   keptProblems: number
   problems: number
@@ -50,6 +53,7 @@ export interface FilterSummary {
 export async function runFilter(options: FilterOptions): Promise<FilterSummary> {
   const { settings } = options
   const policy = toFilterPolicy(settings)
+  if (isStepRule(policy.rule)) return runStepFilter(options, { ...policy, rule: policy.rule })
   if (policy.rule === 'hint-gain' && options.plain.length === 0) {
     throw new UsageError(
       '--rule hint-gain needs --plain: trajectories of the same problems from `start hint-infer --no-hints`',
@@ -68,27 +72,7 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
     const pool = new SandboxPool(options.sandbox)
     const grader = new Grader(pool, options.grader)
     const scoresSink = options.scoresOut ? await openJsonlSink(options.scoresOut) : undefined
-    const summary: FilterSummary = {
-      run: options.runId,
-      out: options.out ?? '-',
-      trajectories: 0,
-      kept: 0,
-      keptProblems: 0,
-      problems: 0,
-      correct: 0,
-      rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, 0])) as Record<
-        RejectReason,
-        number
-      >,
-      plainTrajectories: 0,
-      plainProblems: 0,
-      evaluationProblems: 0,
-      storedScores: 0,
-      symbolicCells: 0,
-      codeRuns: 0,
-      trajectoriesPerSecond: 0,
-      settings,
-    }
+    const summary = emptySummary(options)
     try {
       const contamination = await loadEvaluationSets(settings.decontaminate, settings.ngram)
       summary.evaluationProblems = contamination.problems
@@ -187,6 +171,28 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
   })
 }
 
+/** A summary with nothing counted yet. */
+export function emptySummary(options: FilterOptions): FilterSummary {
+  return {
+    run: options.runId,
+    out: options.out ?? '-',
+    trajectories: 0,
+    kept: 0,
+    keptProblems: 0,
+    problems: 0,
+    correct: 0,
+    rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, 0])) as Record<RejectReason, number>,
+    plainTrajectories: 0,
+    plainProblems: 0,
+    evaluationProblems: 0,
+    storedScores: 0,
+    symbolicCells: 0,
+    codeRuns: 0,
+    trajectoriesPerSecond: 0,
+    settings: options.settings,
+  }
+}
+
 /** Trajectories of the inputs with their grades, in input order. */
 function graded(
   inputs: string[],
@@ -204,7 +210,7 @@ function graded(
   }))
 }
 
-async function loadEvaluationSets(
+export async function loadEvaluationSets(
   patterns: string[],
   n: number,
 ): Promise<{ index: ContaminationIndex; problems: number }> {
@@ -222,7 +228,7 @@ async function loadEvaluationSets(
 }
 
 /** The statement a contamination check reads: the problem, else the user's message, else the prompt. */
-function problemText(trajectory: FilterTrajectory): string {
+export function problemText(trajectory: Pick<FilterTrajectory, 'problem' | 'messages' | 'prompt'>): string {
   return (
     trajectory.problem ??
     trajectory.messages?.filter((message) => message.role === 'user').at(-1)?.content ??
@@ -232,7 +238,7 @@ function problemText(trajectory: FilterTrajectory): string {
 }
 
 /** Store writes grouped into transactions of a few hundred: one transaction each would cost more than the filter. */
-class StoreBatch {
+export class StoreBatch {
   private pending: (() => void)[] = []
 
   constructor(private readonly datasets: DatasetStore) {}

@@ -77,7 +77,8 @@ function countOutputsUsed(segments: Segment[]): number {
 
 const COMMON_OUTPUT_WORDS = new Set(['True', 'False', 'None', 'the', 'and', 'Traceback', 'line', 'File'])
 
-function countRepeatedCode(modelText: string): number {
+/** Code blocks identical to an earlier block of the text. */
+export function countRepeatedCode(modelText: string): number {
   const seen = new Set<string>()
   let repeated = 0
   for (const match of modelText.matchAll(/```python\n([\s\S]*?)```/g)) {

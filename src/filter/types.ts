@@ -44,6 +44,9 @@ export interface TrajectoryScores {
 export const REJECT_REASONS = [
   'contaminated',
   'malformed',
+  'not-step',
+  'unjudged',
+  'unreasonable',
   'incorrect',
   'no-plain-run',
   'no-hint-gain',
@@ -58,11 +61,24 @@ export const REJECT_REASONS = [
 
 export type RejectReason = (typeof REJECT_REASONS)[number]
 
-export type SelectionRule = 'hint-gain' | 'correct'
+/** The rules over trajectories (START). */
+export const TRAJECTORY_RULES = ['hint-gain', 'correct'] as const
+/** The rules over step records of `start steps` (SWiRL): by the process judge, the outcome, both, or none. */
+export const STEP_RULES = ['process', 'outcome', 'both', 'none'] as const
+export type StepRule = (typeof STEP_RULES)[number]
+export type SelectionRule = (typeof TRAJECTORY_RULES)[number] | StepRule
+
+export function isStepRule(rule: SelectionRule): rule is StepRule {
+  return (STEP_RULES as readonly string[]).includes(rule)
+}
 
 /** The selection thresholds. Each field states its default. */
 export interface FilterPolicy {
-  /** Default 'hint-gain': keep hinted trajectories correct where the plain runs of the problem fail. */
+  /**
+   * Default 'hint-gain': keep hinted trajectories correct where the plain runs of the problem fail.
+   * Over step records: process (the process judge said yes), outcome (the trajectory's answer is right),
+   * both, or none.
+   */
   rule: SelectionRule
   /** hint-gain: highest share of correct plain runs a problem may have. Default 0 (all wrong). */
   maxPlainAccuracy: number
@@ -94,4 +110,8 @@ export interface SeedRecord {
   toolCalls: number
   /** Hints kept in the text, with their offset in the assistant message. */
   hints: { id: string; category: string; trigger: string; offset: number }[]
+  /** A step of a trajectory (step-wise SFT): its position; the state before it is in `outputSpans`. */
+  step?: number
+  /** The turn goes on after the content (a step that ends at a tool call): no end-of-turn is trained. */
+  continues?: boolean
 }

@@ -1,6 +1,5 @@
 import { UsageError } from '../core/errors.js'
 import type { ProgressListener } from '../core/events.js'
-import { readJsonlInputs } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
 import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import type { InferenceEngine } from '../inference/engine.js'
@@ -10,6 +9,7 @@ import { SandboxPool } from '../sandbox/pool.js'
 import { ModelJudge } from './judge-model.js'
 import { judgeByRules, type StepJudgement } from './judge-rules.js'
 import type { JudgeSettings } from './options.js'
+import { type JudgedStep, readStepGroups, readSteps } from './read-steps.js'
 import { loadRubric, type Rubric } from './rubric.js'
 import type { StepRecord } from './split-steps.js'
 
@@ -41,9 +41,6 @@ export interface JudgeSummary {
   generatedTokens: number
   tokensPerSecond: number
 }
-
-/** A step record, as `start judge` writes it: with each rubric's judgement. */
-export type JudgedStep = StepRecord & { judgements?: Record<string, StepJudgement> }
 
 /**
  * `start judge`: each step record of `start steps` with a judgement under `judgements[rubric]`, in
@@ -140,36 +137,12 @@ export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
   )
 }
 
-/** The step records of the inputs, each checked. */
-async function* stepRecords(inputs: string[]): AsyncGenerator<JudgedStep> {
-  for await (const { value, file, line } of readJsonlInputs(inputs)) {
-    const step = value as JudgedStep
-    if (
-      typeof step?.trajectory !== 'string' ||
-      typeof step.action !== 'string' ||
-      typeof step.state?.text !== 'string' ||
-      !('toolOutput' in step)
-    ) {
-      throw new UsageError(`${file}:${line}: not a step record`, 'the input is the JSONL start steps writes')
-    }
-    yield step
-  }
-}
-
 /** Each step alone, as a one-step unit. */
 async function* steps(inputs: string[]): AsyncGenerator<JudgedStep[]> {
-  for await (const step of stepRecords(inputs)) yield [step]
+  for await (const { step } of readSteps(inputs)) yield [step]
 }
 
-/** A trajectory's steps together (they are consecutive, as `start steps` writes them). */
+/** A trajectory's steps together. */
 async function* trajectories(inputs: string[]): AsyncGenerator<JudgedStep[]> {
-  let group: JudgedStep[] = []
-  for await (const step of stepRecords(inputs)) {
-    if (group.length > 0 && group[0]!.trajectory !== step.trajectory) {
-      yield group
-      group = []
-    }
-    group.push(step)
-  }
-  if (group.length > 0) yield group
+  for await (const group of readStepGroups(inputs)) yield group.map(({ step }) => step)
 }

@@ -5,6 +5,7 @@ import type { Segment } from '../inference/types.js'
 export interface SplittableTrajectory {
   run: string
   problemId: string
+  source?: string
   sample: number
   messages: ChatMessage[]
   prompt: string
@@ -14,6 +15,7 @@ export interface SplittableTrajectory {
   tests?: string
   entry_point?: string
   problem?: string
+  finishReason?: string
 }
 
 /**
@@ -25,6 +27,8 @@ export interface SplittableTrajectory {
 export interface StepRecord {
   run: string
   problemId: string
+  /** The problem's benchmark. */
+  source?: string
   sample: number
   /** 0-based position in the trajectory. */
   step: number
@@ -43,6 +47,8 @@ export interface StepRecord {
   tests?: string
   entry_point?: string
   problem?: string
+  /** How the trajectory ended (`stop`, `length`, ...), for grading its outcome. */
+  finishReason?: string
 }
 
 /** The trajectory's steps, split at each executed code block; exact (they rebuild the text). */
@@ -53,6 +59,8 @@ export function splitSteps(trajectory: SplittableTrajectory): StepRecord[] {
     ...(trajectory.tests !== undefined
       ? { tests: trajectory.tests, entry_point: trajectory.entry_point, problem: trajectory.problem }
       : {}),
+    ...(trajectory.source !== undefined ? { source: trajectory.source } : {}),
+    ...(trajectory.finishReason !== undefined ? { finishReason: trajectory.finishReason } : {}),
   }
   let before = ''
   let action = ''

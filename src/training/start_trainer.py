@@ -75,6 +75,8 @@ def encode_example(tokenizer, record):
     """input_ids and labels of one chat record: labels -100 on the prompt and on interpreter output."""
     messages = record["messages"]
     prompt, content, overlap, closing = turn_parts(tokenizer, messages)
+    if record.get("continues"):
+        closing = ""  # a step that ends at a tool call: the turn goes on, its end is not learned here
     spans = record.get("outputSpans")
     if spans is None:
         spans = output_spans(content)

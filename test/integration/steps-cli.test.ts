@@ -188,4 +188,53 @@ describe('start steps', () => {
     expect(noModel.exitCode).toBe(2)
     expect(noModel.stderr).toContain('--judge model: needs --model')
   }, 180_000)
+
+  it('start filter --rule process|outcome|both|none selects judged steps into step-wise SFT examples', async () => {
+    const dir = tempDir()
+    const db = join(dir, 's.db')
+    const steps = join(dir, 'steps.jsonl')
+    const judged = join(dir, 'judged.jsonl')
+    expect((await runCli(['steps', HINTED, '--out', steps, '--db', db])).exitCode).toBe(0)
+    expect((await runCli(['judge', steps, '--out', judged, '--db', db])).exitCode).toBe(0)
+    const filter = async (rule: string, input = judged) => {
+      const result = await runCli([
+        'filter',
+        input,
+        '--rule',
+        rule,
+        '--db',
+        db,
+        '--json',
+        '--out',
+        join(dir, `${rule}.jsonl`),
+        '--scores',
+        join(dir, `${rule}-scores.jsonl`),
+      ])
+      return { result, scores: result.exitCode === 0 ? readJsonlFile(join(dir, `${rule}-scores.jsonl`)) : [] }
+    }
+    const all = readJsonlFile(judged)
+    const kept = {} as Record<string, Set<string>>
+    for (const rule of ['none', 'process', 'outcome', 'both']) {
+      const { result, scores } = await filter(rule)
+      expect(result.exitCode, result.stderr).toBe(0)
+      const summary = JSON.parse(result.stdout)
+      expect(summary).toMatchObject({ steps: all.length, trajectories: 11 })
+      expect(scores).toHaveLength(all.length)
+      const records = readJsonlFile(join(dir, `${rule}.jsonl`))
+      expect(records).toHaveLength(summary.kept)
+      kept[rule] = new Set(scores.filter((s) => s.kept).map((s) => `${s.trajectory}#${s.step}`))
+      for (const score of scores.filter((s) => s.kept)) {
+        if (rule === 'process' || rule === 'both') expect(score.process).toBe('yes')
+        if (rule === 'outcome' || rule === 'both') expect(score.correct).toBe(true)
+      }
+      for (const record of records) expect(record.outputSpans[0][0]).toBe(0)
+    }
+    expect(kept.process!.size).toBeLessThan(kept.none!.size)
+    expect(kept.outcome!.size).toBeLessThan(kept.none!.size)
+    expect([...kept.both!].every((key) => kept.process!.has(key) && kept.outcome!.has(key))).toBe(true)
+    // Unjudged steps under a process rule: one clear line naming the file and line, no output.
+    const { result } = await filter('process', steps)
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toContain(`${steps}:1: --rule process: the step has no "process" judgement`)
+  }, 120_000)
 })

@@ -61,4 +61,30 @@ describe('the training labels, token by token (real tokenizer)', () => {
     }
     expect(dump.tokens.at(-1)).toMatchObject({ id: EOS, label: EOS })
   })
+
+  it('step-wise examples: only the action is trained; a step that ends at a tool call trains no end of turn', async () => {
+    const record = JSON.parse(readFileSync(D_SEED, 'utf8').split('\n')[0]!)
+    const content: string = record.messages.at(-1).content
+    const toolCall = content.slice(0, content.indexOf('```output'))
+    const stateEnd = toolCall.lastIndexOf('\n', toolCall.indexOf('```python') - 2) + 1
+    const trained = async (step: object) => {
+      const file = join(tempDir(), 'step.jsonl')
+      writeFileSync(file, `${JSON.stringify(step)}\n`)
+      const dump = await trainer.labels(BASE, file, 0, join(tempDir(), 'labels.log'))
+      return dump.tokens.filter((token) => token.label !== -100)
+    }
+    const middle = await trained({
+      messages: [...record.messages.slice(0, -1), { role: 'assistant', content: toolCall }],
+      outputSpans: [[0, stateEnd]],
+      continues: true,
+    })
+    expect(middle.map((token) => token.text).join('')).toBe(toolCall.slice(stateEnd))
+    expect(middle.some((token) => token.id === EOS)).toBe(false)
+    const finalAt = content.lastIndexOf('```\n') + 4
+    const last = await trained({ messages: record.messages, outputSpans: [[0, finalAt]] })
+    expect(last.map((token) => token.text).join('')).toBe(
+      `${content.slice(finalAt).replace(/<\|end\|>$/, '')}<|end|></s>`,
+    )
+    expect(last.at(-1)).toMatchObject({ id: EOS, label: EOS })
+  })
 })
