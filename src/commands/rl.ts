@@ -19,11 +19,18 @@ with --hints), the grader scores the answer, and the reward (outcome: +1 correct
 tool and format terms) drives a GRPO update (TRL's GRPOTrainer). Writes <out>/policy/ and <out>/rl.gguf,
 each step's metrics to the store and <out>/metrics.jsonl (start report draws them), and the rollouts to
 <out>/rollouts/. A checkpoint every --save-steps: a rerun after a kill resumes from the last one. With
---config, the settings of the config's rl: section and, when not given, START-0, the pool and out.`
+--config, the settings of the config's rl: section and, when not given, START-0, the pool and out.
+
+--objective stepwise (SWiRL): --problems are step records (start steps, start judge); each rollout is one
+action from a state (the state's text is the prompt; the action ends when its first code block has run, or
+with the turn), only the action is trained, and the judge's verdict on it is the reward: the rules judge on
+the step alone, or --judge-model answering --rubric; +1 yes, -1 no or unjudged. The baseline is then the
+batch's leave-one-out mean (--baseline batch), which still learns when every sample of a group is judged alike.`
 
   static override examples = [
     'start rl --base rft/start-0.gguf --problems train.jsonl --out rl/ --max-steps 100',
     'start rl --base rft/start-0 --problems train.jsonl --out rl/ --num-generations 16 --reward shaped --hints',
+    'start rl --base base.gguf --objective stepwise --problems judged-steps.jsonl --out rl-steps/ --num-generations 2 --prompts-per-step 8',
   ]
 
   static override flags = {
@@ -31,7 +38,7 @@ each step's metrics to the store and <out>/metrics.jsonl (start report draws the
       description: 'the starting policy (START-0): GGUF file or Hugging Face checkpoint',
     }),
     problems: Flags.string({
-      description: 'problems the rollouts solve (JSONL files or globs)',
+      description: 'problems the rollouts solve (JSONL files or globs); step records with --objective stepwise',
       multiple: true,
     }),
     out: Flags.string({ description: 'directory for the policy, GGUF, checkpoints, rollouts and logs' }),

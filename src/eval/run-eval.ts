@@ -208,7 +208,11 @@ async function evaluateUnit(
   }
 }
 
-function resolveBenchmark(benchmark: string, dataDir: string | undefined): { name: string; file: string } {
+/** A benchmark's name and file: a JSONL file as given, or `<data>/<name>.jsonl`. */
+export function resolveBenchmark(
+  benchmark: string,
+  dataDir: string | undefined,
+): { name: string; file: string } {
   if (existsSync(benchmark)) return { name: basename(benchmark).replace(/\.jsonl$/, ''), file: benchmark }
   if (dataDir) {
     const file = join(dataDir, `${benchmark}.jsonl`)

@@ -31,6 +31,8 @@ export interface LoopOptions {
   maxToolCalls: number
   /** Characters of an execution's output shown to the model. */
   maxOutputChars: number
+  /** End after the first code block runs (one step of SWiRL: reasoning plus one tool call). */
+  stopAfterToolCall?: boolean
 }
 
 /**
@@ -140,6 +142,10 @@ export async function runHintLoop(stream: GenerationStream, runner: () => CodeRu
       insert('output', `${text.endsWith('\n') ? '' : '\n'}${output}`, {
         execution: { code: stop.code, ...result },
       })
+      if (options.stopAfterToolCall) {
+        finishReason = 'tool-call'
+        break
+      }
     } else if (
       stop?.kind === 'connective' &&
       hints &&

@@ -11,7 +11,8 @@ export interface Segment {
   execution?: ExecutionResult & { code: string }
 }
 
-export type FinishReason = 'stop' | 'length' | 'context'
+/** How generation ended; `tool-call`: after one tool call, for a loop told to stop there (one SWiRL step). */
+export type FinishReason = 'stop' | 'length' | 'context' | 'tool-call'
 
 export interface TrajectoryResult {
   text: string

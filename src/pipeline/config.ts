@@ -5,10 +5,12 @@ import { UsageError } from '../core/errors.js'
 import { checkOption, type OptionLayer, type OptionSpecs, resolveOptions } from '../core/options.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
+import { STEP_RULES } from '../filter/types.js'
 import { BACKEND_OPTIONS, HINT_INFER_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { RL_OPTIONS } from '../rl/options.js'
 import { SANDBOX_OPTIONS } from '../sandbox/options.js'
+import { SWIRL_OPTIONS } from '../swirl/options.js'
 import { TRAINING_OPTIONS } from '../training/options.js'
 
 /**
@@ -38,6 +40,8 @@ export interface PipelineConfig {
   top: Record<string, unknown>
   /** The config has an `rl:` section: the pipeline runs `start rl` from START-0 and evaluates its policy. */
   rl: boolean
+  /** The config has a `swirl:` section: the pipeline trains step-wise (SWiRL) models and evaluates them. */
+  swirl: boolean
 }
 
 export const CONFIG_SECTIONS = [
@@ -49,6 +53,7 @@ export const CONFIG_SECTIONS = [
   'sandbox',
   'backend',
   'rl',
+  'swirl',
 ] as const
 export type ConfigSection = (typeof CONFIG_SECTIONS)[number]
 
@@ -62,6 +67,7 @@ const SECTION_OPTIONS: Record<ConfigSection, OptionSpecs> = {
   sandbox: SANDBOX_OPTIONS,
   backend: BACKEND_OPTIONS,
   rl: RL_OPTIONS,
+  swirl: SWIRL_OPTIONS,
 }
 const SAMPLING_SECTIONS: ConfigSection[] = ['hintInfer', 'rft.stage2', 'eval', 'rl']
 const PIPELINE_KEYS = [
@@ -77,6 +83,7 @@ const PIPELINE_KEYS = [
   'sandbox',
   'backend',
   'rl',
+  'swirl',
 ]
 const POOL_KEYS = ['problems', 'limit']
 const EVAL_MODE_NAMES = ['no-tools', 'tools', 'hints']
@@ -128,6 +135,7 @@ export function parseConfig(text: string, file: string): PipelineConfig {
     sandbox: mapping(root.sandbox, 'sandbox'),
     backend: mapping(root.backend, 'backend'),
     rl: mapping(root.rl, 'rl'),
+    swirl: mapping(root.swirl, 'swirl'),
   }
   const top = Object.fromEntries(Object.entries(root).filter(([key]) => key in SAMPLING_OPTIONS))
   const sections = {} as Record<ConfigSection, Record<string, unknown>>
@@ -157,6 +165,7 @@ export function parseConfig(text: string, file: string): PipelineConfig {
     sections,
     top: resolvePaths(SAMPLING_OPTIONS, top, at),
     rl: root.rl !== undefined,
+    swirl: root.swirl !== undefined,
   }
   // Check every value now, so a bad one is named before any stage runs.
   for (const section of CONFIG_SECTIONS)
@@ -164,6 +173,10 @@ export function parseConfig(text: string, file: string): PipelineConfig {
   const evaluation = resolveOptions(EVAL_OPTIONS, configLayers(config, 'eval'))
   if (!evaluation.benchmarks?.length)
     fail('eval.benchmarks', 'at least one benchmark (a file, or a name with eval.data)')
+  const rule = resolveOptions(SWIRL_OPTIONS, configLayers(config, 'swirl')).rules.find(
+    (name) => !(STEP_RULES as readonly string[]).includes(name),
+  )
+  if (rule) fail('swirl.rules', `${STEP_RULES.join(', ')}, not "${rule}"`)
   for (const mode of evaluation.modes) {
     if (!EVAL_MODE_NAMES.includes(mode)) fail('eval.modes', `no-tools, tools or hints, not "${mode}"`)
   }

@@ -2,8 +2,13 @@ import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { writeFirstRecords } from '../core/jsonl.js'
+import { resolveOptions } from '../core/options.js'
+import { EVAL_OPTIONS } from '../eval/options.js'
+import { resolveBenchmark } from '../eval/run-eval.js'
+import type { StepRule } from '../filter/types.js'
 import { rftLayout } from '../rft/plan.js'
-import type { PipelineConfig } from './config.js'
+import { SWIRL_OPTIONS, type SwirlSettings } from '../swirl/options.js'
+import { configLayers, type PipelineConfig } from './config.js'
 
 /** Where the pipeline writes each artifact under the config's `out`; stage commands with --config read them. */
 export function pipelinePaths(config: PipelineConfig) {
@@ -25,10 +30,74 @@ export function pipelinePaths(config: PipelineConfig) {
   }
 }
 
-/** The models the pipeline evaluates: the base, START-0, START, and with an `rl:` section the RL policy. */
+/**
+ * The models the pipeline evaluates: the base, START-0, START, with an `rl:` section the RL policy, and
+ * with a `swirl:` section the step-wise models.
+ */
 export function pipelineModels(config: PipelineConfig): string[] {
   const { layout, rlGguf } = pipelinePaths(config)
-  return [config.model, layout.start0Gguf, layout.startGguf, ...(config.rl ? [rlGguf] : [])]
+  return [
+    config.model,
+    layout.start0Gguf,
+    layout.startGguf,
+    ...(config.rl ? [rlGguf] : []),
+    ...(config.swirl ? swirlLayout(config).variants.map((variant) => variant.model) : []),
+  ]
+}
+
+/** One step-wise model of the swirl stage: the steps it reads, the rule it keeps them by, what it makes. */
+export interface SwirlVariant {
+  name: string
+  rule: StepRule
+  input: string
+  data: string
+  rft: string
+  model: string
+}
+
+/** Where the swirl stage writes: the steps, their judgements, and per variant its data and model. */
+export function swirlLayout(config: PipelineConfig) {
+  const settings = swirlSettings(config)
+  const dir = join(config.out, 'swirl')
+  const judged = join(dir, 'judged.jsonl')
+  const variant = (rule: StepRule, name: string, input: string): SwirlVariant => ({
+    name,
+    rule,
+    input,
+    data: join(dir, name, 'd_steps.jsonl'),
+    rft: join(dir, name),
+    model: join(dir, `${name}.gguf`),
+  })
+  const holdOut = settings.holdOut
+  const without = holdOut && join(dir, `judged-without-${holdOut}.jsonl`)
+  return {
+    dir,
+    steps: join(dir, 'steps.jsonl'),
+    judged,
+    without,
+    variants: [
+      ...(settings.rules as StepRule[]).map((rule) => variant(rule, `swirl-${rule}`, judged)),
+      ...(without
+        ? [variant(settings.transferRule, `swirl-${settings.transferRule}-without-${holdOut}`, without)]
+        : []),
+    ],
+    /** The eval benchmarks cut to the held-out family. */
+    heldOutBenchmarks: holdOut
+      ? evalBenchmarks(config).map((benchmark) => ({
+          ...benchmark,
+          subset: join(dir, `${benchmark.name}-${holdOut}.jsonl`),
+        }))
+      : [],
+  }
+}
+
+export function swirlSettings(config: PipelineConfig): SwirlSettings {
+  return resolveOptions(SWIRL_OPTIONS, configLayers(config, 'swirl'))
+}
+
+function evalBenchmarks(config: PipelineConfig) {
+  const evaluation = resolveOptions(EVAL_OPTIONS, configLayers(config, 'eval'))
+  return (evaluation.benchmarks ?? []).map((benchmark) => resolveBenchmark(benchmark, evaluation.data))
 }
 
 /** The first `limit` records of `file` in a file of their own (written once), or the file itself. */

@@ -17,7 +17,8 @@ import { RL_OPTIONS } from '../rl/options.js'
 import { type RlProgressEvent, rlLayout, runRl } from '../rl/run-rl.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 import { type ConfigSection, configLayers, loadConfig, type PipelineConfig } from './config.js'
-import { configPool, configProblems, pipelineModels, pipelinePaths } from './layout.js'
+import { configPool, configProblems, pipelineModels, pipelinePaths, swirlLayout } from './layout.js'
+import { runSwirlStage } from './swirl-stage.js'
 
 export const PIPELINE_STAGES = [
   'hinted',
@@ -26,6 +27,7 @@ export const PIPELINE_STAGES = [
   'rft-1',
   'rft-2',
   'rl',
+  'swirl',
   'eval',
   'report',
 ] as const
@@ -111,7 +113,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
   }
 
   const filterSettings = stageSettings(config, 'filter', FILTER_OPTIONS)
+  const evalSettings = stageSettings(config, 'eval', EVAL_OPTIONS)
   const models = pipelineModels(config)
+  const swirl = swirlLayout(config)
   const steps: Record<PipelineStage, Omit<Step, 'id'>> = {
     hinted: {
       description: 'hint-infer with hints (the hinted trajectories)',
@@ -172,15 +176,29 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
           onProgress: progressOf('rl'),
         }),
     },
+    swirl: {
+      description:
+        'swirl: split the hinted trajectories into steps, judge them, fine-tune the base step-wise per step rule (the config has a swirl: section)',
+      inputs: [paths.hinted, config.model],
+      outputs: swirl.variants.map((variant) => variant.model),
+      run: () =>
+        runSwirlStage(config, { common, sandbox, onEvent: options.onEvent, onProgress: progressOf('swirl') }),
+    },
     eval: {
-      description: `eval the base, START-0${config.rl ? ', START and the RL policy' : ' and START'}`,
+      description: `eval the base, START-0, START${config.rl ? ', the RL policy' : ''}${config.swirl ? ', the SWiRL models' : ''}`,
       inputs: models,
       outputs: [paths.eval],
       run: () =>
         runEval({
           ...common,
           models,
-          settings: stageSettings(config, 'eval', EVAL_OPTIONS),
+          settings: {
+            ...evalSettings,
+            benchmarks: [
+              ...(evalSettings.benchmarks ?? []),
+              ...swirl.heldOutBenchmarks.map((benchmark) => benchmark.subset),
+            ],
+          },
           tracesDir: paths.evalTraces,
           sandbox,
           out: paths.eval,
@@ -203,7 +221,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
       },
     },
   }
-  const table = PIPELINE_STAGES.filter((id) => id !== 'rl' || config.rl).map((id) => ({ id, ...steps[id] }))
+  const table = PIPELINE_STAGES.filter(
+    (id) => (id !== 'rl' || config.rl) && (id !== 'swirl' || config.swirl),
+  ).map((id) => ({ id, ...steps[id] }))
   const summary: PipelineSummary = {
     run: config.run,
     out: config.out,

@@ -7,6 +7,10 @@ import { OUTTYPES, TRAINING_OPTIONS } from '../training/options.js'
 export const REWARDS = ['outcome', 'shaped'] as const
 export type RewardKind = (typeof REWARDS)[number]
 
+/** What is rolled out and rewarded: whole trajectories (ReTool) or single steps (SWiRL). */
+export const OBJECTIVES = ['trajectory', 'stepwise'] as const
+export const BASELINES = ['group', 'batch'] as const
+
 /** Policy learning rate of RL: ReTool's recipe uses 1e-6. */
 export const DEFAULT_RL_LR = 1e-6
 
@@ -30,6 +34,29 @@ export const RL_OPTIONS = {
     description: 'outcome: +1 correct, -1 otherwise; shaped: adds tool and format terms (README)',
   },
   saveSteps: { kind: 'integer', min: 1, default: 10, description: 'checkpoint every N steps (resume point)' },
+  objective: {
+    kind: 'string',
+    options: OBJECTIVES,
+    default: 'trajectory',
+    description:
+      'trajectory (ReTool: whole rollouts, outcome reward) or stepwise (SWiRL: one action per state of --problems step records, the judge as reward)',
+  },
+  baseline: {
+    kind: 'string',
+    options: BASELINES,
+    description:
+      "group (GRPO's group mean) or batch (leave-one-out mean of the batch; works when a group's rewards are all equal); default: group for trajectory, batch for stepwise",
+  },
+  judgeModel: {
+    kind: 'string',
+    path: true,
+    description: 'stepwise: a GGUF judge that answers --rubric (default: the rules judge)',
+  },
+  rubric: {
+    kind: 'string',
+    default: 'process',
+    description: 'stepwise with --judge-model: process, outcome or a rubric file',
+  },
   temperature: { ...SAMPLING_OPTIONS.temperature, default: 1 },
   topP: { ...SAMPLING_OPTIONS.topP, default: 1 },
   seed: SAMPLING_OPTIONS.seed,

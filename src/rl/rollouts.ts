@@ -1,14 +1,20 @@
 import { join } from 'node:path'
 import { writeFileAtomically } from '../core/atomic-write.js'
+import { promptOpensThinking } from '../grading/extract-answer.js'
 import type { Grader } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
 import type { HintLibrary } from '../hints/library.js'
 import type { HintPolicy } from '../hints/policy.js'
+import { sampleSeed } from '../hints/policy.js'
 import type { ChatTemplate } from '../inference/chat-template.js'
+import { runHintLoop } from '../inference/hint-loop.js'
 import { sampleTrajectory } from '../inference/run-hint-infer.js'
 import type { TrajectoryRecord } from '../inference/types.js'
 import type { Problem } from '../problems/types.js'
 import type { SandboxPool } from '../sandbox/pool.js'
+import type { StepJudgement } from '../swirl/judge-rules.js'
+import type { JudgedStep } from '../swirl/read-steps.js'
+import type { StepRecord } from '../swirl/split-steps.js'
 import type { RlEvent } from '../training/trainer.js'
 import type { RlSettings } from './options.js'
 import { type PolicyChannel, PolicyEngine } from './policy-engine.js'
@@ -24,10 +30,30 @@ export interface RolloutRecord extends TrajectoryRecord {
   loss: { completionTokens: number; trainedTokens: number; maskedText: string }
 }
 
+/** A finished step-wise rollout (`--objective stepwise`): one action from a state, judged and rewarded. */
+export interface StepRolloutRecord {
+  step: number
+  rid: string
+  run: string
+  /** The state's id: `<trajectory>#<step>`. */
+  state: string
+  problemId: string
+  sample: number
+  action: string
+  toolOutput: string | null
+  finishReason: string
+  judgement: StepJudgement
+  reward: number
+  loss: { completionTokens: number; trainedTokens: number; maskedText: string }
+}
+
 export interface RolloutContext {
   settings: RlSettings
   runId: string
   problems: Map<string, Problem>
+  /** `--objective stepwise`: the states rolled out from, by id, and the judge of one action. */
+  states: Map<string, JudgedStep>
+  judgeStep: (step: StepRecord) => Promise<StepJudgement>
   chat: ChatTemplate
   /** The policy's context, as the trainer states it when it starts. */
   contextSize: number
@@ -47,7 +73,12 @@ export async function rollOutBatch(
 ): Promise<void> {
   const records = await Promise.all(
     // A sample number per step, batch and rollout (its seed follows): the same after a resume.
-    event.items.map((item, index) => rollOutOne(item, event.step * 100_000 + part * 1_000 + index, context)),
+    event.items.map((item, index) => {
+      const sample = event.step * 100_000 + part * 1_000 + index
+      return context.settings.objective === 'stepwise'
+        ? rollOutStep(item, sample, context)
+        : rollOutOne(item, sample, context)
+    }),
   )
   const ended = await context.channel.request({ op: 'end', rid: `batch:${event.batch}` })
   const losses = ended.rollouts as RolloutRecord['loss'][]
@@ -91,4 +122,89 @@ async function rollOutOne(
   const reward = rolloutReward(settings.reward, outcome)
   context.channel.send({ op: 'finish', rid: item.rid, textLength: record.text.length, reward, ...outcome })
   return { ...record, predicted: grade.predicted, rid: item.rid, correct: grade.correct, reward }
+}
+
+/**
+ * One SWiRL step from a state: the policy continues the state's text until its first code block has run
+ * (or it ends its turn), the action alone is trained (the state is prompt, the code output is cut off), and
+ * the judge's verdict on the action is the reward: +1 yes, -1 no or unjudged (a policy must not gain by
+ * making the judge fail).
+ */
+async function rollOutStep(
+  item: { rid: string; problem: string },
+  sample: number,
+  context: RolloutContext,
+): Promise<Omit<StepRolloutRecord, 'loss' | 'step'>> {
+  const { settings } = context
+  const state = context.states.get(item.problem)!
+  const engine = new PolicyEngine(context.channel, context.chat, context.contextSize, item.rid, 'policy')
+  const rendered = engine.renderPrompt(state.state.messages)
+  const stream = await engine.startGeneration(rendered + state.state.text, {
+    temperature: settings.temperature,
+    topP: settings.topP,
+    seed: sampleSeed(settings.seed, item.problem, sample),
+  })
+  let session: Awaited<ReturnType<SandboxPool['openSession']>> | undefined
+  let result: Awaited<ReturnType<typeof runHintLoop>>
+  try {
+    result = await runHintLoop(
+      stream,
+      () => ({
+        async execute(code) {
+          session ??= await context.pool.openSession()
+          return session.execute(code)
+        },
+      }),
+      {
+        hints: null,
+        domain: state.tests ? 'code' : 'math',
+        startsThinking: promptOpensThinking(rendered) && !state.state.text.includes('</think>'),
+        maxTokens: settings.maxTokens,
+        maxToolCalls: 1,
+        maxOutputChars: settings.maxOutputChars,
+        stopAfterToolCall: true,
+      },
+    )
+  } finally {
+    await session?.close()
+    await stream.close()
+  }
+  const output = result.segments.find((segment) => segment.kind === 'output')
+  const action = result.segments
+    .slice(0, output ? result.segments.indexOf(output) : undefined)
+    .map((segment) => segment.text)
+    .join('')
+  const { judgements: _, ...previous } = state
+  const step: StepRecord = {
+    ...previous,
+    action,
+    insertedSpans: [],
+    toolOutput: output?.text ?? null,
+    final: !output,
+  }
+  const judgement = await context.judgeStep(step)
+  const reward = judgement.verdict === 'yes' ? 1 : -1
+  const failed = output?.execution && (output.execution.exitCode !== 0 || output.execution.timedOut)
+  context.channel.send({
+    op: 'finish',
+    rid: item.rid,
+    textLength: action.length,
+    reward,
+    correct: judgement.verdict === 'yes',
+    answered: judgement.verdict !== 'unjudged',
+    toolCalls: result.toolCalls,
+    failedCalls: failed ? 1 : 0,
+  })
+  return {
+    rid: item.rid,
+    run: context.runId,
+    state: item.problem,
+    problemId: state.problemId,
+    sample,
+    action,
+    toolOutput: step.toolOutput,
+    finishReason: result.finishReason,
+    judgement,
+    reward,
+  }
 }

@@ -11,12 +11,20 @@ import { loadHintLibrary } from '../hints/library.js'
 import { HINT_OPTIONS, toHintPolicy } from '../hints/options.js'
 import { readCheckpointChatTemplate } from '../inference/chat-template.js'
 import { TURN_END_MARKERS } from '../inference/engine.js'
+import { openEngine } from '../inference/open-engine.js'
+import { IN_PROCESS } from '../inference/options.js'
 import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
 import { baseHfSteps, isGguf } from '../rft/plan.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents, trainingLog } from '../store/lineage.js'
 import type { Db } from '../store/store.js'
+import { ModelJudge } from '../swirl/judge-model.js'
+import { ruleReasons, rulesJudgement } from '../swirl/judge-rules.js'
+import { JUDGE_OPTIONS } from '../swirl/options.js'
+import { type JudgedStep, readSteps } from '../swirl/read-steps.js'
+import { loadRubric } from '../swirl/rubric.js'
+import type { StepRecord } from '../swirl/split-steps.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
 import { checkpointExists, type RlEvent, type TrainerLink, TrlTrainer } from '../training/trainer.js'
 import type { RlSettings } from './options.js'
@@ -137,14 +145,23 @@ async function train(
   log: string,
 ): Promise<unknown> {
   const { settings } = options
+  const stepwise = settings.objective === 'stepwise'
   const problems = new Map<string, Problem>()
-  for await (const { problem } of readProblems(options.problems)) problems.set(problem.id, problem)
-  if (problems.size === 0) throw new UsageError(`--problems ${options.problems.join(' ')}: no problems`)
+  const states = new Map<string, JudgedStep>()
+  if (stepwise) {
+    for await (const { step } of readSteps(options.problems))
+      states.set(`${step.trajectory}#${step.step}`, step)
+  } else {
+    for await (const { problem } of readProblems(options.problems)) problems.set(problem.id, problem)
+  }
+  const ids = [...(stepwise ? states.keys() : problems.keys())]
+  if (ids.length === 0) {
+    throw new UsageError(
+      `--problems ${options.problems.join(' ')}: no ${stepwise ? 'step records' : 'problems'}`,
+    )
+  }
   await mkdir(layout.rollouts, { recursive: true })
-  await writeFileAtomically(
-    layout.problems,
-    [...problems.keys()].map((id) => `${JSON.stringify({ id })}\n`).join(''),
-  )
+  await writeFileAtomically(layout.problems, ids.map((id) => `${JSON.stringify({ id })}\n`).join(''))
   const chat = await readCheckpointChatTemplate(layout.baseHf)
   const policy = settings.hints
     ? toHintPolicy({
@@ -168,10 +185,13 @@ async function train(
       }),
   }
 
+  const judge = stepwise ? await openStepJudge(settings, pool, Math.min(rolloutsPerStep, 8)) : undefined
   const context: RolloutContext = {
     settings,
     runId: options.runId,
     problems,
+    states,
+    judgeStep: judge?.judgeStep ?? (() => Promise.reject(new Error('no step judge'))),
     chat,
     contextSize: 0,
     hints,
@@ -205,6 +225,7 @@ async function train(
         topP: settings.topP,
         beta: settings.beta,
         clip: settings.clip,
+        baseline: settings.baseline === 'batch' || (stepwise && !settings.baseline) ? 'batch' : 'group',
         saveSteps: settings.saveSteps,
         seed: settings.trainSeed,
         turnEndMarkers: TURN_END_MARKERS,
@@ -250,6 +271,7 @@ async function train(
       },
     )
   } finally {
+    await judge?.close()
     await pool.close()
   }
   const logged = trainingLog(db, options.runId, 'rl')
@@ -265,6 +287,33 @@ async function train(
     { kind: 'run', id: options.runId },
   ])
   return { steps: logged.length }
+}
+
+/**
+ * What rewards a step-wise action: the rules judge on the step alone (`ruleReasons`), or a judge model
+ * answering the rubric, in this process, out of the policy's reach.
+ */
+async function openStepJudge(settings: RlSettings, pool: SandboxPool, parallel: number) {
+  if (!settings.judgeModel) {
+    return { judgeStep: async (step: StepRecord) => rulesJudgement(ruleReasons(step)), close: async () => {} }
+  }
+  const rubric = await loadRubric(settings.rubric)
+  const engine = await openEngine(
+    settings.judgeModel,
+    { parallel, contextSize: undefined, threads: undefined },
+    IN_PROCESS,
+  )
+  const judge = new ModelJudge(
+    engine,
+    pool,
+    rubric,
+    { ...defaultOptions(JUDGE_OPTIONS) },
+    settings.judgeModel,
+  )
+  return {
+    judgeStep: async (step: StepRecord) => (await judge.judge(step)).judgement,
+    close: () => engine.close(),
+  }
 }
 
 function validate(options: RlOptions): void {

@@ -25,38 +25,55 @@ function outputValue(toolOutput: string): string {
 
 const ERROR_LINE = /(^|\n)\w*(Error|Exception)\b[^\n]*$/
 
+/** The ```output blocks' values in a text, in order. */
+function outputsIn(text: string): string[] {
+  return [...text.matchAll(/```output\n([\s\S]*?)```/g)].map((match) => match[1]!.trim())
+}
+
 /**
- * `--judge rules`, the offline process judge: a tool step is reasonable when its code ran, its output is used
- * later in the trajectory, and its code does not repeat an earlier step's; the final step when it gives a
- * boxed answer that follows from the last output (when there was one). No model, no gold answer.
+ * The rules a step can be judged by from its state alone: a tool step's code ran and printed something
+ * and does not repeat a code block of the state; the final step gives a boxed answer that is what the
+ * last output printed (when there was one). `start rl --objective stepwise` rewards single actions by it.
+ */
+export function ruleReasons(step: StepRecord): string[] {
+  const reasons: string[] = []
+  if (!step.final) {
+    const value = outputValue(step.toolOutput ?? '')
+    if (value === '' || ERROR_LINE.test(value)) reasons.push('the code failed or printed nothing')
+    const code = extractPythonBlocks(step.action).at(-1)?.code.trim()
+    const earlier = extractPythonBlocks(step.state.text).map((block) => block.code.trim())
+    if (code !== undefined && earlier.includes(code)) reasons.push('it repeats an earlier code block')
+  } else {
+    const answer = extractBoxed(step.action)?.trim()
+    const last = outputsIn(step.state.text).filter(Boolean).at(-1)
+    if (answer === undefined) reasons.push('no final answer')
+    else if (last !== undefined && !last.split('\n').some((line) => line.trim() === answer)) {
+      reasons.push('the answer is not what the last output printed')
+    }
+  }
+  return reasons
+}
+
+/** A judgement of the rules judge from its reasons. */
+export function rulesJudgement(reasons: string[]): StepJudgement {
+  return { judge: 'rules', verdict: reasons.length === 0 ? 'yes' : 'no', reasons }
+}
+
+/**
+ * `--judge rules`, the offline process judge: `ruleReasons`, and for a tool step also that its output is
+ * used later in the trajectory. No model, no gold answer.
  */
 export function judgeByRules(steps: StepRecord[]): StepJudgement[] {
-  const codes = steps.map((step) => extractPythonBlocks(step.action).at(-1)?.code.trim())
-  const outputs = steps.map((step) => (step.toolOutput === null ? null : outputValue(step.toolOutput)))
   return steps.map((step, index) => {
-    const reasons: string[] = []
-    if (!step.final) {
-      const value = outputs[index]!
-      if (value === '' || ERROR_LINE.test(value)) reasons.push('the code failed or printed nothing')
-      else {
-        const later = steps
-          .slice(index + 1)
-          .map((next) => next.action)
-          .join('')
-        if (!later.includes(value.split('\n')[0]!.trim())) reasons.push('its output is never used')
-      }
-      if (codes.slice(0, index).includes(codes[index])) reasons.push('it repeats an earlier code block')
-    } else {
-      const answer = extractBoxed(step.action)?.trim()
-      const last = outputs
-        .slice(0, index)
-        .filter((value): value is string => Boolean(value))
-        .at(-1)
-      if (answer === undefined) reasons.push('no final answer')
-      else if (last !== undefined && !last.split('\n').some((line) => line.trim() === answer)) {
-        reasons.push('the answer is not what the last output printed')
-      }
+    const reasons = ruleReasons(step)
+    if (!step.final && !reasons.includes('the code failed or printed nothing')) {
+      const value = outputValue(step.toolOutput!)
+      const later = steps
+        .slice(index + 1)
+        .map((next) => next.action)
+        .join('')
+      if (!later.includes(value.split('\n')[0]!.trim())) reasons.unshift('its output is never used')
     }
-    return { judge: 'rules', verdict: reasons.length === 0 ? 'yes' : 'no', reasons }
+    return rulesJudgement(reasons)
   })
 }

@@ -1,5 +1,7 @@
 import type { OptionSpecs, OptionValues } from '../core/options.js'
+import { STEP_RULES } from '../filter/types.js'
 import { SAMPLING_OPTIONS } from '../inference/options.js'
+import { TRAINING_OPTIONS } from '../training/options.js'
 
 export const JUDGES = ['rules', 'model'] as const
 
@@ -31,3 +33,37 @@ export const JUDGE_OPTIONS = {
 } as const satisfies OptionSpecs
 
 export type JudgeSettings = OptionValues<typeof JUDGE_OPTIONS>
+
+/** The rules the pipeline trains one model each with, by default: SWiRL's table (none, process, outcome, both). */
+export const DEFAULT_SWIRL_RULES = [...STEP_RULES]
+
+/**
+ * The pipeline's `swirl:` section: step-wise SFT of the base on the hinted trajectories' steps, one model
+ * per step rule, and the generalisation run (train on all problem families but one, evaluate on that one).
+ */
+export const SWIRL_OPTIONS = {
+  ...TRAINING_OPTIONS,
+  rules: {
+    kind: 'list',
+    default: DEFAULT_SWIRL_RULES,
+    description: `step rules to train one model each with (${STEP_RULES.join(', ')})`,
+  },
+  holdOut: {
+    kind: 'string',
+    description:
+      'a problem family (meta.family): also train on the steps of the other families and evaluate on this one',
+  },
+  transferRule: {
+    kind: 'string',
+    options: STEP_RULES,
+    default: 'process',
+    description: 'the step rule of the hold-out model',
+  },
+  judgeModel: {
+    kind: 'string',
+    path: true,
+    description: 'a GGUF process judge with rubrics/process.json (default: the rules judge)',
+  },
+} as const satisfies OptionSpecs
+
+export type SwirlSettings = OptionValues<typeof SWIRL_OPTIONS>

@@ -290,6 +290,7 @@ class StepMetrics:
         # Counted in place by serve_rollouts, zeroed at each log line.
         self.timing = dict.fromkeys(("rolloutSeconds", "generateSeconds", "generatedTokens"), 0)
         self.last_log = time.time()
+        self.advantages = []  # mean |advantage| of each generation batch: is anything learnt?
 
     def add(self, rollout, op):
         sampled = sum(rollout.mask)
@@ -303,6 +304,7 @@ class StepMetrics:
 
     def drain(self):
         rows, self.rows = self.rows, []
+        advantages, self.advantages = self.advantages, []
         timing, now = dict(self.timing), time.time()
         self.timing.update(dict.fromkeys(self.timing, 0))
         step_seconds, self.last_log = now - self.last_log, now
@@ -318,6 +320,7 @@ class StepMetrics:
             "responseTokens": mean("responseTokens"),
             "maskedFraction": mean("maskedFraction"),
             "rollouts": len(rows),
+            **({"absAdvantage": sum(advantages) / len(advantages)} if advantages else {}),
         }
 
 
@@ -353,6 +356,7 @@ def command_rl(args):
     generator = PolicyGenerator(tokenizer, sampling, json.loads(args.turn_end_markers))
     metrics = StepMetrics()
     batches = {"count": 0}
+    batch_rewards = []  # the rewards of the batch rolled out last, in rollout order
 
     def rollout_func(prompts, trainer):
         batch = batches["count"]
@@ -364,6 +368,7 @@ def command_rl(args):
         done = serve_rollouts(generator, trainer.accelerator.unwrap_model(trainer.model), batch, items, metrics.timing)
         for rollout, op in done:
             metrics.add(rollout, op)
+        batch_rewards[:] = [float(op["reward"]) for _, op in done]
         return {
             "prompt_ids": [rollout.prompt_ids for rollout, _ in done],
             "completion_ids": [rollout.ids for rollout, _ in done],
@@ -411,7 +416,27 @@ def command_rl(args):
         disable_tqdm=True,
     )
     dataset = Dataset.from_list([{"prompt": problem} for problem in problem_ids])
-    trainer = GRPOTrainer(
+    class StartGRPOTrainer(GRPOTrainer):
+        """GRPO, or with --baseline batch each advantage against the leave-one-out mean of the whole batch.
+
+        GRPO's baseline is the group's mean: a group whose samples all get the same reward (every step-wise
+        action judged alike, a single sample per state) teaches nothing. The batch baseline (RLOO over the
+        batch, unscaled) still does. One process: the batch is all the rollouts of this step.
+        """
+
+        def _generate_and_score_completions(self, inputs):
+            output = super()._generate_and_score_completions(inputs)
+            if args.baseline == "batch":
+                rewards = torch.tensor(batch_rewards, dtype=torch.float32)
+                others = (rewards.sum() - rewards) / max(len(rewards) - 1, 1)
+                advantages = output["advantages"]
+                if advantages.shape[0] != rewards.shape[0]:
+                    raise RuntimeError(f"{advantages.shape[0]} advantages for {rewards.shape[0]} rollouts")
+                output["advantages"] = (rewards - others).to(advantages.device, advantages.dtype)
+            metrics.advantages.append(float(output["advantages"].abs().mean()))
+            return output
+
+    trainer = StartGRPOTrainer(
         model=model,
         reward_funcs=[start_reward],
         args=config,
@@ -452,6 +477,7 @@ def main():
     parser.add_argument("--top-k", type=int, default=0)
     parser.add_argument("--beta", type=float, default=0.0)
     parser.add_argument("--clip", type=float, default=0.2)
+    parser.add_argument("--baseline", choices=["group", "batch"], default="group")
     parser.add_argument("--save-steps", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--turn-end-markers", default="[]")

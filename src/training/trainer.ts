@@ -77,6 +77,8 @@ export interface RlRequest {
   topP: number
   beta: number
   clip: number
+  /** group: GRPO's group mean; batch: the leave-one-out mean of the whole batch (RLOO over the batch). */
+  baseline: 'group' | 'batch'
   saveSteps: number
   seed: number
   /** Tokens whose text is one of these end the turn, as EOS does. */

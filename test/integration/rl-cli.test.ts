@@ -53,6 +53,42 @@ function loggedSteps(db: string, run: string): { step: number; metrics: Record<s
   }
 }
 
+/**
+ * Step records of two arithmetic problems: a state that ends in a hint (the model then writes the code),
+ * and one whose code already ran before the hint (writing it again repeats a block: the rules judge says no).
+ */
+function stepStates(): string {
+  const problems = readFileSync('../shared/datasets/testbed-train.jsonl', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((problem) => problem.meta.family === 'arith')
+    .slice(0, 2)
+  const hint = 'Wait, maybe using Python here is a good idea.\n'
+  const states = problems.flatMap((problem) => {
+    const expression = problem.meta.code.trim().replace(/^print\((.*)\)$/, '$1')
+    const fresh = `I need to compute ${expression}.\n${hint}`
+    const ran = `${fresh}\`\`\`python\nprint(${expression})\n\`\`\`\n\`\`\`output\n${problem.answer}\n\`\`\`\n${hint}`
+    return [fresh, ran].map((text, step) => ({
+      run: 'r',
+      problemId: problem.id,
+      sample: 0,
+      step,
+      steps: 3,
+      trajectory: `r/${problem.id}#0`,
+      state: { messages: [{ role: 'user', content: problem.problem }], prompt: '', text },
+      action: '',
+      insertedSpans: [],
+      toolOutput: null,
+      final: false,
+      answer: problem.answer,
+    }))
+  })
+  const file = join(tempDir(), 'states.jsonl')
+  writeFileSync(file, `${states.map((state) => JSON.stringify(state)).join('\n')}\n`)
+  return file
+}
+
 describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)', () => {
   const problems = trainProblems(24)
 
@@ -172,4 +208,65 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     expect(bad.exitCode).toBe(2)
     expect(bad.stderr).toContain(`${broken}:2`)
   }, 120_000)
+
+  it('--objective stepwise: one action per state, judged; the batch baseline learns where every group is judged alike', async () => {
+    const states = stepStates()
+    const stepwise = async (baseline: string) => {
+      const dir = tempDir()
+      const out = join(dir, 'rl')
+      const result = await runCli([
+        'rl',
+        '--base',
+        HF,
+        '--objective',
+        'stepwise',
+        '--problems',
+        states,
+        '--out',
+        out,
+        '--db',
+        join(dir, 's.db'),
+        '--max-steps',
+        '1',
+        '--num-generations',
+        '2',
+        '--prompts-per-step',
+        '4',
+        // Greedy: both samples of a state are the same action, so every GRPO group has one reward.
+        '--temperature',
+        '0',
+        '--max-tokens',
+        '120',
+        '--baseline',
+        baseline,
+        '--outtype',
+        'f32',
+        '--json',
+      ])
+      expect(result.exitCode, result.stderr).toBe(0)
+      const rollouts = readJsonlFile(join(out, 'rollouts', 'step-00001.jsonl'))
+      return { metrics: JSON.parse(result.stdout).last, rollouts }
+    }
+    const batch = await stepwise('batch')
+    expect(batch.rollouts).toHaveLength(8)
+    for (const rollout of batch.rollouts) {
+      // The action ends where its code block ran; the output is not trained, nothing else is masked.
+      expect(rollout.action).toMatch(/```python\n[\s\S]*```\n?$/)
+      expect(rollout.toolOutput).toMatch(/^\n?```output\n/)
+      expect(rollout.loss.maskedText).toBe('')
+      expect(rollout.loss.trainedTokens).toBe(rollout.loss.completionTokens)
+      expect(rollout.reward).toBe(rollout.judgement.verdict === 'yes' ? 1 : -1)
+    }
+    const rewards = new Set(batch.rollouts.map((rollout: { reward: number }) => rollout.reward))
+    expect(rewards).toEqual(new Set([1, -1])) // the repeated code block is judged no
+    expect(batch.metrics.frac_reward_zero_std).toBe(1)
+    expect(batch.metrics.absAdvantage).toBeGreaterThan(0)
+    expect(batch.metrics.loss).not.toBe(0)
+    // GRPO's group baseline has nothing to learn from the same rollouts.
+    const group = await stepwise('group')
+    expect(group.rollouts.map((rollout: { reward: number }) => rollout.reward)).toEqual(
+      batch.rollouts.map((rollout: { reward: number }) => rollout.reward),
+    )
+    expect(group.metrics.absAdvantage).toBe(0)
+  }, 300_000)
 })

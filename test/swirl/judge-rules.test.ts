@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { judgeByRules } from '../../src/swirl/judge-rules.js'
+import { judgeByRules, ruleReasons } from '../../src/swirl/judge-rules.js'
 import { type SplittableTrajectory, splitSteps } from '../../src/swirl/split-steps.js'
 
 /** A trajectory of model text and code outputs: strings are the model's, { output } the interpreter's. */
@@ -55,5 +55,22 @@ describe('judgeByRules (the offline process judge)', () => {
   it('a final step without a boxed answer is not reasonable; without tools, any boxed answer is', () => {
     expect(verdicts('I think it is 3.')).toEqual([['no', ['no final answer']]])
     expect(verdicts('It is \\boxed{3}.')).toEqual([['yes', []]])
+  })
+
+  it('ruleReasons judges one step from its state alone (the stepwise reward): no later steps needed', () => {
+    const steps = splitSteps(
+      trajectory(
+        code('print(6 * 7)'),
+        { output: '42' },
+        code('print(6 * 7)'),
+        { output: '42' },
+        '\\boxed{41}',
+      ),
+    )
+    expect(steps.map(ruleReasons)).toEqual([
+      [],
+      ['it repeats an earlier code block'],
+      ['the answer is not what the last output printed'],
+    ])
   })
 })
