@@ -7,19 +7,18 @@
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { getLlama, type Token } from 'node-llama-cpp'
-import pLimit from 'p-limit'
 import { defaultOptions } from '../src/core/options.js'
 import { LlamaCppEngine } from '../src/inference/llama-cpp.js'
 import { HINT_INFER_OPTIONS } from '../src/inference/options.js'
 import { runHintInfer } from '../src/inference/run-hint-infer.js'
 import type { TrajectoryRecord } from '../src/inference/types.js'
 import { argument, devProblems } from './arguments.js'
+import { plainGenerationRate } from './plain-generation.js'
 
 const model = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'))
 const problemCount = Number(argument('problems', '24'))
 const threads = Number(argument('threads', String(availableParallelism())))
-const gpu = argument('gpu', 'auto') === 'off' ? false : 'auto'
+const gpu = argument('gpu', 'auto') === 'off' ? false : ('auto' as const)
 
 const dir = mkdtempSync(join(tmpdir(), 'start-bench-'))
 const problems = devProblems(problemCount, dir)
@@ -64,43 +63,18 @@ for (const parallel of (argument('parallel', '1,2') as string).split(',').map(Nu
 
   // Baselines: plain node-llama-cpp from the same prompts, (a) the same number of generated tokens per
   // trajectory, (b) generated + appended, so that each sequence reaches the same context length.
-  const llama = await getLlama({ gpu: gpu || false, build: 'never', maxThreads: threads })
-  const loaded = await llama.loadModel({ modelPath: model })
-  const context = await loaded.createContext({
-    sequences: parallel,
-    contextSize: Math.min(loaded.trainContextSize, 8192),
-    threads,
-  })
-  const free = Array.from({ length: parallel }, () => context.getSequence())
-  const plainRate = async (target: (record: TrajectoryRecord) => number) => {
-    const limit = pLimit(parallel)
-    const baselineStarted = performance.now()
-    let baselineTokens = 0
-    await Promise.all(
-      records.map((record) =>
-        limit(async () => {
-          const sequence = free.pop()!
-          await sequence.clearHistory()
-          const wanted = target(record)
-          let generated = 0
-          const tokens: Token[] = loaded.tokenize(record.prompt, true)
-          // Past the end of turn too (yieldEogToken): a baseline that stops at EOS would generate fewer
-          // tokens in shorter contexts than hint-infer, whose trajectories grow with what it inserts.
-          for await (const _ of sequence.evaluate(tokens, { temperature: 0, yieldEogToken: true })) {
-            if (++generated >= wanted) break
-          }
-          baselineTokens += generated
-          free.push(sequence)
-        }),
-      ),
-    )
-    return baselineTokens / ((performance.now() - baselineStarted) / 1000)
-  }
-  const sameCount = await plainRate((record) => record.tokens.generatedTokens)
-  const sameLength = await plainRate((record) => record.tokens.generatedTokens + record.tokens.appendedTokens)
-  await context.dispose()
-  await loaded.dispose()
-  await llama.dispose()
+  const baseline = { model, threads, parallel, gpu: gpu || (false as const) }
+  const sameCount = await plainGenerationRate(
+    baseline,
+    records.map((record) => ({ prompt: record.prompt, tokens: record.tokens.generatedTokens })),
+  )
+  const sameLength = await plainGenerationRate(
+    baseline,
+    records.map((record) => ({
+      prompt: record.prompt,
+      tokens: record.tokens.generatedTokens + record.tokens.appendedTokens,
+    })),
+  )
 
   // hint-infer's rate counts generated tokens over the time after start-up (summary.tokensPerSecond);
   // its context rate adds the appended hint and output tokens it evaluated on top.

@@ -9,6 +9,7 @@ import { RFT_OPTIONS } from '../rft/options.js'
 import { RL_OPTIONS } from '../rl/options.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS, SANDBOX_SERVE_OPTIONS } from '../sandbox/options.js'
 import { SERVER_OPTIONS } from '../serving/options.js'
+import { JUDGE_OPTIONS, SWIRL_OPTIONS } from '../swirl/options.js'
 import { TRAINING_OPTIONS } from '../training/options.js'
 
 /**
@@ -30,11 +31,16 @@ export const OPTION_GROUPS: Record<string, OptionSpecs> = {
   server: SERVER_OPTIONS,
   rl: RL_OPTIONS,
   'sandbox-serve': SANDBOX_SERVE_OPTIONS,
+  judge: JUDGE_OPTIONS,
+  swirl: Object.fromEntries(Object.entries(SWIRL_OPTIONS).filter(([key]) => !(key in TRAINING_OPTIONS))),
   export: EXPORT_OPTIONS,
   eval: Object.fromEntries(
     Object.entries(EVAL_OPTIONS).filter(([key]) => !(key in SAMPLING_OPTIONS) || key === 'samples'),
   ),
 }
+
+/** Groups that are config sections only, with no command flags. */
+const CONFIG_ONLY = new Set(['swirl'])
 
 export function formatDefault(spec: OptionSpec): string {
   const value = spec.default
@@ -49,9 +55,9 @@ export function formatDefault(spec: OptionSpec): string {
 }
 
 /** A markdown table: flag (config key), default, meaning. */
-export function optionTable(specs: OptionSpecs): string {
+export function optionTable(specs: OptionSpecs, configOnly = false): string {
   const rows = Object.entries(specs).map(([key, spec]) => {
-    const flag = `\`--${flagName(key)}\`${spec.char ? ` (\`-${spec.char}\`)` : ''}`
+    const flag = configOnly ? '-' : `\`--${flagName(key)}\`${spec.char ? ` (\`-${spec.char}\`)` : ''}`
     const values = spec.kind === 'string' && spec.options ? ` (${spec.options.join(', ')})` : ''
     return `| ${flag} | \`${key}\` | ${formatDefault(spec)} | ${spec.description.replaceAll('|', '\\|')}${values} |`
   })
@@ -63,6 +69,6 @@ export function renderOptionTables(markdown: string): string {
   return markdown.replace(/<!-- options: ([\w-]+) -->[\s\S]*?<!-- \/options -->/g, (_, name: string) => {
     const specs = OPTION_GROUPS[name]
     if (!specs) throw new Error(`README: no option group "${name}"`)
-    return `<!-- options: ${name} -->\n${optionTable(specs)}\n<!-- /options -->`
+    return `<!-- options: ${name} -->\n${optionTable(specs, CONFIG_ONLY.has(name))}\n<!-- /options -->`
   })
 }

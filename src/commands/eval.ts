@@ -7,7 +7,7 @@ import { newRunId } from '../core/run-id.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
 import { runEval } from '../eval/run-eval.js'
 import { BACKEND_OPTIONS } from '../inference/options.js'
-import { pipelineModels } from '../pipeline/layout.js'
+import { pipelineBenchmarks, pipelineModels } from '../pipeline/layout.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 
 export default class Eval extends BaseCommand {
@@ -50,7 +50,12 @@ serves is evaluated (--model then names the GGUF whose chat template renders the
     const { flags } = await this.parse(Eval)
     const config = configFrom(flags)
     const at = config && { config, section: 'eval' as const }
-    const settings = settingsFrom(EVAL_OPTIONS, flags, at)
+    const configured = settingsFrom(EVAL_OPTIONS, flags, at)
+    // The pipeline's benchmarks (with swirl's held-out cuts) unless --benchmarks says otherwise.
+    const settings =
+      config && (flags as { benchmarks?: unknown }).benchmarks === undefined
+        ? { ...configured, benchmarks: pipelineBenchmarks(config, configured.benchmarks) }
+        : configured
     const sandbox = settingsFrom(SANDBOX_OPTIONS, flags, at)
     const backend = settingsFrom(BACKEND_OPTIONS, flags, at)
     const served = backend.backend === 'openai'

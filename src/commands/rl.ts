@@ -38,7 +38,8 @@ batch's leave-one-out mean (--baseline batch), which still learns when every sam
       description: 'the starting policy (START-0): GGUF file or Hugging Face checkpoint',
     }),
     problems: Flags.string({
-      description: 'problems the rollouts solve (JSONL files or globs); step records with --objective stepwise',
+      description:
+        'problems the rollouts solve (JSONL files or globs); step records with --objective stepwise',
       multiple: true,
     }),
     out: Flags.string({ description: 'directory for the policy, GGUF, checkpoints, rollouts and logs' }),

@@ -1,21 +1,10 @@
 import { UsageError } from '../core/errors.js'
-import { openJsonlSink } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
-import { runStage } from '../core/stage-run.js'
-import { Grader } from '../grading/grader.js'
+import type { Grader } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
-import { SandboxPool } from '../sandbox/pool.js'
-import { DatasetStore } from '../store/datasets.js'
 import { readStepGroups, type StepLine } from '../swirl/read-steps.js'
-import { Admission } from './admit.js'
-import {
-  emptySummary,
-  type FilterOptions,
-  type FilterSummary,
-  loadEvaluationSets,
-  problemText,
-  StoreBatch,
-} from './run-filter.js'
+import { filterStage, problemText } from './filter-stage.js'
+import type { FilterOptions, FilterSummary } from './run-filter.js'
 import { neededJudgement, stepIdentity, stepRejectReason, toStepSeedRecord } from './steps.js'
 import type { FilterPolicy, StepRule } from './types.js'
 
@@ -30,87 +19,45 @@ export async function runStepFilter(
 ): Promise<FilterSummary> {
   const { settings } = options
   const outcome = policy.rule === 'outcome' || policy.rule === 'both'
-  return runStage({ ...options, command: 'filter' }, async ({ db, sink }) => {
-    const datasets = new DatasetStore(db)
-    const datasetId = options.runId
-    datasets.begin({ id: datasetId, runId: options.runId, name: settings.name, path: options.out ?? null })
-    const pool = new SandboxPool(options.sandbox)
-    const grader = new Grader(pool, options.grader)
-    const scoresSink = options.scoresOut ? await openJsonlSink(options.scoresOut) : undefined
-    const summary = { ...emptySummary(options), steps: 0 }
-    try {
-      const contamination = await loadEvaluationSets(settings.decontaminate, settings.ngram)
-      summary.evaluationProblems = contamination.problems
-      const contaminated = new Map<string, boolean>()
-      const admission = new Admission(policy)
-      const writes = new StoreBatch(datasets)
-      const parents = new Set<string>()
-      const started = performance.now()
-      const judged = async (group: StepLine[]) => ({
-        group,
-        correct: outcome ? await trajectoryCorrect(group, grader) : undefined,
-      })
-      for await (const { group, correct } of orderedMap(
-        checked(readStepGroups(options.inputs), policy.rule),
-        options.concurrency ?? 64,
-        judged,
-      )) {
-        summary.trajectories++
-        if (correct) summary.correct++
-        for (const { step } of group) {
-          summary.steps++
-          let isContaminated = contaminated.get(step.problemId)
-          if (isContaminated === undefined) {
-            isContaminated =
-              contamination.index.size > 0 &&
-              contamination.index.contains(problemText({ ...step.state, ...step }))
-            contaminated.set(step.problemId, isContaminated)
-          }
-          const identity = stepIdentity(step)
-          const reason =
-            stepRejectReason(step, { contaminated: isContaminated, correct }, policy) ??
-            admission.admit(step.problemId, identity.text, identity.signature)
-          if (reason === null) {
-            summary.kept++
-            await sink.write(toStepSeedRecord(step, settings.dropHints))
-            for (const parent of [`run:${step.run}`, `trajectory:${step.trajectory}`]) {
-              if (parents.has(parent)) continue
-              parents.add(parent)
-              const [kind, id] = [parent.slice(0, parent.indexOf(':')), parent.slice(parent.indexOf(':') + 1)]
-              writes.add(() => datasets.addParent(datasetId, { kind: kind as 'run' | 'trajectory', id }))
-            }
-          } else summary.rejected[reason]++
-          await scoresSink?.write({
-            trajectory: step.trajectory,
-            step: step.step,
-            problemId: step.problemId,
-            sample: step.sample,
-            run: step.run,
-            process: step.judgements?.process?.verdict ?? null,
-            correct: correct ?? null,
-            kept: reason === null,
-            reason,
-          })
-        }
-        if (summary.trajectories % 64 === 0) {
-          options.onProgress?.({ done: summary.trajectories, detail: `${summary.kept} steps kept` })
-        }
+  return filterStage(options, policy, async (run) => {
+    const summary = run.summary
+    summary.steps = 0
+    const judged = async (group: StepLine[]) => ({
+      group,
+      correct: outcome ? await trajectoryCorrect(group, run.grader) : undefined,
+    })
+    const groups = checked(readStepGroups(options.inputs), policy.rule)
+    for await (const { group, correct } of orderedMap(groups, options.concurrency ?? 64, judged)) {
+      summary.trajectories++
+      if (correct) summary.correct++
+      for (const { step } of group) {
+        summary.steps++
+        const contaminated = run.isContaminated(step.problemId, () => problemText({ ...step.state, ...step }))
+        const identity = stepIdentity(step)
+        const reason =
+          stepRejectReason(step, { contaminated, correct }, policy) ??
+          run.admission.admit(step.problemId, identity.text, identity.signature)
+        if (reason === null) {
+          summary.kept++
+          await run.sink.write(toStepSeedRecord(step, settings.dropHints))
+          run.addParent({ kind: 'run', id: step.run })
+          run.addParent({ kind: 'trajectory', id: step.trajectory })
+        } else summary.rejected[reason]++
+        await run.scoresSink?.write({
+          trajectory: step.trajectory,
+          step: step.step,
+          problemId: step.problemId,
+          sample: step.sample,
+          run: step.run,
+          process: step.judgements?.process?.verdict ?? null,
+          correct: correct ?? null,
+          kept: reason === null,
+          reason,
+        })
       }
-      writes.flush()
-      datasets.finish(datasetId, summary.kept)
-      await scoresSink?.commit()
-      summary.problems = contaminated.size
-      summary.keptProblems = admission.keptProblems
-      summary.symbolicCells = grader.symbolic.cells
-      summary.codeRuns = grader.codeRuns
-      summary.trajectoriesPerSecond =
-        summary.trajectories / Math.max((performance.now() - started) / 1000, 1e-3)
-      return summary
-    } catch (error) {
-      await scoresSink?.abort()
-      throw error
-    } finally {
-      await pool.close()
+      if (summary.trajectories % 64 === 0) {
+        options.onProgress?.({ done: summary.trajectories, detail: `${summary.kept} steps kept` })
+      }
     }
   })
 }

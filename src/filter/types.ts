@@ -44,7 +44,6 @@ export interface TrajectoryScores {
 export const REJECT_REASONS = [
   'contaminated',
   'malformed',
-  'not-step',
   'unjudged',
   'unreasonable',
   'incorrect',

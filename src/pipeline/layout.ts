@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { writeFirstRecords } from '../core/jsonl.js'
 import { resolveOptions } from '../core/options.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
@@ -69,6 +69,7 @@ export function swirlLayout(config: PipelineConfig) {
     model: join(dir, `${name}.gguf`),
   })
   const holdOut = settings.holdOut
+  const evaluation = resolveOptions(EVAL_OPTIONS, configLayers(config, 'eval'))
   const without = holdOut && join(dir, `judged-without-${holdOut}.jsonl`)
   return {
     dir,
@@ -83,21 +84,22 @@ export function swirlLayout(config: PipelineConfig) {
     ],
     /** The eval benchmarks cut to the held-out family. */
     heldOutBenchmarks: holdOut
-      ? evalBenchmarks(config).map((benchmark) => ({
-          ...benchmark,
-          subset: join(dir, `${benchmark.name}-${holdOut}.jsonl`),
+      ? (evaluation.benchmarks ?? []).map((given) => ({
+          /** Resolved when the stage runs: the benchmark's file need not exist to plan. */
+          resolve: () => resolveBenchmark(given, evaluation.data).file,
+          subset: join(dir, `${basename(given).replace(/\.jsonl$/, '')}-${holdOut}.jsonl`),
         }))
       : [],
   }
 }
 
-export function swirlSettings(config: PipelineConfig): SwirlSettings {
-  return resolveOptions(SWIRL_OPTIONS, configLayers(config, 'swirl'))
+/** The benchmarks the pipeline evaluates on: the eval section's, and with `swirl.holdOut` their held-out family cuts. */
+export function pipelineBenchmarks(config: PipelineConfig, benchmarks: string[] = []): string[] {
+  return [...benchmarks, ...swirlLayout(config).heldOutBenchmarks.map((benchmark) => benchmark.subset)]
 }
 
-function evalBenchmarks(config: PipelineConfig) {
-  const evaluation = resolveOptions(EVAL_OPTIONS, configLayers(config, 'eval'))
-  return (evaluation.benchmarks ?? []).map((benchmark) => resolveBenchmark(benchmark, evaluation.data))
+export function swirlSettings(config: PipelineConfig): SwirlSettings {
+  return resolveOptions(SWIRL_OPTIONS, configLayers(config, 'swirl'))
 }
 
 /** The first `limit` records of `file` in a file of their own (written once), or the file itself. */

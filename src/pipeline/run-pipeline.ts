@@ -17,7 +17,14 @@ import { RL_OPTIONS } from '../rl/options.js'
 import { type RlProgressEvent, rlLayout, runRl } from '../rl/run-rl.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 import { type ConfigSection, configLayers, loadConfig, type PipelineConfig } from './config.js'
-import { configPool, configProblems, pipelineModels, pipelinePaths, swirlLayout } from './layout.js'
+import {
+  configPool,
+  configProblems,
+  pipelineBenchmarks,
+  pipelineModels,
+  pipelinePaths,
+  swirlLayout,
+} from './layout.js'
 import { runSwirlStage } from './swirl-stage.js'
 
 export const PIPELINE_STAGES = [
@@ -192,13 +199,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
         runEval({
           ...common,
           models,
-          settings: {
-            ...evalSettings,
-            benchmarks: [
-              ...(evalSettings.benchmarks ?? []),
-              ...swirl.heldOutBenchmarks.map((benchmark) => benchmark.subset),
-            ],
-          },
+          settings: { ...evalSettings, benchmarks: pipelineBenchmarks(config, evalSettings.benchmarks) },
           tracesDir: paths.evalTraces,
           sandbox,
           out: paths.eval,

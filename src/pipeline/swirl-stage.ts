@@ -57,10 +57,7 @@ export async function runSwirlStage(config: PipelineConfig, context: SwirlStageC
   if (settings.holdOut) await writeHeldOut(config, settings.holdOut, layout)
 
   const filterSettings = resolveOptions(FILTER_OPTIONS, configLayers(config, 'filter'))
-  const training = {
-    ...defaultOptions(RFT_OPTIONS),
-    ...resolveOptions(RFT_OPTIONS, configLayers(config, 'swirl')),
-  }
+  const training = resolveOptions(RFT_OPTIONS, configLayers(config, 'swirl'))
   const models = []
   for (const variant of layout.variants) {
     await mkdir(variant.rft, { recursive: true })
@@ -115,15 +112,14 @@ async function writeHeldOut(config: PipelineConfig, family: string, layout: Retu
     (record) => familyOf.get(record.problemId as string) !== family,
   )
   for (const benchmark of layout.heldOutBenchmarks) {
+    const file = benchmark.resolve()
     const kept = await writeMatching(
-      benchmark.file,
+      file,
       benchmark.subset,
       (record) => (record.meta as { family?: unknown } | undefined)?.family === family,
     )
     if (kept === 0)
-      throw new UsageError(
-        `${config.file}: swirl.holdOut: ${benchmark.file} has no problem of family "${family}"`,
-      )
+      throw new UsageError(`${config.file}: swirl.holdOut: ${file} has no problem of family "${family}"`)
   }
 }
 

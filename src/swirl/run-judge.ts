@@ -10,7 +10,7 @@ import { ModelJudge } from './judge-model.js'
 import { judgeByRules, type StepJudgement } from './judge-rules.js'
 import type { JudgeSettings } from './options.js'
 import { type JudgedStep, readStepGroups, readSteps } from './read-steps.js'
-import { loadRubric, type Rubric } from './rubric.js'
+import { loadRubric } from './rubric.js'
 import type { StepRecord } from './split-steps.js'
 
 export interface JudgeOptions extends StageRunOptions {
@@ -48,8 +48,7 @@ export interface JudgeSummary {
  */
 export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
   const { settings, backend } = options
-  const rubric: Rubric | undefined =
-    settings.judge === 'model' ? await loadRubric(settings.rubric) : undefined
+  const rubric = settings.judge === 'model' ? await loadRubric(settings.rubric) : undefined
   if (settings.judge === 'rules' && settings.rubric !== 'process') {
     throw new UsageError(
       `--rubric ${settings.rubric}: the rules judge answers the process rubric only`,
@@ -63,7 +62,7 @@ export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
       const summary: JudgeSummary = {
         run: options.runId,
         out: options.out ?? '-',
-        judge: rubric ? label : 'rules',
+        judge: label,
         rubric: rubric?.name ?? 'process',
         steps: 0,
         yes: 0,
@@ -97,9 +96,10 @@ export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
 
       let engine: InferenceEngine | undefined
       const pool = new SandboxPool({ workers: 1 })
-      const started = performance.now()
+      let started = performance.now()
       try {
         engine = await openEngine(options.model, settings, backend, options.onNotice)
+        started = performance.now() // the rate is the judging's, not the model loading's
         const judge = new ModelJudge(engine, pool, rubric, settings, label)
         const verdictOf = async (step: StepRecord): Promise<StepJudgement> => {
           const key = `${rubric.name}:${step.trajectory}#${step.step}`

@@ -27,6 +27,8 @@ describe('start filter', () => {
     expect(summary.rejected).toEqual({
       contaminated: 1,
       malformed: 1,
+      unjudged: 0,
+      unreasonable: 0,
       incorrect: 1,
       'no-plain-run': 1,
       'no-hint-gain': 1,

@@ -18,6 +18,7 @@ rft:
   stage1: { maxSteps: 2, lr: 0.0002, batchSize: 8, gradAccum: 1, outtype: f32 }
   stage2: { limit: 6, samples: 1, temperature: 0, hints: true, thinkHints: 0, maxTokens: 300, maxSteps: 1, lr: 0.0002, batchSize: 8, gradAccum: 1, outtype: f32 }
 rl: { maxSteps: 1, numGenerations: 2, maxTokens: 200, temperature: 0.6, outtype: f32 }
+swirl: { rules: [none], holdOut: arith, transferRule: none, maxSteps: 1, lr: 0.0002, batchSize: 8, gradAccum: 1, outtype: f32 }
 eval: { benchmarks: [testbed-dev], data: ${resolve('../shared/datasets')}, limit: 2, samples: 1, temperature: 0, maxTokens: 300, modes: [tools, hints] }
 `
 
@@ -41,10 +42,26 @@ describe('start pipeline', () => {
     const summary = JSON.parse(second.stdout)
     const statuses = summary.stages.map((s: { stage: string; status: string }) => `${s.stage}:${s.status}`)
     expect(statuses.slice(0, 3)).toEqual(['hinted:skipped', 'plain:skipped', 'filter:skipped'])
-    expect(statuses.slice(4)).toEqual(['rft-2:done', 'rl:done', 'eval:done', 'report:done'])
+    expect(statuses.slice(4)).toEqual(['rft-2:done', 'rl:done', 'swirl:done', 'eval:done', 'report:done'])
     const [results, paired, training] = summary.summary.trim().split('\n\n')
-    expect(results.split('\n')).toHaveLength(2 + 4 * 2) // base, START-0, START, RL x 2 modes
-    expect(paired.split('\n')).toHaveLength(2 + 6 * 2) // every two of the 4 models, per mode
+    // base, START-0, START, RL, SWiRL (all families; without arith) x 2 modes x 2 benchmarks (dev, its arith cut)
+    expect(results.split('\n')).toHaveLength(2 + 6 * 2 * 2)
+    expect(results).toContain('| swirl-none-without-arith | testbed-dev-arith | tools |')
+    expect(paired.split('\n')).toHaveLength(2 + 15 * 2 * 2) // every two of the 6 models, per mode and benchmark
+    const swirlData = readJsonlFile(join(dir, 'out', 'swirl', 'swirl-none-without-arith', 'd_steps.jsonl'))
+    expect(swirlData.length).toBeGreaterThan(0)
+    expect(swirlData.every((record) => record.outputSpans[0][0] === 0)).toBe(true)
+    const arith = new Set(
+      readJsonlFile(join(dir, 'out', 'problems.jsonl'))
+        .filter((problem) => problem.meta.family === 'arith')
+        .map((problem) => problem.id),
+    )
+    expect(swirlData.some((record) => arith.has(record.problemId))).toBe(false)
+    expect(
+      readJsonlFile(join(dir, 'out', 'swirl', 'testbed-dev-arith.jsonl')).every(
+        (p) => p.meta.family === 'arith',
+      ),
+    ).toBe(true)
     expect(training).toMatch(/\| tiny-rl \| 1 \|/)
     expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain('START evaluation')
 
@@ -54,13 +71,13 @@ describe('start pipeline', () => {
     )
     // Off a terminal (a log, nohup) each stage still says what it does.
     const logged = await runCli(['pipeline', '--config', config, '--db', db])
-    for (const stage of ['hinted', 'plain', 'filter', 'rft-1', 'rft-2', 'rl', 'eval', 'report'])
+    for (const stage of ['hinted', 'plain', 'filter', 'rft-1', 'rft-2', 'rl', 'swirl', 'eval', 'report'])
       expect(logged.stderr).toContain(`${stage}: done before, skipped`)
     const runs = await runCli(['runs', '--db', db])
     const filterRun = runs.stdout.split('\n').find((line) => line.startsWith('tiny-filter\t'))
     expect(filterRun).toMatch(/\tfilter\tdone\t.*, kept \d+.*rejected \d+ \(/)
     const plan = await runCli(['pipeline', '--config', config, '--db', db, '--dry-run'])
-    expect(plan.stdout.trim().split('\n')).toHaveLength(8)
+    expect(plan.stdout.trim().split('\n')).toHaveLength(9)
     expect(plan.stdout).not.toContain('[pending]')
 
     // One flag reproduces the pipeline's eval: the same settings, the same models, the same numbers.

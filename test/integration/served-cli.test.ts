@@ -300,4 +300,62 @@ describe('hint-infer on a served model (the real llama-server)', () => {
     for (const key of ['pass1', 'toolUseRate', 'meanToolCalls', 'meanChars'])
       expect(servedRow[key], key).toBe(localRow[key])
   }, 300_000)
+
+  it('start judge --judge model on the served model answers as in process (greedy: the same verdicts and words)', async () => {
+    const dir = tempDir()
+    const steps = join(dir, 'steps.jsonl')
+    const actions = ['Compute 17 * 3 + 5.', 'Evaluate (25 - 7) * 4.']
+    const records = actions.map((action, index) => ({
+      run: 'r',
+      problemId: `p${index}`,
+      sample: 0,
+      step: 0,
+      steps: 1,
+      trajectory: `r/p${index}#0`,
+      state: { messages: [{ role: 'user', content: 'Q' }], prompt: '', text: '' },
+      action,
+      insertedSpans: [],
+      toolOutput: null,
+      final: true,
+    }))
+    writeFileSync(steps, `${records.map((record) => JSON.stringify(record)).join('\n')}\n`)
+    const rubric = join(dir, 'form.json')
+    const verdict = { pattern: 'answer is \\\\(\\w+)', yes: ['boxed'], no: ['fbox'] }
+    writeFileSync(
+      rubric,
+      JSON.stringify({ name: 'form', scope: 'step', prompt: '{{action}}', verdict, maxTokens: 200 }),
+    )
+    const judge = (name: string, flags: string[]) =>
+      runCli([
+        'judge',
+        steps,
+        '--judge',
+        'model',
+        '--rubric',
+        rubric,
+        '--temperature',
+        '0',
+        ...flags,
+        '--db',
+        join(dir, `${name}.db`),
+        '--out',
+        join(dir, `${name}.jsonl`),
+        '--json',
+      ])
+    const local = await judge('local', ['--model', MODEL, '--threads', '1'])
+    expect(local.exitCode, local.stderr).toBe(0)
+    const served = await judge('served', [
+      '--backend',
+      'openai',
+      '--base-url',
+      server.url,
+      '--concurrency',
+      '2',
+    ])
+    expect(served.exitCode, served.stderr).toBe(0)
+    const judgements = (name: string) =>
+      readJsonlFile(join(dir, `${name}.jsonl`)).map(({ judgements: { form } }) => [form.verdict, form.text])
+    expect(judgements('served')).toEqual(judgements('local'))
+    expect(JSON.parse(served.stdout)).toMatchObject({ steps: 2, yes: 2 })
+  }, 300_000)
 })

@@ -85,6 +85,27 @@ describe('parseConfig', () => {
     )
   })
 
+  it('swirl: is optional; given, one step-wise model per rule (and one without the held-out family) is evaluated', () => {
+    expect(parseConfig(MINIMAL, 'c.yaml').swirl).toBe(false)
+    const config = parseConfig(
+      `${MINIMAL}swirl: { rules: [process, both], holdOut: ntheory, epochs: 2 }\n`,
+      'c.yaml',
+    )
+    expect(config.swirl).toBe(true)
+    expect(pipelineModels(config).slice(3)).toEqual([
+      resolve('out/swirl/swirl-process.gguf'),
+      resolve('out/swirl/swirl-both.gguf'),
+      resolve('out/swirl/swirl-process-without-ntheory.gguf'),
+    ])
+    expect(stageSettings(config, 'swirl', RFT_OPTIONS).epochs).toBe(2)
+    expect(() => parseConfig(`${MINIMAL}swirl: { rules: [process, best] }\n`, 'c.yaml')).toThrow(
+      'c.yaml: swirl.rules: expected process, outcome, both, none, not "best"',
+    )
+    expect(() => parseConfig(`${MINIMAL}swirl: { transferRule: correct }\n`, 'c.yaml')).toThrow(
+      /c\.yaml: swirl\.transferRule: expected one of process, outcome, both, none/,
+    )
+  })
+
   it('reads JSON too', () => {
     const config = parseConfig(
       JSON.stringify({
@@ -108,7 +129,7 @@ describe('parseConfig', () => {
     [`${MINIMAL}hintInfer: { samples: 0 }`, 'start.config.yaml: hintInfer.samples: expected an integer >= 1'],
     [
       `${MINIMAL}filter: { rule: best }`,
-      'start.config.yaml: filter.rule: expected one of hint-gain, correct',
+      'start.config.yaml: filter.rule: expected one of hint-gain, correct, process, outcome, both, none',
     ],
     [
       `${MINIMAL}rft: { stage2: { hints: yes please } }`,
