@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
@@ -47,4 +47,20 @@ export function committedUnits(db: string, runId: string): number {
   } finally {
     store.close()
   }
+}
+
+/**
+ * A rubric file the testbed model can answer: it ends every answer with "The answer is \boxed{N}", so the
+ * word "boxed" is read as its verdict (`yes`/`no` say what that word means here).
+ */
+export function testbedRubric(
+  dir: string,
+  name: string,
+  options: { scope: 'step' | 'final'; prompt: string; yes: string[]; no: string[] },
+): string {
+  const file = join(dir, `${name}.json`)
+  const { scope, prompt, yes, no } = options
+  const verdict = { pattern: 'answer is \\\\(\\w+)', yes, no }
+  writeFileSync(file, JSON.stringify({ name, scope, prompt, verdict, maxTokens: 200 }))
+  return file
 }

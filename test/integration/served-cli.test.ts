@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/serving/llama-server.js'
-import { CLI, committedUnits, readJsonlFile, runCli, tempDir } from './cli.js'
+import { CLI, committedUnits, readJsonlFile, runCli, tempDir, testbedRubric } from './cli.js'
 import { type Fault, faultProxy, llamaServer, stopServer } from './served.js'
 
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
@@ -319,12 +319,12 @@ describe('hint-infer on a served model (the real llama-server)', () => {
       final: true,
     }))
     writeFileSync(steps, `${records.map((record) => JSON.stringify(record)).join('\n')}\n`)
-    const rubric = join(dir, 'form.json')
-    const verdict = { pattern: 'answer is \\\\(\\w+)', yes: ['boxed'], no: ['fbox'] }
-    writeFileSync(
-      rubric,
-      JSON.stringify({ name: 'form', scope: 'step', prompt: '{{action}}', verdict, maxTokens: 200 }),
-    )
+    const rubric = testbedRubric(dir, 'form', {
+      scope: 'step',
+      prompt: '{{action}}',
+      yes: ['boxed'],
+      no: ['fbox'],
+    })
     const judge = (name: string, flags: string[]) =>
       runCli([
         'judge',

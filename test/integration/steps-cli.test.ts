@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readJsonlFile, runCli, tempDir } from './cli.js'
+import { readJsonlFile, runCli, tempDir, testbedRubric } from './cli.js'
 
 const HINTED = resolve('test/fixtures/trajectories/hinted.jsonl')
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
@@ -102,22 +102,8 @@ describe('start steps', () => {
         .map((step) => JSON.stringify(step))
         .join('\n')}\n`,
     )
-    // The testbed model ends every answer with "The answer is \boxed{N}": read "boxed" as its verdict word.
-    const rubric = (name: string, scope: string, yes: string[], no: string[]) => {
-      const file = join(dir, `${name}.json`)
-      const prompt = 'Compute {{action}}.'
-      writeFileSync(
-        file,
-        JSON.stringify({
-          name,
-          scope,
-          prompt,
-          verdict: { pattern: 'answer is \\\\(\\w+)', yes, no },
-          maxTokens: 200,
-        }),
-      )
-      return file
-    }
+    const rubric = (name: string, scope: 'step' | 'final', yes: string[], no: string[]) =>
+      testbedRubric(dir, name, { scope, prompt: 'Compute {{action}}.', yes, no })
     const judge = (file: string, out: string, more: string[] = []) =>
       runCli([
         'judge',
