@@ -207,6 +207,23 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     ])
     expect(bad.exitCode).toBe(2)
     expect(bad.stderr).toContain(`${broken}:2`)
+    // Problems where step records are expected: the first line that is not one.
+    const notSteps = await runCli([
+      'rl',
+      '--base',
+      HF,
+      '--objective',
+      'stepwise',
+      '--problems',
+      problems,
+      '--out',
+      join(dir, 'rl-steps'),
+      '--db',
+      join(dir, 's.db'),
+    ])
+    expect(notSteps.exitCode).toBe(2)
+    expect(notSteps.stderr).toContain(`${problems}:1: not a step record`)
+    expect(existsSync(join(dir, 'rl-steps', 'policy'))).toBe(false)
   }, 120_000)
 
   it('--objective stepwise: one action per state, judged; the batch baseline learns where every group is judged alike', async () => {

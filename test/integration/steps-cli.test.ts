@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { readJsonlFile, runCli, tempDir, testbedRubric } from './cli.js'
+import { CLI, committedUnits, readJsonlFile, runCli, tempDir, testbedRubric } from './cli.js'
 
 const HINTED = resolve('test/fixtures/trajectories/hinted.jsonl')
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
@@ -223,4 +224,57 @@ describe('start steps', () => {
     expect(result.exitCode).toBe(2)
     expect(result.stderr).toContain(`${steps}:1: --rule process: the step has no "process" judgement`)
   }, 120_000)
+
+  it('start judge --judge model killed mid-run: no partial output; the rerun asks only for the verdicts not stored', async () => {
+    const dir = tempDir()
+    const steps = join(dir, 'steps.jsonl')
+    const records = [0, 1].flatMap((copy) =>
+      arithmeticSteps().map((step) => ({ ...step, trajectory: `${step.trajectory}-${copy}` })),
+    )
+    writeFileSync(steps, `${records.map((step) => JSON.stringify(step)).join('\n')}\n`)
+    const rubric = testbedRubric(dir, 'form', {
+      scope: 'step',
+      prompt: 'Compute {{action}}.',
+      yes: ['boxed'],
+      no: ['fbox'],
+    })
+    const db = join(dir, 'j.db')
+    const out = join(dir, 'judged.jsonl')
+    const args = [
+      'judge',
+      steps,
+      '--judge',
+      'model',
+      '--rubric',
+      rubric,
+      '--model',
+      MODEL,
+      '--db',
+      db,
+      '--out',
+      out,
+      '--run',
+      'judge-kill',
+    ]
+    const first = execa('node', [CLI, ...args], { reject: false })
+    while (committedUnits(db, 'judge-kill') < 2 && first.exitCode === null)
+      await new Promise((r) => setTimeout(r, 100))
+    first.kill('SIGKILL')
+    await first
+    expect(existsSync(out)).toBe(false)
+    const stored = committedUnits(db, 'judge-kill')
+    expect(stored).toBeGreaterThanOrEqual(2)
+    expect(stored).toBeLessThan(records.length)
+
+    const second = await runCli([...args, '--json'])
+    expect(second.exitCode, second.stderr).toBe(0)
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      steps: records.length,
+      resumed: stored,
+      yes: records.length,
+    })
+    const judged = readJsonlFile(out)
+    expect(judged.map((step) => step.trajectory)).toEqual(records.map((step) => step.trajectory))
+    expect(committedUnits(db, 'judge-kill')).toBe(records.length)
+  }, 180_000)
 })
