@@ -75,7 +75,8 @@ export const TRAINING_METRICS: [key: string, label: string][] = [
   ['toolCallsPerRollout', 'tool calls per rollout'],
   ['responseTokens', 'response length (tokens)'],
   ['maskedFraction', 'share of the response masked (tool output, hints)'],
-  ['frac_reward_zero_std', 'share of groups with one reward (no gradient)'],
+  ['frac_reward_zero_std', 'share of groups with one reward (no gradient with the group baseline)'],
+  ['absAdvantage', 'mean |advantage| (what the update can learn from)'],
   ['kl', 'KL to the starting policy'],
   ['loss', 'loss'],
 ]
