@@ -325,4 +325,19 @@ function validate(options: RlOptions): void {
   }
   if (options.problems.length === 0)
     throw new UsageError('--problems: required (the problems rollouts solve)')
+  const { settings } = options
+  // Flags of one objective given to the other would be ignored silently: refuse them instead.
+  const misplaced =
+    settings.objective === 'stepwise'
+      ? [settings.hints && '--hints', settings.reward !== 'outcome' && `--reward ${settings.reward}`]
+      : [settings.judgeModel && '--judge-model']
+  const flag = misplaced.find(Boolean)
+  if (flag) {
+    throw new UsageError(
+      `${flag}: does not apply to --objective ${settings.objective}`,
+      settings.objective === 'stepwise'
+        ? 'a step-wise rollout is one action from a recorded state, rewarded by the judge'
+        : 'a trajectory rollout is rewarded by the grader; the judge model is for --objective stepwise',
+    )
+  }
 }

@@ -223,6 +223,34 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     ])
     expect(notSteps.exitCode).toBe(2)
     expect(notSteps.stderr).toContain(`${problems}:1: not a step record`)
+    // A flag of the other objective is refused, not ignored.
+    const misplaced = await runCli([
+      'rl',
+      '--base',
+      HF,
+      '--objective',
+      'stepwise',
+      '--hints',
+      '--problems',
+      problems,
+      '--out',
+      join(dir, 'x'),
+    ])
+    expect(misplaced.exitCode).toBe(2)
+    expect(misplaced.stderr).toContain('--hints: does not apply to --objective stepwise')
+    const judge = await runCli([
+      'rl',
+      '--base',
+      HF,
+      '--judge-model',
+      HF,
+      '--problems',
+      problems,
+      '--out',
+      join(dir, 'y'),
+    ])
+    expect(judge.exitCode).toBe(2)
+    expect(judge.stderr).toContain('--judge-model: does not apply to --objective trajectory')
     expect(existsSync(join(dir, 'rl-steps', 'policy'))).toBe(false)
   }, 120_000)
 
