@@ -34,7 +34,7 @@ function withoutVariable(p: string, r: string): [string, string] {
 function compareStructure(p: string, r: string): MathVerdict {
   const rMatrix = parseMatrix(r)
   if (rMatrix) {
-    const pMatrix = parseMatrix(p) ?? columnFromTuple(p)
+    const pMatrix = parseMatrix(p) ?? matrixArithmetic(p) ?? columnFromTuple(p)
     if (!pMatrix || pMatrix.length !== rMatrix.length) return false
     if (pMatrix.some((row, i) => row.length !== rMatrix[i]!.length)) return false
     return all(pMatrix.flatMap((row, i) => row.map((cell, j) => compareScalar(cell, rMatrix[i]![j]!))))
@@ -222,12 +222,73 @@ function setItems(s: string): string[] {
 
 function parseMatrix(s: string): string[][] | undefined {
   const match = /^\\begin\{[pbvB]?matrix\}(.*)\\end\{[pbvB]?matrix\}$/.exec(s)
-  if (!match) return undefined
+  // One matrix: `A+B` also begins with \begin and ends with \end.
+  if (!match || /\\(begin|end)\{/.test(match[1]!)) return undefined
   return match[1]!
     .split('\\\\')
     .map((row) => row.trim())
     .filter(Boolean)
     .map((row) => row.split('&').map((cell) => cell.trim()))
+}
+
+/** Bounds of the matrix arithmetic an answer may ask for (beyond them it is not evaluated: not equal). */
+const MAX_MATRIX_TERMS = 4
+const MAX_MATRIX_CELLS = 64
+const MAX_MATRIX_CELL_CHARS = 2048
+
+const MATRIX = /\\begin\{([pbvB]?matrix)\}[\s\S]*?\\end\{\1\}/g
+
+/**
+ * A sum, difference or product of matrices written out (`A + B`, `A B`, `A \cdot B`, `2A`), as the matrix
+ * it evaluates to, cell by cell in LaTeX (`(a)+(b)`): sympy then compares each cell.
+ * Undefined when the text is not such an expression or the shapes do not fit.
+ */
+function matrixArithmetic(s: string): string[][] | undefined {
+  const matrices = [...s.matchAll(MATRIX)].map((match) => parseMatrix(match[0])!)
+  // A product's cells grow with each factor: an answer of many big factors must not exhaust the grader.
+  if (
+    matrices.length > MAX_MATRIX_TERMS ||
+    matrices.some((matrix) => matrix.flat().length > MAX_MATRIX_CELLS)
+  )
+    return undefined
+  if (matrices.length < 2 && !/^-?\d+(\.\d+)?\s*(\\cdot|\\times)?\s*\\begin/.test(s)) return undefined
+  // What stands between the matrices: the operators, and a number before a matrix as a scalar factor.
+  const gaps = s.split(MATRIX).filter((_, i) => i % 2 === 0)
+  const [lead = '', ...between] = gaps
+  const trailing = between.pop()
+  if (trailing?.trim()) return undefined
+  const scalar = /^\s*(-?\d+(?:\.\d+)?)?\s*(?:\\cdot|\\times)?\s*$/.exec(lead)
+  if (!scalar) return undefined
+  const wrap = (cell: string) => `(${cell})`
+  let sum: string[][] | undefined
+  let product = scalar[1]
+    ? matrices[0]!.map((row) => row.map((cell) => `${scalar[1]}\\cdot${wrap(cell)}`))
+    : matrices[0]!
+  let sign = ''
+  const close = () => {
+    const signed = sign === '-' ? product.map((row) => row.map((cell) => `-${wrap(cell)}`)) : product
+    if (!sum) return signed
+    if (sum.length !== signed.length || sum.some((row, i) => row.length !== signed[i]!.length))
+      return undefined
+    return sum.map((row, i) => row.map((cell, j) => `${cell}+${wrap(signed[i]![j]!)}`))
+  }
+  for (const [index, gap] of between.entries()) {
+    const next = matrices[index + 1]!
+    const operator = gap.trim()
+    if (operator === '+' || operator === '-') {
+      sum = close()
+      if (!sum) return undefined
+      sign = operator
+      product = next
+    } else if (operator === '' || operator === '\\cdot' || operator === '\\times') {
+      if (product[0]!.length !== next.length) return undefined
+      product = product.map((row) =>
+        next[0]!.map((_, j) => row.map((cell, k) => `${wrap(cell)}\\cdot${wrap(next[k]![j]!)}`).join('+')),
+      )
+      if (product.flat().some((cell) => cell.length > MAX_MATRIX_CELL_CHARS)) return undefined
+    } else return undefined
+  }
+  return close()
 }
 
 function columnFromTuple(s: string): string[][] | undefined {

@@ -127,6 +127,37 @@ const SYMBOLIC: [string, string, boolean][] = [
   ['10x-14y+22z+8=0', '5x - 7y + 11z + 4 = 0', true],
   ['1.41421356', '\\sqrt{2}', true],
   ['\\pi/2', '\\frac{\\pi}{2}', true],
+  // Matrices written as a sum, difference, product or multiple evaluate cell by cell; shapes must fit.
+  [
+    '\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}',
+    '\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}',
+    true,
+  ],
+  [
+    '\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}',
+    '\\begin{pmatrix}6 & 8 \\\\ 10 & 13\\end{pmatrix}',
+    false,
+  ],
+  [
+    '\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} \\begin{pmatrix}0 & 1 \\\\ 1 & 0\\end{pmatrix}',
+    '\\begin{pmatrix}2 & 1 \\\\ 4 & 3\\end{pmatrix}',
+    true,
+  ],
+  [
+    '\\begin{pmatrix}0 & 1 \\\\ 1 & 0\\end{pmatrix} \\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}',
+    '\\begin{pmatrix}2 & 1 \\\\ 4 & 3\\end{pmatrix}',
+    false,
+  ],
+  [
+    '2 \\begin{pmatrix}1 & x \\\\ 3 & 4\\end{pmatrix} - \\begin{pmatrix}2 & x \\\\ 6 & 8\\end{pmatrix}',
+    '\\begin{pmatrix}0 & x \\\\ 0 & 0\\end{pmatrix}',
+    true,
+  ],
+  [
+    '\\begin{pmatrix}1 & 2\\end{pmatrix} + \\begin{pmatrix}5 \\\\ 6\\end{pmatrix}',
+    '\\begin{pmatrix}6 & 8\\end{pmatrix}',
+    false,
+  ],
   ['288\\pi', '288 \\pi', true],
   ['\\frac{11+9a}{20}', '\\frac{11}{20}+\\frac{9a}{20}', true],
   ['x^2', 'x^3', false],
@@ -151,6 +182,12 @@ describe('compareMath, settled without sympy', () => {
 
   it('leaves expressions to sympy as checks', () => {
     expect(compareMath('2\\sqrt{2}', '\\sqrt{8}')).toEqual([{ kind: 'expr', a: '2sqrt(2)', b: 'sqrt(8)' }])
+  })
+
+  it('does not evaluate a product of many big matrices (its cells would grow past any memory): not equal', () => {
+    const row = Array.from({ length: 8 }, () => '123456789').join(' & ')
+    const big = `\\begin{pmatrix}${Array.from({ length: 8 }, () => row).join(' \\\\ ')}\\end{pmatrix}`
+    for (const factors of [3, 30]) expect(compareMath(Array(factors).fill(big).join(' '), big)).toBe(false)
   })
 })
 

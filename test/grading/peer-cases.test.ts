@@ -59,8 +59,6 @@ const MATH_VERIFY_DELIBERATE: Record<string, string> = {
 const MATH_VERIFY_GAPS: Record<string, string> = {
   'test_all.py::test_latex_notation[9]': 'the last side of "1/2 \\$ = 10/9" inside one span',
   'test_all.py::test_relations_math[21]': 'the value at the end of "1 = \\zzz = x = 0"',
-  'test_all.py::test_matrix_extraction[5]': 'evaluating a sum of matrices',
-  'test_all.py::test_matrix_extraction[6]': 'evaluating a product of matrices',
   'test_all.py::test_math_extraction_edge_cases[0]':
     'a number at the end of prose with no final line of its own',
   'test_all.py::test_math_extraction_additional_cases[8]':
