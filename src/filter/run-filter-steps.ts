@@ -5,7 +5,7 @@ import { parseReference } from '../grading/reference.js'
 import { readStepGroups, type StepLine } from '../swirl/read-steps.js'
 import { filterStage, problemText } from './filter-stage.js'
 import type { FilterOptions, FilterSummary } from './run-filter.js'
-import { neededJudgement, stepIdentity, stepRejectReason, toStepSeedRecord } from './steps.js'
+import { ruleReads, stepIdentity, stepRejectReason, toStepSeedRecord } from './steps.js'
 import type { FilterPolicy, StepRule } from './types.js'
 
 /**
@@ -18,7 +18,7 @@ export async function runStepFilter(
   policy: FilterPolicy & { rule: StepRule },
 ): Promise<FilterSummary> {
   const { settings } = options
-  const outcome = policy.rule === 'outcome' || policy.rule === 'both'
+  const { outcome } = ruleReads(policy.rule)
   return filterStage(options, policy, async (run) => {
     const summary = run.summary
     summary.steps = 0
@@ -64,18 +64,17 @@ export async function runStepFilter(
 
 /** The groups, each step checked for what the rule reads: a missing judgement or reference stops with file:line. */
 async function* checked(groups: AsyncGenerator<StepLine[]>, rule: StepRule): AsyncGenerator<StepLine[]> {
-  const judgement = neededJudgement(rule)
-  const outcome = rule === 'outcome' || rule === 'both'
+  const reads = ruleReads(rule)
   for await (const group of groups) {
     for (const { step, file, line } of group) {
-      if (judgement && !step.judgements?.[judgement]) {
+      if (reads.process && !step.judgements?.process) {
         throw new UsageError(
-          `${file}:${line}: --rule ${rule}: the step has no "${judgement}" judgement`,
+          `${file}:${line}: --rule ${rule}: the step has no "process" judgement`,
           'judge the steps first: start judge steps.jsonl --judge rules (or --judge model)',
         )
       }
       if (
-        outcome &&
+        reads.outcome &&
         'error' in parseReference(step as unknown as Record<string, unknown>) &&
         !step.judgements?.outcome
       ) {

@@ -3,9 +3,6 @@ import { countRepeatedCode } from './scores.js'
 import { minHashSignature, repetitionRate, wordHashes } from './text-features.js'
 import type { FilterPolicy, RejectReason, SeedRecord, StepRule } from './types.js'
 
-/** A step record as the filter reads it: from `start steps`, judged or not by `start judge`. */
-export type FilterStep = JudgedStep
-
 /** What the step rules need that the step alone does not say. */
 export interface StepContext {
   contaminated: boolean
@@ -13,9 +10,9 @@ export interface StepContext {
   correct?: boolean
 }
 
-/** The judgement a rule reads, or undefined when the rule reads none. */
-export function neededJudgement(rule: StepRule): 'process' | undefined {
-  return rule === 'process' || rule === 'both' ? 'process' : undefined
+/** What a rule reads: the process judge's verdict, the trajectory's outcome, or both. */
+export function ruleReads(rule: StepRule): { process: boolean; outcome: boolean } {
+  return { process: rule === 'process' || rule === 'both', outcome: rule === 'outcome' || rule === 'both' }
 }
 
 /**
@@ -23,17 +20,18 @@ export function neededJudgement(rule: StepRule): 'process' | undefined {
  * the process judge said yes (unjudged is not yes); outcome: the trajectory's answer is right.
  */
 export function stepRejectReason(
-  step: FilterStep,
+  step: JudgedStep,
   context: StepContext,
   policy: FilterPolicy & { rule: StepRule },
 ): RejectReason | null {
   if (context.contaminated) return 'contaminated'
-  if (neededJudgement(policy.rule)) {
+  const reads = ruleReads(policy.rule)
+  if (reads.process) {
     const verdict = step.judgements?.process?.verdict
     if (verdict === 'unjudged') return 'unjudged'
     if (verdict !== 'yes') return 'unreasonable'
   }
-  if ((policy.rule === 'outcome' || policy.rule === 'both') && !context.correct) return 'incorrect'
+  if (reads.outcome && !context.correct) return 'incorrect'
   if (step.state.text.length + step.action.length > policy.maxChars) return 'over-long'
   if (
     repetitionRate(wordHashes(step.action)) > policy.maxRepetition ||
@@ -47,7 +45,7 @@ export function stepRejectReason(
  * What dedup compares: two steps are the same when state and action are; near duplicates are judged on
  * the action alone (states of one trajectory overlap by construction).
  */
-export function stepIdentity(step: FilterStep): { text: string; signature: Uint32Array } {
+export function stepIdentity(step: JudgedStep): { text: string; signature: Uint32Array } {
   return {
     text: `${step.state.text}\u0000${step.action}`,
     signature: minHashSignature(wordHashes(step.action)),
@@ -60,7 +58,7 @@ export function stepIdentity(step: FilterStep): { text: string; signature: Uint3
  * the action is learned. A step that ends at a tool call `continues`: the turn is not closed after it.
  * `dropHints` masks the hints inserted in the action too (the state is context either way).
  */
-export function toStepSeedRecord(step: FilterStep, dropHints: boolean): SeedRecord {
+export function toStepSeedRecord(step: JudgedStep, dropHints: boolean): SeedRecord {
   const opened = /<think>\s*$/.exec(step.state.prompt)?.[0] ?? ''
   const actionAt = opened.length + step.state.text.length
   const hintSpans = step.insertedSpans.map(([start, end]): [number, number] => [

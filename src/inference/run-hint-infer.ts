@@ -10,7 +10,7 @@ import type { Problem } from '../problems/types.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
 import { type GenerationStream, type InferenceEngine, PromptTooLongError } from './engine.js'
-import { runHintLoop } from './hint-loop.js'
+import { type LoopOptions, runHintLoop } from './hint-loop.js'
 import { modelLabel, openEngine, trajectoriesInFlight } from './open-engine.js'
 import { type BackendSettings, type HintInferSettings, IN_PROCESS, type SamplingSettings } from './options.js'
 import type { TrajectoryRecord, TrajectoryResult } from './types.js'
@@ -181,6 +181,34 @@ export type TrajectorySettings = Pick<
   | 'maxOutputChars'
 >
 
+/**
+ * The hint loop on a stream, its code run in one sandbox session (later blocks see earlier variables),
+ * opened at the first block and closed when the loop ends.
+ */
+export async function runLoopInSession(
+  stream: GenerationStream,
+  pool: SandboxPool,
+  options: LoopOptions,
+): Promise<TrajectoryResult> {
+  let session: Awaited<ReturnType<SandboxPool['openSession']>> | undefined
+  let opening: Promise<typeof session> | undefined
+  try {
+    return await runHintLoop(
+      stream,
+      () => ({
+        async execute(code) {
+          opening ??= pool.openSession()
+          session = await opening
+          return session!.execute(code)
+        },
+      }),
+      options,
+    )
+  } finally {
+    await session?.close()
+  }
+}
+
 /** One problem x sample through the Hint-infer loop (hint-infer, and the rollouts of `start rl`). */
 export async function sampleTrajectory(
   engine: InferenceEngine,
@@ -212,8 +240,6 @@ export async function sampleTrajectory(
     hinted: hints !== null,
   }
   let stream: GenerationStream | undefined
-  let session: Awaited<ReturnType<SandboxPool['openSession']>> | undefined
-  let opening: Promise<typeof session> | undefined
   let result: TrajectoryResult
   try {
     stream = await engine.startGeneration(prompt, {
@@ -221,24 +247,14 @@ export async function sampleTrajectory(
       topP: settings.topP,
       seed,
     })
-    result = await runHintLoop(
-      stream,
-      () => ({
-        async execute(code) {
-          opening ??= pool.openSession()
-          session = await opening
-          return session!.execute(code)
-        },
-      }),
-      {
-        hints: hints ? { ...hints, random: seededRandom(seed) } : null,
-        domain: problem.kind,
-        startsThinking: promptOpensThinking(prompt),
-        maxTokens: settings.maxTokens,
-        maxToolCalls: settings.maxToolCalls,
-        maxOutputChars: settings.maxOutputChars,
-      },
-    )
+    result = await runLoopInSession(stream, pool, {
+      hints: hints ? { ...hints, random: seededRandom(seed) } : null,
+      domain: problem.kind,
+      startsThinking: promptOpensThinking(prompt),
+      maxTokens: settings.maxTokens,
+      maxToolCalls: settings.maxToolCalls,
+      maxOutputChars: settings.maxOutputChars,
+    })
   } catch (error) {
     // A prompt that does not fit (found before generating, or by the server's first answer).
     if (!(error instanceof PromptTooLongError)) throw error
@@ -261,7 +277,6 @@ export async function sampleTrajectory(
     }
   } finally {
     await stream?.close()
-    await session?.close()
   }
   let offset = 0
   const placed: TrajectoryRecord['hints'] = []

@@ -1,4 +1,5 @@
 import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises'
+import { temporaryFor } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
 import { openJsonlSink, readJsonl } from '../core/jsonl.js'
 import { defaultOptions, resolveOptions } from '../core/options.js'
@@ -142,7 +143,7 @@ async function writeMatching(
 
 /** The trained model under the variant's own name (eval labels models by file name): a hard link, else a copy. */
 async function linkModel(source: string, target: string) {
-  const temporary = `${target}.tmp-${process.pid}`
+  const temporary = temporaryFor(target)
   await rm(temporary, { force: true })
   await link(source, temporary).catch(() => copyFile(source, temporary))
   await rename(temporary, target)

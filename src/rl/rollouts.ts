@@ -6,9 +6,8 @@ import { parseReference } from '../grading/reference.js'
 import type { HintLibrary } from '../hints/library.js'
 import { type HintPolicy, sampleSeed } from '../hints/policy.js'
 import type { ChatTemplate } from '../inference/chat-template.js'
-import { runHintLoop } from '../inference/hint-loop.js'
-import { sampleTrajectory } from '../inference/run-hint-infer.js'
-import type { TrajectoryRecord } from '../inference/types.js'
+import { runLoopInSession, sampleTrajectory } from '../inference/run-hint-infer.js'
+import type { TrajectoryRecord, TrajectoryResult } from '../inference/types.js'
 import type { Problem } from '../problems/types.js'
 import type { SandboxPool } from '../sandbox/pool.js'
 import type { StepJudgement } from '../swirl/judge-rules.js'
@@ -143,29 +142,18 @@ async function rollOutStep(
     topP: settings.topP,
     seed: sampleSeed(settings.seed, item.problem, sample),
   })
-  let session: Awaited<ReturnType<SandboxPool['openSession']>> | undefined
-  let result: Awaited<ReturnType<typeof runHintLoop>>
+  let result: TrajectoryResult
   try {
-    result = await runHintLoop(
-      stream,
-      () => ({
-        async execute(code) {
-          session ??= await context.pool.openSession()
-          return session.execute(code)
-        },
-      }),
-      {
-        hints: null,
-        domain: state.tests ? 'code' : 'math',
-        startsThinking: promptOpensThinking(rendered) && !state.state.text.includes('</think>'),
-        maxTokens: settings.maxTokens,
-        maxToolCalls: 1,
-        maxOutputChars: settings.maxOutputChars,
-        stopAfterToolCall: true,
-      },
-    )
+    result = await runLoopInSession(stream, context.pool, {
+      hints: null,
+      domain: state.tests ? 'code' : 'math',
+      startsThinking: promptOpensThinking(rendered) && !state.state.text.includes('</think>'),
+      maxTokens: settings.maxTokens,
+      maxToolCalls: 1,
+      maxOutputChars: settings.maxOutputChars,
+      stopAfterToolCall: true,
+    })
   } finally {
-    await session?.close()
     await stream.close()
   }
   const output = result.segments.find((segment) => segment.kind === 'output')
