@@ -6,7 +6,7 @@ import { FILTER_OPTIONS } from '../../src/filter/options.js'
 import { runFilter } from '../../src/filter/run-filter.js'
 import { runGrade } from '../../src/grading/run-grade.js'
 import { type SplittableTrajectory, splitSteps } from '../../src/swirl/split-steps.js'
-import { tempDir } from '../integration/cli.js'
+import { tempDir, writeJsonlFile } from '../integration/cli.js'
 
 const HINTED = 'test/fixtures/trajectories/hinted.jsonl'
 
@@ -57,7 +57,7 @@ describe('start filter over step records', () => {
       .map((line) => JSON.parse(line) as SplittableTrajectory)
     const steps = join(dir, 'steps.jsonl')
     const all = trajectories.flatMap(splitSteps)
-    writeFileSync(steps, `${all.map((step) => JSON.stringify(step)).join('\n')}\n`)
+    writeJsonlFile(steps, all)
     // The evaluation set holds the first trajectory's problem, reworded around the same 13 words.
     const evaluation = join(dir, 'eval.jsonl')
     writeFileSync(

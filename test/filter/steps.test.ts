@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_FILTER_POLICY } from '../../src/filter/options.js'
-import { type FilterStep, stepIdentity, stepRejectReason, toStepSeedRecord } from '../../src/filter/steps.js'
+import { stepIdentity, stepRejectReason, toStepSeedRecord } from '../../src/filter/steps.js'
 import type { StepRule } from '../../src/filter/types.js'
 import { judgeByRules } from '../../src/swirl/judge-rules.js'
+import type { JudgedStep } from '../../src/swirl/read-steps.js'
 import { type SplittableTrajectory, splitSteps } from '../../src/swirl/split-steps.js'
 
 const trajectories = readFileSync('test/fixtures/trajectories/hinted.jsonl', 'utf8')
@@ -12,12 +13,12 @@ const trajectories = readFileSync('test/fixtures/trajectories/hinted.jsonl', 'ut
   .map((line) => JSON.parse(line) as SplittableTrajectory)
 
 /** The steps of a trajectory with at least one tool call, judged by the rules judge. */
-const judged = (): FilterStep[] => {
+const judged = (): JudgedStep[] => {
   const steps = splitSteps(trajectories.find((t) => t.segments.some((s) => s.kind === 'output'))!)
   return judgeByRules(steps).map((judgement, i) => ({ ...steps[i]!, judgements: { process: judgement } }))
 }
 const policy = (rule: StepRule) => ({ ...DEFAULT_FILTER_POLICY, rule })
-const withVerdict = (step: FilterStep, verdict: 'yes' | 'no' | 'unjudged'): FilterStep => ({
+const withVerdict = (step: JudgedStep, verdict: 'yes' | 'no' | 'unjudged'): JudgedStep => ({
   ...step,
   judgements: { process: { judge: 'rules', verdict, reasons: [] } },
 })

@@ -31,6 +31,12 @@ export function readJsonlFile(file: string): any[] {
     .map((line) => JSON.parse(line))
 }
 
+/** Records as a JSONL file, one per line. */
+export function writeJsonlFile(file: string, records: unknown[]): string {
+  writeFileSync(file, `${records.map((record) => JSON.stringify(record)).join('\n')}\n`)
+  return file
+}
+
 /**
  * Work units a run (still going, maybe) has committed to its store: 0 until the file and its tables are
  * there, since a process may be caught between creating the file and migrating it.

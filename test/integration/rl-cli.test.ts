@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { CLI, readJsonlFile, runCli, tempDir } from './cli.js'
+import { CLI, readJsonlFile, runCli, tempDir, writeJsonlFile } from './cli.js'
 
 const HF = resolve('../shared/models/testbed-tir-hf')
 
@@ -84,9 +84,7 @@ function stepStates(): string {
       answer: problem.answer,
     }))
   })
-  const file = join(tempDir(), 'states.jsonl')
-  writeFileSync(file, `${states.map((state) => JSON.stringify(state)).join('\n')}\n`)
-  return file
+  return writeJsonlFile(join(tempDir(), 'states.jsonl'), states)
 }
 
 describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)', () => {

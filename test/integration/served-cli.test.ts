@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/serving/llama-server.js'
-import { CLI, committedUnits, readJsonlFile, runCli, tempDir, testbedRubric } from './cli.js'
+import { CLI, committedUnits, readJsonlFile, runCli, tempDir, testbedRubric, writeJsonlFile } from './cli.js'
 import { type Fault, faultProxy, llamaServer, stopServer } from './served.js'
 
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
@@ -318,7 +318,7 @@ describe('hint-infer on a served model (the real llama-server)', () => {
       toolOutput: null,
       final: true,
     }))
-    writeFileSync(steps, `${records.map((record) => JSON.stringify(record)).join('\n')}\n`)
+    writeJsonlFile(steps, records)
     const rubric = testbedRubric(dir, 'form', {
       scope: 'step',
       prompt: '{{action}}',

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { CLI, committedUnits, readJsonlFile, runCli, tempDir, testbedRubric } from './cli.js'
+import { CLI, committedUnits, readJsonlFile, runCli, tempDir, testbedRubric, writeJsonlFile } from './cli.js'
 
 const HINTED = resolve('test/fixtures/trajectories/hinted.jsonl')
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
@@ -97,12 +97,7 @@ describe('start steps', () => {
   it('start judge --judge model: a real judge model answers a rubric file; verdicts are stored, resumed, and never a silent yes', async () => {
     const dir = tempDir()
     const steps = join(dir, 'steps.jsonl')
-    writeFileSync(
-      steps,
-      `${arithmeticSteps()
-        .map((step) => JSON.stringify(step))
-        .join('\n')}\n`,
-    )
+    writeJsonlFile(steps, arithmeticSteps())
     const rubric = (name: string, scope: 'step' | 'final', yes: string[], no: string[]) =>
       testbedRubric(dir, name, { scope, prompt: 'Compute {{action}}.', yes, no })
     const judge = (file: string, out: string, more: string[] = []) =>
@@ -231,7 +226,7 @@ describe('start steps', () => {
     const records = [0, 1].flatMap((copy) =>
       arithmeticSteps().map((step) => ({ ...step, trajectory: `${step.trajectory}-${copy}` })),
     )
-    writeFileSync(steps, `${records.map((step) => JSON.stringify(step)).join('\n')}\n`)
+    writeJsonlFile(steps, records)
     const rubric = testbedRubric(dir, 'form', {
       scope: 'step',
       prompt: 'Compute {{action}}.',
