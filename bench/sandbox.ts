@@ -59,3 +59,49 @@ for (const concurrency of [1, 2]) {
   }
   await pool.close()
 }
+
+// What counting each record's memory as a whole costs: the same cells with the memory cgroup on and
+// off, in alternating rounds (so both see the same machine state), median throughput per row.
+const rounds = Number(argument('cgroup-rounds', '6'))
+const perRound = Math.max(10, Math.round(iterations / 3))
+const withCgroup = new SandboxPool({ workers: 1, memoryCgroup: 'auto' })
+await withCgroup.warm()
+if (withCgroup.memoryScope !== 'world') {
+  console.log('\nmemory cgroup: none this user may make here; the on/off comparison is skipped')
+} else {
+  console.log(
+    `\nmemory cgroup on vs off: ${rounds} alternating rounds of ${perRound} executions, median exec/s\n`,
+  )
+  console.log('| snippet | mode | cgroup off | cgroup on | on / off |')
+  console.log('| --- | --- | --- | --- | --- |')
+  const withoutCgroup = new SandboxPool({ workers: 1, memoryCgroup: 'off' })
+  await withoutCgroup.warm()
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+  for (const [name, code] of Object.entries(SNIPPETS)) {
+    for (const mode of ['fresh process per cell', 'later cells of a session'] as const) {
+      const rates = new Map<SandboxPool, number[]>([
+        [withoutCgroup, []],
+        [withCgroup, []],
+      ])
+      for (let round = 0; round < rounds; round++) {
+        for (const [pool, figures] of rates) {
+          const session = mode === 'later cells of a session' ? await pool.openSession() : undefined
+          await (session ?? pool).execute(code)
+          const figure = await measure(perRound, 1, async () => {
+            const result = await (session ?? pool).execute(code)
+            if (result.exitCode !== 0) throw new Error(`failed: ${result.stderr}`)
+          })
+          await session?.close()
+          figures.push(figure.perSecond)
+        }
+      }
+      const off = median(rates.get(withoutCgroup)!)
+      const on = median(rates.get(withCgroup)!)
+      console.log(
+        `| ${name} | ${mode} | ${off.toFixed(1)}/s | ${on.toFixed(1)}/s | ${(on / off).toFixed(2)} |`,
+      )
+    }
+  }
+  await withoutCgroup.close()
+}
+await withCgroup.close()

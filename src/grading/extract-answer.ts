@@ -44,10 +44,12 @@ export function promptOpensThinking(prompt: string | undefined): boolean {
 
 /**
  * What may stand between two boxes that together are one answer: `\boxed{-2} \quad\text{and}\quad \boxed{1}`,
- * `y_1 = \boxed{a}\) and \(y_2 = \boxed{b}`.
+ * `y_1 = \boxed{a}\) and \(y_2 = \boxed{b}`, `\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}`. Words
+ * inside a \text{} of the math are allowed; prose outside math is not (it parts an earlier result from
+ * the answer). Taking more boxes never hedges: a list equals only the same list.
  */
 const BETWEEN_BOXES =
-  /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|[a-zA-Z](?:_\{?\w+\}?)?\s*=|\\text\s*\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*$/
+  /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|[a-zA-Z](?:_\{?\w+\}?)?\s*=|\\text\s*\{[^{}]*\}|\band\b|\bor\b)*$/
 
 /**
  * The model's final answer, in a documented order: a trajectory cut off at the token limit, or whose

@@ -5,6 +5,8 @@
 
 export const SCRATCH = '/sandbox'
 export const WORKER_PATH = '/opt/start/worker.py'
+/** Where the worker sees its memory cgroup directory (each world unmounts it before its cell runs). */
+export const CGROUP_MOUNT = '/cgroup'
 
 export interface HostLayout {
   /** Top-level system entries: a directory to bind read-only, or a symlink to recreate. */
@@ -20,6 +22,8 @@ export interface IsolationSpec {
   /** Interpreter and the directories it reads (prefixes, site-packages). */
   python: { executable: string; paths: string[] }
   workerScript: string
+  /** The worker's memory cgroup directory on the host, if it has one. */
+  cgroup?: string
 }
 
 const SYSTEM_ENTRIES = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']
@@ -200,10 +204,15 @@ export function bwrapArgs(spec: IsolationSpec): string[] {
   args.push('--proc', '/proc', '--dev', '/dev', '--remount-ro', '/dev')
   // Only the mount point: each record's world mounts a fresh, size-limited tmpfs here.
   args.push('--perms', '0755', '--dir', SCRATCH, '--symlink', SCRATCH, '/tmp')
+  // The worker's cgroup directory, where it makes each world's cgroup (no world keeps this mount).
+  if (spec.cgroup) args.push('--bind', spec.cgroup, CGROUP_MOUNT)
   // The root bwrap builds is a tmpfs the sandbox owns inside a user namespace: freeze it, so a
   // record's scratch (a mount of its own) stays the only writable place.
   args.push('--remount-ro', '/')
-  args.push('--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try')
+  args.push('--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts')
+  // The worker moves each world into a cgroup of the host's hierarchy, which a cgroup namespace rooted
+  // where the worker starts would put out of its reach; each world enters a cgroup namespace of its own.
+  if (!spec.cgroup) args.push('--unshare-cgroup-try')
   // The worker keeps only what it needs to build each record's world (namespaces and mounts:
   // CAP_SYS_ADMIN) and, as real root, to drop each cell to its own uid and kill what the cell
   // leaves behind. Cells run with no capabilities at all.

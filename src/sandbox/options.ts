@@ -17,7 +17,14 @@ export const SANDBOX_OPTIONS = {
     kind: 'integer',
     min: 64,
     default: DEFAULT_LIMITS.memoryMb,
-    description: 'address-space limit per cell, MiB',
+    description:
+      "memory limit, MiB: each process's address space, and with a memory cgroup the record's whole world",
+  },
+  memoryCgroup: {
+    kind: 'string',
+    default: 'auto',
+    description:
+      "count each record's processes, scratch and shared memory together: auto (a cgroup where this user may make one), off, or a cgroup directory delegated to you",
   },
   processes: {
     kind: 'integer',
@@ -77,6 +84,7 @@ export function toSandboxOptions(settings: SandboxSettings, workers: number): Sa
   return {
     workers,
     python: settings.python,
+    memoryCgroup: settings.memoryCgroup,
     limits: {
       timeoutMs: settings.timeout,
       memoryMb: settings.memoryMb,

@@ -1,3 +1,4 @@
+import type { MemoryCgroupSetting } from './cgroup.js'
 import { findPythonRuntime } from './python-runtime.js'
 import { type ExecuteOptions, type ExecutionResult, resolveLimits, type SandboxLimits } from './types.js'
 import { SandboxWorker, type WorkerSpec } from './worker-process.js'
@@ -14,6 +15,8 @@ export interface SandboxOptions {
   warmup?: string
   /** Run the sandbox as this uid and gid when the caller is root (unprivileged mode). */
   runAs?: { uid: number; gid: number }
+  /** Where each record's memory is counted as a whole: auto (default), off, or a delegated cgroup directory. */
+  memoryCgroup?: MemoryCgroupSetting
 }
 
 /** Loads what sympy imports lazily on first use (solve, simplify, printing), once per worker. */
@@ -87,9 +90,22 @@ export class SandboxPool {
     return new SandboxSession(this, worker ?? (await this.startWorker()))
   }
 
+  /**
+   * What `memoryMb` caps, as far as the workers started so far show: each record's world as a whole
+   * (a memory cgroup: processes, scratch and shared memory together), or each process's address space.
+   */
+  get memoryScope(): 'world' | 'process' | undefined {
+    const workers = [...this.live]
+    if (workers.length === 0) return undefined
+    return workers.every((worker) => worker.cgroup) ? 'world' : 'process'
+  }
+
+  /** Ends every worker; resolves once they are gone and their cgroups removed. */
   async close(): Promise<void> {
     this.closed = true
-    for (const worker of this.live) worker.kill()
+    const workers = [...this.live]
+    for (const worker of workers) worker.kill()
+    await Promise.all(workers.map((worker) => worker.gone))
     this.live.clear()
     this.idle.length = 0
     this.sessionIdle.length = 0
@@ -119,6 +135,7 @@ export class SandboxPool {
       preload: this.options.preload ?? ['numpy', 'sympy'],
       warmup: this.options.warmup ?? SYMPY_WARMUP,
       runAs: this.options.runAs,
+      memoryCgroup: this.options.memoryCgroup,
     }))
     return this.specPromise
   }

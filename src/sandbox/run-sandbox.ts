@@ -165,7 +165,7 @@ export interface SandboxFileOptions extends Omit<SandboxJobOptions, 'run' | 'onP
 /** `start sandbox`: reads records, runs their code, writes them back with results; resumable by run id. */
 export async function runSandboxFile(
   options: SandboxFileOptions,
-): Promise<SandboxJobSummary & { run: string; out: string }> {
+): Promise<SandboxJobSummary & { run: string; out: string; memoryLimit?: 'world' | 'process' }> {
   return runStage({ ...options, command: 'sandbox' }, async ({ db, store, sink, finished }) => {
     const summary: SandboxJobSummary = {
       records: 0,
@@ -176,6 +176,7 @@ export async function runSandboxFile(
       skipped: 0,
     }
     const pool = new SandboxPool(options.sandbox)
+    let memoryLimit: 'world' | 'process' | undefined
     try {
       const run = { id: options.runId, store, db, finished }
       for await (const record of runSandboxJob(
@@ -186,10 +187,11 @@ export async function runSandboxFile(
       )) {
         await sink.write(record)
       }
+      memoryLimit = pool.memoryScope
     } finally {
       await pool.close()
     }
     store.setTotal(options.runId, summary.records)
-    return { run: options.runId, out: options.out ?? '-', ...summary }
+    return { run: options.runId, out: options.out ?? '-', ...summary, memoryLimit }
   })
 }

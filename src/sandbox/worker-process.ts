@@ -4,9 +4,16 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { execa, type ResultPromise } from 'execa'
+import {
+  createWorkerCgroup,
+  type MemoryCgroup,
+  type MemoryCgroupSetting,
+  removeCgroupTreeSoon,
+} from './cgroup.js'
 import { findBwrap, readHostLayout } from './host.js'
 import {
   bwrapArgs,
+  CGROUP_MOUNT,
   CLONE_NAMESPACE_FLAGS,
   cellUid,
   SCRATCH,
@@ -36,6 +43,8 @@ export interface WorkerSpec {
    * for a process that is root. The security tests run every attack in both modes this way.
    */
   runAs?: { uid: number; gid: number }
+  /** Where each world's memory is counted as a whole (see cgroup.ts). Default auto. */
+  memoryCgroup?: MemoryCgroupSetting
 }
 
 interface Pending {
@@ -50,8 +59,14 @@ export class SandboxWorker {
   private stderrTail = ''
   private exited = false
   readonly ready: Promise<void>
+  /** Settles once the worker has exited and its cgroup is removed. */
+  readonly gone: Promise<void>
 
-  private constructor(private readonly process: ResultPromise) {
+  private constructor(
+    private readonly process: ResultPromise,
+    /** The worker's memory cgroup, or undefined when memory is limited per process only. */
+    readonly cgroup: MemoryCgroup | undefined,
+  ) {
     const lines = createInterface({ input: process.stdout! })
     let markReady: () => void
     let failReady: (error: Error) => void
@@ -73,8 +88,14 @@ export class SandboxWorker {
     process.stderr!.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000)
     })
+    let markGone: () => void
+    this.gone = new Promise((resolve) => {
+      markGone = resolve
+    })
     process.on('exit', () => {
       this.exited = true
+      if (cgroup) void removeCgroupTreeSoon(cgroup.path).then(markGone)
+      else markGone()
       failReady(new Error(`sandbox worker failed to start: ${this.stderrTail.trim() || 'no output'}`))
       for (const [id, pending] of this.pending) {
         clearTimeout(pending.timer)
@@ -87,10 +108,12 @@ export class SandboxWorker {
   static async start(spec: WorkerSpec): Promise<SandboxWorker> {
     const bwrap = await findBwrap()
     const host = { ...readHostLayout(), ...(spec.runAs ? { root: false } : {}) }
+    const cgroup = createWorkerCgroup(spec.memoryCgroup ?? 'auto', spec.runAs)
     const config = {
       limits: spec.limits,
       scratch: SCRATCH,
       uid: host.root ? cellUid(process.pid, workerSerial++) : null,
+      cgroup: cgroup ? { version: cgroup.version, mount: CGROUP_MOUNT } : null,
       seccomp: { deny: SECCOMP_DENIED, unavailable: SECCOMP_UNAVAILABLE, cloneFlags: CLONE_NAMESPACE_FLAGS },
       outputHeadBytes: Math.floor(spec.limits.outputBytes / 2),
       outputTailBytes: Math.ceil(spec.limits.outputBytes / 2),
@@ -101,6 +124,7 @@ export class SandboxWorker {
       host,
       python: spec.python,
       workerScript: spec.runAs ? readableCopy(WORKER_SCRIPT) : WORKER_SCRIPT,
+      cgroup: cgroup?.path,
     })
     const command = [bwrap, ...args, spec.python.executable, WORKER_PATH, JSON.stringify(config)]
     if (spec.runAs) {
@@ -119,7 +143,7 @@ export class SandboxWorker {
       reject: false,
       cleanup: true,
     })
-    const worker = new SandboxWorker(child)
+    const worker = new SandboxWorker(child, cgroup)
     await worker.ready
     return worker
   }

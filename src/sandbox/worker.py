@@ -37,6 +37,8 @@ CONFIG = json.loads(sys.argv[1])
 LIMITS = CONFIG["limits"]
 SCRATCH = CONFIG["scratch"]
 CELL_UID = CONFIG.get("uid")
+# {"version": 1 or 2, "mount": where the worker's own memory cgroup directory is}, or None.
+CGROUP = CONFIG.get("cgroup")
 HEAD_BYTES = CONFIG["outputHeadBytes"]
 TAIL_BYTES = CONFIG["outputTailBytes"]
 # The protocol channel: the worker's own stdin/stdout, kept on private fds so that
@@ -51,9 +53,10 @@ PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
 SYS_CLONE = {"x86_64": 56, "aarch64": 220}
 # Exit status of a runner that failed before the cell ran (setup, not the cell's code).
 SETUP_FAILED = 70
@@ -65,6 +68,67 @@ def libc_call(name, *args):
         error = ctypes.get_errno()
         raise OSError(error, f"{name}: {os.strerror(error)}")
     return result
+
+
+# ---------------------------------------------------------------- memory cgroups
+
+
+def write_control(path, value):
+    with open(path, "w") as control:
+        control.write(value)
+
+
+class WorldCgroup:
+    """A world's memory cgroup: everything the world holds (all its processes, its scratch tmpfs,
+    its shared memory) counted together and capped at the memory limit; no swap to escape to."""
+
+    made = 0
+
+    def __init__(self):
+        WorldCgroup.made += 1
+        self.path = f"{CGROUP['mount']}/world-{WorldCgroup.made}"
+        os.mkdir(self.path)
+        limit = str(LIMITS["memoryMb"] * MB)
+        if CGROUP["version"] == 1:
+            self.events = f"{self.path}/memory.oom_control"
+            write_control(f"{self.path}/memory.limit_in_bytes", limit)
+            swap = (f"{self.path}/memory.memsw.limit_in_bytes", limit)  # memory + swap, at least the memory limit
+        else:
+            self.events = f"{self.path}/memory.events"
+            write_control(f"{self.path}/memory.max", limit)
+            swap = (f"{self.path}/memory.swap.max", "0")
+        if os.path.exists(swap[0]):  # absent where the kernel does not account swap
+            write_control(*swap)
+        self.oom_kills_reported = 0
+
+    def join(self):
+        """Called by the runner: it, and every process it starts, is counted here."""
+        write_control(f"{self.path}/cgroup.procs", "0")
+
+    def new_oom_kills(self):
+        """How many of the world's processes the kernel killed for memory since the last call."""
+        try:
+            with open(self.events) as events:
+                lines = dict(line.split() for line in events if line.strip())
+        except OSError:
+            return 0
+        total = int(lines.get("oom_kill", 0))
+        new, self.oom_kills_reported = total - self.oom_kills_reported, total
+        return new
+
+    def remove(self):
+        """False while a process of the world is still dying; the worker tries again later."""
+        try:
+            os.rmdir(self.path)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+
+
+def memory_limit_note():
+    return f"memory limit exceeded: a record's processes, scratch and shared memory hold at most {LIMITS['memoryMb']} MiB\n"
 
 
 # ---------------------------------------------------------------- the seccomp filter
@@ -185,8 +249,21 @@ def clone_world():
 
 
 def build_world():
-    """Mounts of the record's own: its /proc, a fresh scratch tmpfs, /dev/shm inside scratch."""
+    """Mounts of the record's own: its /proc, a fresh scratch tmpfs, /dev/shm inside scratch.
+
+    The worker's cgroup directory is covered by an empty, read-only, inaccessible tmpfs (in a user
+    namespace the bind under it is locked and cannot be unmounted), and the world gets a cgroup
+    namespace of its own: a cell can neither change its memory limit nor learn the host's cgroup paths.
+    """
     libc_call("mount", b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+    if CGROUP:
+        cover = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+        libc_call("mount", b"tmpfs", CGROUP["mount"].encode(), b"tmpfs", cover, b"size=4k,mode=0")
+    try:
+        libc_call("unshare", CLONE_NEWCGROUP)
+    except OSError as error:
+        if error.errno != 22:  # EINVAL: a kernel without cgroup namespaces
+            raise
     libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     options = f"size={LIMITS['scratchMb'] * MB},mode=1777".encode()
     libc_call("mount", b"tmpfs", SCRATCH.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options)
@@ -330,8 +407,10 @@ def take_stdin(data):
     os.close(fd)
 
 
-def runner_main(cmd_r, done_w, out_w, err_w):
+def runner_main(cmd_r, done_w, out_w, err_w, cgroup):
     try:
+        if cgroup:
+            cgroup.join()
         build_world()
         os.setsid()
         devnull = os.open("/dev/null", os.O_RDONLY)
@@ -429,6 +508,7 @@ class World:
     """A record's world: the runner, cloned into namespaces of its own, waiting for a cell."""
 
     def __init__(self):
+        self.cgroup = WorldCgroup() if CGROUP else None
         cmd_r, self.cmd_w = os.pipe()
         self.done_r, done_w = os.pipe()
         self.out_r, out_w = os.pipe()
@@ -436,7 +516,7 @@ class World:
         self.pid = clone_world()
         if self.pid == 0:
             try:
-                runner_main(cmd_r, done_w, out_w, err_w)
+                runner_main(cmd_r, done_w, out_w, err_w, self.cgroup)
             finally:
                 os._exit(SETUP_FAILED)
         for fd in (cmd_r, done_w, out_w, err_w):
@@ -482,11 +562,13 @@ class World:
                 pass
 
     def close(self):
+        """After the runner is reaped: its descriptors, and its cgroup (False while that is still busy)."""
         for fd in (self.cmd_w, self.done_r, self.out_r, self.err_r, self.exited):
             try:
                 os.close(fd)
             except OSError:
                 pass
+        return self.cgroup.remove() if self.cgroup else True
 
 
 def drain(fd, capture):
@@ -507,6 +589,7 @@ class Worker:
         self.session = None  # the world that holds the current session, if any
         self.spare = World()
         self.finished = []  # ended worlds whose runner is reaped once the reply is out
+        self.leftover_cgroups = []  # cgroups of reaped worlds whose last processes were still dying
 
     def take_world(self):
         if self.session is None:
@@ -528,8 +611,10 @@ class Worker:
         # Reaped without waiting: tearing down a large heap takes milliseconds.
         for world in list(self.finished):
             if world.reap(block=False):
-                world.close()
+                if not world.close():
+                    self.leftover_cgroups.append(world.cgroup)
                 self.finished.remove(world)
+        self.leftover_cgroups = [cgroup for cgroup in self.leftover_cgroups if not cgroup.remove()]
         if self.spare is None:
             self.spare = World()
 
@@ -587,6 +672,10 @@ class Worker:
             self.retire(world)
         drain(world.out_r, out)
         drain(world.err_r, err)
+        # Only a cell that failed can have been cut short by the memory limit; the others skip the read.
+        failed = not finished_cell or done != b"0"
+        if failed and world.cgroup and world.cgroup.new_oom_kills():
+            err.add(memory_limit_note().encode())
         if finished_cell:
             exit_code, killed_by = int(done), None
         elif timed_out:

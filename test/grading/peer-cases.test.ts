@@ -66,7 +66,6 @@ const MATH_VERIFY_GAPS: Record<string, string> = {
   'test_numina_cases.py::test_numina_cases[3]': '1 <= |z| <= 3/2 as a union of intervals',
   'test_numina_cases.py::test_numina_cases[9]': 'p=5,q=2;p=7,q=2 as the pairs (5,2),(7,2)',
   'test_numina_cases.py::test_numina_cases[24]': 'W(x)=1 or W(x)=-1 without spaces, against W(n)',
-  'test_open_thoughts.py::test_open_thoughts[14]': 'two boxes with words between them ("for part (a) and")',
   'test_open_thoughts.py::test_open_thoughts[27]': 'a reference of two boxes with words between them',
   'test_yujianll.py::test_string_extraction[5]': 'sums (\\sum) and products that commute',
 }

@@ -1,8 +1,9 @@
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { CLI, committedUnits, readJsonlFile, runCli, tempDir } from './cli.js'
+import { machineParentCandidates } from '../../src/sandbox/cgroup.js'
+import { CLI, committedUnits, readJsonlFile, runCli, tempDir, writeJsonlFile } from './cli.js'
 
 describe('start sandbox', () => {
   it('runs code records and trajectories from a file, in input order, with a --json summary', async () => {
@@ -134,6 +135,51 @@ describe('start sandbox', () => {
     expect(skipped.exitCode).toBe(0)
     expect(JSON.parse(skipped.stdout)).toMatchObject({ records: 1, skipped: 1 })
   })
+})
+
+// A cgroup an administrator delegates: start makes its workers' cgroups inside it and removes them after.
+const delegable = process.getuid?.() === 0 ? machineParentCandidates()[0] : undefined
+
+describe('start sandbox --memory-cgroup', () => {
+  it('refuses a directory that is not a memory cgroup, naming the flag', async () => {
+    const dir = tempDir()
+    const result = await runCli(['sandbox', 'exec', '--memory-cgroup', dir, '--code', 'print(1)'])
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toContain(`--memory-cgroup ${dir}: not a memory cgroup`)
+  })
+
+  it.runIf(delegable)(
+    'caps each record as a whole inside a delegated cgroup, and leaves it empty',
+    async () => {
+      const parent = join(delegable!.path, `delegated-${process.pid}`)
+      mkdirSync(parent)
+      if (delegable!.version === 2) writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory')
+      try {
+        const dir = tempDir()
+        const input = writeJsonlFile(join(dir, 'in.jsonl'), [
+          {
+            id: 'fill',
+            code: 'with open("/dev/shm/f", "wb") as f:\n    for _ in range(24): f.write(b"x" * (16 << 20)); f.flush()',
+          },
+          { id: 'fine', code: 'print(len(bytearray(64 << 20)))' },
+        ])
+        const out = join(dir, 'out.jsonl')
+        const args = ['sandbox', input, '--out', out, '--db', join(dir, 's.db'), '--json']
+        const limits = ['--memory-mb', '256', '--scratch-mb', '1024', '--file-size-mb', '1024']
+        const result = await runCli([...args, ...limits, '--memory-cgroup', parent])
+        expect(JSON.parse(result.stdout)).toMatchObject({ records: 2, failed: 1, memoryLimit: 'world' })
+        const [fill, fine] = readJsonlFile(out)
+        expect(fill.result).toMatchObject({ exitCode: null, signal: 'SIGKILL' })
+        expect(fill.result.stderr).toContain('memory limit exceeded')
+        expect(fine.result.stdout).toBe(`${64 << 20}\n`)
+        expect(readdirSync(parent, { withFileTypes: true }).filter((entry) => entry.isDirectory())).toEqual(
+          [],
+        )
+      } finally {
+        rmdirSync(parent)
+      }
+    },
+  )
 })
 
 describe('start sandbox exec', () => {

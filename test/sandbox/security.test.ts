@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { homedir } from 'node:os'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { machineParentCandidates } from '../../src/sandbox/cgroup.js'
 import { type SandboxOptions, SandboxPool } from '../../src/sandbox/pool.js'
 
 /**
@@ -15,6 +16,22 @@ const UNPRIVILEGED: SandboxOptions = {
   // nobody cannot enter root's home, where pyenv keeps its interpreter
   python: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
 }
+/** Whether this machine lets start (as root) make memory cgroups: then every world's memory is capped as a whole. */
+const MEMORY_CGROUP_WRITABLE = process.getuid?.() === 0 && machineParentCandidates().length > 0
+
+/** The cgroup directories this process's sandbox workers hold now. */
+const startCgroups = () =>
+  execFileSync(
+    'find',
+    ['/sys/fs/cgroup', '-maxdepth', '8', '-type', 'd', '-name', `start-${process.pid}-*`],
+    {
+      encoding: 'utf8',
+    },
+  )
+    .split('\n')
+    .filter(Boolean)
+    .sort()
+
 const SANDBOX_MODES: [string, SandboxOptions][] =
   process.getuid?.() === 0
     ? [
@@ -375,5 +392,87 @@ print(len(children))`)
       await session.close()
       await other.close()
     }
+  })
+})
+
+describe.runIf(MEMORY_CGROUP_WRITABLE)("a record's memory, counted as a whole (a memory cgroup)", () => {
+  describe.each(SANDBOX_MODES)('%s', (_mode, modeOptions) => {
+    // 512 MiB for the world; each process alone could take that much address space, scratch and a file twice as much.
+    let capped: SandboxPool
+    beforeAll(async () => {
+      capped = new SandboxPool({
+        ...modeOptions,
+        workers: 1,
+        limits: { timeoutMs: 20_000, memoryMb: 512, scratchMb: 1024, fileSizeMb: 1024, processes: 32 },
+      })
+      await capped.warm()
+    })
+    afterAll(() => capped.close())
+
+    const stillUncapped = async () => {
+      const fine = await capped.execute(
+        'block = bytearray(200 * 1024 * 1024)\nblock[::4096] = b"x" * len(block[::4096])\nprint("ok")',
+      )
+      expect(fine).toMatchObject({ stdout: 'ok\n', exitCode: 0 })
+    }
+
+    it('caps processes that each stay under the limit but together exceed it', async () => {
+      expect(capped.memoryScope).toBe('world')
+      const result = await capped.execute(`
+import os, time
+children = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(200 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])
+        time.sleep(1)
+        os._exit(0)
+    children.append(pid)
+print(sorted(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children))`)
+      expect(result.stdout).not.toBe('[0, 0, 0]\n')
+      expect(result.stderr).toContain('memory limit exceeded')
+      await stillUncapped()
+    })
+
+    it('counts scratch and shared memory: filling /dev/shm past the limit ends the world', async () => {
+      const result = await capped.execute(`
+chunk = b"x" * (16 * 1024 * 1024)
+with open("/dev/shm/fill", "wb") as fill:
+    for _ in range(40):
+        fill.write(chunk)
+        fill.flush()
+print("wrote 640 MiB")`)
+      expect(result.stdout).not.toContain('wrote')
+      expect(result).toMatchObject({ exitCode: null, signal: 'SIGKILL', timedOut: false })
+      expect(result.stderr).toContain('memory limit exceeded: a record')
+      await stillUncapped()
+    })
+
+    it('cannot see or change its cgroup, and leaves none behind', async () => {
+      // what a start process killed with -9 left (no live process has this pid: above pid_max)
+      const stale = join(machineParentCandidates()[0]!.path, 'start-4194999-0')
+      mkdirSync(join(stale, 'world-1'), { recursive: true })
+      const before = startCgroups()
+      const other = new SandboxPool({ ...modeOptions, workers: 1 })
+      const result = await other.execute(`
+import os
+print("paths seen", open("/proc/self/cgroup").read().count("start-"))
+for path in ["/cgroup", "/cgroup/memory.limit_in_bytes", "/sys/fs/cgroup"]:
+    try:
+        print(os.listdir(path) if os.path.isdir(path) else open(path, "w").write("1"))
+    except OSError as error:
+        print("denied", type(error).__name__)`)
+      expect(result.stdout.split('\n').slice(0, 4)).toEqual([
+        'paths seen 0',
+        'denied PermissionError',
+        'denied PermissionError',
+        'denied FileNotFoundError',
+      ])
+      expect(startCgroups().length).toBeGreaterThan(before.length)
+      expect(existsSync(stale)).toBe(false)
+      await other.close()
+      expect(startCgroups()).toEqual(before)
+    })
   })
 })

@@ -6,6 +6,11 @@ import { newRunId } from '../../core/run-id.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS, toSandboxOptions } from '../../sandbox/options.js'
 import { runSandboxFile } from '../../sandbox/run-sandbox.js'
 
+const MEMORY_LIMIT_SCOPES = {
+  world: "each record's processes, scratch and shared memory together (a memory cgroup)",
+  process: 'each process alone (no memory cgroup this user may make; see --memory-cgroup)',
+}
+
 export default class Sandbox extends BaseCommand {
   static override summary =
     'Run the Python in JSONL records (a "code" field, or a trajectory\'s ```python blocks) in the sandbox'
@@ -56,6 +61,7 @@ is done (input order kept). Results are stored under --run; rerunning the same -
     this.say(
       `run ${summary.run}: ${summary.records} records, ${summary.executed} cells run, ${summary.resumed} resumed, ` +
         `${summary.failed} failed, ${summary.timedOut} timed out, ${summary.skipped} skipped` +
+        (summary.memoryLimit ? `\nmemory limit: ${MEMORY_LIMIT_SCOPES[summary.memoryLimit]}` : '') +
         `\nsettings: ${describeSettings({ ...job, ...limits })}`,
     )
     return { ...summary, settings: { ...job, ...limits } }
