@@ -47,7 +47,9 @@ describe('extractAnswer', () => {
   it('joins boxes that together list one answer', () => {
     expect(extractAnswer('so $\\boxed{-2} \\quad\\text{and}\\quad \\boxed{1}$')).toBe('-2, 1')
     expect(extractAnswer('\\boxed{3} is wrong, then I got \\boxed{4}')).toBe('4')
-    expect(extractAnswer('$$\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}$$')).toBe('(3, 3), (1, 1)')
+    expect(extractAnswer('$$\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}$$')).toBe(
+      '(3, 3), (1, 1)',
+    )
     // words in a \text{} join; words outside the math part an earlier result from the answer
     expect(extractAnswer('$\\boxed{3}$ was a guess; so $\\boxed{4}$')).toBe('4')
   })
