@@ -24,6 +24,7 @@ export function normalizeAnswer(answer: string): string {
   // Words and spaces between values separate them: "2 \text{ or } 3" is a list, never 23.
   s = s.replace(SEPARATOR_RUN, ',')
   s = s.replace(/\\displaystyle|(?<!\\)\\[!,;:> ]|~/g, ' ')
+  s = solutionsNamedByVariable(s)
   // A semicolon separates like a comma: (0;-2;6), -12;-11.
   s = s.replace(/;/g, ',')
   s = s.replace(/\\[dtc]frac/g, '\\frac')
@@ -67,6 +68,22 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/\.$/, '')
   s = s.replace(/(^|[^\d])\.(\d)/g, '$10.$2')
   return s
+}
+
+/**
+ * `p=5,q=2;p=7,q=2` -> `(5,2),(7,2)`: solutions separated by semicolons, each naming the same variables in
+ * the same order, are the tuples of their values. One group alone stays as it is (`x=1,y=2` lists values).
+ */
+function solutionsNamedByVariable(s: string): string {
+  const groups = s
+    .split(';')
+    .map((group) =>
+      group.split(',').map((assignment) => /^\s*([a-zA-Z])\s*=\s*([^=]+?)\s*$/.exec(assignment)),
+    )
+  if (groups.length < 2 || groups.some((group) => group.length < 2 || group.some((match) => !match))) return s
+  const names = (group: (RegExpExecArray | null)[]) => group.map((match) => match![1]).join()
+  if (groups.some((group) => names(group) !== names(groups[0]!))) return s
+  return groups.map((group) => `(${group.map((match) => match![2]).join(',')})`).join(',')
 }
 
 function stripMathDelimiters(s: string): string {
@@ -118,12 +135,21 @@ function variableFirst(s: string): string {
   return s
 }
 
-/** `-2 \le x \le 7` -> `x \in [-2,7]`: the interval the chained inequality names. */
+/**
+ * `-2 \le x \le 7` -> `x \in [-2,7]`: the interval the chained inequality names; a bound on an absolute
+ * value, `1 \le |z| \le 2`, names two: `z \in [-2,-1]\cup[1,2]` (one, `[-2,2]`, from 0).
+ */
 function chainedInequalityToInterval(s: string): string {
-  const match = /^(\S+)\s+\\(le|lt)\s+([a-zA-Z](?:\([a-z]\))?)\s+\\(le|lt)\s+(\S+)$/.exec(s)
+  const match = /^(\S+)\s+\\(le|lt)\s+([a-zA-Z](?:\([a-z]\))?|\|[a-zA-Z]\|)\s+\\(le|lt)\s+(\S+)$/.exec(s)
   if (!match) return s
-  const [, low, lowRelation, variable, highRelation, high] = match
-  return `${variable} \\in ${lowRelation === 'le' ? '[' : '('}${low},${high}${highRelation === 'le' ? ']' : ')'}`
+  const [, low = '', lowRelation, variable = '', highRelation, high = ''] = match
+  const [open, close] = [lowRelation === 'le' ? '[' : '(', highRelation === 'le' ? ']' : ')']
+  if (!variable.startsWith('|')) return `${variable} \\in ${open}${low},${high}${close}`
+  const negated = (bound: string) => (bound.startsWith('-') ? bound.slice(1) : `-${bound}`)
+  const outer = `${{ ']': '[', ')': '(' }[close]}${negated(high)}`
+  if (low === '0' && lowRelation === 'le') return `${variable[1]} \\in ${outer},${high}${close}`
+  const inner = lowRelation === 'le' ? [']', '['] : [')', '(']
+  return `${variable[1]} \\in ${outer},${negated(low)}${inner[0]}\\cup${inner[1]}${low},${high}${close}`
 }
 
 /**

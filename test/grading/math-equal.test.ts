@@ -70,12 +70,20 @@ const EQUAL: [string, string][] = [
   ['(1, +\\infty)', '(1,\\infty)'],
   ['-\\infty', '-\\infty'],
   ['(p,q)=(3,2)', '(3,2)'],
+  // solutions named variable by variable, one group each
+  ['(5,2),(7,2)', 'p=5,q=2;p=7,q=2'],
+  ['(7,2),(5,2)', 'p=5, q=2; p=7, q=2'],
   ['f(x)=1', '1'],
   ['-2 \\le x \\le 7', 'x \\in [-2,7]'],
   ['-2 \\leq x < 7', 'x \\in [-2,7)'],
+  ['z \\in [-\\frac{3}{2},-1] \\cup [1,\\frac{3}{2}]', '1\\leq|z|\\leq \\frac{3}{2}'],
+  ['-3 < x < 3', '0 \\le |x| < 3'],
 ]
 
 const NOT_EQUAL: [string, string][] = [
+  ['(5,2),(7,2)', 'p=5,q=2;q=7,p=2'],
+  ['z \\in [-2,2]', '1 \\le |z| \\le 2'],
+  ['z \\in [-2,-1) \\cup (1,2]', '1 \\le |z| \\le 2'],
   ['6', '5'],
   ['-5', '5'],
   ['0.5', '5'],
@@ -169,6 +177,7 @@ const SYMBOLIC: [string, string, boolean][] = [
   ['9^{9^{9^{9}}}', '1', false],
   ['2x+3', 'y = 2x + 3', true],
   ['x', 'y = 2x + 3', false],
+  ['(5,2),(7,3)', 'p=5,q=2;p=7,q=2', false],
 ]
 
 describe('compareMath, settled without sympy', () => {

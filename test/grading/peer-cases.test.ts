@@ -63,8 +63,6 @@ const MATH_VERIFY_GAPS: Record<string, string> = {
     'a number at the end of prose with no final line of its own',
   'test_all.py::test_math_extraction_additional_cases[8]':
     'a percentage at the end of prose after a display span',
-  'test_numina_cases.py::test_numina_cases[3]': '1 <= |z| <= 3/2 as a union of intervals',
-  'test_numina_cases.py::test_numina_cases[9]': 'p=5,q=2;p=7,q=2 as the pairs (5,2),(7,2)',
   'test_numina_cases.py::test_numina_cases[24]': 'W(x)=1 or W(x)=-1 without spaces, against W(n)',
   'test_open_thoughts.py::test_open_thoughts[27]': 'a reference of two boxes with words between them',
   'test_yujianll.py::test_string_extraction[5]': 'sums (\\sum) and products that commute',
