@@ -1,5 +1,6 @@
 import { readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { isProcessAlive } from './process-alive.js'
 
 /** The temporary file this process writes `file` through before renaming it into place. */
 export function temporaryFor(file: string): string {
@@ -21,16 +22,7 @@ export async function removeStaleTemporaries(file: string): Promise<void> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue
     const pid = Number(name.slice(prefix.length))
-    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid))
+    if (Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid))
       await rm(join(dirname(file), name), { force: true })
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

@@ -18,6 +18,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../core/errors.js'
+import { isProcessAlive } from '../core/process-alive.js'
 
 export type CgroupVersion = 1 | 2
 
@@ -76,24 +77,18 @@ export function parentCandidates(host: CgroupHost): MemoryCgroup[] {
   return candidates
 }
 
-const machine: CgroupHost = {
-  procSelfCgroup: readOrEmpty('/proc/self/cgroup'),
-  exists: existsSync,
-  read: (path) => {
-    try {
-      return readFileSync(path, 'utf8')
-    } catch {
-      return undefined
-    }
-  },
-}
-
-function readOrEmpty(path: string): string {
+function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8')
   } catch {
-    return ''
+    return undefined
   }
+}
+
+const machine: CgroupHost = {
+  procSelfCgroup: readText('/proc/self/cgroup') ?? '',
+  exists: existsSync,
+  read: readText,
 }
 
 /** `parentCandidates` on this machine. */
@@ -104,7 +99,7 @@ export function machineParentCandidates(): MemoryCgroup[] {
 /** The version of a cgroup directory given by the user, or an error naming the flag. */
 function delegatedParent(path: string): MemoryCgroup {
   if (existsSync(join(path, 'memory.limit_in_bytes'))) return { version: 1, path }
-  const subtree = machine.read(join(path, 'cgroup.subtree_control'))
+  const subtree = readText(join(path, 'cgroup.subtree_control'))
   if (subtree?.split(/\s+/).includes('memory')) return { version: 2, path }
   throw new UsageError(
     `--memory-cgroup ${path}: not a memory cgroup whose children get the memory controller`,
@@ -177,15 +172,6 @@ function removeStale(parent: string): void {
   }
   for (const name of entries) {
     const pid = Number(/^start-(\d+)-\d+$/.exec(name)?.[1])
-    if (pid && pid !== process.pid && !isAlive(pid)) removeCgroupTree(join(parent, name))
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    if (pid && pid !== process.pid && !isProcessAlive(pid)) removeCgroupTree(join(parent, name))
   }
 }
