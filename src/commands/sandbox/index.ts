@@ -8,7 +8,7 @@ import { runSandboxFile } from '../../sandbox/run-sandbox.js'
 
 const MEMORY_LIMIT_SCOPES = {
   world: "each record's processes, scratch and shared memory together (a memory cgroup)",
-  process: 'each process alone (no memory cgroup this user may make; see --memory-cgroup)',
+  process: 'each process alone (no memory cgroup: --memory-cgroup off, or none this user may make)',
 }
 
 export default class Sandbox extends BaseCommand {
