@@ -1,5 +1,5 @@
 import { latexToSympy } from './latex-to-sympy.js'
-import { normalizeAnswer, stripVariable } from './normalize-answer.js'
+import { namedValue, normalizeAnswer, stripVariable } from './normalize-answer.js'
 
 /** A question only sympy can answer, in sympy syntax: are these expressions (equations, sets) equal? */
 export type SymbolicCheck =
@@ -25,10 +25,16 @@ export function compareMath(predicted: string, reference: string): MathVerdict {
   return compareStructure(p, r)
 }
 
-/** `x = 5` against `5`: the variable goes; against `y = 2x + 3` both stay whole, as equations. */
+/**
+ * `x = 5` against `5`: the variable goes; against `y = 2x + 3` both stay whole, as equations; against
+ * `x = \frac{10}{2}`, or `a_n = 2^{n+1}` against `a_n = 2 \cdot 2^n`, the same name goes from both and the
+ * values compare.
+ */
 function withoutVariable(p: string, r: string): [string, string] {
   const relation = /=|\\in /
-  return relation.test(p) === relation.test(r) ? [p, r] : [stripVariable(p), stripVariable(r)]
+  if (relation.test(p) !== relation.test(r)) return [stripVariable(p), stripVariable(r)]
+  const [pNamed, rNamed] = [namedValue(p), namedValue(r)]
+  return pNamed && rNamed && pNamed.name === rNamed.name ? [pNamed.value, rNamed.value] : [p, r]
 }
 
 function compareStructure(p: string, r: string): MathVerdict {

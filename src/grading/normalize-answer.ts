@@ -157,13 +157,19 @@ function chainedInequalityToInterval(s: string): string {
  * `A:B=1:2` -> `1:2`, `\frac{NO}{BO}=2` -> `2`: the value, when the answer names what it is the value of.
  */
 export function stripVariable(s: string): string {
+  return namedValue(s)?.value ?? s
+}
+
+/** `a_n = 2^{n+1}` -> `{name: 'a_n', value: '2^{n+1}'}`: what the answer names, and its value (see stripVariable). */
+export function namedValue(s: string): { name: string; value: string } | undefined {
   // A letter (x, x_1, f(x)), letters in a tuple ((p,q)), a segment or its length (AB, |AB|) or a ratio's
   // names (A:B, V_{1}:V_{2}).
   const match =
-    /^(?:[a-zA-Z](?:_\w)?(?:\([a-z]\))?|\([a-zA-Z](?:,[a-zA-Z])+\)|\|[A-Z]+\||[A-Z]{2,3}|[A-Z](?:_\{?\w+\}?)?(?::[A-Z](?:_\{?\w+\}?)?)+|\\frac\{[A-Z]+\}\{[A-Z]+\})\s*(?:=|\\in\s)\s*(.+)$/.exec(
+    /^([a-zA-Z](?:_\w)?(?:\([a-z]\))?|\([a-zA-Z](?:,[a-zA-Z])+\)|\|[A-Z]+\||[A-Z]{2,3}|[A-Z](?:_\{?\w+\}?)?(?::[A-Z](?:_\{?\w+\}?)?)+|\\frac\{[A-Z]+\}\{[A-Z]+\})\s*(?:=|\\in\s)\s*(.+)$/.exec(
       s,
     )
+  const [, name, value] = match ?? []
   // `a = b` relates two letters: it is not the value `b` (nor the choice "(B)").
-  if (!match?.[1] || match[1].includes('=') || /^[a-zA-Z]$/.test(match[1].trim())) return s
-  return match[1].trim()
+  if (!name || !value || value.includes('=') || /^[a-zA-Z]$/.test(value.trim())) return undefined
+  return { name, value: value.trim() }
 }

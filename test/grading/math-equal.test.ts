@@ -71,6 +71,8 @@ const EQUAL: [string, string][] = [
   ['-\\infty', '-\\infty'],
   ['(p,q)=(3,2)', '(3,2)'],
   // solutions named variable by variable, one group each
+  // the same name on both sides: its values compare
+  ['x_1 = \\frac{1}{2}', 'x_1 = 0.5'],
   ['(5,2),(7,2)', 'p=5,q=2;p=7,q=2'],
   ['(7,2),(5,2)', 'p=5, q=2; p=7, q=2'],
   ['f(x)=1', '1'],
@@ -82,6 +84,8 @@ const EQUAL: [string, string][] = [
 
 const NOT_EQUAL: [string, string][] = [
   ['(5,2),(7,2)', 'p=5,q=2;q=7,p=2'],
+  ['x \\in (-2,7)', 'x \\in [-2,7]'],
+  ['a_n = 3', 'a_n = 4'],
   ['z \\in [-2,2]', '1 \\le |z| \\le 2'],
   ['z \\in [-2,-1) \\cup (1,2]', '1 \\le |z| \\le 2'],
   ['6', '5'],
@@ -178,6 +182,8 @@ const SYMBOLIC: [string, string, boolean][] = [
   ['2x+3', 'y = 2x + 3', true],
   ['x', 'y = 2x + 3', false],
   ['(5,2),(7,3)', 'p=5,q=2;p=7,q=2', false],
+  ['a_n = 2^{n+1}', 'a_n = 2 \\cdot 2^n', true],
+  ['a_n = 2^{n+1}', 'a_n = 2^n + 1', false],
 ]
 
 describe('compareMath, settled without sympy', () => {
