@@ -143,13 +143,15 @@ function chainedInequalityToInterval(s: string): string {
   const match = /^(\S+)\s+\\(le|lt)\s+([a-zA-Z](?:\([a-z]\))?|\|[a-zA-Z]\|)\s+\\(le|lt)\s+(\S+)$/.exec(s)
   if (!match) return s
   const [, low = '', lowRelation, variable = '', highRelation, high = ''] = match
-  const [open, close] = [lowRelation === 'le' ? '[' : '(', highRelation === 'le' ? ']' : ')']
-  if (!variable.startsWith('|')) return `${variable} \\in ${open}${low},${high}${close}`
+  const [lowOpen, lowClose] = lowRelation === 'le' ? ['[', ']'] : ['(', ')']
+  const [highOpen, highClose] = highRelation === 'le' ? ['[', ']'] : ['(', ')']
+  if (!variable.startsWith('|')) return `${variable} \\in ${lowOpen}${low},${high}${highClose}`
+  // |z| between low and high: z between -high and -low, or between low and high.
   const negated = (bound: string) => (bound.startsWith('-') ? bound.slice(1) : `-${bound}`)
-  const outer = `${{ ']': '[', ')': '(' }[close]}${negated(high)}`
-  if (low === '0' && lowRelation === 'le') return `${variable[1]} \\in ${outer},${high}${close}`
-  const inner = lowRelation === 'le' ? [']', '['] : [')', '(']
-  return `${variable[1]} \\in ${outer},${negated(low)}${inner[0]}\\cup${inner[1]}${low},${high}${close}`
+  const name = variable[1]
+  if (low === '0' && lowRelation === 'le')
+    return `${name} \\in ${highOpen}${negated(high)},${high}${highClose}`
+  return `${name} \\in ${highOpen}${negated(high)},${negated(low)}${lowClose}\\cup${lowOpen}${low},${high}${highClose}`
 }
 
 /**

@@ -33,7 +33,8 @@ export type MemoryCgroupSetting = 'auto' | 'off' | (string & {})
 
 const V1_MOUNT = '/sys/fs/cgroup/memory'
 const V2_MOUNTS = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']
-const PREFIX = 'start-'
+/** A worker's directory: `start-<pid>-<serial>`, so that another run can tell whether its owner is gone. */
+const WORKER_DIRECTORY = /^start-(\d+)-\d+$/
 
 /** This process's cgroup paths, from /proc/self/cgroup: the v1 memory hierarchy's and the v2 one's. */
 export function ownCgroups(procSelfCgroup: string): { v1Memory?: string; v2?: string } {
@@ -70,11 +71,16 @@ export function parentCandidates(host: CgroupHost): MemoryCgroup[] {
   const v2Mount = V2_MOUNTS.find((mount) => host.exists(join(mount, 'cgroup.controllers')))
   if (v2Mount !== undefined) {
     for (const path of new Set([join(v2Mount, own.v2 ?? '/'), v2Mount])) {
-      const subtree = host.read(join(path, 'cgroup.subtree_control')) ?? ''
-      if (subtree.split(/\s+/).includes('memory')) candidates.push({ version: 2, path })
+      if (handsOutMemory(host.read(join(path, 'cgroup.subtree_control'))))
+        candidates.push({ version: 2, path })
     }
   }
   return candidates
+}
+
+/** A v2 `cgroup.subtree_control` that gives the memory controller to the cgroup's children. */
+function handsOutMemory(subtreeControl: string | undefined): boolean {
+  return subtreeControl?.split(/\s+/).includes('memory') ?? false
 }
 
 function readText(path: string): string | undefined {
@@ -99,8 +105,7 @@ export function machineParentCandidates(): MemoryCgroup[] {
 /** The version of a cgroup directory given by the user, or an error naming the flag. */
 function delegatedParent(path: string): MemoryCgroup {
   if (existsSync(join(path, 'memory.limit_in_bytes'))) return { version: 1, path }
-  const subtree = readText(join(path, 'cgroup.subtree_control'))
-  if (subtree?.split(/\s+/).includes('memory')) return { version: 2, path }
+  if (handsOutMemory(readText(join(path, 'cgroup.subtree_control')))) return { version: 2, path }
   throw new UsageError(
     `--memory-cgroup ${path}: not a memory cgroup whose children get the memory controller`,
     'give a cgroup v1 memory directory, or a v2 directory with "memory" in its cgroup.subtree_control',
@@ -122,7 +127,7 @@ export function createWorkerCgroup(
   const parents = setting === 'auto' ? machineParentCandidates() : [delegatedParent(setting)]
   for (const parent of parents) {
     removeStale(parent.path)
-    const path = join(parent.path, `${PREFIX}${process.pid}-${serial++}`)
+    const path = join(parent.path, `start-${process.pid}-${serial++}`)
     try {
       mkdirSync(path)
       // v2: the worlds made inside get the memory controller (this directory holds no process).
@@ -171,7 +176,7 @@ function removeStale(parent: string): void {
     return
   }
   for (const name of entries) {
-    const pid = Number(/^start-(\d+)-\d+$/.exec(name)?.[1])
+    const pid = Number(WORKER_DIRECTORY.exec(name)?.[1])
     if (pid && pid !== process.pid && !isProcessAlive(pid)) removeCgroupTree(join(parent, name))
   }
 }

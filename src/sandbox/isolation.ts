@@ -5,7 +5,7 @@
 
 export const SCRATCH = '/sandbox'
 export const WORKER_PATH = '/opt/start/worker.py'
-/** Where the worker sees its memory cgroup directory (each world unmounts it before its cell runs). */
+/** Where the worker sees its memory cgroup directory (each world covers it before its cell runs). */
 export const CGROUP_MOUNT = '/cgroup'
 
 export interface HostLayout {

@@ -127,8 +127,9 @@ class WorldCgroup:
             return False
 
 
-def memory_limit_note():
-    return f"memory limit exceeded: a record's processes, scratch and shared memory hold at most {LIMITS['memoryMb']} MiB\n"
+MEMORY_LIMIT_NOTE = (
+    f"memory limit exceeded: a record's processes, scratch and shared memory hold at most {LIMITS['memoryMb']} MiB\n"
+).encode()
 
 
 # ---------------------------------------------------------------- the seccomp filter
@@ -675,7 +676,7 @@ class Worker:
         # Only a cell that failed can have been cut short by the memory limit; the others skip the read.
         failed = not finished_cell or done != b"0"
         if failed and world.cgroup and world.cgroup.new_oom_kills():
-            err.add(memory_limit_note().encode())
+            err.add(MEMORY_LIMIT_NOTE)
         if finished_cell:
             exit_code, killed_by = int(done), None
         elif timed_out:
