@@ -44,21 +44,14 @@ export function promptOpensThinking(prompt: string | undefined): boolean {
 
 /**
  * What may stand between two boxes that together are one answer: `\boxed{-2} \quad\text{and}\quad \boxed{1}`,
- * `y_1 = \boxed{a}\) and \(y_2 = \boxed{b}`, `\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}`. Words
- * inside a \text{} of the math are allowed; prose outside math is not (it parts an earlier result from
- * the answer). Taking more boxes never hedges: a list equals only the same list.
+ * `y_1 = \boxed{a}\) and \(y_2 = \boxed{b}`, `\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}`, and a
+ * unit word before the joiner, `\boxed{1} papers and \boxed{2} bins` (not "wait," or "no,"). Words inside a \text{} of the math are
+ * allowed; other prose is not (it parts an earlier result from the answer). Taking more boxes never
+ * hedges: a list equals only the same list.
  */
 const BETWEEN_BOXES =
-  /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|[a-zA-Z](?:_\{?\w+\}?)?\s*=|\\text\s*\{[^{}]*\}|\band\b|\bor\b)*$/
+  /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|[a-zA-Z](?:_\{?\w+\}?)?\s*=|\\text\s*\{[^{}]*\}|\band\b|\bor\b|\b(?!(?:wait|no|not|but|so|then|actually|hmm)\b)[a-zA-Z]+(?=\s*(?:,|and\b)))*$/
 
-/**
- * The model's final answer, in a documented order: a trajectory cut off at the token limit, or whose
- * thinking never closed, has none (unless `lenient`); otherwise the later of the last \boxed{} (with the
- * boxes just before it that list the same answer) and the last "answer is X" / "Answer: X" statement after
- * the thinking; else the last math span after the thinking, unless (with `lastNumber`) a whole number of
- * the final line comes after it; else a bare final line that is math, not prose.
- * Fenced blocks (the code and the interpreter's output) are never read.
- */
 /**
  * The text outside fenced blocks. Fences pair as they open and close: outside a block any ``` opens one;
  * inside, a bare ``` closes it and a fence with a language (```output) closes it and opens the next, as
@@ -81,6 +74,14 @@ function outsideFences(completion: string): string {
   return inside ? kept : kept + completion.slice(from)
 }
 
+/**
+ * The model's final answer, in a documented order: a trajectory cut off at the token limit, or whose
+ * thinking never closed, has none (unless `lenient`); otherwise the later of the last \boxed{} (with the
+ * boxes just before it that list the same answer) and the last "answer is X" / "Answer: X" statement after
+ * the thinking; else the last math span after the thinking, unless (with `lastNumber`) a whole number of
+ * the final line comes after it; else a bare final line that is math, not prose.
+ * Fenced blocks (the code and the interpreter's output) are never read.
+ */
 export function extractAnswer(completion: string, options: ExtractOptions = {}): string | undefined {
   // Neither the interpreter's output nor the code is the model's answer: code could print any \boxed{}.
   const text = outsideFences(completion)

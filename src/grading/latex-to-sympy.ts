@@ -7,7 +7,7 @@ export function latexToSympy(latex: string): string | undefined {
   if (latex.length > MAX_LENGTH) return undefined
   try {
     const text = splitUnknownNames(convert(latex))
-    if (!/^[a-zA-Z0-9+\-*/().,! ]+$/.test(text) || /\.\s*[a-zA-Z]/.test(text)) return undefined
+    if (!/^[a-zA-Z0-9+\-*/().,!_ ]+$/.test(text) || /\.\s*[a-zA-Z]/.test(text)) return undefined
     return balanced(text) ? text : undefined
   } catch {
     return undefined
@@ -36,8 +36,11 @@ const FUNCTIONS = new Set([
   'exp',
 ])
 
+/** `\sum_{k=1}^{n}` -> `sum(k,1,n)`, then its terms: the checker reads the product after it as the body. */
+const BIG_OPERATORS: Record<string, string> = { sum: 'sum', prod: 'prod' }
+
 /** The only names sympy may see: the functions and constants above; every other name is letters multiplied. */
-const KNOWN_NAMES = new Set([...FUNCTIONS, 'sqrt', 'pi', 'oo'])
+const KNOWN_NAMES = new Set([...FUNCTIONS, ...Object.values(BIG_OPERATORS), 'sqrt', 'pi', 'oo'])
 
 /**
  * `xy` -> `x*y`: a run of letters that is not a known name is a product of one-letter symbols, never a
@@ -50,21 +53,26 @@ function splitUnknownNames(text: string): string {
 function convert(s: string): string {
   let out = ''
   let i = 0
-  const group = (): string => {
+  /** The LaTeX of the next argument: a braced group, a command or a single character (\frac12, \sqrt2). */
+  const rawGroup = (): string => {
     while (s[i] === ' ') i++
     if (s[i] === '{') {
       const end = closing(s, i)
       const inner = s.slice(i + 1, end)
       i = end + 1
-      return convert(inner)
+      return inner
     }
-    // A single character or command argument, as in \frac12 or \sqrt2.
     if (s[i] === '\\') {
       const name = /^\\[a-zA-Z]+/.exec(s.slice(i))![0]
       i += name.length
-      return convert(name)
+      return name
     }
-    return convert(s[i++] ?? '')
+    return s[i++] ?? ''
+  }
+  const group = (): string => convert(rawGroup())
+  const expect = (char: string): void => {
+    while (s[i] === ' ') i++
+    if (s[i++] !== char) throw new Error(`expected ${char} at ${i - 1}`)
   }
   while (i < s.length) {
     const char = s[i]
@@ -85,6 +93,12 @@ function convert(s: string): string {
         } else {
           out += `sqrt(${group()})`
         }
+      } else if (name in BIG_OPERATORS) {
+        expect('_')
+        const lower = /^\s*([a-zA-Z])\s*=(.+)$/.exec(rawGroup())
+        if (!lower) throw new Error(`\\${name} without an index = start`)
+        expect('^')
+        out += ` ${BIG_OPERATORS[name]}(${lower[1]},${convert(lower[2]!)},${group()}) `
       } else if (name in CONSTANTS) out += ` ${CONSTANTS[name]} `
       else if (name in OPERATORS) out += OPERATORS[name]
       else if (FUNCTIONS.has(name)) out += ` ${name === 'ln' ? 'log' : name} `
@@ -93,6 +107,12 @@ function convert(s: string): string {
       const end = closing(s, i)
       out += `(${convert(s.slice(i + 1, end))})`
       i = end + 1
+    } else if (char === '_') {
+      // A subscript names an indexed letter: a_n -> a_(n), F_{n-k-1} -> F_(n-k-1), a_{ij} -> a_(i,j).
+      if (!/[a-zA-Z]$/.test(out)) throw new Error(`subscript after no letter at ${i}`)
+      i++
+      const index = rawGroup()
+      out += `_(${/^[a-zA-Z]{2,}$/.test(index) ? index.split('').join(',') : convert(index)})`
     } else if (char === '^') {
       i++
       out += `**(${group()})`

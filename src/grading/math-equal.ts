@@ -1,5 +1,5 @@
 import { latexToSympy } from './latex-to-sympy.js'
-import { namedValue, normalizeAnswer, stripVariable } from './normalize-answer.js'
+import { namedValue, normalizeAnswer, splitTopLevel, stripVariable } from './normalize-answer.js'
 
 /** A question only sympy can answer, in sympy syntax: are these expressions (equations, sets) equal? */
 export type SymbolicCheck =
@@ -105,8 +105,9 @@ function compareScalar(pRaw: string, rRaw: string): MathVerdict {
   const rWord = /^\(?[A-E]\)?$/.test(r) || /^[a-zA-Z]{2,}$/.test(r) ? plainWord(r) : undefined
   if (rWord !== undefined) return plainWord(p) === rWord
   if (/^\d+_\d+$/.test(r)) return false // a numeral in another base: only its exact spelling counts
-  const pEquation = p.split('=')
-  const rEquation = r.split('=')
+  // An `=` inside braces is no equation's: \sum_{k=0}^{n} k.
+  const pEquation = splitTopLevel(p, '=')
+  const rEquation = splitTopLevel(r, '=')
   if (pEquation.length !== rEquation.length || pEquation.length > 2) return false
   if (pEquation.length === 2) {
     const a = equationToSympy(pEquation)
@@ -179,25 +180,6 @@ function plainWord(s: string): string | undefined {
   const choice = /^\(?([A-Ea-e])\)?$/.exec(s)
   if (choice) return choice[1]!.toUpperCase()
   return /^[a-zA-Z]{2,}$/.test(s) && !/^(?:pi|sqrt|frac)$/.test(s) ? s.toLowerCase() : undefined
-}
-
-/** Splits at `separator` where no bracket is open. */
-export function splitTopLevel(s: string, separator: string): string[] {
-  const parts: string[] = []
-  let depth = 0
-  let start = 0
-  for (let i = 0; i < s.length; i++) {
-    const char = s[i]
-    if (char === '(' || char === '[' || char === '{') depth++
-    else if (char === ')' || char === ']' || char === '}') depth--
-    else if (depth === 0 && s.startsWith(separator, i)) {
-      parts.push(s.slice(start, i))
-      start = i + separator.length
-      i += separator.length - 1
-    }
-  }
-  parts.push(s.slice(start))
-  return parts.map((part) => part.trim())
 }
 
 /** `(a,b)`, `[a,b)`, `(a,b,c)`: the brackets and the items, when one bracket pair spans the whole text. */

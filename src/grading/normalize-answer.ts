@@ -45,7 +45,7 @@ export function normalizeAnswer(answer: string): string {
   s = s.replace(/^([a-zA-Z])\s*(?:\\approx|≈)\s*(?=\S)/, '')
   s = s.replace(/(\S)\s*(?:\\approx|≈).*$/, '$1')
   // A worked chain "x = 5+5+1 = 11" names its last value.
-  s = s.replace(/^([a-zA-Z](?:_\{?\w+\}?)?)\s*=(?:[^=,]*=)+\s*([^=,]+)$/, '$1=$2')
+  s = s.replace(/^([a-zA-Z](?:_\{?\w+\}?)?)\s*=(?:[^=,{}]*=)+\s*([^=,]+)$/, '$1=$2')
   // "3,600" is a number; "3, 600" (a space after the comma) is a list of two.
   if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replaceAll(',', '')
   // Digits apart stay apart once the spaces go.
@@ -172,6 +172,26 @@ export function namedValue(s: string): { name: string; value: string } | undefin
     )
   const [, name, value] = match ?? []
   // `a = b` relates two letters: it is not the value `b` (nor the choice "(B)").
-  if (!name || !value || value.includes('=') || /^[a-zA-Z]$/.test(value.trim())) return undefined
+  if (!name || !value || splitTopLevel(value, '=').length > 1 || /^[a-zA-Z]$/.test(value.trim()))
+    return undefined
   return { name, value: value.trim() }
+}
+
+/** Splits at `separator` where no bracket is open. */
+export function splitTopLevel(s: string, separator: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let start = 0
+  for (let i = 0; i < s.length; i++) {
+    const char = s[i]
+    if (char === '(' || char === '[' || char === '{') depth++
+    else if (char === ')' || char === ']' || char === '}') depth--
+    else if (depth === 0 && s.startsWith(separator, i)) {
+      parts.push(s.slice(start, i))
+      start = i + separator.length
+      i += separator.length - 1
+    }
+  }
+  parts.push(s.slice(start))
+  return parts.map((part) => part.trim())
 }

@@ -26,14 +26,16 @@ def _alarm(signum, frame):
 #   unary   := ("+" | "-") unary | power
 #   power   := postfix (("**" | "^") unary)?
 #   postfix := atom "!"*
-#   atom    := number | constant | letter | function power-arg | "(" expr ("," expr)* ")"
+#   atom    := number | constant | letter ("_" "(" expr ("," expr)* ")")? | function power-arg
+#            | ("sum" | "prod") "(" letter "," expr "," expr ")" term | "(" expr ("," expr)* ")"
 _FUNCTIONS = {
     "sqrt": sp.sqrt, "log": sp.log, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
     "cot": sp.cot, "sec": sp.sec, "csc": sp.csc, "arcsin": sp.asin, "arccos": sp.acos,
     "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
 }
+_BIG_OPERATORS = {"sum": sp.Sum, "prod": sp.Product}
 _CONSTANTS = {"pi": sp.pi, "oo": sp.oo, "nan": sp.nan, "zoo": sp.zoo, "i": sp.I, "I": sp.I, "E": sp.E}
-_TOKENS = re.compile(r"\s*(?:(?P<name>[A-Za-z]+)|(?P<number>\d+(?:\.\d*)?|\.\d+)|(?P<symbol>\*\*|[-+*/^(),!]))")
+_TOKENS = re.compile(r"\s*(?:(?P<name>[A-Za-z]+)|(?P<number>\d+(?:\.\d*)?|\.\d+)|(?P<symbol>\*\*|[-+*/^(),!_]))")
 _MAX_DEPTH = 60
 
 
@@ -47,7 +49,7 @@ def _tokens(text):
             raise ValueError(f"refused character at {position}")
         kind = match.lastgroup
         value = match.group(kind)
-        if kind == "name" and len(value) > 1 and value not in _FUNCTIONS and value not in _CONSTANTS:
+        if kind == "name" and len(value) > 1 and not any(value in names for names in (_FUNCTIONS, _CONSTANTS, _BIG_OPERATORS)):
             raise ValueError(f"refused name {value}")
         tokens.append((kind, value))
         position = match.end()
@@ -59,6 +61,8 @@ class _Parser:
         self.tokens = _tokens(text)
         self.at = 0
         self.depth = 0
+        self.bound = {}  # letter -> its index symbol, inside the body of a sum or product
+        self.binders = 0
 
     def peek(self):
         return self.tokens[self.at] if self.at < len(self.tokens) else (None, None)
@@ -142,17 +146,57 @@ class _Parser:
                     exponent = self.postfix()
                 result = _FUNCTIONS[value](self.power())
                 return result if exponent is None else sp.Pow(result, exponent)
+            if value in _BIG_OPERATORS:
+                # sum(k, 1, n) k**2: the product after the bounds is the body, as \sum_{k=1}^{n} k^2 reads
+                # The index is renamed by nesting level, so that sums over k and over j compare, and i in
+                # the body is the index, not the imaginary unit.
+                self.take("(")
+                letter = self.letter()
+                self.take(",")
+                low = self.expr()
+                self.take(",")
+                high = self.expr()
+                self.take(")")
+                index = sp.Symbol(f"_index{self.binders}")
+                outer = self.bound.get(letter)
+                self.bound[letter] = index
+                self.binders += 1
+                body = self.term()
+                self.binders -= 1
+                if outer is None:
+                    del self.bound[letter]
+                else:
+                    self.bound[letter] = outer
+                return _BIG_OPERATORS[value](body, (index, low, high))
+            if len(value) == 1 and self.peek()[1] == "_":
+                # a_(n), F_(n-k-1), a_(i, j): an indexed letter
+                self.take("_")
+                self.take("(")
+                return sp.Indexed(sp.IndexedBase(value), *self.items())
+            if value in self.bound:
+                return self.bound[value]
             if value in _CONSTANTS:
                 return _CONSTANTS[value]
             return sp.Symbol(value)
         if value == "(":
-            items = [self.expr()]
-            while self.peek()[1] == ",":
-                self.take(",")
-                items.append(self.expr())
-            self.take(")")
+            items = self.items()
             return items[0] if len(items) == 1 else sp.Tuple(*items)
         raise ValueError(f"unexpected {value!r}")
+
+    def items(self):
+        """expr ("," expr)* ")", after an opening bracket."""
+        items = [self.expr()]
+        while self.peek()[1] == ",":
+            self.take(",")
+            items.append(self.expr())
+        self.take(")")
+        return items
+
+    def letter(self):
+        kind, value = self.take()
+        if kind != "name" or len(value) != 1:
+            raise ValueError(f"expected a letter, not {value!r}")
+        return value
 
 
 def _parse(text):
@@ -200,6 +244,12 @@ def _same(a, b):
     """
     if a == b:
         return True
+    if a.has(sp.Sum, sp.Product) or b.has(sp.Sum, sp.Product):
+        # in closed form where there is one (the product of 1..n is n!); random points are not integers
+        a, b = a.doit(), b.doit()
+        if a == b:
+            # a divergent sum is not equal to oo spelt otherwise: a non-finite value equals only itself
+            return not a.has(sp.oo, sp.S.NegativeInfinity, sp.zoo, sp.nan)
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     if not symbols:
         _took("constant")

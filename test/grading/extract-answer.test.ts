@@ -52,6 +52,12 @@ describe('extractAnswer', () => {
     )
     // words in a \text{} join; words outside the math part an earlier result from the answer
     expect(extractAnswer('$\\boxed{3}$ was a guess; so $\\boxed{4}$')).toBe('4')
+    // a unit word before the joiner: one answer per part
+    expect(extractAnswer('\\boxed{1} papers and \\boxed{2} bins')).toBe('1, 2')
+    expect(extractAnswer('\\boxed{3} apples, \\boxed{4} pears')).toBe('3, 4')
+    expect(extractAnswer('\\boxed{3} apples so and \\boxed{4}')).toBe('4')
+    expect(extractAnswer('\\boxed{1} hmm wait, \\boxed{2}')).toBe('2')
+    expect(extractAnswer('\\boxed{1} wait, \\boxed{2}')).toBe('2')
   })
 
   it('has no answer for a trajectory cut off, or one whose thinking never closed, unless lenient', () => {

@@ -184,6 +184,17 @@ const SYMBOLIC: [string, string, boolean][] = [
   ['(5,2),(7,3)', 'p=5,q=2;p=7,q=2', false],
   ['a_n = 2^{n+1}', 'a_n = 2 \\cdot 2^n', true],
   ['a_n = 2^{n+1}', 'a_n = 2^n + 1', false],
+  // sums, products and subscripted letters: the index is bound, i in a body is the index
+  ['F_n = \\sum_{k=0}^{n-1} F_{n-k-1} F_k', 'F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}', true],
+  ['F_n = \\sum_{k=0}^{n-1} F_k F_{n-k}', 'F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}', false],
+  ['\\sum_{j=0}^{n} a_j', '\\sum_{k=0}^{n} a_k', true],
+  ['\\sum_{k=1}^{n} k', '\\frac{n(n+1)}{2}', true],
+  ['\\sum_{k=1}^{n} k^2', '\\frac{n(n+1)}{2}', false],
+  ['\\prod_{i=1}^{n} i', 'n!', true],
+  ['\\sum_{k=1}^{\\infty} \\frac{1}{k^2}', '\\frac{\\pi^2}{6}', false], // an infinity spelt is only itself
+  ['x_1^2 - x_2^2', '(x_1 - x_2)(x_1 + x_2)', true],
+  ['a_{n+1} - a_n', 'a_{n} - a_{n+1}', false],
+  ['a_{ij}', 'a_{ji}', false],
 ]
 
 describe('compareMath, settled without sympy', () => {
@@ -252,6 +263,12 @@ describe('the grader on MATH-500 reference answers, rewritten', () => {
     // eval("1") would be 1 and the check would pass.
     expect(await grader.symbolic.check({ kind: 'expr', a: 'eval(chr(49))', b: '1' })).toBe(false)
     expect(await grader.symbolic.check({ kind: 'expr', a: '1', b: '1' })).toBe(true)
+    // A divergent sum evaluates to oo, which equals nothing spelt otherwise, in the checker too.
+    expect(await grader.symbolic.check({ kind: 'expr', a: 'sum(k,1,oo) 1/k', b: 'oo' })).toBe(false)
+    expect(await grader.symbolic.check({ kind: 'expr', a: 'sum(k,1,oo) 1/k**2', b: 'pi**2/6' })).toBe(true)
+    // a subscript only follows a letter, and the operators take an index letter
+    expect(await grader.symbolic.check({ kind: 'expr', a: 'sum_(1)', b: 'sum_(1)' })).toBe(false)
+    expect(await grader.symbolic.check({ kind: 'expr', a: 'sum(2,1,3) 1', b: '3' })).toBe(false)
   })
 
   it('says why an answer is not correct, and a check sympy could not finish is never correct', async () => {
