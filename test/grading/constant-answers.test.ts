@@ -29,6 +29,10 @@ const CONSTANTS: [string, (reference: string) => boolean][] = [
   [`${'x+'.repeat(400)}1`, () => false],
   ['2 \\text{ or } 3', () => false],
   ['(1, +\\infty)', () => false],
+  // what the checker's grammar reads beyond plain expressions: an indexed letter, a sum, a product
+  ['a_n', () => false],
+  ['\\sum_{k=1}^{n} a_k', () => false],
+  ['\\prod_{k=1}^{\\infty} k', () => false],
 ]
 
 describe('no answer is correct for everything', () => {
