@@ -3,11 +3,18 @@
  * at the same concurrency, on the same server, in the same run: for --parallel N slots and N requests in
  * flight. Also the prompt tokens the server processed on resubmits beyond what the loop appended (goal 0).
  *
- *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --model path.gguf --threads N]
+ *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --model path.gguf --threads N --scale FFN,LAYERS]
+ *
+ * --scale serves, instead of the model, one that computes the same function at a higher cost per token
+ * (bench/scaled_model.py: wider feed-forward layers and added blocks whose outputs are zero), so that a
+ * per-request cost weighs on the comparison as it does for a larger model: the testbed decodes a token in
+ * about half a millisecond.
  */
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { execa } from 'execa'
 import pLimit from 'p-limit'
 import { defaultOptions } from '../src/core/options.js'
 import { HINT_INFER_OPTIONS, IN_PROCESS } from '../src/inference/options.js'
@@ -15,19 +22,39 @@ import { runHintInfer } from '../src/inference/run-hint-infer.js'
 import { ServedEngine } from '../src/inference/served.js'
 import type { TrajectoryRecord } from '../src/inference/types.js'
 import { ensureLlamaServer, startServer } from '../src/serving/llama-server.js'
+import { ensureTrainingEnv } from '../src/training/python-env.js'
 import { argument, devProblems } from './arguments.js'
 
-const model = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'))
+const source = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'))
+const scale = argument('scale', '')
 const problemCount = Number(argument('problems', '24'))
 const threads = Number(argument('threads', String(availableParallelism())))
 const maxTokens = 1024
 
 const dir = mkdtempSync(join(tmpdir(), 'start-bench-served-'))
+const model = scale ? await scaledModel(source, scale) : source
+
+/** The source model widened and deepened (`FFN,LAYERS`) with outputs that add nothing: same function, more cost. */
+async function scaledModel(from: string, spec: string): Promise<string> {
+  const [ffn, layers] = spec.split(',')
+  const out = join(dir, `scaled-${ffn}-${layers}.gguf`)
+  const { python } = await ensureTrainingEnv()
+  await execa(python, [
+    fileURLToPath(new URL('scaled_model.py', import.meta.url)),
+    from,
+    out,
+    '--ffn',
+    ffn!,
+    '--layers',
+    layers!,
+  ])
+  return out
+}
 const problems = devProblems(problemCount, dir)
 const { binary } = await ensureLlamaServer((line) => console.log(line))
 
 console.log(
-  `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; model ${model.split('/').pop()}`,
+  `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; model ${source.split('/').pop()}${scale ? ` scaled to feed-forward ${scale.replace(',', ', blocks ')}` : ''}`,
 )
 console.log(
   `${problemCount} problems, greedy, llama-server ${threads} threads, ${maxTokens} tokens per slot\n`,

@@ -45,9 +45,9 @@ export function promptOpensThinking(prompt: string | undefined): boolean {
 /**
  * What may stand between two boxes that together are one answer: `\boxed{-2} \quad\text{and}\quad \boxed{1}`,
  * `y_1 = \boxed{a}\) and \(y_2 = \boxed{b}`, `\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}`, and a
- * unit word before the joiner, `\boxed{1} papers and \boxed{2} bins` (not "wait," or "no,"). Words inside a \text{} of the math are
- * allowed; other prose is not (it parts an earlier result from the answer). Taking more boxes never
- * hedges: a list equals only the same list.
+ * unit word before the joiner, `\boxed{1} papers and \boxed{2} bins` (not "wait," or "no,"). Words inside
+ * a \text{} of the math are allowed; other prose is not (it parts an earlier result from the answer).
+ * Taking more boxes never hedges: a list equals only the same list.
  */
 const BETWEEN_BOXES =
   /^(?:\s|[,;$]|\\[()[\]]|\\q?quad|\\[,;!]|[a-zA-Z](?:_\{?\w+\}?)?\s*=|\\text\s*\{[^{}]*\}|\band\b|\bor\b|\b(?!(?:wait|no|not|but|so|then|actually|hmm)\b)[a-zA-Z]+(?=\s*(?:,|and\b)))*$/

@@ -37,10 +37,10 @@ const FUNCTIONS = new Set([
 ])
 
 /** `\sum_{k=1}^{n}` -> `sum(k,1,n)`, then its terms: the checker reads the product after it as the body. */
-const BIG_OPERATORS: Record<string, string> = { sum: 'sum', prod: 'prod' }
+const BIG_OPERATORS = new Set(['sum', 'prod'])
 
 /** The only names sympy may see: the functions and constants above; every other name is letters multiplied. */
-const KNOWN_NAMES = new Set([...FUNCTIONS, ...Object.values(BIG_OPERATORS), 'sqrt', 'pi', 'oo'])
+const KNOWN_NAMES = new Set([...FUNCTIONS, ...BIG_OPERATORS, 'sqrt', 'pi', 'oo'])
 
 /**
  * `xy` -> `x*y`: a run of letters that is not a known name is a product of one-letter symbols, never a
@@ -93,12 +93,12 @@ function convert(s: string): string {
         } else {
           out += `sqrt(${group()})`
         }
-      } else if (name in BIG_OPERATORS) {
+      } else if (BIG_OPERATORS.has(name)) {
         expect('_')
         const lower = /^\s*([a-zA-Z])\s*=(.+)$/.exec(rawGroup())
         if (!lower) throw new Error(`\\${name} without an index = start`)
         expect('^')
-        out += ` ${BIG_OPERATORS[name]}(${lower[1]},${convert(lower[2]!)},${group()}) `
+        out += ` ${name}(${lower[1]},${convert(lower[2]!)},${group()}) `
       } else if (name in CONSTANTS) out += ` ${CONSTANTS[name]} `
       else if (name in OPERATORS) out += OPERATORS[name]
       else if (FUNCTIONS.has(name)) out += ` ${name === 'ln' ? 'log' : name} `

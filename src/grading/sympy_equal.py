@@ -49,7 +49,8 @@ def _tokens(text):
             raise ValueError(f"refused character at {position}")
         kind = match.lastgroup
         value = match.group(kind)
-        if kind == "name" and len(value) > 1 and not any(value in names for names in (_FUNCTIONS, _CONSTANTS, _BIG_OPERATORS)):
+        known = value in _FUNCTIONS or value in _CONSTANTS or value in _BIG_OPERATORS
+        if kind == "name" and len(value) > 1 and not known:
             raise ValueError(f"refused name {value}")
         tokens.append((kind, value))
         position = match.end()
@@ -147,27 +148,7 @@ class _Parser:
                 result = _FUNCTIONS[value](self.power())
                 return result if exponent is None else sp.Pow(result, exponent)
             if value in _BIG_OPERATORS:
-                # sum(k, 1, n) k**2: the product after the bounds is the body, as \sum_{k=1}^{n} k^2 reads
-                # The index is renamed by nesting level, so that sums over k and over j compare, and i in
-                # the body is the index, not the imaginary unit.
-                self.take("(")
-                letter = self.letter()
-                self.take(",")
-                low = self.expr()
-                self.take(",")
-                high = self.expr()
-                self.take(")")
-                index = sp.Symbol(f"_index{self.binders}")
-                outer = self.bound.get(letter)
-                self.bound[letter] = index
-                self.binders += 1
-                body = self.term()
-                self.binders -= 1
-                if outer is None:
-                    del self.bound[letter]
-                else:
-                    self.bound[letter] = outer
-                return _BIG_OPERATORS[value](body, (index, low, high))
+                return self.big_operator(_BIG_OPERATORS[value])
             if len(value) == 1 and self.peek()[1] == "_":
                 # a_(n), F_(n-k-1), a_(i, j): an indexed letter
                 self.take("_")
@@ -191,6 +172,28 @@ class _Parser:
             items.append(self.expr())
         self.take(")")
         return items
+
+    def big_operator(self, operator):
+        """
+        sum(k, 1, n) k**2: the product after the bounds is the body, as \\sum_{k=1}^{n} k^2 reads. The
+        index is renamed by nesting level, so that sums over k and over j compare, and an i in the body is
+        the index, not the imaginary unit.
+        """
+        self.take("(")
+        letter = self.letter()
+        self.take(",")
+        low = self.expr()
+        self.take(",")
+        high = self.expr()
+        self.take(")")
+        index = sp.Symbol(f"_index{self.binders}")
+        outer = dict(self.bound)
+        self.bound[letter] = index
+        self.binders += 1
+        body = self.term()
+        self.binders -= 1
+        self.bound = outer
+        return operator(body, (index, low, high))
 
     def letter(self):
         kind, value = self.take()
