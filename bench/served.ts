@@ -60,9 +60,9 @@ console.log(
   `${problemCount} problems, greedy, llama-server ${threads} threads, ${maxTokens} tokens per slot\n`,
 )
 console.log(
-  '| slots = requests in flight | generated + appended tokens | hint-infer generated tok/s | plain, same count | ratio | hint-infer context tok/s | plain, same length | ratio | requests | prompt tokens processed | prompt + appended + 1 per resubmit | re-evaluated (records) |',
+  '| slots = requests in flight | generated + appended tokens | hint-infer generated tok/s | plain, same count | ratio | hint-infer context tok/s | plain, same length | ratio | the same requests replayed | ratio | requests | prompt tokens processed | prompt + appended + 1 per resubmit | re-evaluated (records) |',
 )
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
 
 /** The server's own counters (llama-server --metrics). */
 async function metrics(url: string): Promise<Record<string, number>> {
@@ -132,39 +132,78 @@ for (const parallel of argument('parallel', '1,2,4').split(',').map(Number)) {
     const appended = records.reduce((sum, record) => sum + record.tokens.appendedTokens, 0)
     const resubmits = engine.requests - records.length
 
-    // Plain requests from the same prompts at the same concurrency, past the end of turn (ignore_eos) so
-    // that each generates exactly as many tokens as its trajectory: (a) generated, (b) generated + appended.
-    const plainRate = async (target: (record: TrajectoryRecord) => number) => {
+    /** One greedy /completion past the end of turn (ignore_eos); the tokens it generated. */
+    const complete = async (prompt: string, tokens: number): Promise<number> => {
+      const response = await fetch(`${server.url}/completion`, {
+        method: 'POST',
+        body: JSON.stringify({
+          prompt,
+          n_predict: tokens,
+          temperature: 0,
+          ignore_eos: true,
+          cache_prompt: true,
+        }),
+      })
+      return ((await response.json()) as { tokens_predicted: number }).tokens_predicted
+    }
+    /** Seconds to run `work` once per trajectory, `parallel` trajectories at a time. */
+    const timed = async (
+      work: (record: TrajectoryRecord, i: number) => Promise<unknown>,
+    ): Promise<number> => {
       const limit = pLimit(parallel)
       const started = performance.now()
+      await Promise.all(records.map((record, i) => limit(() => work(record, i))))
+      return (performance.now() - started) / 1000
+    }
+
+    // Plain requests from the same prompts at the same concurrency, each generating exactly as many
+    // tokens as its trajectory: (a) generated, (b) generated + appended.
+    const plainRate = async (target: (record: TrajectoryRecord) => number) => {
       let tokens = 0
-      await Promise.all(
-        records.map((record) =>
-          limit(async () => {
-            const response = await fetch(`${server.url}/completion`, {
-              method: 'POST',
-              body: JSON.stringify({
-                prompt: record.prompt,
-                n_predict: target(record),
-                temperature: 0,
-                ignore_eos: true,
-                cache_prompt: true,
-              }),
-            })
-            tokens += ((await response.json()) as { tokens_predicted: number }).tokens_predicted
-          }),
-        ),
-      )
-      return tokens / ((performance.now() - started) / 1000)
+      const seconds = await timed(async (record) => {
+        // not `tokens += await ...`: that reads `tokens` before the request and loses concurrent updates
+        const generated = await complete(record.prompt, target(record))
+        tokens += generated
+      })
+      const wanted = records.reduce((sum, record) => sum + target(record), 0)
+      if (tokens !== wanted) console.log(`(plain requests generated ${tokens} tokens of ${wanted} asked)`)
+      return tokens / seconds
     }
     const sameCount = await plainRate((record) => record.tokens.generatedTokens)
     const sameLength = await plainRate(
       (record) => record.tokens.generatedTokens + record.tokens.appendedTokens,
     )
+    // (c) The same requests replayed with no loop around them: each model segment is a request for the
+    // prompt plus the trajectory's text before it, generating as many tokens as the segment holds, so the
+    // server does the same work (the same prefixes cached, the appended text evaluated as prompt), and the
+    // client neither runs code nor decides anything.
+    const segmentTokens = async (text: string): Promise<number> => {
+      const response = await fetch(`${server.url}/tokenize`, {
+        method: 'POST',
+        body: JSON.stringify({ content: text, add_special: false }),
+      })
+      return ((await response.json()) as { tokens: number[] }).tokens.length
+    }
+    const replays = await Promise.all(
+      records.map(async (record) => {
+        const requests: { prompt: string; tokens: number }[] = []
+        let text = ''
+        for (const segment of record.segments) {
+          if (segment.kind === 'model' && segment.text)
+            requests.push({ prompt: record.prompt + text, tokens: await segmentTokens(segment.text) })
+          text += segment.text
+        }
+        return requests
+      }),
+    )
+    const replaySeconds = await timed(async (_record, i) => {
+      for (const request of replays[i]!) await complete(request.prompt, request.tokens)
+    })
+    const replay = (summary.generatedTokens + appended) / replaySeconds
     const hintRate = summary.tokensPerSecond
     const contextRate = (hintRate * (summary.generatedTokens + appended)) / summary.generatedTokens
     console.log(
-      `| ${parallel} | ${summary.generatedTokens} + ${appended} | ${hintRate.toFixed(0)} | ${sameCount.toFixed(0)} | ${(hintRate / sameCount).toFixed(2)}x | ${contextRate.toFixed(0)} | ${sameLength.toFixed(0)} | ${(contextRate / sameLength).toFixed(2)}x | ${engine.requests} | ${processed} | ${prompts + appended + resubmits} | ${summary.reevaluatedTokens} |`,
+      `| ${parallel} | ${summary.generatedTokens} + ${appended} | ${hintRate.toFixed(0)} | ${sameCount.toFixed(0)} | ${(hintRate / sameCount).toFixed(2)}x | ${contextRate.toFixed(0)} | ${sameLength.toFixed(0)} | ${(contextRate / sameLength).toFixed(2)}x | ${replay.toFixed(0)} | ${(contextRate / replay).toFixed(2)}x | ${engine.requests} | ${processed} | ${prompts + appended + resubmits} | ${summary.reevaluatedTokens} |`,
     )
   } finally {
     server.process.kill('SIGKILL')
