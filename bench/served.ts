@@ -10,7 +10,7 @@
  * per-request cost weighs on the comparison as it does for a larger model: the testbed decodes a token in
  * about half a millisecond.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -210,3 +210,5 @@ for (const parallel of argument('parallel', '1,2,4').split(',').map(Number)) {
     await server.exited
   }
 }
+// The scaled copy is large (tens of MB) and made again on every run; the logs and databases stay.
+if (scale) rmSync(model)
