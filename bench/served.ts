@@ -1,7 +1,8 @@
 /**
  * Hint-infer on llama-server (`--backend openai`) against plain /completion requests of the same lengths
- * at the same concurrency, on the same server, in the same run: for --parallel N slots and N requests in
- * flight. Also the prompt tokens the server processed on resubmits beyond what the loop appended (goal 0).
+ * at the same concurrency, and against its own requests replayed with no loop around them, on the same
+ * server, in the same run: for --parallel N slots and N requests in flight. Also the prompt tokens the
+ * server processed on resubmits beyond what the loop appended (goal 0).
  *
  *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --model path.gguf --threads N --scale FFN,LAYERS]
  *
