@@ -143,8 +143,9 @@ function chainedInequalityToInterval(s: string): string {
   const match = /^(\S+)\s+\\(le|lt)\s+([a-zA-Z](?:\([a-z]\))?|\|[a-zA-Z]\|)\s+\\(le|lt)\s+(\S+)$/.exec(s)
   if (!match) return s
   const [, low = '', lowRelation, variable = '', highRelation, high = ''] = match
-  const [lowOpen, lowClose] = lowRelation === 'le' ? ['[', ']'] : ['(', ')']
-  const [highOpen, highClose] = highRelation === 'le' ? ['[', ']'] : ['(', ')']
+  const brackets = (relation?: string) => (relation === 'le' ? ['[', ']'] : ['(', ')'])
+  const [lowOpen, lowClose] = brackets(lowRelation)
+  const [highOpen, highClose] = brackets(highRelation)
   if (!variable.startsWith('|')) return `${variable} \\in ${lowOpen}${low},${high}${highClose}`
   // |z| between low and high: z between -high and -low, or between low and high.
   const negated = (bound: string) => (bound.startsWith('-') ? bound.slice(1) : `-${bound}`)

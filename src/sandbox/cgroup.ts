@@ -91,15 +91,13 @@ function readText(path: string): string | undefined {
   }
 }
 
-const machine: CgroupHost = {
-  procSelfCgroup: readText('/proc/self/cgroup') ?? '',
-  exists: existsSync,
-  read: readText,
-}
-
-/** `parentCandidates` on this machine. */
+/** `parentCandidates` on this machine (read when a worker starts, not when this module loads). */
 export function machineParentCandidates(): MemoryCgroup[] {
-  return parentCandidates(machine)
+  return parentCandidates({
+    procSelfCgroup: readText('/proc/self/cgroup') ?? '',
+    exists: existsSync,
+    read: readText,
+  })
 }
 
 /** The version of a cgroup directory given by the user, or an error naming the flag. */

@@ -19,6 +19,9 @@ export interface SandboxOptions {
   memoryCgroup?: MemoryCgroupSetting
 }
 
+/** What a sandbox's memory limit caps: each record's world as a whole, or each process alone. */
+export type MemoryScope = 'world' | 'process'
+
 /** Loads what sympy imports lazily on first use (solve, simplify, printing), once per worker. */
 export const SYMPY_WARMUP = `
 import sympy as sp
@@ -94,7 +97,7 @@ export class SandboxPool {
    * What `memoryMb` caps, as far as the workers started so far show: each record's world as a whole
    * (a memory cgroup: processes, scratch and shared memory together), or each process's address space.
    */
-  get memoryScope(): 'world' | 'process' | undefined {
+  get memoryScope(): MemoryScope | undefined {
     const workers = [...this.live]
     if (workers.length === 0) return undefined
     return workers.every((worker) => worker.cgroup) ? 'world' : 'process'

@@ -7,7 +7,7 @@ import { insertExecution } from '../store/executions.js'
 import type { RunStore } from '../store/runs.js'
 import type { Db } from '../store/store.js'
 import { extractPythonBlocks } from './code-blocks.js'
-import { type SandboxOptions, SandboxPool } from './pool.js'
+import { type MemoryScope, type SandboxOptions, SandboxPool } from './pool.js'
 import type { ExecutionResult } from './types.js'
 
 export interface SandboxJobOptions {
@@ -165,7 +165,7 @@ export interface SandboxFileOptions extends Omit<SandboxJobOptions, 'run' | 'onP
 /** `start sandbox`: reads records, runs their code, writes them back with results; resumable by run id. */
 export async function runSandboxFile(
   options: SandboxFileOptions,
-): Promise<SandboxJobSummary & { run: string; out: string; memoryLimit?: 'world' | 'process' }> {
+): Promise<SandboxJobSummary & { run: string; out: string; memoryLimit?: MemoryScope }> {
   return runStage({ ...options, command: 'sandbox' }, async ({ db, store, sink, finished }) => {
     const summary: SandboxJobSummary = {
       records: 0,
@@ -176,7 +176,7 @@ export async function runSandboxFile(
       skipped: 0,
     }
     const pool = new SandboxPool(options.sandbox)
-    let memoryLimit: 'world' | 'process' | undefined
+    let memoryLimit: MemoryScope | undefined
     try {
       const run = { id: options.runId, store, db, finished }
       for await (const record of runSandboxJob(

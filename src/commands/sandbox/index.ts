@@ -4,9 +4,10 @@ import { configFlag, configFrom, flagsFor, settingsFrom } from '../../cli/flags.
 import { STDIN } from '../../core/jsonl.js'
 import { newRunId } from '../../core/run-id.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS, toSandboxOptions } from '../../sandbox/options.js'
+import type { MemoryScope } from '../../sandbox/pool.js'
 import { runSandboxFile } from '../../sandbox/run-sandbox.js'
 
-const MEMORY_LIMIT_SCOPES = {
+const MEMORY_LIMIT_SCOPES: Record<MemoryScope, string> = {
   world: "each record's processes, scratch and shared memory together (a memory cgroup)",
   process: 'each process alone (no memory cgroup: --memory-cgroup off, or none this user may make)',
 }
