@@ -105,3 +105,42 @@ if (withCgroup.memoryScope !== 'world') {
   await withoutCgroup.close()
 }
 await withCgroup.close()
+
+// A trajectory's two first cells, as hint-infer runs them: a session opened per trajectory, the model
+// generating between cells (--gap-ms, one row each). The first cell runs in the world the pool built
+// beforehand; the next spare world is built after its reply, while the model generates.
+const sessionCount = Number(argument('sessions', '40'))
+const percentile = (values: number[], q: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!
+const latency = (values: number[]) =>
+  `${percentile(values, 0.5).toFixed(1)} ms, ${percentile(values, 0.99).toFixed(1)} ms`
+console.log(`
+a trajectory's cells: ${sessionCount} sessions of two print(1+1) cells
+`)
+console.log(
+  '| model generating between cells | first cell: p50, p99 | second cell: p50, p99 | both: p50, p99 |',
+)
+console.log('| --- | --- | --- | --- |')
+for (const gapMs of argument('gap-ms', '20,50').split(',').map(Number)) {
+  const trajectories = new SandboxPool({ workers: 1 })
+  await trajectories.warmSessions(1)
+  const cells: [number[], number[]] = [[], []]
+  const both: number[] = []
+  for (let i = 0; i < sessionCount; i++) {
+    const session = await trajectories.openSession()
+    let total = 0
+    for (const latencies of cells) {
+      const started = performance.now()
+      const result = await session.execute(SNIPPETS['print(1+1)'])
+      const elapsed = performance.now() - started
+      if (result.exitCode !== 0) throw new Error(`session failed: ${result.stderr}`)
+      latencies.push(elapsed)
+      total += elapsed
+      await new Promise((resolve) => setTimeout(resolve, gapMs))
+    }
+    both.push(total)
+    await session.close()
+  }
+  await trajectories.close()
+  console.log(`| ${gapMs} ms | ${latency(cells[0])} | ${latency(cells[1])} | ${latency(both)} |`)
+}

@@ -4,7 +4,15 @@
  * server, in the same run: for --parallel N slots and N requests in flight. Also the prompt tokens the
  * server processed on resubmits beyond what the loop appended (goal 0).
  *
- *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --model path.gguf --threads N --scale FFN,LAYERS]
+ *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --rounds 3 --model path.gguf --threads N
+ *                           --scale FFN,LAYERS --server-cpus LIST]
+ *
+ * Each round runs hint-infer and then the baselines; the table gives the median of the rounds and
+ * their range.
+ *
+ * --server-cpus pins llama-server to those CPUs (e.g. `1`, `2-3`) and this process, with its sandbox, to
+ * the others (Linux, `taskset`): a stand-in for a server on machines of its own, as users' GPU servers
+ * are, so that neither side's CPU work slows the other. --threads defaults to the server's CPUs.
  *
  * --scale serves, instead of the model, one that computes the same function at a higher cost per token
  * (bench/scaled_model.py: wider feed-forward layers and added blocks whose outputs are zero), so that a
@@ -29,8 +37,35 @@ import { argument, devProblems } from './arguments.js'
 const source = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'))
 const scale = argument('scale', '')
 const problemCount = Number(argument('problems', '24'))
-const threads = Number(argument('threads', String(availableParallelism())))
+const rounds = Number(argument('rounds', '3'))
+const serverCpus = argument('server-cpus', '')
+const clientCpus = serverCpus ? otherCpus(serverCpus) : ''
+const threads = Number(
+  argument('threads', String(serverCpus ? cpuList(serverCpus).length : availableParallelism())),
+)
 const maxTokens = 1024
+
+/** `1,3` or `2-3` as CPU numbers. */
+function cpuList(spec: string): number[] {
+  return spec.split(',').flatMap((part) => {
+    const [low, high = low] = part.split('-').map(Number)
+    return Array.from({ length: high! - low! + 1 }, (_, i) => low! + i)
+  })
+}
+
+function otherCpus(spec: string): string {
+  const taken = new Set(cpuList(spec))
+  const rest = Array.from({ length: availableParallelism() }, (_, cpu) => cpu).filter(
+    (cpu) => !taken.has(cpu),
+  )
+  if (rest.length === 0) throw new Error(`--server-cpus ${spec}: no CPU left for the client`)
+  return rest.join(',')
+}
+
+/** Every thread of `pid` onto `cpus`; processes it starts later inherit them. */
+async function pin(pid: number, cpus: string): Promise<void> {
+  await execa('taskset', ['--all-tasks', '--pid', '--cpu-list', cpus, String(pid)])
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'start-bench-served-'))
 const model = scale ? await scaledModel(source, scale) : source
@@ -53,12 +88,13 @@ async function scaledModel(from: string, spec: string): Promise<string> {
 }
 const problems = devProblems(problemCount, dir)
 const { binary } = await ensureLlamaServer((line) => console.log(line))
+if (clientCpus) await pin(process.pid, clientCpus)
 
 console.log(
   `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; model ${source.split('/').pop()}${scale ? ` scaled to feed-forward ${scale.replace(',', ', blocks ')}` : ''}`,
 )
 console.log(
-  `${problemCount} problems, greedy, llama-server ${threads} threads, ${maxTokens} tokens per slot\n`,
+  `${problemCount} problems, greedy, llama-server ${threads} threads${serverCpus ? ` on CPUs ${serverCpus}, this process and its sandbox on ${clientCpus}` : ''}, ${maxTokens} tokens per slot, ${rounds} rounds: median (range)\n`,
 )
 console.log(
   '| slots = requests in flight | generated + appended tokens | hint-infer generated tok/s | plain, same count | ratio | hint-infer context tok/s | plain, same length | ratio | the same requests replayed | ratio | requests | prompt tokens processed | prompt + appended + 1 per resubmit | re-evaluated (records) |',
@@ -79,6 +115,154 @@ async function metrics(url: string): Promise<Record<string, number>> {
   )
 }
 
+/** What one round measures on a server: hint-infer, then the baselines, the same trajectories. */
+interface Round {
+  generated: number
+  appended: number
+  requests: number
+  /** Prompt tokens the server processed during hint-infer (its own counter). */
+  processed: number
+  /** Prompts + appended tokens + one sampled-but-unevaluated token per resubmit. */
+  bound: number
+  reevaluated: number
+  /** Generated tokens/s, and context (generated + appended) tokens/s. */
+  hintRate: number
+  contextRate: number
+  sameCount: number
+  sameLength: number
+  replay: number
+}
+
+async function measureRound(url: string, parallel: number, round: number): Promise<Round> {
+  const backend = { ...IN_PROCESS, backend: 'openai', baseUrl: url, concurrency: parallel } as const
+  const engine = await ServedEngine.connect({
+    baseUrl: url,
+    serverKind: 'llama-server',
+    concurrency: parallel,
+    requestTimeoutMs: 600_000,
+    retries: 0,
+    model,
+  })
+  const before = await metrics(url)
+  const out = join(dir, `traj-${parallel}-${round}.jsonl`)
+  const summary = await runHintInfer({
+    problems: [problems],
+    model,
+    backend,
+    engine,
+    settings: {
+      ...defaultOptions(HINT_INFER_OPTIONS),
+      temperature: 0,
+      topP: 1,
+      maxTokens,
+      promptTemplate: '{problem}',
+      codePromptTemplate: '{problem}',
+    },
+    out,
+    db: join(dir, `bench-${parallel}.db`),
+    runId: `bench-served-${parallel}-${round}`,
+    flags: {},
+    toolVersion: 'bench',
+    sandbox: {},
+  })
+  const after = await metrics(url)
+  const records = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as TrajectoryRecord)
+  const prompts = records.reduce((sum, record) => sum + record.tokens.promptTokens, 0)
+  const appended = records.reduce((sum, record) => sum + record.tokens.appendedTokens, 0)
+
+  /** One greedy /completion past the end of turn (ignore_eos); the tokens it generated. */
+  const complete = async (prompt: string, tokens: number): Promise<number> => {
+    const response = await fetch(`${url}/completion`, {
+      method: 'POST',
+      body: JSON.stringify({
+        prompt,
+        n_predict: tokens,
+        temperature: 0,
+        ignore_eos: true,
+        cache_prompt: true,
+      }),
+    })
+    return ((await response.json()) as { tokens_predicted: number }).tokens_predicted
+  }
+  /** Seconds to run `work` once per trajectory, `parallel` trajectories at a time. */
+  const timed = async (work: (record: TrajectoryRecord, i: number) => Promise<unknown>): Promise<number> => {
+    const limit = pLimit(parallel)
+    const started = performance.now()
+    await Promise.all(records.map((record, i) => limit(() => work(record, i))))
+    return (performance.now() - started) / 1000
+  }
+
+  // Plain requests from the same prompts at the same concurrency, each generating exactly as many
+  // tokens as its trajectory: (a) generated, (b) generated + appended.
+  const plainRate = async (target: (record: TrajectoryRecord) => number) => {
+    let tokens = 0
+    const seconds = await timed(async (record) => {
+      // not `tokens += await ...`: that reads `tokens` before the request and loses concurrent updates
+      const generated = await complete(record.prompt, target(record))
+      tokens += generated
+    })
+    const wanted = records.reduce((sum, record) => sum + target(record), 0)
+    if (tokens !== wanted) console.log(`(plain requests generated ${tokens} tokens of ${wanted} asked)`)
+    return tokens / seconds
+  }
+  const sameCount = await plainRate((record) => record.tokens.generatedTokens)
+  const sameLength = await plainRate((record) => record.tokens.generatedTokens + record.tokens.appendedTokens)
+  // (c) The same requests replayed with no loop around them: each model segment is a request for the
+  // prompt plus the trajectory's text before it, generating as many tokens as the segment holds, so the
+  // server does the same work (the same prefixes cached, the appended text evaluated as prompt), and the
+  // client neither runs code nor decides anything.
+  const segmentTokens = async (text: string): Promise<number> => {
+    const response = await fetch(`${url}/tokenize`, {
+      method: 'POST',
+      body: JSON.stringify({ content: text, add_special: false }),
+    })
+    return ((await response.json()) as { tokens: number[] }).tokens.length
+  }
+  const replays = await Promise.all(
+    records.map(async (record) => {
+      const requests: { prompt: string; tokens: number }[] = []
+      let text = ''
+      for (const segment of record.segments) {
+        if (segment.kind === 'model' && segment.text)
+          requests.push({ prompt: record.prompt + text, tokens: await segmentTokens(segment.text) })
+        text += segment.text
+      }
+      return requests
+    }),
+  )
+  const replaySeconds = await timed(async (_record, i) => {
+    for (const request of replays[i]!) await complete(request.prompt, request.tokens)
+  })
+  const context = summary.generatedTokens + appended
+  return {
+    generated: summary.generatedTokens,
+    appended,
+    requests: engine.requests,
+    processed: after.prompt_tokens_total! - before.prompt_tokens_total!,
+    bound: prompts + appended + engine.requests - records.length,
+    reevaluated: summary.reevaluatedTokens,
+    hintRate: summary.tokensPerSecond,
+    contextRate: (summary.tokensPerSecond * context) / summary.generatedTokens,
+    sameCount,
+    sameLength,
+    replay: context / replaySeconds,
+  }
+}
+
+/** The median of the rounds, and their range when there are several: `0.91x (0.85-0.95)`. */
+function spread(values: number[], digits: number, unit = ''): string {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length / 2
+  const median = sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+  const text = `${median.toFixed(digits)}${unit}`
+  return sorted.length > 1
+    ? `${text} (${sorted[0]!.toFixed(digits)}-${sorted.at(-1)!.toFixed(digits)})`
+    : text
+}
+
 for (const parallel of argument('parallel', '1,2,4').split(',').map(Number)) {
   const port = 18_400 + parallel
   const server = await startServer(
@@ -87,125 +271,20 @@ for (const parallel of argument('parallel', '1,2,4').split(',').map(Number)) {
     join(dir, `llama-server-${parallel}.log`),
   )
   try {
-    const backend = {
-      ...IN_PROCESS,
-      backend: 'openai',
-      baseUrl: server.url,
-      concurrency: parallel,
-    } as const
-    const engine = await ServedEngine.connect({
-      baseUrl: server.url,
-      serverKind: 'llama-server',
-      concurrency: parallel,
-      requestTimeoutMs: 600_000,
-      retries: 0,
-      model,
-    })
-    const before = await metrics(server.url)
-    const out = join(dir, `traj-${parallel}.jsonl`)
-    const summary = await runHintInfer({
-      problems: [problems],
-      model,
-      backend,
-      engine,
-      settings: {
-        ...defaultOptions(HINT_INFER_OPTIONS),
-        temperature: 0,
-        topP: 1,
-        maxTokens,
-        promptTemplate: '{problem}',
-        codePromptTemplate: '{problem}',
-      },
-      out,
-      db: join(dir, `bench-${parallel}.db`),
-      runId: `bench-served-${parallel}`,
-      flags: {},
-      toolVersion: 'bench',
-      sandbox: {},
-    })
-    const after = await metrics(server.url)
-    const records = readFileSync(out, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as TrajectoryRecord)
-    const processed = after.prompt_tokens_total! - before.prompt_tokens_total!
-    const prompts = records.reduce((sum, record) => sum + record.tokens.promptTokens, 0)
-    const appended = records.reduce((sum, record) => sum + record.tokens.appendedTokens, 0)
-    const resubmits = engine.requests - records.length
-
-    /** One greedy /completion past the end of turn (ignore_eos); the tokens it generated. */
-    const complete = async (prompt: string, tokens: number): Promise<number> => {
-      const response = await fetch(`${server.url}/completion`, {
-        method: 'POST',
-        body: JSON.stringify({
-          prompt,
-          n_predict: tokens,
-          temperature: 0,
-          ignore_eos: true,
-          cache_prompt: true,
-        }),
-      })
-      return ((await response.json()) as { tokens_predicted: number }).tokens_predicted
-    }
-    /** Seconds to run `work` once per trajectory, `parallel` trajectories at a time. */
-    const timed = async (
-      work: (record: TrajectoryRecord, i: number) => Promise<unknown>,
-    ): Promise<number> => {
-      const limit = pLimit(parallel)
-      const started = performance.now()
-      await Promise.all(records.map((record, i) => limit(() => work(record, i))))
-      return (performance.now() - started) / 1000
-    }
-
-    // Plain requests from the same prompts at the same concurrency, each generating exactly as many
-    // tokens as its trajectory: (a) generated, (b) generated + appended.
-    const plainRate = async (target: (record: TrajectoryRecord) => number) => {
-      let tokens = 0
-      const seconds = await timed(async (record) => {
-        // not `tokens += await ...`: that reads `tokens` before the request and loses concurrent updates
-        const generated = await complete(record.prompt, target(record))
-        tokens += generated
-      })
-      const wanted = records.reduce((sum, record) => sum + target(record), 0)
-      if (tokens !== wanted) console.log(`(plain requests generated ${tokens} tokens of ${wanted} asked)`)
-      return tokens / seconds
-    }
-    const sameCount = await plainRate((record) => record.tokens.generatedTokens)
-    const sameLength = await plainRate(
-      (record) => record.tokens.generatedTokens + record.tokens.appendedTokens,
-    )
-    // (c) The same requests replayed with no loop around them: each model segment is a request for the
-    // prompt plus the trajectory's text before it, generating as many tokens as the segment holds, so the
-    // server does the same work (the same prefixes cached, the appended text evaluated as prompt), and the
-    // client neither runs code nor decides anything.
-    const segmentTokens = async (text: string): Promise<number> => {
-      const response = await fetch(`${server.url}/tokenize`, {
-        method: 'POST',
-        body: JSON.stringify({ content: text, add_special: false }),
-      })
-      return ((await response.json()) as { tokens: number[] }).tokens.length
-    }
-    const replays = await Promise.all(
-      records.map(async (record) => {
-        const requests: { prompt: string; tokens: number }[] = []
-        let text = ''
-        for (const segment of record.segments) {
-          if (segment.kind === 'model' && segment.text)
-            requests.push({ prompt: record.prompt + text, tokens: await segmentTokens(segment.text) })
-          text += segment.text
-        }
-        return requests
-      }),
-    )
-    const replaySeconds = await timed(async (_record, i) => {
-      for (const request of replays[i]!) await complete(request.prompt, request.tokens)
-    })
-    const replay = (summary.generatedTokens + appended) / replaySeconds
-    const hintRate = summary.tokensPerSecond
-    const contextRate = (hintRate * (summary.generatedTokens + appended)) / summary.generatedTokens
+    if (serverCpus) await pin(server.process.pid!, serverCpus)
+    // Rounds alternate hint-infer and its baselines, so that a slow spell of a shared machine
+    // weighs on both rather than on whichever ran during it.
+    const measured: Round[] = []
+    for (let round = 0; round < rounds; round++)
+      measured.push(await measureRound(server.url, parallel, round))
+    const first = measured[0]!
+    const column = (pick: (round: Round) => number, digits = 0, unit = '') =>
+      spread(measured.map(pick), digits, unit)
     console.log(
-      `| ${parallel} | ${summary.generatedTokens} + ${appended} | ${hintRate.toFixed(0)} | ${sameCount.toFixed(0)} | ${(hintRate / sameCount).toFixed(2)}x | ${contextRate.toFixed(0)} | ${sameLength.toFixed(0)} | ${(contextRate / sameLength).toFixed(2)}x | ${replay.toFixed(0)} | ${(contextRate / replay).toFixed(2)}x | ${engine.requests} | ${processed} | ${prompts + appended + resubmits} | ${summary.reevaluatedTokens} |`,
+      `| ${parallel} | ${first.generated} + ${first.appended} | ${column((r) => r.hintRate)} | ${column((r) => r.sameCount)} | ${column((r) => r.hintRate / r.sameCount, 2, 'x')} | ${column((r) => r.contextRate)} | ${column((r) => r.sameLength)} | ${column((r) => r.contextRate / r.sameLength, 2, 'x')} | ${column((r) => r.replay)} | ${column((r) => r.contextRate / r.replay, 2, 'x')} | ${first.requests} | ${first.processed} | ${first.bound} | ${first.reevaluated} |`,
     )
+    if (measured.some((round) => round.generated !== first.generated || round.appended !== first.appended))
+      console.log('(the rounds did not generate the same tokens: greedy decoding should)')
   } finally {
     server.process.kill('SIGKILL')
     await server.exited

@@ -84,7 +84,7 @@ export async function runHintLoop(stream: GenerationStream, runner: () => CodeRu
     const hints = options.hints
     stream.setPlan?.({
       stops: decisionStops(text, {
-        thinking,
+        thinkEnd: thinking && hints !== null && wantsThinkHint(hints.policy, state),
         connectives:
           hints && state.connectiveHints < hints.policy.maxConnectiveHints ? hints.policy.connectives : [],
       }),

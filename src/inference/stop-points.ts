@@ -66,16 +66,24 @@ export function detectStopPoint(
   return undefined
 }
 
+export interface DecisionStopOptions {
+  /** Connectives after which a hint may still go in. */
+  connectives: readonly string[]
+  /** Whether closing the thinking is still a decision: the model is thinking and a think hint is due. */
+  thinkEnd: boolean
+}
+
 /**
- * The stop strings of a served model's next request. Inside a code block: its closing fence. Outside: a
- * fence that ends its line (a closing one; an opening fence goes on with the language name, so it costs no
- * request), the end of thinking while thinking, and each connective with a boundary after it.
+ * The stop strings of a served model's next request: only where the loop may act, since every stop costs
+ * a request. Inside a code block: its closing fence. Outside: a fence that ends its line (a closing one; an
+ * opening fence goes on with the language name, so it costs no request), the end of thinking while a hint
+ * is due there, and each connective with a boundary after it.
  */
-export function decisionStops(text: string, options: StopPointOptions): string[] {
+export function decisionStops(text: string, options: DecisionStopOptions): string[] {
   if (openCodeBody(text)) return [FENCE]
   return [
     `${FENCE}\n`,
-    ...(options.thinking ? [CLOSE_TAG] : []),
+    ...(options.thinkEnd ? [CLOSE_TAG] : []),
     ...options.connectives.flatMap((word) => CONNECTIVE_BOUNDARIES.map((boundary) => word + boundary)),
   ]
 }

@@ -618,6 +618,7 @@ class Worker:
         self.leftover_cgroups = [cgroup for cgroup in self.leftover_cgroups if not cgroup.remove()]
         if self.spare is None:
             self.spare = World()
+            take_copy_faults()
 
     def execute(self, request):
         session = bool(request.get("session"))
@@ -633,9 +634,11 @@ class Worker:
             world.send(request["code"], request.get("stdin") or "", bool(request.get("echo")), session)
         except BrokenPipeError:
             pass  # the runner is gone: its exit says why
-        if self.spare is None:
+        if self.spare is None and not session:
             # The next world is cloned while this cell runs (on another core, if there is one),
-            # not after the reply, where the next request would wait for it.
+            # not after the reply, where the next request would wait for it. Not for a session's first
+            # cell: the clone holds this loop for milliseconds, its trajectory is waiting for the reply,
+            # and the session's later cells need no spare (after_reply builds it).
             self.spare = World()
         selector = selectors.DefaultSelector()
         selector.register(world.out_r, selectors.EVENT_READ, out)
@@ -697,6 +700,18 @@ class Worker:
             # A session whose process died (timeout, crash, exit) starts afresh next time.
             "sessionEnded": session and not finished_cell,
         }
+
+
+def take_copy_faults():
+    """After a clone the worker shares its pages with the new world, and its first write to each one
+    copies it. A throwaway pass over a request's path (parse, capture, select, reply) takes most of
+    those copies now, while no cell waits, rather than in the next cell (measured on a slow VM, 50 ms
+    between cells: a session's second cell 4.2-4.4 ms without it, 2.6-3.2 ms with it)."""
+    json.loads('{"op": "exec", "id": 0, "code": "print(1)", "timeout": 1, "session": true}')
+    capture = Capture()
+    capture.add(b"1\n")
+    selectors.DefaultSelector().close()
+    json.dumps({"id": 0, "stdout": capture.text(), "durationMs": round(time.monotonic(), 3), "signal": None})
 
 
 def reply(message):

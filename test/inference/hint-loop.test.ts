@@ -17,6 +17,14 @@ const library: HintLibrary = {
   ],
 }
 const ok = printed
+
+/** A scripted stream that records the plan the loop gives before each request, as a served engine gets it. */
+class PlannedStream extends ScriptedStream {
+  readonly plans: StreamPlan[] = []
+  setPlan(plan: StreamPlan) {
+    this.plans.push(plan)
+  }
+}
 const chars = (text: string) => [...text]
 
 const run = async (
@@ -90,12 +98,6 @@ describe('runHintLoop', () => {
   })
 
   it('tells an engine that generates many tokens per request where it will decide next', async () => {
-    class PlannedStream extends ScriptedStream {
-      readonly plans: StreamPlan[] = []
-      setPlan(plan: StreamPlan) {
-        this.plans.push(plan)
-      }
-    }
     const stream = new PlannedStream(chars('So.\nWait, x.\n```python\nprint(1)\n```Done.\n'))
     await runHintLoop(stream, () => ({ execute: async () => ok('1\n') }), {
       hints: { policy: { ...DEFAULT_HINT_POLICY, minDistance: 0 }, library, random: seededRandom(1) },
@@ -114,6 +116,31 @@ describe('runHintLoop', () => {
     expect(later.some((plan) => plan.stops.length === 1 && plan.stops[0] === '```')).toBe(true)
     expect(stream.plans.at(-1)!.stops).toEqual(['```\n', '</think>'])
     expect(stream.plans.at(-1)!.maxTokens).toBeLessThan(1000)
+  })
+
+  it('asks a served engine to stop at the end of thinking only while a hint is due there', async () => {
+    const planned = async (hints: Parameters<typeof runHintLoop>[2]['hints']) => {
+      const stream = new PlannedStream(chars('So 5.\n</Again 5.\n</think>\nDone.'))
+      await runHintLoop(stream, () => ({ execute: async () => ok('') }), {
+        hints,
+        domain: 'math',
+        startsThinking: true,
+        maxTokens: 1000,
+        maxToolCalls: 6,
+        maxOutputChars: 1000,
+      })
+      return stream
+    }
+    const policy = { ...DEFAULT_HINT_POLICY, connectives: [], thinkHints: 1 }
+    const stream = await planned({ policy, library, random: seededRandom(1) })
+    const withTag = stream.plans.map((plan) => plan.stops.includes('</think>'))
+    // Until the think hint the tag is a stop; once the one think hint is in, closing the thinking is no
+    // decision, and no request ends there.
+    const hinted = withTag.indexOf(false)
+    expect(hinted).toBeGreaterThan(0)
+    expect(withTag.slice(hinted).every((tag) => !tag)).toBe(true)
+    const off = await planned(null)
+    expect(off.plans.every((plan) => !plan.stops.includes('</think>'))).toBe(true)
   })
 
   it('stops running code after the tool-call cap', async () => {

@@ -8,6 +8,7 @@ import {
 } from '../../src/inference/stop-points.js'
 
 const options = { connectives: ['Wait', 'Alternatively', 'Hmm'], thinking: true }
+const stopOptions = { connectives: options.connectives, thinkEnd: true }
 
 describe('detectStopPoint', () => {
   it('sees a connective once its word is complete, as the model wrote it', () => {
@@ -57,7 +58,7 @@ describe('openCodeBody', () => {
 
 describe('decisionStops', () => {
   it('stops a served model where the loop decides: a fence, the end of thinking, connectives with a boundary', () => {
-    const stops = decisionStops('So 5.\n', options)
+    const stops = decisionStops('So 5.\n', stopOptions)
     expect(stops).toContain('```\n') // a closing fence: an opening one goes on with its language
     expect(stops).toContain('</think>')
     for (const boundary of [' ', ',', '.', '\n']) {
@@ -68,17 +69,17 @@ describe('decisionStops', () => {
   })
 
   it('inside an open code block only its closing fence matters', () => {
-    expect(decisionStops('x\n```python\nprint("Wait, ', options)).toEqual(['```'])
-    expect(decisionStops('x\n```python\nprint(1)\n```\n', options)).toContain('Wait,')
+    expect(decisionStops('x\n```python\nprint("Wait, ', stopOptions)).toEqual(['```'])
+    expect(decisionStops('x\n```python\nprint(1)\n```\n', stopOptions)).toContain('Wait,')
   })
 
-  it('after the thinking, or with no connective hints left, stops only at fences', () => {
-    expect(decisionStops('done', { connectives: [], thinking: false })).toEqual(['```\n'])
-    expect(decisionStops('done', { connectives: [], thinking: true })).toEqual(['```\n', '</think>'])
+  it('with no hint due at the end of thinking, nor connective hints left, stops only at fences', () => {
+    expect(decisionStops('done', { connectives: [], thinkEnd: false })).toEqual(['```\n'])
+    expect(decisionStops('done', { connectives: [], thinkEnd: true })).toEqual(['```\n', '</think>'])
   })
 
   it('every stop string is a stop point of detectStopPoint when it ends a piece', () => {
-    for (const stop of decisionStops('So 5.\n', options)) {
+    for (const stop of decisionStops('So 5.\n', stopOptions)) {
       if (stop === '```\n') continue
       const point = detectStopPoint('So 5.\n', stop, options)
       expect(point?.kind).toBe(stop === '</think>' ? 'think-end' : 'connective')
@@ -87,7 +88,7 @@ describe('decisionStops', () => {
 })
 
 describe('splitAtDecisionPoints', () => {
-  const stops = decisionStops('', options)
+  const stops = decisionStops('', stopOptions)
   it('ends a piece after every line, fence and stop string, and loses nothing', () => {
     const text = 'So 5.\nWait, check.\n```python\nprint(5)\n```'
     const pieces = splitAtDecisionPoints(text, stops)

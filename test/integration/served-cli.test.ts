@@ -118,6 +118,14 @@ describe('hint-infer on a served model (the real llama-server)', () => {
         expect(now.response.timings.prompt_n).toBeLessThanOrEqual(appended + 1)
       }
       expect(resubmits).toBe(completions.length - PROBLEMS)
+      // A request ends at </think> only where a hint goes in: once the think hints are spent, the model
+      // closes its thinking within a request.
+      const thinkHints = records
+        .flatMap((record) => record.segments)
+        .filter((segment) => segment.hint?.trigger === 'think-end').length
+      expect(thinkHints).toBeGreaterThan(0)
+      const atThinkEnd = completions.filter((c) => c.response.stopping_word === '</think>')
+      expect(atThinkEnd.length).toBeLessThanOrEqual(thinkHints)
       const starts = completions.flatMap((c, i) =>
         i === 0 || !c.prompt.startsWith(completions[i - 1]!.prompt) ? [i] : [],
       )
