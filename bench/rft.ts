@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { ensureTrainingEnv, TRAINING_DIR } from '../src/training/python-env.js'
 import { argument } from './arguments.js'
+import { percentile } from './measure.js'
 
 const steps = Number(argument('steps', '40'))
 const repeats = Number(argument('repeats', '3'))
@@ -99,7 +100,7 @@ async function cli(out: string): Promise<{ seconds: number; trainStep: number }>
   return { seconds: seconds - exportStep, trainStep }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+const median = (values: number[]) => percentile(values, 0.5)
 try {
   const bareTimes: number[] = []
   const cliTimes: number[] = []

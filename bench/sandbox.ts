@@ -9,7 +9,7 @@ import { execa } from 'execa'
 import { SandboxPool } from '../src/sandbox/pool.js'
 import { findPythonRuntime } from '../src/sandbox/python-runtime.js'
 import { argument } from './arguments.js'
-import { type Measure, measure } from './measure.js'
+import { type Measure, measure, percentile } from './measure.js'
 
 const SNIPPETS = {
   'print(1+1)': 'print(1+1)',
@@ -76,7 +76,6 @@ if (withCgroup.memoryScope !== 'world') {
   console.log('| --- | --- | --- | --- | --- |')
   const withoutCgroup = new SandboxPool({ workers: 1, memoryCgroup: 'off' })
   await withoutCgroup.warm()
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!
   for (const [name, code] of Object.entries(SNIPPETS)) {
     for (const mode of ['fresh process per cell', 'later cells of a session'] as const) {
       const rates = new Map<SandboxPool, number[]>([
@@ -95,8 +94,8 @@ if (withCgroup.memoryScope !== 'world') {
           figures.push(figure.perSecond)
         }
       }
-      const off = median(rates.get(withoutCgroup)!)
-      const on = median(rates.get(withCgroup)!)
+      const off = percentile(rates.get(withoutCgroup)!, 0.5)
+      const on = percentile(rates.get(withCgroup)!, 0.5)
       console.log(
         `| ${name} | ${mode} | ${off.toFixed(1)}/s | ${on.toFixed(1)}/s | ${(on / off).toFixed(2)} |`,
       )
@@ -110,13 +109,9 @@ await withCgroup.close()
 // generating between cells (--gap-ms, one row each). The first cell runs in the world the pool built
 // beforehand; the next spare world is built after its reply, while the model generates.
 const sessionCount = Number(argument('sessions', '40'))
-const percentile = (values: number[], q: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!
 const latency = (values: number[]) =>
   `${percentile(values, 0.5).toFixed(1)} ms, ${percentile(values, 0.99).toFixed(1)} ms`
-console.log(`
-a trajectory's cells: ${sessionCount} sessions of two print(1+1) cells
-`)
+console.log(`\na trajectory's cells: ${sessionCount} sessions of two print(1+1) cells\n`)
 console.log(
   '| model generating between cells | first cell: p50, p99 | second cell: p50, p99 | both: p50, p99 |',
 )
