@@ -1,14 +1,19 @@
 /**
  * Hint-infer on llama-server (`--backend openai`) against plain /completion requests of the same lengths
  * at the same concurrency, and against its own requests replayed with no loop around them, on the same
- * server, in the same run: for --parallel N slots and N requests in flight. Also the prompt tokens the
- * server processed on resubmits beyond what the loop appended (goal 0).
+ * server, in the same run: for --parallel N slots and N x K requests in flight (--per-slot K). Also the
+ * prompt tokens the server processed on resubmits beyond what the loop appended (goal 0).
  *
- *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --rounds 3 --model path.gguf --threads N
- *                           --scale FFN,LAYERS --server-cpus LIST]
+ *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --per-slot 1,2 --rounds 3 --model path.gguf
+ *                           --threads N --scale FFN,LAYERS --server-cpus LIST]
  *
- * Each round runs hint-infer and then the baselines; the table gives the median of the rounds and
- * their range.
+ * Each round runs hint-infer and then the baselines, for each K in turn; the table gives the median of
+ * the rounds and their range. "Best plain" is the fastest plain figure on that server whatever the
+ * requests in flight: the server's own limit.
+ *
+ * More requests in flight than slots: llama-server queues them, starts the next one the moment a slot
+ * is free (no round trip in between), and keeps a waiting trajectory's prefix in its RAM prompt cache
+ * (`--cache-ram`, on by default), so a slot never waits while a trajectory runs its code.
  *
  * --server-cpus pins llama-server to those CPUs (e.g. `1`, `2-3`) and this process, with its sandbox, to
  * the others (Linux, `taskset`): a stand-in for a server on machines of its own, as users' GPU servers
@@ -38,6 +43,7 @@ const source = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'
 const scale = argument('scale', '')
 const problemCount = Number(argument('problems', '24'))
 const rounds = Number(argument('rounds', '3'))
+const perSlot = argument('per-slot', '1,2').split(',').map(Number)
 const serverCpus = argument('server-cpus', '')
 const clientCpus = serverCpus ? otherCpus(serverCpus) : ''
 const threads = Number(
@@ -97,9 +103,9 @@ console.log(
   `${problemCount} problems, greedy, llama-server ${threads} threads${serverCpus ? ` on CPUs ${serverCpus}, this process and its sandbox on ${clientCpus}` : ''}, ${maxTokens} tokens per slot, ${rounds} rounds: median (range)\n`,
 )
 console.log(
-  '| slots = requests in flight | generated + appended tokens | hint-infer generated tok/s | plain, same count | ratio | hint-infer context tok/s | plain, same length | ratio | the same requests replayed | ratio | requests | prompt tokens processed | prompt + appended + 1 per resubmit | re-evaluated (records) |',
+  '| slots | requests in flight | generated + appended tokens | hint-infer generated tok/s | plain, same count | ratio | hint-infer context tok/s | plain, same length | ratio | best plain, same length | ratio | the same requests replayed | ratio | requests | prompt tokens processed | prompt + appended + 1 per resubmit | re-evaluated (records) |',
 )
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+console.log(`|${' --- |'.repeat(17)}`)
 
 /** The server's own counters (llama-server --metrics). */
 async function metrics(url: string): Promise<Record<string, number>> {
@@ -133,18 +139,22 @@ interface Round {
   replay: number
 }
 
-async function measureRound(url: string, parallel: number, round: number): Promise<Round> {
-  const backend = { ...IN_PROCESS, backend: 'openai', baseUrl: url, concurrency: parallel } as const
+let runs = 0
+
+async function measureRound(url: string, inFlight: number, round: number): Promise<Round> {
+  const backend = { ...IN_PROCESS, backend: 'openai', baseUrl: url, concurrency: inFlight } as const
   const engine = await ServedEngine.connect({
     baseUrl: url,
     serverKind: 'llama-server',
-    concurrency: parallel,
+    concurrency: inFlight,
     requestTimeoutMs: 600_000,
     retries: 0,
     model,
   })
   const before = await metrics(url)
-  const out = join(dir, `traj-${parallel}-${round}.jsonl`)
+  // A run of its own each time: a repeated name would resume the earlier run instead of sampling.
+  const name = `${++runs}-${inFlight}-${round}`
+  const out = join(dir, `traj-${name}.jsonl`)
   const summary = await runHintInfer({
     problems: [problems],
     model,
@@ -159,8 +169,8 @@ async function measureRound(url: string, parallel: number, round: number): Promi
       codePromptTemplate: '{problem}',
     },
     out,
-    db: join(dir, `bench-${parallel}.db`),
-    runId: `bench-served-${parallel}-${round}`,
+    db: join(dir, 'bench.db'),
+    runId: `bench-served-${name}`,
     flags: {},
     toolVersion: 'bench',
     sandbox: {},
@@ -187,9 +197,9 @@ async function measureRound(url: string, parallel: number, round: number): Promi
     })
     return ((await response.json()) as { tokens_predicted: number }).tokens_predicted
   }
-  /** Seconds to run `work` once per trajectory, `parallel` trajectories at a time. */
+  /** Seconds to run `work` once per trajectory, `inFlight` trajectories at a time. */
   const timed = async (work: (record: TrajectoryRecord, i: number) => Promise<unknown>): Promise<number> => {
-    const limit = pLimit(parallel)
+    const limit = pLimit(inFlight)
     const started = performance.now()
     await Promise.all(records.map((record, i) => limit(() => work(record, i))))
     return (performance.now() - started) / 1000
@@ -252,12 +262,16 @@ async function measureRound(url: string, parallel: number, round: number): Promi
   }
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length / 2
+  return sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
 /** The median of the rounds, and their range when there are several: `0.91x (0.85-0.95)`. */
 function spread(values: number[], digits: number, unit = ''): string {
   const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length / 2
-  const median = sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-  const text = `${median.toFixed(digits)}${unit}`
+  const text = `${median(values).toFixed(digits)}${unit}`
   return sorted.length > 1
     ? `${text} (${sorted[0]!.toFixed(digits)}-${sorted.at(-1)!.toFixed(digits)})`
     : text
@@ -272,19 +286,24 @@ for (const parallel of argument('parallel', '1,2,4').split(',').map(Number)) {
   )
   try {
     if (serverCpus) await pin(server.process.pid!, serverCpus)
-    // Rounds alternate hint-infer and its baselines, so that a slow spell of a shared machine
-    // weighs on both rather than on whichever ran during it.
-    const measured: Round[] = []
+    // Rounds alternate hint-infer and its baselines, and the requests in flight, so that a slow spell
+    // of a shared machine weighs on all of them rather than on whichever ran during it.
+    const inFlight = perSlot.map((k) => Math.max(1, Math.round(parallel * k)))
+    const measured = inFlight.map((): Round[] => [])
     for (let round = 0; round < rounds; round++)
-      measured.push(await measureRound(server.url, parallel, round))
-    const first = measured[0]!
-    const column = (pick: (round: Round) => number, digits = 0, unit = '') =>
-      spread(measured.map(pick), digits, unit)
-    console.log(
-      `| ${parallel} | ${first.generated} + ${first.appended} | ${column((r) => r.hintRate)} | ${column((r) => r.sameCount)} | ${column((r) => r.hintRate / r.sameCount, 2, 'x')} | ${column((r) => r.contextRate)} | ${column((r) => r.sameLength)} | ${column((r) => r.contextRate / r.sameLength, 2, 'x')} | ${column((r) => r.replay)} | ${column((r) => r.contextRate / r.replay, 2, 'x')} | ${first.requests} | ${first.processed} | ${first.bound} | ${first.reevaluated} |`,
-    )
-    if (measured.some((round) => round.generated !== first.generated || round.appended !== first.appended))
-      console.log('(the rounds did not generate the same tokens: greedy decoding should)')
+      for (const [k, requests] of inFlight.entries())
+        measured[k]!.push(await measureRound(server.url, requests, round))
+    const bestPlain = Math.max(...measured.map((rows) => median(rows.map((r) => r.sameLength))))
+    for (const [k, rows] of measured.entries()) {
+      const first = rows[0]!
+      const column = (pick: (round: Round) => number, digits = 0, unit = '') =>
+        spread(rows.map(pick), digits, unit)
+      console.log(
+        `| ${parallel} | ${inFlight[k]} | ${first.generated} + ${first.appended} | ${column((r) => r.hintRate)} | ${column((r) => r.sameCount)} | ${column((r) => r.hintRate / r.sameCount, 2, 'x')} | ${column((r) => r.contextRate)} | ${column((r) => r.sameLength)} | ${column((r) => r.contextRate / r.sameLength, 2, 'x')} | ${bestPlain.toFixed(0)} | ${column((r) => r.contextRate / bestPlain, 2, 'x')} | ${column((r) => r.replay)} | ${column((r) => r.contextRate / r.replay, 2, 'x')} | ${first.requests} | ${first.processed} | ${first.bound} | ${first.reevaluated} |`,
+      )
+      if (rows.some((round) => round.generated !== first.generated || round.appended !== first.appended))
+        console.log('(the rounds did not generate the same tokens: greedy decoding should)')
+    }
   } finally {
     server.process.kill('SIGKILL')
     await server.exited

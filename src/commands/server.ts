@@ -37,6 +37,9 @@ Ctrl-C (or SIGTERM) stops it.`
     process.once('SIGTERM', stop)
     this.log(server.url)
     this.say(`serving ${flags.model} at ${server.url} (log: ${log}); Ctrl-C stops it`)
+    this.say(
+      `hint-infer on it: --backend openai --base-url ${server.url} --concurrency ${2 * settings.parallel} (twice the slots keeps them busy)`,
+    )
     const code = await server.exited
     if (code !== 0 && code !== null)
       this.error(`llama-server exited with status ${code}; see ${log}`, { exit: 1 })

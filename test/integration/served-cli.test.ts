@@ -135,6 +135,16 @@ describe('hint-infer on a served model (the real llama-server)', () => {
     }
   }, 300_000)
 
+  it('twice as many requests in flight as slots: the same trajectories, and each waiting trajectory keeps its text in the server cache', async () => {
+    const result = await servedRun(server.url, tempDir(), 'queued', ['--concurrency', '4'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const records = readJsonlFile(result.out)
+    expect(records.map(trajectory)).toEqual(reference)
+    // Trajectories took turns on the 2 slots: a resubmit found its text in llama-server's RAM prompt
+    // cache, not evaluated again.
+    expect(records.map((record) => record.tokens.reevaluatedTokens)).toEqual(records.map(() => 0))
+  }, 300_000)
+
   it('retries a 500, a dropped connection and a request that hangs; the records are the same', async () => {
     const plan: Record<number, Fault> = { 2: 'http-500', 4: 'close', 6: 'hang' }
     const proxy = await faultProxy(server.url, (n) => plan[n] ?? 'pass')

@@ -7,7 +7,7 @@ import { freePort } from './served.js'
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
 
 describe('start server', () => {
-  it('serves the testbed model: prints its URL when healthy, completes, reuses the prompt cache, stops on SIGTERM', async () => {
+  it('serves the testbed model: prints its URL when healthy, completes, reuses the prompt cache, says how to use it, stops on SIGTERM', async () => {
     const port = await freePort()
     const server = execa(
       'node',
@@ -45,6 +45,8 @@ describe('start server', () => {
     const result = await server
     expect(result.signal ?? null).toBeNull()
     expect(result.exitCode).toBe(0)
+    // how to point hint-infer at it: twice its 2 slots in flight
+    expect(result.stderr).toContain(`--backend openai --base-url http://127.0.0.1:${port} --concurrency 4`)
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow()
   }, 900_000)
 })
