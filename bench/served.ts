@@ -262,6 +262,7 @@ async function measureRound(url: string, inFlight: number, round: number): Promi
   }
 }
 
+/** The middle value, or the mean of the two middle ones (`percentile(values, 0.5)` takes the upper one). */
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length / 2
