@@ -1,8 +1,8 @@
 /**
  * Hint-infer on llama-server (`--backend openai`) against plain /completion requests of the same lengths
- * at the same concurrency, and against its own requests replayed with no loop around them, on the same
- * server, in the same run: for --parallel N slots and N x K requests in flight (--per-slot K). Also the
- * prompt tokens the server processed on resubmits beyond what the loop appended (goal 0).
+ * at the same concurrency, and against its own requests replayed with no loop around them, in the same
+ * run: for --parallel N slots and N x K requests in flight (--per-slot K). Also the prompt tokens the
+ * server processed on resubmits beyond what the loop appended (goal 0).
  *
  *   npm run bench:served [-- --problems 24 --parallel 1,2,4 --per-slot 1,2 --rounds 3 --model path.gguf
  *                           --threads N --scale FFN,LAYERS --server-cpus LIST]
@@ -10,6 +10,11 @@
  * Each round runs hint-infer and then the baselines, for each K in turn; the table gives the median of
  * the rounds and their range. "Best plain" is the fastest plain figure on that server whatever the
  * requests in flight: the server's own limit.
+ *
+ * Every measurement gets a llama-server started for it alone. A server keeps finished prompts in its RAM
+ * prompt cache, and greedy decoding writes the same trajectories every round, so on a server that ran
+ * them before a resubmit finds the hint or output it appends already evaluated (measured: 3,100 prompt
+ * tokens processed instead of 4,040) and a replay finds everything: work that no real run is spared.
  *
  * More requests in flight than slots: llama-server queues them, starts the next one the moment a slot
  * is free (no round trip in between), and keeps a waiting trajectory's prefix in its RAM prompt cache
@@ -140,9 +145,28 @@ interface Round {
 }
 
 let runs = 0
+let starts = 0
 
-async function measureRound(url: string, inFlight: number, round: number): Promise<Round> {
-  const backend = { ...IN_PROCESS, backend: 'openai', baseUrl: url, concurrency: inFlight } as const
+/** Runs `work` on a llama-server started for it alone: its prompt cache holds nothing of an earlier measurement. */
+async function onFreshServer<T>(parallel: number, work: (url: string) => Promise<T>): Promise<T> {
+  // A port of its own each time, so that no connection of the last server's is in the way.
+  const port = 18_400 + (starts++ % 500)
+  const server = await startServer(
+    binary,
+    { model, host: '127.0.0.1', port, parallel, ctxSize: maxTokens * parallel, threads },
+    join(dir, `llama-server-${parallel}.log`),
+  )
+  try {
+    if (serverCpus) await pin(server.process.pid!, serverCpus)
+    return await work(server.url)
+  } finally {
+    server.process.kill('SIGKILL')
+    await server.exited
+  }
+}
+
+/** Hint-infer on the server at `url`: its records, summary, requests, and the prompt tokens the server processed. */
+async function hintInfer(url: string, inFlight: number) {
   const engine = await ServedEngine.connect({
     baseUrl: url,
     serverKind: 'llama-server',
@@ -153,12 +177,12 @@ async function measureRound(url: string, inFlight: number, round: number): Promi
   })
   const before = await metrics(url)
   // A run of its own each time: a repeated name would resume the earlier run instead of sampling.
-  const name = `${++runs}-${inFlight}-${round}`
+  const name = `${++runs}-${inFlight}`
   const out = join(dir, `traj-${name}.jsonl`)
   const summary = await runHintInfer({
     problems: [problems],
     model,
-    backend,
+    backend: { ...IN_PROCESS, backend: 'openai', baseUrl: url, concurrency: inFlight },
     engine,
     settings: {
       ...defaultOptions(HINT_INFER_OPTIONS),
@@ -180,79 +204,87 @@ async function measureRound(url: string, inFlight: number, round: number): Promi
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as TrajectoryRecord)
-  const prompts = records.reduce((sum, record) => sum + record.tokens.promptTokens, 0)
-  const appended = records.reduce((sum, record) => sum + record.tokens.appendedTokens, 0)
-
-  /** One greedy /completion past the end of turn (ignore_eos); the tokens it generated. */
-  const complete = async (prompt: string, tokens: number): Promise<number> => {
-    const response = await fetch(`${url}/completion`, {
-      method: 'POST',
-      body: JSON.stringify({
-        prompt,
-        n_predict: tokens,
-        temperature: 0,
-        ignore_eos: true,
-        cache_prompt: true,
-      }),
-    })
-    return ((await response.json()) as { tokens_predicted: number }).tokens_predicted
-  }
-  /** Seconds to run `work` once per trajectory, `inFlight` trajectories at a time. */
-  const timed = async (work: (record: TrajectoryRecord, i: number) => Promise<unknown>): Promise<number> => {
-    const limit = pLimit(inFlight)
-    const started = performance.now()
-    await Promise.all(records.map((record, i) => limit(() => work(record, i))))
-    return (performance.now() - started) / 1000
-  }
-
-  // Plain requests from the same prompts at the same concurrency, each generating exactly as many
-  // tokens as its trajectory: (a) generated, (b) generated + appended.
-  const plainRate = async (target: (record: TrajectoryRecord) => number) => {
-    let tokens = 0
-    const seconds = await timed(async (record) => {
-      // not `tokens += await ...`: that reads `tokens` before the request and loses concurrent updates
-      const generated = await complete(record.prompt, target(record))
-      tokens += generated
-    })
-    const wanted = records.reduce((sum, record) => sum + target(record), 0)
-    if (tokens !== wanted) console.log(`(plain requests generated ${tokens} tokens of ${wanted} asked)`)
-    return tokens / seconds
-  }
-  const sameCount = await plainRate((record) => record.tokens.generatedTokens)
-  const sameLength = await plainRate((record) => record.tokens.generatedTokens + record.tokens.appendedTokens)
-  // (c) The same requests replayed with no loop around them: each model segment is a request for the
-  // prompt plus the trajectory's text before it, generating as many tokens as the segment holds, so the
-  // server does the same work (the same prefixes cached, the appended text evaluated as prompt), and the
-  // client neither runs code nor decides anything.
-  const segmentTokens = async (text: string): Promise<number> => {
-    const response = await fetch(`${url}/tokenize`, {
-      method: 'POST',
-      body: JSON.stringify({ content: text, add_special: false }),
-    })
-    return ((await response.json()) as { tokens: number[] }).tokens.length
-  }
+  // The replay's requests: each model segment is a request for the prompt plus the trajectory's text
+  // before it, generating as many tokens as the segment holds (the server's tokenizer counts them).
   const replays = await Promise.all(
     records.map(async (record) => {
       const requests: { prompt: string; tokens: number }[] = []
       let text = ''
       for (const segment of record.segments) {
         if (segment.kind === 'model' && segment.text)
-          requests.push({ prompt: record.prompt + text, tokens: await segmentTokens(segment.text) })
+          requests.push({ prompt: record.prompt + text, tokens: await tokenCount(url, segment.text) })
         text += segment.text
       }
       return requests
     }),
   )
-  const replaySeconds = await timed(async (_record, i) => {
-    for (const request of replays[i]!) await complete(request.prompt, request.tokens)
+  const processed = after.prompt_tokens_total! - before.prompt_tokens_total!
+  return { records, summary, requests: engine.requests, processed, replays }
+}
+
+async function tokenCount(url: string, text: string): Promise<number> {
+  const response = await fetch(`${url}/tokenize`, {
+    method: 'POST',
+    body: JSON.stringify({ content: text, add_special: false }),
   })
+  return ((await response.json()) as { tokens: number[] }).tokens.length
+}
+
+/** One greedy /completion past the end of turn (ignore_eos); the tokens it generated. */
+async function complete(url: string, prompt: string, tokens: number): Promise<number> {
+  const response = await fetch(`${url}/completion`, {
+    method: 'POST',
+    body: JSON.stringify({ prompt, n_predict: tokens, temperature: 0, ignore_eos: true, cache_prompt: true }),
+  })
+  return ((await response.json()) as { tokens_predicted: number }).tokens_predicted
+}
+
+/** Seconds to run `work` once per item, `inFlight` at a time. */
+async function timed<T>(items: T[], inFlight: number, work: (item: T) => Promise<unknown>): Promise<number> {
+  const limit = pLimit(inFlight)
+  const started = performance.now()
+  await Promise.all(items.map((item) => limit(() => work(item))))
+  return (performance.now() - started) / 1000
+}
+
+/**
+ * Hint-infer, then its baselines, each on a server of its own. Baselines: plain requests from the same
+ * prompts at the same requests in flight, each generating exactly as many tokens as its trajectory,
+ * (a) generated and (b) generated + appended; (c) the same requests replayed with no loop around them, so
+ * that the server does the same work (the appended text evaluated as prompt) and the client neither runs
+ * code nor decides anything.
+ */
+async function measureRound(parallel: number, inFlight: number): Promise<Round> {
+  const run = await onFreshServer(parallel, (url) => hintInfer(url, inFlight))
+  const { records, summary } = run
+  const plainRate = (target: (record: TrajectoryRecord) => number) =>
+    onFreshServer(parallel, async (url) => {
+      let tokens = 0
+      const seconds = await timed(records, inFlight, async (record) => {
+        // not `tokens += await ...`: that reads `tokens` before the request and loses concurrent updates
+        const generated = await complete(url, record.prompt, target(record))
+        tokens += generated
+      })
+      const wanted = records.reduce((sum, record) => sum + target(record), 0)
+      if (tokens !== wanted) console.log(`(plain requests generated ${tokens} tokens of ${wanted} asked)`)
+      return tokens / seconds
+    })
+  const sameCount = await plainRate((record) => record.tokens.generatedTokens)
+  const sameLength = await plainRate((record) => record.tokens.generatedTokens + record.tokens.appendedTokens)
+  const replaySeconds = await onFreshServer(parallel, (url) =>
+    timed(run.replays, inFlight, async (requests) => {
+      for (const request of requests) await complete(url, request.prompt, request.tokens)
+    }),
+  )
+  const prompts = records.reduce((sum, record) => sum + record.tokens.promptTokens, 0)
+  const appended = records.reduce((sum, record) => sum + record.tokens.appendedTokens, 0)
   const context = summary.generatedTokens + appended
   return {
     generated: summary.generatedTokens,
     appended,
-    requests: engine.requests,
-    processed: after.prompt_tokens_total! - before.prompt_tokens_total!,
-    bound: prompts + appended + engine.requests - records.length,
+    requests: run.requests,
+    processed: run.processed,
+    bound: prompts + appended + run.requests - records.length,
     reevaluated: summary.reevaluatedTokens,
     hintRate: summary.tokensPerSecond,
     contextRate: (summary.tokensPerSecond * context) / summary.generatedTokens,
@@ -279,35 +311,22 @@ function spread(values: number[], digits: number, unit = ''): string {
 }
 
 for (const parallel of argument('parallel', '1,2,4').split(',').map(Number)) {
-  const port = 18_400 + parallel
-  const server = await startServer(
-    binary,
-    { model, host: '127.0.0.1', port, parallel, ctxSize: maxTokens * parallel, threads },
-    join(dir, `llama-server-${parallel}.log`),
-  )
-  try {
-    if (serverCpus) await pin(server.process.pid!, serverCpus)
-    // Rounds alternate hint-infer and its baselines, and the requests in flight, so that a slow spell
-    // of a shared machine weighs on all of them rather than on whichever ran during it.
-    const inFlight = perSlot.map((k) => Math.max(1, Math.round(parallel * k)))
-    const measured = inFlight.map((): Round[] => [])
-    for (let round = 0; round < rounds; round++)
-      for (const [k, requests] of inFlight.entries())
-        measured[k]!.push(await measureRound(server.url, requests, round))
-    const bestPlain = Math.max(...measured.map((rows) => median(rows.map((r) => r.sameLength))))
-    for (const [k, rows] of measured.entries()) {
-      const first = rows[0]!
-      const column = (pick: (round: Round) => number, digits = 0, unit = '') =>
-        spread(rows.map(pick), digits, unit)
-      console.log(
-        `| ${parallel} | ${inFlight[k]} | ${first.generated} + ${first.appended} | ${column((r) => r.hintRate)} | ${column((r) => r.sameCount)} | ${column((r) => r.hintRate / r.sameCount, 2, 'x')} | ${column((r) => r.contextRate)} | ${column((r) => r.sameLength)} | ${column((r) => r.contextRate / r.sameLength, 2, 'x')} | ${bestPlain.toFixed(0)} | ${column((r) => r.contextRate / bestPlain, 2, 'x')} | ${column((r) => r.replay)} | ${column((r) => r.contextRate / r.replay, 2, 'x')} | ${first.requests} | ${first.processed} | ${first.bound} | ${first.reevaluated} |`,
-      )
-      if (rows.some((round) => round.generated !== first.generated || round.appended !== first.appended))
-        console.log('(the rounds did not generate the same tokens: greedy decoding should)')
-    }
-  } finally {
-    server.process.kill('SIGKILL')
-    await server.exited
+  // Rounds alternate hint-infer and its baselines, and the requests in flight, so that a slow spell
+  // of a shared machine weighs on all of them rather than on whichever ran during it.
+  const inFlight = perSlot.map((k) => Math.max(1, Math.round(parallel * k)))
+  const measured = inFlight.map((): Round[] => [])
+  for (let round = 0; round < rounds; round++)
+    for (const [k, requests] of inFlight.entries()) measured[k]!.push(await measureRound(parallel, requests))
+  const bestPlain = Math.max(...measured.map((rows) => median(rows.map((r) => r.sameLength))))
+  for (const [k, rows] of measured.entries()) {
+    const first = rows[0]!
+    const column = (pick: (round: Round) => number, digits = 0, unit = '') =>
+      spread(rows.map(pick), digits, unit)
+    console.log(
+      `| ${parallel} | ${inFlight[k]} | ${first.generated} + ${first.appended} | ${column((r) => r.hintRate)} | ${column((r) => r.sameCount)} | ${column((r) => r.hintRate / r.sameCount, 2, 'x')} | ${column((r) => r.contextRate)} | ${column((r) => r.sameLength)} | ${column((r) => r.contextRate / r.sameLength, 2, 'x')} | ${bestPlain.toFixed(0)} | ${column((r) => r.contextRate / bestPlain, 2, 'x')} | ${column((r) => r.replay)} | ${column((r) => r.contextRate / r.replay, 2, 'x')} | ${first.requests} | ${first.processed} | ${first.bound} | ${first.reevaluated} |`,
+    )
+    if (rows.some((round) => round.generated !== first.generated || round.appended !== first.appended))
+      console.log('(the rounds did not generate the same tokens: greedy decoding should)')
   }
 }
 // The scaled copy is large (tens of MB) and made again on every run; the logs and databases stay.
