@@ -54,6 +54,15 @@ export function promptFor(
   return template.replaceAll('{problem}', problem.problem)
 }
 
+/**
+ * Sandbox sessions to start before the first trajectory: one per trajectory in flight, but no more than
+ * are left to sample. Each is an interpreter that imports numpy and sympy, about a second of CPU: one
+ * problem at `--concurrency 8` used to wait 3.4 s for seven sessions it never opened.
+ */
+export function sessionsToWarm(inFlight: number, total: number | undefined, finished: number): number {
+  return total === undefined ? inFlight : Math.min(inFlight, Math.max(0, total - finished))
+}
+
 /** `start hint-infer`: every problem x sample through the Hint-infer loop; resumable by run id. */
 export async function runHintInfer(options: HintInferOptions): Promise<HintInferSummary> {
   const { settings } = options
@@ -81,13 +90,13 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
       const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
       let engine = options.engine
       try {
-        // Sandbox workers start (about a second each) while the model loads.
-        const warming = pool.warmSessions(width)
+        const records = await countRecords(options.problems)
+        const total = records === undefined ? undefined : records * settings.samples
+        // Sandbox workers start while the model loads.
+        const warming = pool.warmSessions(sessionsToWarm(width, total, finished.size))
         warming.catch(() => {})
         engine ??= await openEngine(options.model, settings, backend, options.onNotice)
         await warming
-        const records = await countRecords(options.problems)
-        const total = records === undefined ? undefined : records * settings.samples
         const started = performance.now() // tokens/s counts generation, not start-up
         const loaded = engine
         const units = async function* () {
