@@ -3,7 +3,7 @@ import { open, rename, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import fg from 'fast-glob'
-import { removeStaleTemporaries, temporaryFor, writeFileAtomically } from './atomic-write.js'
+import { outputTarget, removeStaleTemporaries, temporaryFor, writeFileAtomically } from './atomic-write.js'
 import { UsageError } from './errors.js'
 
 /** One parsed JSONL line and where it came from, so errors can point at it. */
@@ -138,7 +138,7 @@ export async function writeFirstRecords(source: string, limit: number, target: s
   return target
 }
 
-/** Where JSONL output goes: a file written atomically (temp file + rename), or stdout. */
+/** Where JSONL output goes: a file written atomically (temp file + rename), a device or pipe, or stdout. */
 export interface JsonlSink {
   write(record: unknown): Promise<void>
   /** Makes the file appear; without it a file sink leaves no partial output behind. */
@@ -158,9 +158,10 @@ export async function openJsonlSink(file: string | undefined): Promise<JsonlSink
       abort: async () => {},
     }
   }
-  await removeStaleTemporaries(file)
-  const temporary = temporaryFor(file)
-  const handle = await open(temporary, 'w').catch((error: Error) => {
+  const target = await outputTarget(file)
+  if (!target.inPlace) await removeStaleTemporaries(target.path)
+  const writing = target.inPlace ? target.path : temporaryFor(target.path)
+  const handle = await open(writing, 'w').catch((error: Error) => {
     throw new UsageError(`--out ${file}: cannot write (${error.message})`)
   })
   let pending = ''
@@ -177,13 +178,14 @@ export async function openJsonlSink(file: string | undefined): Promise<JsonlSink
     },
     async commit() {
       await flush()
+      if (target.inPlace) return handle.close()
       await handle.sync()
       await handle.close()
-      await rename(temporary, file)
+      await rename(writing, target.path)
     },
     async abort() {
       await handle.close().catch(() => {})
-      await rm(temporary, { force: true })
+      if (!target.inPlace) await rm(writing, { force: true })
     },
   }
 }

@@ -1,8 +1,23 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import {
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
+import { writeFileAtomically } from '../../src/core/atomic-write.js'
 import { openJsonlSink, readJsonl } from '../../src/core/jsonl.js'
 
 describe('readJsonl', () => {
@@ -84,5 +99,68 @@ describe('openJsonlSink', () => {
     await sink.write({ a: 1 })
     await sink.abort()
     expect(existsSync(join(dir, 'out.jsonl'))).toBe(false)
+  })
+
+  // `--out /dev/null` or `--out >(jq ...)`: a rename over the device or pipe would replace it with a
+  // file (as root, /dev/null itself). A FIFO stands in for both.
+  it('writes into a pipe in place and leaves it a pipe', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'start-'))
+    const fifo = join(dir, 'out.fifo')
+    execFileSync('mkfifo', [fifo])
+    const reader = openFifo(fifo)
+    const sink = await openJsonlSink(fifo)
+    await sink.write({ a: 1 })
+    await sink.write({ b: 2 })
+    await sink.commit()
+    expect(reader.written()).toBe('{"a":1}\n{"b":2}\n')
+    expect(statSync(fifo).isFIFO()).toBe(true)
+    expect(readdirSync(dir)).toEqual(['out.fifo'])
+  })
+
+  it('writes through a symlink to the file it points to, and leaves the link', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'start-'))
+    writeFileSync(join(dir, 'real.jsonl'), 'old\n')
+    symlinkSync(join(dir, 'real.jsonl'), join(dir, 'link.jsonl'))
+    const sink = await openJsonlSink(join(dir, 'link.jsonl'))
+    await sink.write({ a: 1 })
+    await sink.commit()
+    await writeFileAtomically(
+      join(dir, 'link.jsonl'),
+      `${readFileSync(join(dir, 'link.jsonl'), 'utf8')}{"b":2}\n`,
+    )
+    expect(lstatSync(join(dir, 'link.jsonl')).isSymbolicLink()).toBe(true)
+    expect(readFileSync(join(dir, 'real.jsonl'), 'utf8')).toBe('{"a":1}\n{"b":2}\n')
+    expect(readdirSync(dir).sort()).toEqual(['link.jsonl', 'real.jsonl'])
+  })
+})
+
+/**
+ * A FIFO's read end, opened without waiting for a writer (read-write, Linux). `written` returns what was
+ * written so far, and throws EAGAIN when nothing was: a write that went elsewhere fails, not hangs.
+ */
+function openFifo(fifo: string): { written: () => string } {
+  const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK)
+  return {
+    written: () => {
+      const buffer = Buffer.alloc(1 << 16)
+      try {
+        return buffer.toString('utf8', 0, readSync(fd, buffer))
+      } finally {
+        closeSync(fd)
+      }
+    },
+  }
+}
+
+describe('writeFileAtomically', () => {
+  it('writes into a pipe in place and leaves it a pipe', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'start-'))
+    const fifo = join(dir, 'report.fifo')
+    execFileSync('mkfifo', [fifo])
+    const reader = openFifo(fifo)
+    await writeFileAtomically(fifo, '<html></html>\n')
+    expect(reader.written()).toBe('<html></html>\n')
+    expect(statSync(fifo).isFIFO()).toBe(true)
+    expect(readdirSync(dir)).toEqual(['report.fifo'])
   })
 })
