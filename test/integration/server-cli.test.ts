@@ -1,3 +1,4 @@
+import { readFileSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
@@ -48,5 +49,14 @@ describe('start server', () => {
     // how to point hint-infer at it: twice its 2 slots in flight
     expect(result.stderr).toContain(`--backend openai --base-url http://127.0.0.1:${port} --concurrency 4`)
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow()
+    // the log it names holds the server's own output, its timings of the requests above included;
+    // removed, so that test runs leave nothing in the start home
+    const log = /\(log: ([^)]+)\)/.exec(result.stderr)?.[1]
+    expect(log).toMatch(new RegExp(`llama-server-${port}\\.log$`))
+    try {
+      expect(readFileSync(log!, 'utf8')).toContain('prompt eval time')
+    } finally {
+      rmSync(log!, { force: true })
+    }
   }, 900_000)
 })
