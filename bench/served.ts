@@ -20,6 +20,10 @@
  * is free (no round trip in between), and keeps a waiting trajectory's prefix in its RAM prompt cache
  * (`--cache-ram`, on by default), so a slot never waits while a trajectory runs its code.
  *
+ * The server's CPU seconds (from /proc) are given for hint-infer, the plain requests of the same length
+ * and the replay: on a machine shared with the client, the same requests cost the server more CPU while
+ * hint-infer's client and sandbox work beside it, and this column shows how much.
+ *
  * --server-cpus pins llama-server to those CPUs (e.g. `1`, `2-3`) and this process, with its sandbox, to
  * the others (Linux, `taskset`): a stand-in for a server on machines of its own, as users' GPU servers
  * are, so that neither side's CPU work slows the other. --threads defaults to the server's CPUs.
@@ -108,9 +112,9 @@ console.log(
   `${problemCount} problems, greedy, llama-server ${threads} threads${serverCpus ? ` on CPUs ${serverCpus}, this process and its sandbox on ${clientCpus}` : ''}, ${maxTokens} tokens per slot, ${rounds} rounds: median (range)\n`,
 )
 console.log(
-  '| slots | requests in flight | generated + appended tokens | hint-infer generated tok/s | plain, same count | ratio | hint-infer context tok/s | plain, same length | ratio | best plain, same length | ratio | the same requests replayed | ratio | requests | prompt tokens processed | prompt + appended + 1 per resubmit | re-evaluated (records) |',
+  '| slots | requests in flight | generated + appended tokens | hint-infer generated tok/s | plain, same count | ratio | hint-infer context tok/s | plain, same length | ratio | best plain, same length | ratio | the same requests replayed | ratio | server CPU s: hint-infer, plain same length, replay | requests | prompt tokens processed | prompt + appended + 1 per resubmit | re-evaluated (records) |',
 )
-console.log(`|${' --- |'.repeat(17)}`)
+console.log(`|${' --- |'.repeat(18)}`)
 
 /** The server's own counters (llama-server --metrics). */
 async function metrics(url: string): Promise<Record<string, number>> {
@@ -142,13 +146,38 @@ interface Round {
   sameCount: number
   sameLength: number
   replay: number
+  /** CPU seconds the server spent on hint-infer, the plain requests of the same length, and the replay. */
+  cpu: { hintInfer: number; sameLength: number; replay: number }
 }
 
 let runs = 0
 let starts = 0
 
+/** A llama-server started for one measurement: its URL, and the CPU seconds it has used so far. */
+interface FreshServer {
+  url: string
+  cpuSeconds: () => number
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** The CPU seconds the server spent while `work` ran, and what `work` returned. */
+async function serverCpu<T>(server: FreshServer, work: () => Promise<T>): Promise<[T, number]> {
+  const before = server.cpuSeconds()
+  const result = await work()
+  return [result, server.cpuSeconds() - before]
+}
+
 /** Runs `work` on a llama-server started for it alone: its prompt cache holds nothing of an earlier measurement. */
-async function onFreshServer<T>(parallel: number, work: (url: string) => Promise<T>): Promise<T> {
+async function onFreshServer<T>(parallel: number, work: (server: FreshServer) => Promise<T>): Promise<T> {
   // A port of its own each time, so that no connection of the last server's is in the way.
   const port = 18_400 + (starts++ % 500)
   const server = await startServer(
@@ -158,15 +187,20 @@ async function onFreshServer<T>(parallel: number, work: (url: string) => Promise
   )
   try {
     if (serverCpus) await pin(server.process.pid!, serverCpus)
-    return await work(server.url)
+    const pid = server.process.pid!
+    return await work({ url: server.url, cpuSeconds: () => cpuSecondsOf(pid) })
   } finally {
     server.process.kill('SIGKILL')
     await server.exited
   }
 }
 
-/** Hint-infer on the server at `url`: its records, summary, requests, and the prompt tokens the server processed. */
-async function hintInfer(url: string, inFlight: number) {
+/**
+ * Hint-infer on `server`: its records, summary, requests, the prompt tokens the server processed, and
+ * the server's CPU seconds during the run.
+ */
+async function hintInfer(server: FreshServer, inFlight: number) {
+  const { url } = server
   const engine = await ServedEngine.connect({
     baseUrl: url,
     serverKind: 'llama-server',
@@ -179,26 +213,28 @@ async function hintInfer(url: string, inFlight: number) {
   // A run of its own each time: a repeated name would resume the earlier run instead of sampling.
   const name = `${++runs}-${inFlight}`
   const out = join(dir, `traj-${name}.jsonl`)
-  const summary = await runHintInfer({
-    problems: [problems],
-    model,
-    backend: { ...IN_PROCESS, backend: 'openai', baseUrl: url, concurrency: inFlight },
-    engine,
-    settings: {
-      ...defaultOptions(HINT_INFER_OPTIONS),
-      temperature: 0,
-      topP: 1,
-      maxTokens,
-      promptTemplate: '{problem}',
-      codePromptTemplate: '{problem}',
-    },
-    out,
-    db: join(dir, 'bench.db'),
-    runId: `bench-served-${name}`,
-    flags: {},
-    toolVersion: 'bench',
-    sandbox: {},
-  })
+  const [summary, cpu] = await serverCpu(server, () =>
+    runHintInfer({
+      problems: [problems],
+      model,
+      backend: { ...IN_PROCESS, backend: 'openai', baseUrl: url, concurrency: inFlight },
+      engine,
+      settings: {
+        ...defaultOptions(HINT_INFER_OPTIONS),
+        temperature: 0,
+        topP: 1,
+        maxTokens,
+        promptTemplate: '{problem}',
+        codePromptTemplate: '{problem}',
+      },
+      out,
+      db: join(dir, 'bench.db'),
+      runId: `bench-served-${name}`,
+      flags: {},
+      toolVersion: 'bench',
+      sandbox: {},
+    }),
+  )
   const after = await metrics(url)
   const records = readFileSync(out, 'utf8')
     .trim()
@@ -219,7 +255,7 @@ async function hintInfer(url: string, inFlight: number) {
     }),
   )
   const processed = after.prompt_tokens_total! - before.prompt_tokens_total!
-  return { records, summary, requests: engine.requests, processed, replays }
+  return { records, summary, requests: engine.requests, processed, replays, cpu }
 }
 
 async function tokenCount(url: string, text: string): Promise<number> {
@@ -255,26 +291,30 @@ async function timed<T>(items: T[], inFlight: number, work: (item: T) => Promise
  * code nor decides anything.
  */
 async function measureRound(parallel: number, inFlight: number): Promise<Round> {
-  const run = await onFreshServer(parallel, (url) => hintInfer(url, inFlight))
+  const run = await onFreshServer(parallel, (server) => hintInfer(server, inFlight))
   const { records, summary } = run
   const plainRate = (target: (record: TrajectoryRecord) => number) =>
-    onFreshServer(parallel, async (url) => {
+    onFreshServer(parallel, async (server) => {
       let tokens = 0
-      const seconds = await timed(records, inFlight, async (record) => {
-        // not `tokens += await ...`: that reads `tokens` before the request and loses concurrent updates
-        const generated = await complete(url, record.prompt, target(record))
-        tokens += generated
-      })
+      const [seconds, cpu] = await serverCpu(server, () =>
+        timed(records, inFlight, async (record) => {
+          // not `tokens += await ...`: that reads `tokens` before the request and loses concurrent updates
+          const generated = await complete(server.url, record.prompt, target(record))
+          tokens += generated
+        }),
+      )
       const wanted = records.reduce((sum, record) => sum + target(record), 0)
       if (tokens !== wanted) console.log(`(plain requests generated ${tokens} tokens of ${wanted} asked)`)
-      return tokens / seconds
+      return { rate: tokens / seconds, cpu }
     })
   const sameCount = await plainRate((record) => record.tokens.generatedTokens)
   const sameLength = await plainRate((record) => record.tokens.generatedTokens + record.tokens.appendedTokens)
-  const replaySeconds = await onFreshServer(parallel, (url) =>
-    timed(run.replays, inFlight, async (requests) => {
-      for (const request of requests) await complete(url, request.prompt, request.tokens)
-    }),
+  const [replaySeconds, replayCpu] = await onFreshServer(parallel, (server) =>
+    serverCpu(server, () =>
+      timed(run.replays, inFlight, async (requests) => {
+        for (const request of requests) await complete(server.url, request.prompt, request.tokens)
+      }),
+    ),
   )
   const prompts = records.reduce((sum, record) => sum + record.tokens.promptTokens, 0)
   const appended = records.reduce((sum, record) => sum + record.tokens.appendedTokens, 0)
@@ -288,9 +328,10 @@ async function measureRound(parallel: number, inFlight: number): Promise<Round> 
     reevaluated: summary.reevaluatedTokens,
     hintRate: summary.tokensPerSecond,
     contextRate: (summary.tokensPerSecond * context) / summary.generatedTokens,
-    sameCount,
-    sameLength,
+    sameCount: sameCount.rate,
+    sameLength: sameLength.rate,
     replay: context / replaySeconds,
+    cpu: { hintInfer: run.cpu, sameLength: sameLength.cpu, replay: replayCpu },
   }
 }
 
@@ -323,7 +364,7 @@ for (const parallel of argument('parallel', '1,2,4').split(',').map(Number)) {
     const column = (pick: (round: Round) => number, digits = 0, unit = '') =>
       spread(rows.map(pick), digits, unit)
     console.log(
-      `| ${parallel} | ${inFlight[k]} | ${first.generated} + ${first.appended} | ${column((r) => r.hintRate)} | ${column((r) => r.sameCount)} | ${column((r) => r.hintRate / r.sameCount, 2, 'x')} | ${column((r) => r.contextRate)} | ${column((r) => r.sameLength)} | ${column((r) => r.contextRate / r.sameLength, 2, 'x')} | ${bestPlain.toFixed(0)} | ${column((r) => r.contextRate / bestPlain, 2, 'x')} | ${column((r) => r.replay)} | ${column((r) => r.contextRate / r.replay, 2, 'x')} | ${first.requests} | ${first.processed} | ${first.bound} | ${first.reevaluated} |`,
+      `| ${parallel} | ${inFlight[k]} | ${first.generated} + ${first.appended} | ${column((r) => r.hintRate)} | ${column((r) => r.sameCount)} | ${column((r) => r.hintRate / r.sameCount, 2, 'x')} | ${column((r) => r.contextRate)} | ${column((r) => r.sameLength)} | ${column((r) => r.contextRate / r.sameLength, 2, 'x')} | ${bestPlain.toFixed(0)} | ${column((r) => r.contextRate / bestPlain, 2, 'x')} | ${column((r) => r.replay)} | ${column((r) => r.contextRate / r.replay, 2, 'x')} | ${column((r) => r.cpu.hintInfer, 2)}, ${column((r) => r.cpu.sameLength, 2)}, ${column((r) => r.cpu.replay, 2)} | ${first.requests} | ${first.processed} | ${first.bound} | ${first.reevaluated} |`,
     )
     if (rows.some((round) => round.generated !== first.generated || round.appended !== first.appended))
       console.log('(the rounds did not generate the same tokens: greedy decoding should)')
