@@ -153,10 +153,10 @@ interface Round {
 let runs = 0
 let starts = 0
 
-/** A llama-server started for one measurement: its URL, and the CPU seconds it has used so far. */
+/** A llama-server started for one measurement. */
 interface FreshServer {
   url: string
-  cpuSeconds: () => number
+  pid: number
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
@@ -171,9 +171,9 @@ function cpuSecondsOf(pid: number): number {
 
 /** The CPU seconds the server spent while `work` ran, and what `work` returned. */
 async function serverCpu<T>(server: FreshServer, work: () => Promise<T>): Promise<[T, number]> {
-  const before = server.cpuSeconds()
+  const before = cpuSecondsOf(server.pid)
   const result = await work()
-  return [result, server.cpuSeconds() - before]
+  return [result, cpuSecondsOf(server.pid) - before]
 }
 
 /** Runs `work` on a llama-server started for it alone: its prompt cache holds nothing of an earlier measurement. */
@@ -186,9 +186,9 @@ async function onFreshServer<T>(parallel: number, work: (server: FreshServer) =>
     join(dir, `llama-server-${parallel}.log`),
   )
   try {
-    if (serverCpus) await pin(server.process.pid!, serverCpus)
     const pid = server.process.pid!
-    return await work({ url: server.url, cpuSeconds: () => cpuSecondsOf(pid) })
+    if (serverCpus) await pin(pid, serverCpus)
+    return await work({ url: server.url, pid })
   } finally {
     server.process.kill('SIGKILL')
     await server.exited
