@@ -87,6 +87,7 @@ export async function runHintLoop(stream: GenerationStream, runner: () => CodeRu
         thinkEnd: thinking && hints !== null && wantsThinkHint(hints.policy, state),
         connectives:
           hints && state.connectiveHints < hints.policy.maxConnectiveHints ? hints.policy.connectives : [],
+        code: toolCalls < options.maxToolCalls,
       }),
       maxTokens: options.maxTokens - used(),
     })

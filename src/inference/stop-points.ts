@@ -71,21 +71,24 @@ export interface DecisionStopOptions {
   connectives: readonly string[]
   /** Whether closing the thinking is still a decision: the model is thinking and a think hint is due. */
   thinkEnd: boolean
+  /** Whether a closed code block still runs (tool calls are left). */
+  code: boolean
 }
 
 /**
  * The stop strings of a served model's next request: only where the loop may act, since every stop costs
- * a request. Inside a code block: its closing fence. Outside: a fence that ends its line (a closing one; an
- * opening fence goes on with the language name, so it costs no request), the end of thinking while a hint
- * is due there, and each connective with a boundary after it.
+ * a request. Inside a code block: its closing fence, if the block runs or a decision may follow it.
+ * Outside: a fence that ends its line while code still runs (a closing one; an opening fence goes on with
+ * the language name, so it costs no request), the end of thinking while a hint is due there, and each
+ * connective with a boundary after it.
  */
 export function decisionStops(text: string, options: DecisionStopOptions): string[] {
-  if (openCodeBody(text)) return [FENCE]
-  return [
-    `${FENCE}\n`,
+  const decisions = [
     ...(options.thinkEnd ? [CLOSE_TAG] : []),
     ...options.connectives.flatMap((word) => CONNECTIVE_BOUNDARIES.map((boundary) => word + boundary)),
   ]
+  if (openCodeBody(text)) return options.code || decisions.length > 0 ? [FENCE] : []
+  return options.code ? [`${FENCE}\n`, ...decisions] : decisions
 }
 
 /**

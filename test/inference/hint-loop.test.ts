@@ -154,6 +154,22 @@ describe('runHintLoop', () => {
     expect(result.text.endsWith('```python\nprint(1)\n```')).toBe(true) // the third block stays text
   })
 
+  it('asks a served engine to stop at fences only while code still runs', async () => {
+    const block = '\n```python\nprint(1)\n```\n'
+    const stream = new PlannedStream(chars(block + block))
+    await runHintLoop(stream, () => ({ execute: async () => ok('1\n') }), {
+      hints: null,
+      domain: 'math',
+      startsThinking: true,
+      maxTokens: 1000,
+      maxToolCalls: 1,
+      maxOutputChars: 1000,
+    })
+    expect(stream.plans[0]!.stops).toEqual(['```\n'])
+    // After the one tool call nothing is left to decide: the rest is one request, with no stops.
+    expect(stream.plans.at(-1)!.stops).toEqual([])
+  })
+
   it('takes back the closing </think> and inserts a hint instead, up to --think-hints times', async () => {
     // After the hint the model writes on: the script resumes where the taken-back tag began.
     const script = chars('So 5.\n</Again 5.\n</think>\nThe answer is \\boxed{5}.')

@@ -8,7 +8,7 @@ import {
 } from '../../src/inference/stop-points.js'
 
 const options = { connectives: ['Wait', 'Alternatively', 'Hmm'], thinking: true }
-const stopOptions = { connectives: options.connectives, thinkEnd: true }
+const stopOptions = { connectives: options.connectives, thinkEnd: true, code: true }
 
 describe('detectStopPoint', () => {
   it('sees a connective once its word is complete, as the model wrote it', () => {
@@ -74,8 +74,22 @@ describe('decisionStops', () => {
   })
 
   it('with no hint due at the end of thinking, nor connective hints left, stops only at fences', () => {
-    expect(decisionStops('done', { connectives: [], thinkEnd: false })).toEqual(['```\n'])
-    expect(decisionStops('done', { connectives: [], thinkEnd: true })).toEqual(['```\n', '</think>'])
+    expect(decisionStops('done', { connectives: [], thinkEnd: false, code: true })).toEqual(['```\n'])
+    expect(decisionStops('done', { connectives: [], thinkEnd: true, code: true })).toEqual([
+      '```\n',
+      '</think>',
+    ])
+  })
+
+  it('with no tool calls left, a fence stops a request only where a decision may follow the block', () => {
+    const noCode = { ...stopOptions, code: false }
+    expect(decisionStops('So 5.\n', noCode)).not.toContain('```\n')
+    expect(decisionStops('So 5.\n', noCode)).toContain('</think>')
+    // Inside a block: its fence, so that the connectives after it are stop strings again.
+    expect(decisionStops('x\n```python\nprint(', noCode)).toEqual(['```'])
+    const nothingLeft = { connectives: [], thinkEnd: false, code: false }
+    expect(decisionStops('x\n```python\nprint(', nothingLeft)).toEqual([])
+    expect(decisionStops('done', nothingLeft)).toEqual([])
   })
 
   it('every stop string is a stop point of detectStopPoint when it ends a piece', () => {
