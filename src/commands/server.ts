@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { flagsFor, settingsFrom } from '../cli/flags.js'
-import { checkGguf, ensureLlamaServer, startServer } from '../serving/llama-server.js'
+import { checkGgufModel } from '../inference/gguf-file.js'
+import { ensureLlamaServer, startServer } from '../serving/llama-server.js'
 import { SERVER_OPTIONS } from '../serving/options.js'
 import { startHome } from '../training/python-env.js'
 
@@ -28,7 +29,7 @@ Ctrl-C (or SIGTERM) stops it.`
   async run() {
     const { flags } = await this.parse(Server)
     const settings = settingsFrom(SERVER_OPTIONS, flags)
-    checkGguf(flags.model, '--model')
+    await checkGgufModel(flags.model, '--model')
     const build = await ensureLlamaServer((notice) => this.say(notice))
     const log = `${startHome()}/llama-server-${settings.port}.log`
     const server = await startServer(build.binary, { model: flags.model, ...settings }, log)

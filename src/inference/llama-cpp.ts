@@ -25,6 +25,7 @@ import {
   type StreamStats,
   TURN_END_MARKERS,
 } from './engine.js'
+import { checkGgufFile } from './gguf-file.js'
 
 export interface LlamaCppOptions {
   /** A GGUF path, or a node-llama-cpp model URI such as hf:user/repo:quant (downloads once). */
@@ -70,6 +71,8 @@ export class LlamaCppEngine implements InferenceEngine {
     } catch (error) {
       throw new UsageError(`--model ${options.model}: cannot resolve (${(error as Error).message})`)
     }
+    // node-llama-cpp's own reader never returns from some broken headers: refuse those first.
+    checkGgufFile(path, '--model')
     let model: LlamaModel
     try {
       model = await llama.loadModel({ modelPath: path })
@@ -263,6 +266,7 @@ class LlamaCppStream implements GenerationStream {
 
 /** A GGUF's chat template and end-of-sequence text, read from its metadata without loading the model. */
 export async function readGgufChatTemplate(path: string): Promise<{ template?: string; eosToken: string }> {
+  checkGgufFile(path, '--model')
   let metadata: Awaited<ReturnType<typeof readGgufFileInfo>>['metadata']
   try {
     ;({ metadata } = await readGgufFileInfo(path, { readTensorInfo: false }))

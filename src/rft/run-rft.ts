@@ -9,6 +9,7 @@ import { planSteps, runSteps } from '../core/steps.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { runFilter } from '../filter/run-filter.js'
 import { HINT_OPTIONS } from '../hints/options.js'
+import { checkGgufFile } from '../inference/gguf-file.js'
 import type { BackendSettings } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
@@ -211,13 +212,17 @@ async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
   }
 }
 
-function validate(options: RftOptions): void {
-  if (!existsSync(options.base)) throw new UsageError(`--base ${options.base}: no such file or directory`)
-  if (!isGguf(options.base) && !checkpointExists(options.base)) {
-    throw new UsageError(
-      `--base ${options.base}: not a GGUF file nor a Hugging Face checkpoint (no config.json)`,
-    )
+/** `--base` of `start rft` and `start rl`: a GGUF file with a sound header, or a Hugging Face checkpoint. */
+export function checkBaseModel(base: string): void {
+  if (!existsSync(base)) throw new UsageError(`--base ${base}: no such file or directory`)
+  if (isGguf(base)) checkGgufFile(base, '--base')
+  else if (!checkpointExists(base)) {
+    throw new UsageError(`--base ${base}: not a GGUF file nor a Hugging Face checkpoint (no config.json)`)
   }
+}
+
+function validate(options: RftOptions): void {
+  checkBaseModel(options.base)
   if (options.stage === 1) {
     if (!options.data) throw new UsageError('--stage 1 needs --data (D_seed from `start filter`)')
     if (!existsSync(options.data)) throw new UsageError(`--data ${options.data}: no such file`)

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { writeFileAtomically } from '../core/atomic-write.js'
@@ -16,6 +15,7 @@ import { IN_PROCESS } from '../inference/options.js'
 import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
 import { baseHfSteps, isGguf } from '../rft/plan.js'
+import { checkBaseModel } from '../rft/run-rft.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents, trainingLog } from '../store/lineage.js'
 import type { Db } from '../store/store.js'
@@ -26,7 +26,7 @@ import { type JudgedStep, readSteps } from '../swirl/read-steps.js'
 import { loadRubric } from '../swirl/rubric.js'
 import type { StepRecord } from '../swirl/split-steps.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
-import { checkpointExists, type RlEvent, type TrainerLink, TrlTrainer } from '../training/trainer.js'
+import { type RlEvent, type TrainerLink, TrlTrainer } from '../training/trainer.js'
 import type { RlSettings } from './options.js'
 import type { PolicyChannel } from './policy-engine.js'
 import { type RolloutContext, rollOutBatch } from './rollouts.js'
@@ -317,12 +317,7 @@ async function openStepJudge(settings: RlSettings, pool: SandboxPool, parallel: 
 }
 
 function validate(options: RlOptions): void {
-  if (!existsSync(options.base)) throw new UsageError(`--base ${options.base}: no such file or directory`)
-  if (!isGguf(options.base) && !checkpointExists(options.base)) {
-    throw new UsageError(
-      `--base ${options.base}: not a GGUF file nor a Hugging Face checkpoint (no config.json)`,
-    )
-  }
+  checkBaseModel(options.base)
   if (options.problems.length === 0)
     throw new UsageError('--problems: required (the problems rollouts solve)')
   const { settings } = options

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, createWriteStream, existsSync, openSync, readFileSync, readSync } from 'node:fs'
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync } from 'node:fs'
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { basename, join } from 'node:path'
@@ -87,23 +87,6 @@ export function llamaServerArgs(options: ServeOptions): string[] {
   // One continuous batch across the slots; the metrics endpoint for the people who watch it.
   args.push('--cont-batching', '--metrics', '--no-webui')
   return args
-}
-
-/** GGUF files start with these four bytes: a typo'd or corrupt model fails before anything is built. */
-export function checkGguf(path: string, flag: string): void {
-  let fd: number
-  try {
-    fd = openSync(path, 'r')
-  } catch {
-    throw new UsageError(`${flag} ${path}: no such file`)
-  }
-  const magic = Buffer.alloc(4)
-  try {
-    readSync(fd, magic, 0, 4, 0)
-  } finally {
-    closeSync(fd)
-  }
-  if (magic.toString('latin1') !== 'GGUF') throw new UsageError(`${flag} ${path}: not a GGUF model`)
 }
 
 export interface RunningServer {

@@ -5,7 +5,7 @@ import { runCli, tempDir } from './cli.js'
 
 const dir = tempDir()
 const db = join(dir, 's.db')
-const file = (name: string, text: string) => {
+const file = (name: string, text: string | Buffer) => {
   writeFileSync(join(dir, name), text)
   return join(dir, name)
 }
@@ -26,8 +26,16 @@ describe('bad input exits 2 with one line, for every command', () => {
     ],
     [
       'hint-infer',
-      ['hint-infer', DEV, '--model', file('corrupt.gguf', 'not a gguf'), '--db', db],
-      `--model ${join(dir, 'corrupt.gguf')}: not a loadable GGUF model`,
+      // The magic, then all ones: node-llama-cpp's reader used to spin on such a header for good.
+      [
+        'hint-infer',
+        DEV,
+        '--model',
+        file('corrupt.gguf', Buffer.from(`GGUF${'\xff'.repeat(20)}`, 'latin1')),
+        '--db',
+        db,
+      ],
+      `--model ${join(dir, 'corrupt.gguf')}: a GGUF model of version 4294967295, not 2 or 3`,
     ],
     [
       'grade',

@@ -1,8 +1,5 @@
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BUILD_OPTIONS, checkGguf, llamaServerArgs } from '../../src/serving/llama-server.js'
-import { tempDir } from '../integration/cli.js'
+import { BUILD_OPTIONS, llamaServerArgs } from '../../src/serving/llama-server.js'
 
 describe('llama-server', () => {
   const options = {
@@ -28,15 +25,5 @@ describe('llama-server', () => {
     expect(BUILD_OPTIONS).toContain('-DLLAMA_USE_PREBUILT_UI=OFF')
     expect(BUILD_OPTIONS).toContain('-DBUILD_SHARED_LIBS=OFF')
     expect(BUILD_OPTIONS).toContain('-DLLAMA_OPENSSL=OFF')
-  })
-
-  it('refuses a missing or non-GGUF model before building anything, naming the flag', () => {
-    const dir = tempDir()
-    expect(() => checkGguf(join(dir, 'nope.gguf'), '--model')).toThrow(
-      `--model ${join(dir, 'nope.gguf')}: no such file`,
-    )
-    writeFileSync(join(dir, 'fake.gguf'), 'not a model')
-    expect(() => checkGguf(join(dir, 'fake.gguf'), '--model')).toThrow('not a GGUF model')
-    expect(() => checkGguf('../shared/models/testbed-tir-f32.gguf', '--model')).not.toThrow()
   })
 })
