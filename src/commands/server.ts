@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { flagsFor, settingsFrom } from '../cli/flags.js'
-import { checkGgufModel } from '../inference/gguf-file.js'
+import { checkGgufModel } from '../inference/llama-cpp.js'
 import { ensureLlamaServer, startServer } from '../serving/llama-server.js'
 import { SERVER_OPTIONS } from '../serving/options.js'
 import { startHome } from '../training/python-env.js'

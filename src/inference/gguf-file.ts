@@ -1,5 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
-import { type GgufTensorInfo, readGgufFileInfo } from 'node-llama-cpp'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { UsageError } from '../core/errors.js'
 
 /** The fixed start of a GGUF file (v2 and v3): magic, version, tensor count, metadata entry count. */
@@ -49,21 +48,4 @@ export function checkGgufFile(path: string, flag: string): void {
   }
   const problem = ggufHeaderProblem(header.subarray(0, read), size)
   if (problem) throw new UsageError(`${flag} ${path}: ${problem}`)
-}
-
-/**
- * For a model handed to another program (llama-server): a sound header, metadata that parses, and every
- * tensor starting inside the file. A file cut within its last tensor is left to that program to refuse.
- */
-export async function checkGgufModel(path: string, flag: string): Promise<void> {
-  checkGgufFile(path, flag)
-  let tensors: readonly GgufTensorInfo[]
-  try {
-    tensors = (await readGgufFileInfo(path, { spliceSplitFiles: false, logWarnings: false })).tensorInfo ?? []
-  } catch (error) {
-    throw new UsageError(`${flag} ${path}: a corrupt GGUF model (${(error as Error).message})`)
-  }
-  const size = statSync(path).size
-  if (tensors.some((tensor) => Number(tensor.fileOffset) >= size))
-    throw new UsageError(`${flag} ${path}: a GGUF model cut short (${size} bytes, its tensors need more)`)
 }

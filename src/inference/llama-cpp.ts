@@ -2,9 +2,11 @@
  * The node-llama-cpp engine: the only file that imports node-llama-cpp. One model, one context
  * with `parallel` sequences decoded together in shared batches.
  */
+import { statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { Template } from '@huggingface/jinja'
 import {
+  type GgufTensorInfo,
   getLlama,
   type Llama,
   type LlamaContext,
@@ -281,4 +283,21 @@ export async function readGgufChatTemplate(path: string): Promise<{ template?: s
   const eos = tokenizer?.ggml?.eos_token_id
   const eosToken = typeof eos === 'number' ? String(tokenizer?.ggml?.tokens?.[eos] ?? '') : ''
   return { template: typeof template === 'string' ? template : undefined, eosToken }
+}
+
+/**
+ * For a model handed to another program (llama-server): a sound header, metadata that parses, and every
+ * tensor starting inside the file. A file cut within its last tensor is left to that program to refuse.
+ */
+export async function checkGgufModel(path: string, flag: string): Promise<void> {
+  checkGgufFile(path, flag)
+  let tensors: readonly GgufTensorInfo[]
+  try {
+    tensors = (await readGgufFileInfo(path, { spliceSplitFiles: false, logWarnings: false })).tensorInfo ?? []
+  } catch (error) {
+    throw new UsageError(`${flag} ${path}: a corrupt GGUF model (${(error as Error).message})`)
+  }
+  const size = statSync(path).size
+  if (tensors.some((tensor) => Number(tensor.fileOffset) >= size))
+    throw new UsageError(`${flag} ${path}: a GGUF model cut short (${size} bytes, its tensors need more)`)
 }

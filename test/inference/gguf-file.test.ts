@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { checkGgufFile, checkGgufModel, ggufHeaderProblem } from '../../src/inference/gguf-file.js'
+import { checkGgufFile, ggufHeaderProblem } from '../../src/inference/gguf-file.js'
+import { checkGgufModel } from '../../src/inference/llama-cpp.js'
 import { tempDir } from '../integration/cli.js'
 
 const MODEL = '../shared/models/testbed-tir-f32.gguf'
