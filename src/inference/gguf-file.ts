@@ -27,8 +27,8 @@ export function ggufHeaderProblem(header: Buffer, size: number): string | undefi
   return undefined
 }
 
-/** Refuses a missing file or a GGUF file whose header is unsound, naming the flag. */
-export function checkGgufFile(path: string, flag: string): void {
+/** Refuses a missing file or a GGUF file whose header is unsound, naming the flag; returns the file's size. */
+export function checkGgufFile(path: string, flag: string): number {
   let fd: number
   try {
     fd = openSync(path, 'r')
@@ -48,4 +48,5 @@ export function checkGgufFile(path: string, flag: string): void {
   }
   const problem = ggufHeaderProblem(header.subarray(0, read), size)
   if (problem) throw new UsageError(`${flag} ${path}: ${problem}`)
+  return size
 }

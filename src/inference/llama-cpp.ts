@@ -2,11 +2,9 @@
  * The node-llama-cpp engine: the only file that imports node-llama-cpp. One model, one context
  * with `parallel` sequences decoded together in shared batches.
  */
-import { statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { Template } from '@huggingface/jinja'
 import {
-  type GgufTensorInfo,
   getLlama,
   type Llama,
   type LlamaContext,
@@ -79,11 +77,10 @@ export class LlamaCppEngine implements InferenceEngine {
     try {
       model = await llama.loadModel({ modelPath: path })
     } catch (error) {
-      const message = (error as Error).message
-      const why = /ENOENT|no such file|does not exist/i.test(message)
-        ? 'no such file'
-        : `not a loadable GGUF model (${message})`
-      throw new UsageError(`--model ${options.model}: ${why}`)
+      // A missing file was refused above.
+      throw new UsageError(
+        `--model ${options.model}: not a loadable GGUF model (${(error as Error).message})`,
+      )
     }
     const wanted = options.contextSize ?? Math.min(model.trainContextSize, 8192)
     const context = await model.createContext({
@@ -268,16 +265,7 @@ class LlamaCppStream implements GenerationStream {
 
 /** A GGUF's chat template and end-of-sequence text, read from its metadata without loading the model. */
 export async function readGgufChatTemplate(path: string): Promise<{ template?: string; eosToken: string }> {
-  checkGgufFile(path, '--model')
-  let metadata: Awaited<ReturnType<typeof readGgufFileInfo>>['metadata']
-  try {
-    ;({ metadata } = await readGgufFileInfo(path, { readTensorInfo: false }))
-  } catch (error) {
-    const message = (error as Error).message
-    throw new UsageError(
-      `--model ${path}: ${/ENOENT/.test(message) ? 'no such file' : `not a GGUF model (${message})`}`,
-    )
-  }
+  const { metadata } = (await readGgufInfo(path, '--model', { readTensorInfo: false })).info
   const tokenizer = metadata.tokenizer
   const template = tokenizer?.chat_template
   const eos = tokenizer?.ggml?.eos_token_id
@@ -290,14 +278,17 @@ export async function readGgufChatTemplate(path: string): Promise<{ template?: s
  * tensor starting inside the file. A file cut within its last tensor is left to that program to refuse.
  */
 export async function checkGgufModel(path: string, flag: string): Promise<void> {
-  checkGgufFile(path, flag)
-  let tensors: readonly GgufTensorInfo[]
+  const { info, size } = await readGgufInfo(path, flag, { spliceSplitFiles: false, logWarnings: false })
+  if ((info.tensorInfo ?? []).some((tensor) => Number(tensor.fileOffset) >= size))
+    throw new UsageError(`${flag} ${path}: a GGUF model cut short (${size} bytes, its tensors need more)`)
+}
+
+/** A GGUF file's metadata (and tensor table), read once its header is known to be sound, and its size. */
+async function readGgufInfo(path: string, flag: string, options: Parameters<typeof readGgufFileInfo>[1]) {
+  const size = checkGgufFile(path, flag)
   try {
-    tensors = (await readGgufFileInfo(path, { spliceSplitFiles: false, logWarnings: false })).tensorInfo ?? []
+    return { info: await readGgufFileInfo(path, options), size }
   } catch (error) {
     throw new UsageError(`${flag} ${path}: a corrupt GGUF model (${(error as Error).message})`)
   }
-  const size = statSync(path).size
-  if (tensors.some((tensor) => Number(tensor.fileOffset) >= size))
-    throw new UsageError(`${flag} ${path}: a GGUF model cut short (${size} bytes, its tensors need more)`)
 }
