@@ -1,9 +1,11 @@
 import type { SandboxPool } from '../sandbox/pool.js'
 import { cellFailure } from '../sandbox/types.js'
+import { answerRefusal } from './answer-checks.js'
 import { harnessPassed, humanEvalProgram, type IoCase, outputMatches } from './code-tests.js'
-import { extractAnswer, extractCode, promptOpensThinking } from './extract-answer.js'
+import { extractCode, extractFinalAnswer, promptOpensThinking } from './extract-answer.js'
 import { compareMath } from './math-equal.js'
 import { SymbolicChecker, type SymbolicCheckerOptions, type Verdict } from './symbolic-checker.js'
+import type { TextPiece } from './visible-text.js'
 
 /** What a completion is graded against. */
 export type Reference =
@@ -15,7 +17,10 @@ export interface Grade {
   /** The extracted answer (math) or solution code (code); null when there is none. */
   predicted: string | null
   correct: boolean
-  /** Why it is not correct: no answer, not equal, a failed test or case, a check that could not run. */
+  /**
+   * Why it is not correct, its class first: `cut off`, `unclosed thought`, `no answer`, `hedged`,
+   * `qualified`, `unit`, `not equal`, `sympy check failed: ...` (math); a failed test or case (code).
+   */
   reason?: string
 }
 
@@ -26,10 +31,12 @@ export interface GraderOptions extends SymbolicCheckerOptions {
   lenient?: boolean
 }
 
-/** How the completion came about, when the record says: how it ended, and the prompt it continued. */
+/** How the completion came about, when the record says: how it ended, the prompt it continued, its pieces. */
 export interface GradeContext {
   finishReason?: string
   prompt?: string
+  /** The recorded segments (model, hint, output): only the model's own are read when they add up to the text. */
+  segments?: readonly TextPiece[]
 }
 
 /** Grades completions: math by equivalence (sympy in the sandbox when needed), code by running tests. */
@@ -49,18 +56,22 @@ export class Grader {
 
   async grade(completion: string, reference: Reference, context: GradeContext = {}): Promise<Grade> {
     if (reference.kind === 'math') {
-      const predicted =
-        extractAnswer(completion, {
-          lastNumber: isPlainNumber(reference.answer),
-          finishReason: context.finishReason,
-          startsThinking: promptOpensThinking(context.prompt),
-          lenient: this.options.lenient,
-        }) ?? null
-      if (predicted === null) return { predicted, correct: false, reason: 'no answer' }
+      const extraction = extractFinalAnswer(completion, {
+        lastNumber: isPlainNumber(reference.answer),
+        finishReason: context.finishReason,
+        startsThinking: promptOpensThinking(context.prompt),
+        lenient: this.options.lenient,
+        segments: context.segments,
+      })
+      const predicted = extraction.answer ?? null
+      if (extraction.failure || predicted === null)
+        return { predicted, correct: false, reason: extraction.failure ?? 'no answer' }
+      const refusal = answerRefusal(predicted, reference.answer)
+      if (refusal) return { predicted, correct: false, reason: refusal }
       const verdict = await this.mathVerdict(predicted, reference.answer)
       return verdict.equal
         ? { predicted, correct: true }
-        : { predicted, correct: false, reason: verdict.reason ?? 'not equal to the reference' }
+        : { predicted, correct: false, reason: verdict.reason ?? 'not equal' }
     }
     const entryPoint = reference.kind === 'humaneval' ? reference.entryPoint : undefined
     const code = extractCode(completion, entryPoint) ?? null

@@ -6,12 +6,11 @@ export type SymbolicCheck =
   | { kind: 'expr'; a: string; b: string }
   | { kind: 'equation'; a: string; b: string }
   | { kind: 'set'; a: string[]; b: string[] }
+  /** A decimal `a` against an exact value `b`: equal where `b` cut or rounded to `places` is `a`. */
+  | { kind: 'decimal'; a: string; b: string; places: number }
 
 /** true / false when settled here; otherwise the symbolic checks that must all hold. */
 export type MathVerdict = boolean | SymbolicCheck[]
-
-/** Relative tolerance for decimals; integers compare exactly. */
-export const RELATIVE_TOLERANCE = 1e-6
 
 /**
  * Is `predicted` the same answer as `reference`? Settles integers, decimals, fractions, percentages,
@@ -102,6 +101,10 @@ function compareScalar(pRaw: string, rRaw: string): MathVerdict {
   const pNumber = parseNumber(p)
   const rNumber = parseNumber(r)
   if (pNumber && rNumber) return numbersEqual(pNumber, rNumber)
+  if (pNumber?.places !== undefined && pNumber.places >= MIN_PLACES && !pNumber.percent && !rNumber) {
+    const b = latexToSympy(r)
+    return b ? [{ kind: 'decimal', a: p, b, places: pNumber.places }] : false
+  }
   const rWord = /^\(?[A-E]\)?$/.test(r) || /^[a-zA-Z]{2,}$/.test(r) ? plainWord(r) : undefined
   if (rWord !== undefined) return plainWord(p) === rWord
   if (/^\d+_\d+$/.test(r)) return false // a numeral in another base: only its exact spelling counts
@@ -134,45 +137,78 @@ function all(verdicts: MathVerdict[]): MathVerdict {
   return pending.length === 0 ? true : pending
 }
 
+/** A number as written: its exact value (a fraction of integers), and its places when written as a decimal. */
 interface ParsedNumber {
-  value: number
-  /** Exact integer value when the text is an integer, for exact comparison of large answers. */
-  integer?: bigint
+  numerator: bigint
+  denominator: bigint
+  /** Digits after the decimal point of a number written as a decimal (`0.330`: 3); undefined otherwise. */
+  places?: number
   percent: boolean
 }
 
 /** Integers, decimals, a/b, \frac{a}{b}, mixed numbers (1\frac{4}{5}), scientific notation, percentages. */
-export function parseNumber(text: string): ParsedNumber | undefined {
+function parseNumber(text: string): ParsedNumber | undefined {
   const percent = text.endsWith('%')
   const s = percent ? text.slice(0, -1) : text
-  if (/^[+-]?\d+$/.test(s)) return { value: Number(s), integer: BigInt(s), percent }
-  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) return { value: Number(s), percent }
-  const fraction = /^([+-]?)(?:(\d+)?\\frac\{(\d+)\}\{(\d+)\}|(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?))$/.exec(s)
-  if (fraction) {
-    const [, sign, whole, num, den, slashNum, slashDen] = fraction
-    const value =
-      num !== undefined ? Number(whole ?? 0) + Number(num) / Number(den) : Number(slashNum) / Number(slashDen)
-    if (!Number.isFinite(value)) return undefined
-    return { value: sign === '-' ? -value : value, percent }
+  const decimal = /^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i.exec(s)
+  if (decimal && /\d/.test(`${decimal[2]}${decimal[3] ?? ''}`) && Math.abs(Number(decimal[4] ?? 0)) <= 400) {
+    const [, sign, whole = '', fraction = '', exponentText] = decimal
+    const exponent = Number(exponentText ?? 0)
+    let numerator = BigInt(`${whole}${fraction}` || '0') * (sign === '-' ? -1n : 1n)
+    let denominator = 10n ** BigInt(fraction.length)
+    if (exponent > 0) numerator *= 10n ** BigInt(exponent)
+    else denominator *= 10n ** BigInt(-exponent)
+    const written = decimal[3] !== undefined || exponentText !== undefined
+    return {
+      numerator,
+      denominator,
+      places: written ? Math.max(0, fraction.length - exponent) : undefined,
+      percent,
+    }
   }
-  const negativeFrac = /^\\frac\{-(\d+)\}\{(\d+)\}$/.exec(s)
-  if (negativeFrac) return { value: -Number(negativeFrac[1]) / Number(negativeFrac[2]), percent }
-  return undefined
+  const fraction = /^([+-]?)(?:(\d+)?\\frac\{(-?\d+)\}\{(\d+)\}|(\d+)\/(\d+))$/.exec(s)
+  if (!fraction) return undefined
+  const [, sign, whole, num, den, slashNum, slashDen] = fraction
+  const denominator = BigInt(den ?? slashDen!)
+  if (denominator === 0n) return undefined
+  let numerator = BigInt(num ?? slashNum!)
+  if (whole !== undefined) numerator = BigInt(whole) * denominator + (numerator < 0n ? -numerator : numerator)
+  return { numerator: sign === '-' ? -numerator : numerator, denominator, percent }
 }
 
+/**
+ * Exact against exact is exact (`355/113` is no `\pi`, `70000.05` no `70000`). A decimal against a value
+ * no decimal can write exactly (1/3) needs MIN_PLACES places and compares at its own places, rounded or
+ * cut: `0.333333` and `0.3333333` are 1/3, `0.33` and `0.3333339` are not.
+ * A percent sign is the number's unit: `50\%` is 50 (a percentage asked for as a number), never 0.5.
+ */
 function numbersEqual(p: ParsedNumber, r: ParsedNumber): boolean {
-  if (p.percent === r.percent) {
-    if (p.integer !== undefined && r.integer !== undefined) return p.integer === r.integer
-    return close(p.value, r.value)
-  }
-  // "50%" and "0.5" name the same quantity, as do "50%" and "50".
-  const percent = p.percent ? p.value : r.value
-  const plain = p.percent ? r.value : p.value
-  return close(percent, plain) || close(percent / 100, plain)
+  if (p.numerator * r.denominator === r.numerator * p.denominator) return true
+  if (p.places === undefined || p.places < MIN_PLACES || r.places !== undefined || terminates(r.denominator))
+    return false
+  return atPlaces(r, p.places).some(
+    (value) => value * p.denominator === p.numerator * 10n ** BigInt(p.places!),
+  )
 }
 
-function close(a: number, b: number): boolean {
-  return Math.abs(a - b) <= RELATIVE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b), 1e-12)
+/** Places a decimal needs to stand for a value no decimal writes exactly (math-verify rounds to 6). */
+export const MIN_PLACES = 6
+
+/** A fraction whose denominator has no prime but 2 and 5 is a finite decimal. */
+function terminates(denominator: bigint): boolean {
+  let d = denominator < 0n ? -denominator : denominator
+  while (d % 2n === 0n) d /= 2n
+  while (d % 5n === 0n) d /= 5n
+  return d === 1n
+}
+
+/** `r` at `places` decimal places, cut and rounded half away from zero, as integers over 10^places. */
+function atPlaces(r: ParsedNumber, places: number): bigint[] {
+  const scaled = r.numerator * 10n ** BigInt(places)
+  const cut = scaled / r.denominator
+  const twice = (2n * scaled) / r.denominator
+  const rounded = twice % 2n === 0n ? cut : cut + (scaled < 0n ? -1n : 1n)
+  return [cut, rounded]
 }
 
 /** "Evelyn", "\text{east}" -> "east"; a choice "(C)" -> "c". Undefined when the answer is not a word. */

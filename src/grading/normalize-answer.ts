@@ -11,6 +11,14 @@ const SEPARATOR_RUN = new RegExp(String.raw`(?:\s*(?:${SEPARATOR}|,))*\s*(?:${SE
 export function normalizeAnswer(answer: string): string {
   let s = answer.trim()
   s = stripMathDelimiters(s)
+  // Presentation around the value: a box inside the box, a colour (\color{red}{6}, \textcolor{red}{6}).
+  s = s.replace(/\\(?:text)?color\s*\{[^{}]*\}\s*/g, '')
+  for (
+    let inner = /^(?:\\boxed\s*)?\{(.*)\}$/s.exec(s);
+    inner && balanced(inner[1]!);
+    inner = /^(?:\\boxed\s*)?\{(.*)\}$/s.exec(s)
+  )
+    s = inner[1]!.trim()
   // A command escaped twice (`\\dfrac`, from a string written through two quotings) and a stray backslash at the end.
   if (!s.includes('\\begin')) s = s.replace(/\\\\(?=[a-zA-Z])/g, '\\')
   s = s.replace(/(?<!\\)\\$/, '')
@@ -176,6 +184,16 @@ export function namedValue(s: string): { name: string; value: string } | undefin
   if (!name || !value || splitTopLevel(value, '=').length > 1 || /^[a-zA-Z]$/.test(value.trim()))
     return undefined
   return { name, value: value.trim() }
+}
+
+/** Every brace closes one opened before it. */
+function balanced(s: string): boolean {
+  let depth = 0
+  for (const char of s) {
+    if (char === '{') depth++
+    else if (char === '}' && --depth < 0) return false
+  }
+  return depth === 0
 }
 
 /** Splits at `separator` where no bracket is open. */

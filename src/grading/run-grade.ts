@@ -106,5 +106,19 @@ export function contextOf(record: Record<string, unknown>): GradeContext {
   return {
     finishReason: typeof record.finishReason === 'string' ? record.finishReason : undefined,
     prompt: typeof record.prompt === 'string' ? record.prompt : undefined,
+    segments: recordedSegments(record.segments),
   }
+}
+
+/** A record's segments when each is `{kind, text}` (the grader reads only the model's own). */
+export function recordedSegments(segments: unknown): GradeContext['segments'] {
+  if (!Array.isArray(segments)) return undefined
+  const wellFormed = segments.every(
+    (segment) =>
+      typeof segment === 'object' &&
+      segment !== null &&
+      typeof segment.kind === 'string' &&
+      typeof segment.text === 'string',
+  )
+  return wellFormed ? (segments as { kind: string; text: string }[]) : undefined
 }

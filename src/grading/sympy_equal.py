@@ -8,7 +8,9 @@ import signal
 
 import sympy as sp
 
-_TOLERANCE = 1e-6
+# Digits a numeric comparison evaluates to, and the relative difference below which two values are one.
+_DIGITS = 60
+_EXACT = sp.Rational(1, 10**45)
 
 
 class _TimeUp(BaseException):  # not swallowed by sympy's own "except Exception"
@@ -211,11 +213,29 @@ def _finite(z):
 
 
 def _close(a, b):
-    """Numerically equal; a non-finite value (oo, zoo, nan) is close to nothing (inf <= inf would say yes)."""
-    a, b = complex(sp.N(a, 30)), complex(sp.N(b, 30))
-    if not (_finite(a) and _finite(b)):
+    """
+    Equal as numbers. Answers are exact (a decimal parses as a rational), so equal means equal to 60
+    digits, and a rational is never a value sympy knows to be irrational (355/113 is no pi). A non-finite
+    value (oo, zoo, nan) is close to nothing (inf <= inf would say yes).
+    """
+    x, y = sp.N(a, _DIGITS), sp.N(b, _DIGITS)
+    if not (x.is_number and y.is_number and x.is_finite and y.is_finite):
         return False
-    return abs(a - b) <= _TOLERANCE * max(abs(a), abs(b), 1e-12)
+    if abs(sp.N(a - b, _DIGITS)) > _EXACT * max(abs(x), abs(y), sp.Rational(1, 10**12)):
+        return False
+    rational = (a.is_rational, b.is_rational)
+    return None in rational or rational[0] == rational[1]
+
+
+def _decimal_matches(decimal, value, places):
+    """The decimal is the exact value cut or rounded (half away from zero) to its own places."""
+    scaled = sp.N(value, _DIGITS + places) * 10**places
+    if not (scaled.is_real and scaled.is_finite):
+        return False
+    cut = int(sp.floor(abs(scaled)))
+    rounded = int(sp.floor(abs(scaled) + sp.Rational(1, 2)))
+    sign = -1 if scaled < 0 else 1
+    return sp.Rational(decimal) * 10**places in (sign * cut, sign * rounded)
 
 
 def _numerically_same(a, b, symbols):
@@ -287,6 +307,8 @@ def _check(check):
         _took("simplify")
         ratio = sp.simplify(a / b)
         return bool(ratio.is_number and ratio.is_finite and ratio != 0)
+    if kind == "decimal":
+        return _decimal_matches(check["a"], _parse(check["b"]), int(check["places"]))
     if kind == "set":
         left = [_parse(x) for x in check["b"]]
         for item in (_parse(x) for x in check["a"]):

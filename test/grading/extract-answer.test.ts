@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { extractAnswer, extractBoxed, extractCode } from '../../src/grading/extract-answer.js'
+import {
+  extractAnswer,
+  extractBoxed,
+  extractCode,
+  extractFinalAnswer,
+} from '../../src/grading/extract-answer.js'
 
 describe('extractBoxed', () => {
   it.each([
@@ -25,7 +30,7 @@ describe('extractAnswer', () => {
     ['<think>maybe 3</think>\nThe final answer is 12.', {}, '12'],
     ['Answer: $\\frac{1}{2}$\n', {}, '\\frac{1}{2}'],
     ['the answer is 3.5.', {}, '3.5'],
-    ['She pays 5 + 7 = 12 dollars, then 1,250 in total', { lastNumber: true }, '1250'],
+    ['She pays 5 + 7 = 12 dollars, so the total is 1,250', { lastNumber: true }, '1250'],
     ['<think>try 40</think> so it is 42', { lastNumber: true }, '42'],
   ])('%s -> %s', (text, options, answer) => {
     expect(extractAnswer(text, options)).toBe(answer)
@@ -37,27 +42,31 @@ describe('extractAnswer', () => {
   })
 
   it('reads the last statement that comes after the last box (Minerva ends so)', () => {
-    const minerva =
-      'Intermediate: \\boxed{255}.\nFinal Answer: The final answer is 12,000,023. I hope it is correct.'
+    const minerva = 'Final Answer: The final answer is 12,000,023. I hope it is correct.'
     expect(extractAnswer(minerva)).toBe('12,000,023')
     expect(extractAnswer('The answer is \\boxed{5}.')).toBe('5')
-    expect(extractAnswer('The answer is 4, so \\boxed{5}')).toBe('5')
+    // a box, then a statement of another value: two answers offered
+    expect(extractFinalAnswer(`Intermediate: \\boxed{255}.\n${minerva}`).failure).toBe('hedged')
+    expect(extractFinalAnswer('The answer is 4, so \\boxed{5}').failure).toBe('hedged')
   })
 
   it('joins boxes that together list one answer', () => {
     expect(extractAnswer('so $\\boxed{-2} \\quad\\text{and}\\quad \\boxed{1}$')).toBe('-2, 1')
-    expect(extractAnswer('\\boxed{3} is wrong, then I got \\boxed{4}')).toBe('4')
+    expect(extractFinalAnswer('\\boxed{3} is wrong, then I got \\boxed{4}').failure).toBe('hedged')
     expect(extractAnswer('$$\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}$$')).toBe(
       '(3, 3), (1, 1)',
     )
-    // words in a \text{} join; words outside the math part an earlier result from the answer
-    expect(extractAnswer('$\\boxed{3}$ was a guess; so $\\boxed{4}$')).toBe('4')
+    // words outside the math part an earlier result from the answer: two answers offered
+    expect(extractFinalAnswer('$\\boxed{3}$ was a guess; so $\\boxed{4}$').failure).toBe('hedged')
     // a unit word before the joiner: one answer per part
     expect(extractAnswer('\\boxed{1} papers and \\boxed{2} bins')).toBe('1, 2')
     expect(extractAnswer('\\boxed{3} apples, \\boxed{4} pears')).toBe('3, 4')
-    expect(extractAnswer('\\boxed{3} apples so and \\boxed{4}')).toBe('4')
-    expect(extractAnswer('\\boxed{1} hmm wait, \\boxed{2}')).toBe('2')
-    expect(extractAnswer('\\boxed{1} wait, \\boxed{2}')).toBe('2')
+    for (const hedge of [
+      '\\boxed{3} apples so and \\boxed{4}',
+      '\\boxed{1} hmm wait, \\boxed{2}',
+      '\\boxed{1} wait, \\boxed{2}',
+    ])
+      expect(extractFinalAnswer(hedge)).toEqual({ answer: hedge.slice(-2, -1), failure: 'hedged' })
   })
 
   it('has no answer for a trajectory cut off, or one whose thinking never closed, unless lenient', () => {

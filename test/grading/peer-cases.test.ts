@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { extractAnswer } from '../../src/grading/extract-answer.js'
+import { extractFinalAnswer } from '../../src/grading/extract-answer.js'
 import { Grader } from '../../src/grading/grader.js'
 import { SandboxPool } from '../../src/sandbox/pool.js'
 
@@ -22,6 +22,8 @@ const DELIBERATE: Record<string, string> = {
   'hendrycks/math test_order':
     'a bare list of values is a set of solutions here, so order does not matter ("10, 4, -2" is "4, 10, -2")',
   'hendrycks/math test_decimals': 'the same: "0.1, 4, 2" and "4, .1, 2" list the same solutions',
+  'QwenLM/Qwen2.5-Math TestMathEquality.test_math_equal[1]':
+    "a percent sign is the number's unit: 10% is 10 (a percentage asked for as a number), never 0.1 (issue 29)",
 }
 
 interface MathVerifyCase {
@@ -62,6 +64,15 @@ const MATH_VERIFY_DELIBERATE: Record<string, string> = {
     'issue 12\'s rule: a number in prose is read only from a final answer statement ("the probability ... is 2/3")',
   'test_all.py::test_math_extraction_additional_cases[8]':
     'the same: "increases by 100%." at the end of prose',
+  'test_all.py::test_number_extraction[13]':
+    'issue 29: a sentence that names two numbers ("not 10 which is 1,000.99") offers no one answer',
+  'test_all.py::test_number_extraction[14]': 'the same case again',
+  'test_all.py::test_number_extraction[15]': 'the same: "the number is 10 which is 1,000.99m²"',
+  'test_all.py::test_number_extraction[16]': 'the same: "not it\'s not 10 it\'s 1,000.99m²"',
+  'test_all.py::test_math_extraction_additional_cases[17]':
+    'issue 29: boxes of 200 and 255 before the final answer 10,455 offer three answers (hedged)',
+  'test_boxed.py::test_boxed[0]':
+    'issue 29: the gold\'s two boxes are parted by "++++++", no list joiner: a hedge, as a completion would be',
 }
 
 /** Math-Verify cases this grader does not get yet: what it would take. */
@@ -73,7 +84,7 @@ const MATH_VERIFY_GAPS: Record<string, string> = {
 /** A gold text as a reference: what its box or answer statement says, else the text without its math delimiters. */
 function referenceOf(gold: string): string {
   const delimited = /^\s*(?:\$\$|\$|\\\(|\\\[)([\s\S]*?)(?:\$\$|\$|\\\)|\\\])\s*\.?\s*$/.exec(gold)
-  return extractAnswer(gold) ?? delimited?.[1]?.trim() ?? gold.trim()
+  return extractFinalAnswer(gold).answer ?? delimited?.[1]?.trim() ?? gold.trim()
 }
 
 describe("the peers' own test cases", () => {
