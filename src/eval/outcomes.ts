@@ -82,7 +82,7 @@ export function codeUse(record: Pick<TrajectoryRecord, 'segments' | 'toolCalls'>
     .join('')
   return {
     unrunCode: extractPythonBlocks(modelText).length > record.toolCalls,
-    inventedOutput: /^```output[ \t]*$/m.test(modelText),
+    inventedOutput: /^`{3,}output[ \t]*$/m.test(modelText),
   }
 }
 

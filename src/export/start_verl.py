@@ -17,6 +17,7 @@ Only the standard library is needed outside verl; the agent loop is defined when
 import json
 import os
 import random
+import re
 import urllib.request
 from pathlib import Path
 from uuid import uuid4
@@ -65,7 +66,10 @@ def format_output(run_result, max_chars):
     if len(text) > max_chars:
         half = max_chars // 2
         text = f"{text[:half]}\n... [{len(text) - 2 * half} characters truncated] ...\n{text[-half:]}"
-    return f"```output\n{text}\n```\n"
+    # a fence longer than any backtick run inside: nothing the cell prints can end the block
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}output\n{text}\n{fence}\n"
 
 
 def execute(code, session):

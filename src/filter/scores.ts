@@ -1,3 +1,4 @@
+import { OUTPUT_BLOCK, outputBody } from '../core/fences.js'
 import { promptOpensThinking } from '../grading/extract-answer.js'
 import type { Segment } from '../inference/types.js'
 import { minHashSignature, repetitionRate, wordHashes } from './text-features.js'
@@ -10,7 +11,7 @@ import type { FilterTrajectory, TrajectoryScores } from './types.js'
 export function segmentsFromText(text: string): Segment[] {
   const segments: Segment[] = []
   let last = 0
-  for (const match of text.matchAll(/```output\n[\s\S]*?```\n?/g)) {
+  for (const match of text.matchAll(OUTPUT_BLOCK)) {
     if (match.index > last) segments.push({ kind: 'model', text: text.slice(last, match.index) })
     segments.push({ kind: 'output', text: match[0] })
     last = match.index + match[0].length
@@ -60,7 +61,7 @@ function countOutputsUsed(segments: Segment[]): number {
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!
     if (segment.kind !== 'output') continue
-    const body = segment.text.replace(/^```output\n|```\n?$/g, '')
+    const body = outputBody(segment.text)
     const salient = [...new Set(body.match(/-?\d+(?:\.\d+)?|[A-Za-z_]\w{2,}/g) ?? [])]
       .filter((token) => token.length >= 2 && !COMMON_OUTPUT_WORDS.has(token))
       .slice(0, 8)

@@ -13,12 +13,12 @@ export function normalizeAnswer(answer: string): string {
   s = stripMathDelimiters(s)
   // Presentation around the value: a box inside the box, a colour (\color{red}{6}, \textcolor{red}{6}).
   s = s.replace(/\\(?:text)?color\s*\{[^{}]*\}\s*/g, '')
-  for (
-    let inner = /^(?:\\boxed\s*)?\{(.*)\}$/s.exec(s);
-    inner && balanced(inner[1]!);
-    inner = /^(?:\\boxed\s*)?\{(.*)\}$/s.exec(s)
-  )
+  // At most a few levels: no answer is boxed deeper, and each level reads the whole answer once.
+  for (let level = 0; level < MAX_WRAPPERS; level++) {
+    const inner = /^(?:\\boxed\s*)?\{(.*)\}$/s.exec(s)
+    if (!inner || !balanced(inner[1]!)) break
     s = inner[1]!.trim()
+  }
   // A command escaped twice (`\\dfrac`, from a string written through two quotings) and a stray backslash at the end.
   if (!s.includes('\\begin')) s = s.replace(/\\\\(?=[a-zA-Z])/g, '\\')
   s = s.replace(/(?<!\\)\\$/, '')
@@ -185,6 +185,9 @@ export function namedValue(s: string): { name: string; value: string } | undefin
     return undefined
   return { name, value: value.trim() }
 }
+
+/** Boxes and brace groups unwrapped around a whole answer (`\boxed{\boxed{4}}`, `{6}`). */
+const MAX_WRAPPERS = 4
 
 /** Every brace closes one opened before it. */
 function balanced(s: string): boolean {

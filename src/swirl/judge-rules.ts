@@ -1,3 +1,4 @@
+import { OUTPUT_BLOCK, outputBody } from '../core/fences.js'
 import { extractBoxed } from '../grading/extract-answer.js'
 import { extractPythonBlocks } from '../sandbox/code-blocks.js'
 import type { StepRecord } from './split-steps.js'
@@ -17,17 +18,14 @@ export interface StepJudgement {
 
 /** What an ```output block says: its text between the fences. */
 function outputValue(toolOutput: string): string {
-  return toolOutput
-    .replace(/^\n?```output\n/, '')
-    .replace(/\n?```\n?$/, '')
-    .trim()
+  return outputBody(toolOutput).trim()
 }
 
 const ERROR_LINE = /(^|\n)\w*(Error|Exception)\b[^\n]*$/
 
 /** The ```output blocks' values in a text, in order. */
 function outputsIn(text: string): string[] {
-  return [...text.matchAll(/```output\n([\s\S]*?)```/g)].map((match) => match[1]!.trim())
+  return [...text.matchAll(OUTPUT_BLOCK)].map((match) => match[2]!.trim())
 }
 
 /**
