@@ -50,8 +50,15 @@ extracted answer or code) and "correct" added, each as soon as it is graded.`
     this.say(
       `graded ${summary.records}: ${summary.correct} correct (${(summary.accuracy * 100).toFixed(1)}%), ` +
         `${summary.answered} answered, ${summary.symbolicCells} sympy cells, ${summary.codeRuns} code runs` +
+        refusals(summary.reasons) +
         `\nsettings: ${describeSettings(settings)}`,
     )
     return { ...summary, settings }
   }
+}
+
+/** "; not correct: 3 not equal, 2 hedged", most frequent first; nothing when all are correct. */
+function refusals(reasons: Record<string, number>): string {
+  const counts = Object.entries(reasons).sort((a, b) => b[1] - a[1])
+  return counts.length ? `\nnot correct: ${counts.map(([reason, n]) => `${n} ${reason}`).join(', ')}` : ''
 }

@@ -100,6 +100,7 @@ async function trajectoryCorrect(group: StepLine[], grader: Grader): Promise<boo
   const grade = await grader.grade(last.state.text + last.action, parsed.reference, {
     prompt: last.state.prompt,
     finishReason: last.finishReason,
+    problem: last.problem ?? last.state.messages.find((message) => message.role === 'user')?.content,
   })
   return grade.correct
 }

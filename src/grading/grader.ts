@@ -1,6 +1,7 @@
 import type { SandboxPool } from '../sandbox/pool.js'
 import { cellFailure } from '../sandbox/types.js'
 import { answerRefusal } from './answer-checks.js'
+import { ignoresForm } from './answer-form.js'
 import { harnessPassed, humanEvalProgram, type IoCase, outputMatches } from './code-tests.js'
 import { extractCode, extractFinalAnswer, promptOpensThinking } from './extract-answer.js'
 import { compareMath } from './math-equal.js'
@@ -19,7 +20,7 @@ export interface Grade {
   correct: boolean
   /**
    * Why it is not correct, its class first: `cut off`, `unclosed thought`, `no answer`, `hedged`,
-   * `qualified`, `unit`, `not equal`, `sympy check failed: ...` (math); a failed test or case (code).
+   * `qualified`, `unit`, `form`, `not equal`, `sympy check failed: ...` (math); a failed test or case (code).
    */
   reason?: string
 }
@@ -37,6 +38,8 @@ export interface GradeContext {
   prompt?: string
   /** The recorded segments (model, hint, output): only the model's own are read when they add up to the text. */
   segments?: readonly TextPiece[]
+  /** The problem: an answer that copies its expression or ignores the form it asks for is wrong (`form`). */
+  problem?: string
 }
 
 /** Grades completions: math by equivalence (sympy in the sandbox when needed), code by running tests. */
@@ -66,7 +69,9 @@ export class Grader {
       const predicted = extraction.answer ?? null
       if (extraction.failure || predicted === null)
         return { predicted, correct: false, reason: extraction.failure ?? 'no answer' }
-      const refusal = answerRefusal(predicted, reference.answer)
+      const refusal =
+        answerRefusal(predicted, reference.answer) ??
+        (context.problem && ignoresForm(predicted, reference.answer, context.problem) ? 'form' : undefined)
       if (refusal) return { predicted, correct: false, reason: refusal }
       const verdict = await this.mathVerdict(predicted, reference.answer)
       return verdict.equal
@@ -119,6 +124,16 @@ export class Grader {
     }
     return undefined
   }
+}
+
+/**
+ * The class a `reason` names, for counting: its text before any colon (`sympy check failed`, `tests
+ * failed`), a stdin/stdout case's failure as `case failed` / `wrong output`.
+ */
+export function reasonClass(reason: string): string {
+  if (/^case \d+ of \d+: wrong output/.test(reason)) return 'wrong output'
+  if (/^case \d+ of \d+ failed/.test(reason)) return 'case failed'
+  return reason.split(':')[0]!
 }
 
 function isPlainNumber(answer: string): boolean {

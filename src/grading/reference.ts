@@ -42,3 +42,16 @@ function isIoCase(value: unknown): boolean {
   const { input, output } = value as Record<string, unknown>
   return typeof input === 'string' && typeof output === 'string'
 }
+
+/** A record's segments when each is `{kind, text}` (the grader reads only the model's own). */
+export function recordedSegments(segments: unknown): { kind: string; text: string }[] | undefined {
+  if (!Array.isArray(segments)) return undefined
+  const wellFormed = segments.every(
+    (segment) =>
+      typeof segment === 'object' &&
+      segment !== null &&
+      typeof segment.kind === 'string' &&
+      typeof segment.text === 'string',
+  )
+  return wellFormed ? (segments as { kind: string; text: string }[]) : undefined
+}

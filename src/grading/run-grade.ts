@@ -3,8 +3,8 @@ import type { ProgressListener } from '../core/events.js'
 import { countRecords, type JsonlLine, openJsonlSink, readJsonlInputs } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
-import { type GradeContext, Grader, type GraderOptions, type Reference } from './grader.js'
-import { completionOf, GRADE_RECORD_SHAPE, parseReference } from './reference.js'
+import { type GradeContext, Grader, type GraderOptions, type Reference, reasonClass } from './grader.js'
+import { completionOf, GRADE_RECORD_SHAPE, parseReference, recordedSegments } from './reference.js'
 
 export interface GradeOptions {
   inputs: string[]
@@ -24,6 +24,8 @@ export interface GradeSummary {
   accuracy: number
   answered: number
   bySource: Record<string, { records: number; correct: number; accuracy: number }>
+  /** Records not correct, by the class of their reason (`hedged`, `qualified`, `unit`, `not equal`, ...). */
+  reasons: Record<string, number>
   symbolicCells: number
   codeRuns: number
 }
@@ -62,6 +64,7 @@ export async function runGrade(options: GradeOptions): Promise<GradeSummary> {
     accuracy: 0,
     answered: 0,
     bySource: {},
+    reasons: {},
     symbolicCells: 0,
     codeRuns: 0,
   }
@@ -84,6 +87,9 @@ export async function runGrade(options: GradeOptions): Promise<GradeSummary> {
       if (grade.correct) {
         bucket.correct++
         summary.correct++
+      } else if (grade.reason) {
+        const kind = reasonClass(grade.reason)
+        summary.reasons[kind] = (summary.reasons[kind] ?? 0) + 1
       }
       options.onProgress?.({ done: summary.records, total, detail: `${summary.correct} correct` })
     }
@@ -107,18 +113,6 @@ export function contextOf(record: Record<string, unknown>): GradeContext {
     finishReason: typeof record.finishReason === 'string' ? record.finishReason : undefined,
     prompt: typeof record.prompt === 'string' ? record.prompt : undefined,
     segments: recordedSegments(record.segments),
+    problem: typeof record.problem === 'string' ? record.problem : undefined,
   }
-}
-
-/** A record's segments when each is `{kind, text}` (the grader reads only the model's own). */
-export function recordedSegments(segments: unknown): GradeContext['segments'] {
-  if (!Array.isArray(segments)) return undefined
-  const wellFormed = segments.every(
-    (segment) =>
-      typeof segment === 'object' &&
-      segment !== null &&
-      typeof segment.kind === 'string' &&
-      typeof segment.text === 'string',
-  )
-  return wellFormed ? (segments as { kind: string; text: string }[]) : undefined
 }

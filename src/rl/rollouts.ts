@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { writeFileAtomically } from '../core/atomic-write.js'
 import { promptOpensThinking } from '../grading/extract-answer.js'
-import type { Grader } from '../grading/grader.js'
+import { type Grader, reasonClass } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
 import type { HintLibrary } from '../hints/library.js'
 import { type HintPolicy, sampleSeed } from '../hints/policy.js'
@@ -113,6 +113,8 @@ async function rollOutOne(
   ).length
   const outcome = {
     correct: grade.correct,
+    // why a rollout was refused, per step in the trainer's log (a rising `hedged` share: a policy hedging)
+    refused: grade.correct || !grade.reason ? undefined : reasonClass(grade.reason),
     answered: grade.predicted !== null,
     toolCalls: record.toolCalls,
     failedCalls,

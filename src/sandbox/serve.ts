@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { Grader } from '../grading/grader.js'
-import { completionOf, parseReference } from '../grading/reference.js'
+import { completionOf, parseReference, recordedSegments } from '../grading/reference.js'
 import { type SandboxOptions, SandboxPool, type SandboxSession } from './pool.js'
 import type { ExecutionResult } from './types.js'
 
@@ -256,6 +256,8 @@ async function route(
     const context = {
       finishReason: typeof body.finish_reason === 'string' ? body.finish_reason : undefined,
       prompt: typeof body.prompt === 'string' ? body.prompt : undefined,
+      problem: typeof body.problem === 'string' ? body.problem : undefined,
+      segments: recordedSegments(body.segments),
     }
     return send(response, 200, await service.grader.grade(completion, parsed.reference, context))
   }

@@ -296,6 +296,7 @@ class StepMetrics:
         sampled = sum(rollout.mask)
         self.rows.append({
             "correct": 1.0 if op.get("correct") else 0.0,
+            "refused": op.get("refused"),
             "toolCalls": op.get("toolCalls", 0),
             "failedCalls": op.get("failedCalls", 0),
             "responseTokens": len(rollout.ids),
@@ -320,6 +321,12 @@ class StepMetrics:
             "responseTokens": mean("responseTokens"),
             "maskedFraction": mean("maskedFraction"),
             "rollouts": len(rows),
+            # the share of rollouts refused for each reason (start grade's classes): a rising "hedged"
+            # share is a policy learning to hedge
+            **{
+                f"refused.{reason}": sum(row["refused"] == reason for row in rows) / len(rows)
+                for reason in sorted({row["refused"] for row in rows if row["refused"]})
+            },
             **({"absAdvantage": sum(advantages) / len(advantages)} if advantages else {}),
         }
 

@@ -27,7 +27,11 @@ describe("issue 29's classes: the referee pays no hedge and refuses no plain rig
   beforeAll(async () => {
     grades = await Promise.all(
       cases.map((probe) =>
-        grader.grade(probe.completion, { kind: 'math', answer: probe.answer }, { segments: probe.segments }),
+        grader.grade(
+          probe.completion,
+          { kind: 'math', answer: probe.answer },
+          { segments: probe.segments, problem: probe.problem },
+        ),
       ),
     )
   }, 120_000)
@@ -49,7 +53,7 @@ describe("issue 29's classes: the referee pays no hedge and refuses no plain rig
   })
 
   it('each class has probes both ways where both exist: wrong forms refused and right forms kept', () => {
-    for (const name of ['hedged', 'closeness', 'unit', 'percent', 'placement', 'escape'])
+    for (const name of ['hedged', 'closeness', 'unit', 'percent', 'placement', 'escape', 'form'])
       expect(new Set(cases.filter((probe) => probe.class === name).map((probe) => probe.correct))).toEqual(
         new Set([true, false]),
       )

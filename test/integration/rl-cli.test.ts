@@ -117,6 +117,10 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       expect(metrics.rollouts).toBe(4)
       expect(metrics.maskedFraction).toBeGreaterThan(0)
       expect(metrics.frac_reward_zero_std).toBeGreaterThanOrEqual(0)
+      // Every rollout not correct is logged under the class of its grader's reason.
+      const refused = Object.entries(metrics).filter(([key]) => key.startsWith('refused.'))
+      const share = refused.reduce((sum, [, value]) => sum + (value as number), 0)
+      expect(share).toBeCloseTo(1 - (metrics.accuracy as number), 6)
     }
     expect(readJsonlFile(join(out, 'metrics.jsonl')).map((row) => row.step)).toEqual([1, 2])
 
