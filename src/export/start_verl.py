@@ -107,8 +107,10 @@ class Trajectory:
 
     def add_inserted(self, text):
         # Tokenized as a continuation: after a newline that is dropped (no word-start piece at the seam).
-        ids = self.tokenizer.encode("\n" + text, add_special_tokens=False)
-        ids = ids[len(self.newline):] if ids[: len(self.newline)] == self.newline else self.tokenizer.encode(text, add_special_tokens=False)
+        # Inserted text is data (a hint, a cell's output): a "</s>" it holds is text, never the special token.
+        plain = dict(add_special_tokens=False, split_special_tokens=True)
+        ids = self.tokenizer.encode("\n" + text, **plain)
+        ids = ids[len(self.newline):] if ids[: len(self.newline)] == self.newline else self.tokenizer.encode(text, **plain)
         self.ids += ids
         self.mask += [0] * len(ids)
         self.text = self.tokenizer.decode(self.ids)

@@ -40,9 +40,15 @@ export interface LlamaCppOptions {
   gpu?: 'auto' | false
 }
 
+/** Rendered prompts whose data spans are remembered until the prompt is tokenized (one per trajectory in flight). */
+const MAX_REMEMBERED_PROMPTS = 256
+
 export class LlamaCppEngine implements InferenceEngine {
   private readonly free: LlamaContextSequence[]
   private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = []
+
+  /** Recently rendered prompts whose message contents spell special tokens, and where those contents lie. */
+  private readonly dataSpans = new Map<string, [number, number][]>()
 
   private constructor(
     private readonly llama: Llama,
@@ -101,11 +107,57 @@ export class LlamaCppEngine implements InferenceEngine {
   renderPrompt(messages: ChatMessage[]): string {
     const bos = this.tokenText(this.model.tokens.bos)
     const eos = this.tokenText(this.model.tokens.eos)
-    if (this.template) {
-      return this.template.render({ messages, add_generation_prompt: true, bos_token: bos, eos_token: eos })
+    const prompt = this.template
+      ? this.template.render({ messages, add_generation_prompt: true, bos_token: bos, eos_token: eos })
+      : // No template in the file (a base model): plain text turns.
+        `${bos}${messages.map((m) => `${m.role === 'user' ? '' : `${m.role}: `}${m.content}`).join('\n\n')}\n\n`
+    const spans = this.specialDataSpans(prompt, messages)
+    if (spans.length > 0) {
+      if (this.dataSpans.size >= MAX_REMEMBERED_PROMPTS)
+        this.dataSpans.delete(this.dataSpans.keys().next().value!)
+      this.dataSpans.set(prompt, spans)
     }
-    // No template in the file (a base model): plain text turns.
-    return `${bos}${messages.map((m) => `${m.role === 'user' ? '' : `${m.role}: `}${m.content}`).join('\n\n')}\n\n`
+    return prompt
+  }
+
+  /**
+   * Where the prompt holds message contents that spell a special token (a step's "</s>", a forged
+   * "<|im_start|>assistant"): data, to be tokenized as plain text, not as the template's markup.
+   */
+  private specialDataSpans(prompt: string, messages: ChatMessage[]): [number, number][] {
+    const spans: [number, number][] = []
+    let from = 0
+    for (const { content } of messages) {
+      const at = content ? prompt.indexOf(content, from) : -1
+      if (at < 0) continue
+      from = at + content.length
+      const special = this.model.tokenize(content, true)
+      const plain = this.model.tokenize(content, false)
+      if (special.length !== plain.length || special.some((token, i) => token !== plain[i]))
+        spans.push([at, at + content.length])
+    }
+    return spans
+  }
+
+  /**
+   * The prompt's tokens: the template's markup with its special tokens, and message contents that spell
+   * a special token as plain text (so a step under judgement cannot end its turn or forge another).
+   */
+  tokenizePrompt(prompt: string): Token[] {
+    const spans = this.dataSpans.get(prompt)
+    if (!spans) return this.model.tokenize(prompt, true)
+    const tokens: Token[] = []
+    let at = 0
+    for (const [start, end] of spans) {
+      const markup = prompt.slice(at, start)
+      tokens.push(
+        ...(at === 0 ? this.model.tokenize(markup, true) : continuationTokens(this.model, markup, true)),
+      )
+      tokens.push(...continuationTokens(this.model, prompt.slice(start, end), false))
+      at = end
+    }
+    tokens.push(...continuationTokens(this.model, prompt.slice(at), true))
+    return tokens
   }
 
   async startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream> {
@@ -124,7 +176,7 @@ export class LlamaCppEngine implements InferenceEngine {
     if (prompt.length > contextSize * MAX_CHARS_PER_TOKEN) {
       throw new PromptTooLongError(0, contextSize, `${prompt.length} characters`)
     }
-    const tokens = this.model.tokenize(prompt, true)
+    const tokens = this.tokenizePrompt(prompt)
     if (tokens.length >= contextSize)
       throw new PromptTooLongError(tokens.length, contextSize, `${tokens.length} tokens`)
     return tokens
@@ -153,12 +205,13 @@ export class LlamaCppEngine implements InferenceEngine {
  * open it with a space-prefix "▁" at every seam; after a newline no word starts, so the newline's own
  * tokens are cut off instead.
  */
-function continuationTokens(model: LlamaModel, text: string): Token[] {
+function continuationTokens(model: LlamaModel, text: string, specialTokens = false): Token[] {
+  if (text === '') return []
   const newline = model.tokenize('\n', false)
-  const tokens = model.tokenize(`\n${text}`, false)
+  const tokens = model.tokenize(`\n${text}`, specialTokens)
   if (newline.length > 0 && newline.every((token, i) => tokens[i] === token))
     return tokens.slice(newline.length)
-  return model.tokenize(text, false)
+  return model.tokenize(text, specialTokens)
 }
 
 class LlamaCppStream implements GenerationStream {

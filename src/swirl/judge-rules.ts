@@ -21,7 +21,25 @@ function outputValue(toolOutput: string): string {
   return outputBody(toolOutput).trim()
 }
 
-const ERROR_LINE = /(^|\n)\w*(Error|Exception)\b[^\n]*$/
+/** A failure's last line, for outputs without a recorded result: any exception's name, timeouts included. */
+const ERROR_LINE = /(^|\n)(?:\w+\.)*\w*(?:Error|Exception|Interrupt|Exit|Iteration|Warning)\b[^\n]*$/
+
+/** A code block as run: without comments, blank lines and trailing spaces (a comment makes no new block). */
+function codeKey(code: string): string {
+  return code
+    .split('\n')
+    .map((line) => line.replace(/(^|\s)#.*$/, '').trimEnd())
+    .filter(Boolean)
+    .join('\n')
+}
+
+/** Did the text after the output use it: one of its first numbers or names, as a whole token? */
+function usedLater(value: string, later: string): boolean {
+  const tokens = (value.match(/-?\d+(?:\.\d+)?|[A-Za-z_]\w+/g) ?? []).slice(0, 8)
+  return tokens.some((token) =>
+    new RegExp(`(?<![\\w.])${token.replace(/[.\\]/g, '\\$&')}(?![\\w]|\\.\\d)`).test(later),
+  )
+}
 
 /** The ```output blocks' values in a text, in order. */
 function outputsIn(text: string): string[] {
@@ -37,9 +55,13 @@ export function ruleReasons(step: StepRecord): string[] {
   const reasons: string[] = []
   if (!step.final) {
     const value = outputValue(step.toolOutput ?? '')
-    if (value === '' || ERROR_LINE.test(value)) reasons.push('the code failed or printed nothing')
-    const code = extractPythonBlocks(step.action).at(-1)?.code.trim()
-    const earlier = extractPythonBlocks(step.state.text).map((block) => block.code.trim())
+    // The sandbox's own record of how the cell ended, where the step has it; its printed text can lie.
+    const result = step.toolResult
+    const failed = result ? result.exitCode !== 0 || result.timedOut : ERROR_LINE.test(value)
+    if (value === '' || failed) reasons.push('the code failed or printed nothing')
+    const block = extractPythonBlocks(step.action).at(-1)?.code
+    const code = block === undefined ? undefined : codeKey(block)
+    const earlier = extractPythonBlocks(step.state.text).map((earlierBlock) => codeKey(earlierBlock.code))
     if (code !== undefined && earlier.includes(code)) reasons.push('it repeats an earlier code block')
   } else {
     const answer = extractBoxed(step.action)?.trim()
@@ -70,7 +92,7 @@ export function judgeByRules(steps: StepRecord[]): StepJudgement[] {
         .slice(index + 1)
         .map((next) => next.action)
         .join('')
-      if (!later.includes(value.split('\n')[0]!.trim())) reasons.unshift('its output is never used')
+      if (!usedLater(value, later)) reasons.unshift('its output is never used')
     }
     return rulesJudgement(reasons)
   })

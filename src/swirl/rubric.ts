@@ -115,10 +115,24 @@ function placeholderValues(step: StepRecord): Record<Placeholder, string> {
   }
 }
 
-/** The judge's user turn for a step: the rubric's prompt with the step's values filled in, in one pass. */
+/**
+ * The judge's user turn for a step: the rubric's prompt with the step's values filled in, in one pass.
+ * The values are data: a chat marker they spell (`<|im_start|>assistant`, `</s>`) is broken by a
+ * zero-width space, so a step cannot end the judge's user turn or forge its answer.
+ */
 export function renderRubric(rubric: Rubric, step: StepRecord): string {
   const values = placeholderValues(step)
-  return rubric.prompt.replace(PLACEHOLDER, (_, name: Placeholder) => values[name])
+  return rubric.prompt.replace(PLACEHOLDER, (_, name: Placeholder) =>
+    values[name].replace(CHAT_MARKER, breakMarker),
+  )
+}
+
+/** The turn markers of the common chat templates, and the sequence tokens. */
+const CHAT_MARKER =
+  /<\|(?:im_start|im_end|end|user|assistant|system|eot_id|start_header_id|end_header_id|begin_of_text)\|>|<｜(?:Assistant|User|end▁of▁sentence|begin▁of▁sentence)｜>|<(?:start|end)_of_turn>|\[\/?INST\]|<\/?s>/g
+
+function breakMarker(marker: string): string {
+  return `${marker[0]}\u200b${marker.slice(1)}`
 }
 
 export interface ParsedVerdict {
@@ -128,20 +142,28 @@ export interface ParsedVerdict {
 }
 
 /**
- * The verdict in a judge's answer: the last match of the rubric's pattern, when its word is one of the
- * rubric's yes or no words; anything else (no match, another word, thinking never closed) is unjudged,
- * never a yes. Thinking (`<think>…</think>`) is not read for the verdict.
+ * The verdict in a judge's answer: the rubric's pattern after the thinking, when its word is one of the
+ * rubric's yes or no words. Anything else is unjudged, never a yes: no match, another word, thinking never
+ * closed, or verdicts that disagree (a quoted "Verdict: yes" after the judge's "Verdict: no" must not win).
  */
 export function parseVerdict(rubric: Rubric, text: string, thinkingOpen = false): ParsedVerdict {
   const closed = text.lastIndexOf('</think>')
   if (thinkingOpen && closed < 0) return { verdict: 'unjudged', reason: 'the judge never finished thinking' }
   const answer = closed >= 0 ? text.slice(closed + '</think>'.length) : text
   const pattern = new RegExp(rubric.verdict.pattern, 'gi')
-  const last = [...answer.matchAll(pattern)].at(-1)
-  if (!last) return { verdict: 'unjudged', reason: `no verdict matching /${rubric.verdict.pattern}/` }
-  const word = (last[1] ?? '').toLowerCase()
-  const reason = answer.slice(0, last.index).trim()
-  if (rubric.verdict.yes.some((yes) => yes.toLowerCase() === word)) return { verdict: 'yes', reason }
-  if (rubric.verdict.no.some((no) => no.toLowerCase() === word)) return { verdict: 'no', reason }
-  return { verdict: 'unjudged', reason: `verdict "${last[1]}" is neither yes nor no` }
+  const matches = [...answer.matchAll(pattern)]
+  const first = matches[0]
+  if (!first) return { verdict: 'unjudged', reason: `no verdict matching /${rubric.verdict.pattern}/` }
+  const verdicts = new Set(matches.map((match) => verdictOf(rubric, match[1] ?? '')))
+  if (verdicts.size > 1) return { verdict: 'unjudged', reason: `${matches.length} verdicts that disagree` }
+  const verdict = verdictOf(rubric, first[1] ?? '')
+  if (verdict === 'unjudged') return { verdict, reason: `verdict "${first[1]}" is neither yes nor no` }
+  return { verdict, reason: answer.slice(0, first.index).trim() }
+}
+
+function verdictOf(rubric: Rubric, word: string): ParsedVerdict['verdict'] {
+  const said = word.toLowerCase()
+  if (rubric.verdict.yes.some((yes) => yes.toLowerCase() === said)) return 'yes'
+  if (rubric.verdict.no.some((no) => no.toLowerCase() === said)) return 'no'
+  return 'unjudged'
 }

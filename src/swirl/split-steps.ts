@@ -1,6 +1,22 @@
 import type { ChatMessage } from '../inference/engine.js'
 import type { Segment } from '../inference/types.js'
 
+/** How a cell ended: its exit status, a timeout, and the exception's name when it raised. */
+export interface ToolResult {
+  exitCode: number | null
+  timedOut: boolean
+  exception?: string
+}
+
+/** The recorded execution's outcome; the exception's name is the last stderr line's (`KeyboardInterrupt`, `ValueError: ...`). */
+function toolResultOf(segment: Segment): ToolResult | undefined {
+  const { execution } = segment
+  if (!execution) return undefined
+  const last = execution.stderr.trim().split('\n').at(-1) ?? ''
+  const exception = /^([A-Za-z_][\w.]*)(?::|$)/.exec(last)?.[1]
+  return { exitCode: execution.exitCode, timedOut: execution.timedOut, ...(exception ? { exception } : {}) }
+}
+
 /** What a trajectory must hold to be split into steps. */
 export interface SplittableTrajectory {
   run: string
@@ -41,6 +57,8 @@ export interface StepRecord {
   insertedSpans: [number, number][]
   /** The interpreter's output after the action's code block; null for the final step. */
   toolOutput: string | null
+  /** How the action's code ended, as the sandbox recorded it (not read from the output's text). */
+  toolResult?: ToolResult
   final: boolean
   /** The problem's reference, carried for outcome judging. */
   answer?: string
@@ -65,7 +83,7 @@ export function splitSteps(trajectory: SplittableTrajectory): StepRecord[] {
   let before = ''
   let action = ''
   let inserted: [number, number][] = []
-  const close = (toolOutput: string | null) => {
+  const close = (toolOutput: string | null, toolResult?: ToolResult) => {
     parts.push({
       run: trajectory.run,
       problemId: trajectory.problemId,
@@ -76,6 +94,7 @@ export function splitSteps(trajectory: SplittableTrajectory): StepRecord[] {
       action,
       insertedSpans: inserted,
       toolOutput,
+      ...(toolResult ? { toolResult } : {}),
       final: toolOutput === null,
       ...reference,
     })
@@ -84,7 +103,7 @@ export function splitSteps(trajectory: SplittableTrajectory): StepRecord[] {
     inserted = []
   }
   for (const segment of trajectory.segments) {
-    if (segment.kind === 'output') close(segment.text)
+    if (segment.kind === 'output') close(segment.text, toolResultOf(segment))
     else {
       if (segment.kind === 'hint') inserted.push([action.length, action.length + segment.text.length])
       action += segment.text

@@ -73,11 +73,13 @@ class PolicyGenerator:
 
     def continuation_ids(self, text):
         """Tokens of `text` continuing a context: tokenized after a newline that is then dropped, so a
-        SentencePiece vocabulary does not open it with a word-start piece."""
-        ids = list(self.tokenizer("\n" + text, add_special_tokens=False)["input_ids"])
+        SentencePiece vocabulary does not open it with a word-start piece. Inserted text is data (a hint,
+        a cell's output): a "</s>" it holds is text, never the special token."""
+        plain = dict(add_special_tokens=False, split_special_tokens=True)
+        ids = list(self.tokenizer("\n" + text, **plain)["input_ids"])
         if ids[: len(self.newline_ids)] == self.newline_ids:
             return ids[len(self.newline_ids):]
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return list(self.tokenizer(text, **plain)["input_ids"])
 
     def start(self, rid, prompt):
         rollout = Rollout(self.prompt_ids(prompt))

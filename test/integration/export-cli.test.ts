@@ -125,6 +125,25 @@ print(json.dumps([start_verl.compute_score("x", r["completion"], truth(r))["scor
     expect(scores).toEqual(expected)
   }, 300_000)
 
+  it('inserted text is data: a "</s>" in a cell\'s output is text, never EOS (the verl loop and start rl)', async () => {
+    const training = resolve('src/training')
+    const report = JSON.parse(
+      await python(
+        `${out}:${training}`,
+        `import json, start_verl, start_rl
+from transformers import AutoTokenizer
+tok = AutoTokenizer.from_pretrained("${HF}")
+trajectory = start_verl.Trajectory(tok)
+trajectory.add_inserted("\`\`\`output\\nstop </s> here\\n\`\`\`\\n")
+generator = start_rl.PolicyGenerator(tok, {}, ["<|end|>"])
+print(json.dumps({"eos": tok.eos_token_id, "verl": trajectory.ids, "rl": generator.continuation_ids("stop </s> here"), "text": trajectory.text}))`,
+      ),
+    )
+    expect(report.verl).not.toContain(report.eos)
+    expect(report.rl).not.toContain(report.eos)
+    expect(report.text).toContain('stop </s> here')
+  }, 120_000)
+
   it('the agent loop: code output and a hint go in masked, token for token (fake server, real tokenizer and sandbox)', async () => {
     const report = JSON.parse(
       await python(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Segment } from '../../src/inference/types.js'
 import { judgeByRules, ruleReasons } from '../../src/swirl/judge-rules.js'
 import { type SplittableTrajectory, splitSteps } from '../../src/swirl/split-steps.js'
 
@@ -50,6 +51,51 @@ describe('judgeByRules (the offline process judge)', () => {
       ['no', ['its output is never used', 'it repeats an earlier code block']],
       ['no', ['the answer is not what the last output printed']],
     ])
+  })
+
+  it("reads how a cell ended from the sandbox's record, not from what it printed", () => {
+    const ran = (output: string, exitCode: number, stderr = '') => {
+      const record = trajectory(code('run()'), { output }, `So ${output}.\n\\boxed{1}`)
+      const execution = { code: 'run()', stdout: output, stderr, exitCode, signal: null, timedOut: false }
+      record.segments[1] = { ...record.segments[1]!, execution: execution as Segment['execution'] }
+      return ruleReasons(splitSteps(record)[0]!)
+    }
+    // SystemExit("giving up") prints its message and exits 1: it failed, whatever its text says
+    expect(ran('giving up', 1, 'giving up')).toEqual(['the code failed or printed nothing'])
+    expect(ran('KeyboardInterrupt', 1, 'Traceback...\nKeyboardInterrupt')).toEqual([
+      'the code failed or printed nothing',
+    ])
+    // a cell that prints an error's name and exits 0 ran
+    expect(ran('ValueError is what we expect', 0)).toEqual([])
+    // without a record, any exception's name on the last line is a failure, not only *Error
+    for (const output of [
+      'KeyboardInterrupt',
+      'StopIteration',
+      'SystemExit: giving up',
+      'mymod.CustomException: no',
+    ])
+      expect(verdicts(code('run()'), { output }, 'So.\n\\boxed{1}')[0]).toEqual([
+        'no',
+        ['the code failed or printed nothing'],
+      ])
+  })
+
+  it('a block repeated with only a comment changed is a repeat; an output is used only as a whole token', () => {
+    expect(
+      verdicts(
+        code('print(6 * 7)'),
+        { output: '42' },
+        code('# again\nprint(6 * 7)  # check'),
+        { output: '42' },
+        '\\boxed{42}',
+      )[1],
+    ).toEqual(['no', ['it repeats an earlier code block']])
+    // "5" is not used by "15 apples", nor by "x5"; it is by "\boxed{5}"
+    expect(verdicts(code('print(5)'), { output: '5' }, 'So 15 apples, x5.\n\\boxed{15}')[0]).toEqual([
+      'no',
+      ['its output is never used'],
+    ])
+    expect(verdicts(code('print(5)'), { output: '5' }, 'So \\boxed{5}')[0]).toEqual(['yes', []])
   })
 
   it('a final step without a boxed answer is not reasonable; without tools, any boxed answer is', () => {
