@@ -99,13 +99,26 @@ class Trajectory:
         self.tokenizer = tokenizer
         self.ids, self.mask, self.text = [], [], ""
         self.newline = tokenizer.encode("\n", add_special_tokens=False)
+        self.starts = []  # (kind, first character) of each piece: "model", "hint" or "output"
+
+    def _starts_piece(self, kind, start):
+        if not self.starts or self.starts[-1][0] != kind:
+            self.starts.append((kind, start))
+
+    def segments(self):
+        """The text's pieces as start's records keep them: what the model wrote, hints, outputs."""
+        ends = [start for _, start in self.starts[1:]] + [len(self.text)]
+        return [{"kind": kind, "text": self.text[start:end]} for (kind, start), end in zip(self.starts, ends) if end > start]
 
     def add_sampled(self, ids):
+        start = len(self.text)
         self.ids += ids
         self.mask += [1] * len(ids)
         self.text = self.tokenizer.decode(self.ids)
+        self._starts_piece("model", start)
 
-    def add_inserted(self, text):
+    def add_inserted(self, text, kind="output"):
+        start = len(self.text)
         # Tokenized as a continuation: after a newline that is dropped (no word-start piece at the seam).
         # Inserted text is data (a hint, a cell's output): a "</s>" it holds is text, never the special token.
         plain = dict(add_special_tokens=False, split_special_tokens=True)
@@ -114,6 +127,7 @@ class Trajectory:
         self.ids += ids
         self.mask += [0] * len(ids)
         self.text = self.tokenizer.decode(self.ids)
+        self._starts_piece(kind, start)
 
     def drop_from(self, char):
         """Drops the sampled tokens from the one holding text position `char` on (a closing tag)."""
@@ -124,6 +138,7 @@ class Trajectory:
             self.ids.pop()
             self.mask.pop()
         self.text = self.tokenizer.decode(self.ids)
+        self.starts = [(kind, start) for kind, start in self.starts if start < len(self.text)]
 
 
 async def roll_out(generate, tokenizer, prompt_ids, response_length, seed=None):
@@ -132,6 +147,7 @@ async def roll_out(generate, tokenizer, prompt_ids, response_length, seed=None):
     session = uuid4().hex
     random_ = random.Random(seed)
     tool_calls = think_hints = 0
+    finish_reason = "length"  # unless the model ends its turn
     eos = {tokenizer.eos_token_id}
     try:
         while len(trajectory.ids) < response_length:
@@ -150,24 +166,39 @@ async def roll_out(generate, tokenizer, prompt_ids, response_length, seed=None):
             elif tag >= 0 and think_hints < CONFIG["thinkHints"] and tool_calls == 0 and CONFIG["hints"]:
                 think_hints += 1
                 trajectory.drop_from(tag)
-                trajectory.add_inserted(random_.choice(CONFIG["hints"]) + "\n")
+                trajectory.add_inserted(random_.choice(CONFIG["hints"]) + "\n", kind="hint")
             elif new[-1] in eos:
+                finish_reason = "stop"
                 break
     finally:
         close_session(session)
-    return trajectory, {"tool_calls": tool_calls, "think_hints": think_hints}
+    return trajectory, {"tool_calls": tool_calls, "think_hints": think_hints, "finish_reason": finish_reason}
 
 
-def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
-    """verl's custom reward function: `start grade`'s verdict on the completion, as +1 / -1 (ReTool)."""
+# What the referee reads beside the completion, where the caller has it: how the rollout ended (cut off at
+# the length limit: no answer), the prompt (one that opens <think> needs it closed), the segments (only the
+# model's own text is read) and the problem (the form it asks for).
+GRADE_CONTEXT = ("finish_reason", "prompt", "segments", "problem")
+
+
+def grade(solution_str, ground_truth, context=None):
+    """`start grade`'s verdict on one completion, with its context: the same referee as start rl's."""
     record = {"completion": solution_str}
+    record.update({key: value for key, value in (context or {}).items() if key in GRADE_CONTEXT and value is not None})
     if isinstance(ground_truth, str) and ground_truth.startswith('{"tests"'):
         tests = json.loads(ground_truth)
         record.update(tests=tests["tests"], entry_point=tests.get("entry_point"), problem=tests.get("problem"))
     else:
         record["answer"] = ground_truth
-    grade = _post(f"{_url('START_GRADER_URL', 'graderUrl')}/grade", record, timeout=120)
-    return {"score": 1.0 if grade["correct"] else -1.0, "acc": bool(grade["correct"]), "pred": grade.get("predicted")}
+    return _post(f"{_url('START_GRADER_URL', 'graderUrl')}/grade", record, timeout=120)
+
+
+def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
+    """verl's custom reward function: `start grade`'s verdict, as +1 / -1 (ReTool). The agent loop below
+    scores its own rollouts with their finish reason, prompt and segments; this reads them from
+    `extra_info` where a reward manager passes them."""
+    verdict = grade(solution_str, ground_truth, extra_info)
+    return {"score": 1.0 if verdict["correct"] else -1.0, "acc": bool(verdict["correct"]), "pred": verdict.get("predicted")}
 
 
 try:
@@ -191,11 +222,22 @@ if AgentLoopBase is not None:
                 return output.token_ids
 
             trajectory, info = await roll_out(generate, self.tokenizer, prompt_ids, response_length)
+            context = {
+                "finish_reason": info["finish_reason"],
+                "prompt": self.tokenizer.decode(prompt_ids),
+                "segments": trajectory.segments(),
+                "problem": (kwargs.get("extra_info") or {}).get("problem"),
+            }
+            # The referee's verdict with everything it reads, as start rl computes it: verl takes a rollout's
+            # reward_score as its reward, so a cut-off or unclosed rollout scores -1 here as in start rl.
+            ground_truth = (kwargs.get("reward_model") or {}).get("ground_truth")
+            verdict = grade(trajectory.text, ground_truth, context) if ground_truth is not None else None
             return AgentLoopOutput(
                 prompt_ids=prompt_ids,
                 response_ids=trajectory.ids[:response_length],
                 response_mask=trajectory.mask[:response_length],
                 num_turns=2 + 2 * info["tool_calls"],
                 metrics={},
-                extra_fields={"tool_calls": info["tool_calls"], "think_hints": info["think_hints"]},
+                reward_score=None if verdict is None else (1.0 if verdict["correct"] else -1.0),
+                extra_fields=info,
             )

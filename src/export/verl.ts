@@ -9,7 +9,7 @@ export const VERL_AGENT = 'start_tir_agent'
 /**
  * One row of verl's RL dataset (the fields its RLHFDataset reads): the chat prompt, the reference as
  * `reward_model.ground_truth` (code problems: their tests as JSON), and the problem's identity in
- * `extra_info`.
+ * `extra_info` (a math problem's statement too: the referee checks the form it asks for).
  */
 export function verlRow(problem: Problem, index: number, split: string, settings: ExportSettings) {
   const messages: ChatMessage[] = [
@@ -26,7 +26,12 @@ export function verlRow(problem: Problem, index: number, split: string, settings
     prompt: messages,
     ability: problem.kind,
     reward_model: { style: 'rule', ground_truth: groundTruth },
-    extra_info: { split, index, id: problem.id },
+    extra_info: {
+      split,
+      index,
+      id: problem.id,
+      ...(problem.kind === 'math' ? { problem: problem.problem } : {}),
+    },
   }
 }
 

@@ -1,5 +1,5 @@
 import type { IoCase } from './code-tests.js'
-import type { Reference } from './grader.js'
+import type { GradeContext, Reference } from './grader.js'
 
 export const GRADE_RECORD_SHAPE =
   'each line needs the model\'s "completion" (or "text") and a reference: "answer", or "tests" + "entry_point" + "problem" (HumanEval), or "tests" as [{"input","output"}]'
@@ -43,8 +43,22 @@ function isIoCase(value: unknown): boolean {
   return typeof input === 'string' && typeof output === 'string'
 }
 
+/**
+ * What a record says of how its completion came about, for the grader: how it ended, the prompt it
+ * continued, its segments and its problem. `finish_reason` (snake case) too, as other trainers send it.
+ */
+export function contextOf(record: Record<string, unknown>): GradeContext {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
+  return {
+    finishReason: text(record.finishReason) ?? text(record.finish_reason),
+    prompt: text(record.prompt),
+    segments: recordedSegments(record.segments),
+    problem: text(record.problem),
+  }
+}
+
 /** A record's segments when each is `{kind, text}` (the grader reads only the model's own). */
-export function recordedSegments(segments: unknown): { kind: string; text: string }[] | undefined {
+function recordedSegments(segments: unknown): GradeContext['segments'] {
   if (!Array.isArray(segments)) return undefined
   const wellFormed = segments.every(
     (segment) =>

@@ -3,8 +3,8 @@ import type { ProgressListener } from '../core/events.js'
 import { countRecords, type JsonlLine, openJsonlSink, readJsonlInputs } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
-import { type GradeContext, Grader, type GraderOptions, type Reference, reasonClass } from './grader.js'
-import { completionOf, GRADE_RECORD_SHAPE, parseReference, recordedSegments } from './reference.js'
+import { Grader, type GraderOptions, type Reference, reasonClass } from './grader.js'
+import { completionOf, contextOf, GRADE_RECORD_SHAPE, parseReference } from './reference.js'
 
 export interface GradeOptions {
   inputs: string[]
@@ -105,14 +105,4 @@ export async function runGrade(options: GradeOptions): Promise<GradeSummary> {
   summary.symbolicCells = grader.symbolic.cells
   summary.codeRuns = grader.codeRuns
   return summary
-}
-
-/** How a record's completion ended and what prompt it continued, when the record says. */
-export function contextOf(record: Record<string, unknown>): GradeContext {
-  return {
-    finishReason: typeof record.finishReason === 'string' ? record.finishReason : undefined,
-    prompt: typeof record.prompt === 'string' ? record.prompt : undefined,
-    segments: recordedSegments(record.segments),
-    problem: typeof record.problem === 'string' ? record.problem : undefined,
-  }
 }

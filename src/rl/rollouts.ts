@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { writeFileAtomically } from '../core/atomic-write.js'
 import { promptOpensThinking } from '../grading/extract-answer.js'
-import { type Grader, reasonClass } from '../grading/grader.js'
-import { parseReference } from '../grading/reference.js'
+import { type Grade, type Grader, reasonClass } from '../grading/grader.js'
+import { contextOf, parseReference } from '../grading/reference.js'
 import type { HintLibrary } from '../hints/library.js'
 import { type HintPolicy, sampleSeed } from '../hints/policy.js'
 import type { ChatTemplate } from '../inference/chat-template.js'
@@ -105,9 +105,7 @@ async function rollOutOne(
     { runId, settings },
     context.hints,
   )
-  const parsed = parseReference(record as unknown as Record<string, unknown>)
-  if ('error' in parsed) throw new Error(`${item.problem}: ${parsed.error}`)
-  const grade = await context.grader.grade(record.text, parsed.reference, record)
+  const grade = await gradeRollout(context.grader, record)
   const failedCalls = record.segments.filter(
     (segment) => segment.execution && (segment.execution.exitCode !== 0 || segment.execution.timedOut),
   ).length
@@ -122,6 +120,17 @@ async function rollOutOne(
   const reward = rolloutReward(settings.reward, outcome)
   context.channel.send({ op: 'finish', rid: item.rid, textLength: record.text.length, reward, ...outcome })
   return { ...record, predicted: grade.predicted, rid: item.rid, correct: grade.correct, reward }
+}
+
+/**
+ * A rollout's grade: the record's text against its reference, with what the record says of how it came
+ * about (finish reason, prompt, segments, problem), as `start grade` reads a record.
+ */
+export async function gradeRollout(grader: Grader, record: TrajectoryRecord): Promise<Grade> {
+  const fields = record as unknown as Record<string, unknown>
+  const parsed = parseReference(fields)
+  if ('error' in parsed) throw new Error(`${record.problemId}: ${parsed.error}`)
+  return grader.grade(record.text, parsed.reference, contextOf(fields))
 }
 
 /**

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { Grader } from '../grading/grader.js'
-import { completionOf, parseReference, recordedSegments } from '../grading/reference.js'
+import { completionOf, contextOf, parseReference } from '../grading/reference.js'
 import { type SandboxOptions, SandboxPool, type SandboxSession } from './pool.js'
 import type { ExecutionResult } from './types.js'
 
@@ -245,7 +245,8 @@ async function route(
   }
   if (path === '/grade') {
     // start grade's rules for one record: {completion (or text), answer | tests [+ entry_point, problem],
-    // finish_reason?, prompt?} -> {correct, predicted, reason?}. For reward functions of other trainers.
+    // finish_reason?, prompt?, segments?, problem?} -> {correct, predicted, reason?}. For reward functions
+    // of other trainers.
     const completion = completionOf(body)
     const parsed = parseReference(body)
     if (completion === undefined || 'error' in parsed) {
@@ -253,13 +254,7 @@ async function route(
         completion === undefined ? 'missing "completion" (or "text")' : (parsed as { error: string }).error
       return refuse(response, 400, message)
     }
-    const context = {
-      finishReason: typeof body.finish_reason === 'string' ? body.finish_reason : undefined,
-      prompt: typeof body.prompt === 'string' ? body.prompt : undefined,
-      problem: typeof body.problem === 'string' ? body.problem : undefined,
-      segments: recordedSegments(body.segments),
-    }
-    return send(response, 200, await service.grader.grade(completion, parsed.reference, context))
+    return send(response, 200, await service.grader.grade(completion, parsed.reference, contextOf(body)))
   }
   if (path === '/close_session') {
     if (typeof body.session !== 'string') return refuse(response, 400, '"session" must be a string')

@@ -2,6 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Grader } from '../../src/grading/grader.js'
+import type { TrajectoryRecord } from '../../src/inference/types.js'
+import { rolloutReward } from '../../src/rl/reward.js'
+import { gradeRollout } from '../../src/rl/rollouts.js'
+import { SandboxPool } from '../../src/sandbox/pool.js'
 import { ensureTrainingEnv } from '../../src/training/python-env.js'
 import { CLI, readJsonlFile, runCli, tempDir } from './cli.js'
 
@@ -78,7 +83,7 @@ print(json.dumps([pq.read_table("${out}/train.parquet").to_pylist(), pq.read_tab
       ],
       ability: 'math',
       reward_model: { style: 'rule', ground_truth: problem.answer },
-      extra_info: { split: 'train', index: 0, id: problem.id },
+      extra_info: { split: 'train', index: 0, id: problem.id, problem: problem.problem },
     })
     expect(JSON.parse(rows[1][0].reward_model.ground_truth)).toMatchObject({ entry_point: 'add' })
     const config = JSON.parse(readFileSync(join(out, 'start_verl.json'), 'utf8'))
@@ -125,6 +130,62 @@ print(json.dumps([start_verl.compute_score("x", r["completion"], truth(r))["scor
     expect(scores).toEqual(expected)
   }, 300_000)
 
+  it("one referee: start grade, start rl's reward and the exported reward function agree on every record, in context", async () => {
+    // Issue 29's probes, and each again cut off at the length limit, and under a prompt that opens <think>.
+    const { cases } = JSON.parse(readFileSync('test/fixtures/grading/referee-probes.json', 'utf8'))
+    const records = cases.flatMap((probe: Record<string, unknown>, i: number) => {
+      const record = {
+        problemId: `probe-${i}`,
+        text: probe.completion,
+        answer: probe.answer,
+        ...(probe.segments ? { segments: probe.segments } : {}),
+        ...(probe.problem ? { problem: probe.problem } : {}),
+        finishReason: 'stop',
+      }
+      return [
+        record,
+        { ...record, finishReason: 'length' },
+        { ...record, prompt: '<|assistant|>\n<think>\n' },
+      ]
+    })
+    const input = join(dir, 'parity.jsonl')
+    writeFileSync(input, records.map((record: object) => JSON.stringify(record)).join('\n'))
+    const graded = await runCli(['grade', input, '--out', join(dir, 'parity-graded.jsonl')])
+    expect(graded.exitCode, graded.stderr).toBe(0)
+    const byGrade = readJsonlFile(join(dir, 'parity-graded.jsonl')).map((record) => (record.correct ? 1 : -1))
+    expect(new Set(byGrade)).toEqual(new Set([1, -1]))
+    // start rl's reward: the rollout's grade as start rl takes it, outcome reward
+    const pool = new SandboxPool({ workers: 2 })
+    try {
+      const grader = new Grader(pool)
+      const byRl = await Promise.all(
+        records.map(async (record: TrajectoryRecord) =>
+          rolloutReward('outcome', {
+            ...(await gradeRollout(grader, record)),
+            answered: true,
+            toolCalls: 0,
+            failedCalls: 0,
+          }),
+        ),
+      )
+      expect(byRl).toEqual(byGrade)
+    } finally {
+      await pool.close()
+    }
+    const byVerl = JSON.parse(
+      await python(
+        out,
+        `import json, start_verl
+records = [json.loads(line) for line in open("${input}")]
+def context(r):
+    return {"finish_reason": r["finishReason"], "prompt": r.get("prompt"), "segments": r.get("segments"), "problem": r.get("problem")}
+print(json.dumps([start_verl.compute_score("x", r["text"], r["answer"], context(r))["score"] for r in records]))`,
+        { START_GRADER_URL: url },
+      ),
+    )
+    expect(byVerl).toEqual(byGrade)
+  }, 300_000)
+
   it('inserted text is data: a "</s>" in a cell\'s output is text, never EOS (the verl loop and start rl)', async () => {
     const training = resolve('src/training')
     const report = JSON.parse(
@@ -163,8 +224,10 @@ async def generate(ids, stops, max_tokens):
 prompt = tok.encode("<s><|user|>\\nQ<|end|>\\n<|assistant|>\\n<think>\\n", add_special_tokens=False)
 trajectory, info = asyncio.run(start_verl.roll_out(generate, tok, prompt, 400, seed=1))
 masked = tok.decode([t for t, m in zip(trajectory.ids, trajectory.mask) if m == 0])
-print(json.dumps({"text": trajectory.text, "masked": masked, "info": info, "calls": calls}))`,
-        { START_SANDBOX_URL: url },
+context = {"finish_reason": info["finish_reason"], "prompt": tok.decode(prompt), "segments": trajectory.segments()}
+verdicts = [start_verl.grade(trajectory.text, "42", c)["correct"] for c in (context, {**context, "finish_reason": "length"})]
+print(json.dumps({"text": trajectory.text, "masked": masked, "info": info, "calls": calls, "segments": context["segments"], "verdicts": verdicts}))`,
+        { START_SANDBOX_URL: url, START_GRADER_URL: url },
       ),
     )
     const hints: string[] = JSON.parse(readFileSync(join(out, 'start_verl.json'), 'utf8')).hints
@@ -173,7 +236,18 @@ print(json.dumps({"text": trajectory.text, "masked": masked, "info": info, "call
     expect(report.masked).toBe(`${hint}\n\`\`\`output\n42\n\`\`\`\n`)
     expect(report.text).toContain(`I will compute.\n${hint}\n\`\`\`python`)
     expect(report.text).not.toContain('compute.\n</think>')
-    expect(report.info).toEqual({ tool_calls: 1, think_hints: 1 })
+    expect(report.info).toEqual({ tool_calls: 1, think_hints: 1, finish_reason: 'stop' })
+    // Its segments, as start's records keep them, add up to its text; the referee reads them with the
+    // finish reason and the prompt, as start rl does: right when it ended its turn, not when cut off.
+    expect(report.segments.map((segment: { kind: string }) => segment.kind)).toEqual([
+      'model',
+      'hint',
+      'model',
+      'output',
+      'model',
+    ])
+    expect(report.segments.map((segment: { text: string }) => segment.text).join('')).toBe(report.text)
+    expect(report.verdicts).toEqual([true, false])
     expect(report.calls[0]).toEqual(['```\n', '</think>'])
     expect(report.calls[1]).toEqual(['```\n'])
   }, 300_000)
