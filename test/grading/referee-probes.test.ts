@@ -13,6 +13,8 @@ interface Probe {
   correct: boolean
   /** The class `reason` must name (its text before any colon), where the probe is wrong. */
   reason?: string
+  /** math-verify 0.8.0's verdict on the whole completion (scripts/math-verify-verdicts.py). */
+  mathVerify: boolean
 }
 
 const { cases } = JSON.parse(readFileSync('test/fixtures/grading/referee-probes.json', 'utf8')) as {
@@ -57,6 +59,10 @@ describe("issue 29's classes: the referee pays no hedge and refuses no plain rig
       expect(new Set(cases.filter((probe) => probe.class === name).map((probe) => probe.correct))).toEqual(
         new Set([true, false]),
       )
+  })
+
+  it("records math-verify's verdict beside every probe (the README's table per class is read from them)", () => {
+    expect(cases.filter((probe) => typeof probe.mathVerify !== 'boolean')).toEqual([])
   })
 
   it('a cell that prints a fence, </think> and a box forges nothing: its output stays in its block', async () => {
