@@ -41,22 +41,25 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--version-note", required=True, help="which math-verify (and parser) answered")
     args = parser.parse_args()
-    peers = read("peer-cases.json")
-    for case in peers["cases"]:
-        case["mathVerify"] = math_verify_says(case["predicted"], case["reference"])
-    peers["mathVerify"] = (
-        f"mathVerify: math-verify's own verdict, the answers given as $...$ ({args.version_note}); "
-        "written by scripts/math-verify-verdicts.py"
+    record(
+        "peer-cases.json",
+        lambda case: math_verify_says(case["predicted"], case["reference"]),
+        f"mathVerify: math-verify's own verdict, the answers given as $...$ ({args.version_note})",
     )
-    write("peer-cases.json", peers)
-    probes = read("referee-probes.json")
-    for probe in probes["cases"]:
-        probe["mathVerify"] = math_verify_grades(probe["completion"], probe["answer"])
-    probes["mathVerify"] = (
-        f"mathVerify: math-verify's verdict on the whole completion against $answer$ ({args.version_note}); "
-        "written by scripts/math-verify-verdicts.py"
+    record(
+        "referee-probes.json",
+        lambda probe: math_verify_grades(probe["completion"], probe["answer"]),
+        f"mathVerify: math-verify's verdict on the whole completion against $answer$ ({args.version_note})",
     )
-    write("referee-probes.json", probes)
+
+
+def record(name, verdict, note):
+    """Adds math-verify's verdict to every case of a fixture, and says which math-verify gave them."""
+    fixture = read(name)
+    for case in fixture["cases"]:
+        case["mathVerify"] = verdict(case)
+    fixture["mathVerify"] = f"{note}; written by scripts/math-verify-verdicts.py"
+    write(name, fixture)
 
 
 def read(name):
