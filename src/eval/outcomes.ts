@@ -1,3 +1,4 @@
+import { isRefusal } from '../grading/grader.js'
 import type { TrajectoryRecord } from '../inference/types.js'
 import { extractPythonBlocks } from '../sandbox/code-blocks.js'
 import { majorityGroup, type ProblemOutcome } from './metrics.js'
@@ -9,6 +10,8 @@ export interface GradedTrajectory {
   kind: 'math' | 'humaneval' | 'stdio'
   predicted: string | null
   correct: boolean
+  /** Why it is not correct; an answer refused for its form (`hedged`, ...) casts no majority vote. */
+  reason?: string
 }
 
 /**
@@ -30,7 +33,7 @@ export async function problemOutcomes(
     let majorityCorrect: boolean | null = null
     if (samples[0]!.kind === 'math') {
       const group = await majorityGroup(
-        samples.map((sample) => sample.predicted),
+        samples.map((sample) => (isRefusal(sample.reason) ? null : sample.predicted)),
         equivalent,
       )
       majorityCorrect = group.length > 0 && samples[group[0]!]!.correct

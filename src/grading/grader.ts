@@ -126,6 +126,14 @@ export class Grader {
   }
 }
 
+/** Reasons that refuse an answer whatever its value: it offers no one plain answer to count or vote for. */
+const REFUSALS = new Set(['hedged', 'qualified', 'unit', 'form'])
+
+/** Whether a grade's answer was refused for its form (hedged, qualified, a unit, the problem's form). */
+export function isRefusal(reason: string | undefined): boolean {
+  return reason !== undefined && REFUSALS.has(reasonClass(reason))
+}
+
 /**
  * The class a `reason` names, for counting: its text before any colon (`sympy check failed`, `tests
  * failed`), a stdin/stdout case's failure as `case failed` / `wrong output`.

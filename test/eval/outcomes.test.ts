@@ -59,6 +59,28 @@ describe('outcomes per problem', () => {
       { problemId: 'p3', correct: [true], majorityCorrect: null },
     ])
   })
+
+  it('a hedged answer casts no vote: the majority is read from the plain answers', async () => {
+    const math = (predicted: string, correct: boolean, reason?: string) => ({
+      record: record('p', []),
+      kind: 'math' as const,
+      predicted,
+      correct,
+      ...(reason ? { reason } : {}),
+    })
+    const same = async (a: string, b: string) => a === b
+    // counted, the hedges' last boxes (8) would outvote the two plain right answers
+    const graded = [
+      math('8', false, 'hedged'),
+      math('8', false, 'hedged'),
+      math('8', false, 'not equal'),
+      math('9', true),
+      math('9', true),
+    ]
+    expect(await problemOutcomes(graded, same)).toEqual([
+      { problemId: 'p', correct: [false, false, false, true, true], majorityCorrect: true },
+    ])
+  })
 })
 
 describe('hint statistics', () => {
