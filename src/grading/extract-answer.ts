@@ -114,8 +114,11 @@ export function extractFinalAnswer(completion: string, options: ExtractOptions =
   else if (lastBox) final = listedAtEnd(found, answerPart)
   else return fallbackAnswer(answerPart, options.lastNumber)
   const answer = final.map((piece) => piece.content).join(', ')
-  const keys = new Set(final.map((piece) => answerKey(piece.content)))
-  const others = [...found, ...statements].filter((piece) => !keys.has(answerKey(piece.content)))
+  // Every other box or statement must give the same answer (spelt alike, or normalised alike).
+  const rest = [...found, ...statements].filter((piece) => !final.includes(piece))
+  const spelt = new Set(final.map((piece) => piece.content))
+  const keys = rest.length > 0 ? new Set(final.map((piece) => answerKey(piece.content))) : spelt
+  const others = rest.filter((piece) => !spelt.has(piece.content) && !keys.has(answerKey(piece.content)))
   if (answer === '') return { failure: 'no answer' }
   if (final.some((piece) => piece.content === HEDGED)) return { failure: 'hedged' }
   const before = answerPart.slice(Math.max(0, final[0]!.start - 80), final[0]!.start)

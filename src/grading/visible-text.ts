@@ -69,6 +69,8 @@ const SUPERSCRIPT_PLAIN = '0123456789+-'
  * powers (`x²` is `x^{2}`, which NFKC alone would make `x2`), π and √ as LaTeX.
  */
 export function plainCharacters(text: string): string {
+  // Every character below is outside ASCII: plain ASCII text (most completions) is already plain.
+  if (!/[^\x00-\x7f]/.test(text)) return text
   return text
     .replace(/[\u200b-\u200d\u2060\ufeff\u00ad]/g, '')
     .replace(
