@@ -115,10 +115,14 @@ export function extractFinalAnswer(completion: string, options: ExtractOptions =
   else return fallbackAnswer(answerPart, options.lastNumber)
   const answer = final.map((piece) => piece.content).join(', ')
   // Every other box or statement must give the same answer (spelt alike, or normalised alike).
-  const rest = [...found, ...statements].filter((piece) => !final.includes(piece))
   const spelt = new Set(final.map((piece) => piece.content))
-  const keys = rest.length > 0 ? new Set(final.map((piece) => answerKey(piece.content))) : spelt
-  const others = rest.filter((piece) => !spelt.has(piece.content) && !keys.has(answerKey(piece.content)))
+  let others = [...found, ...statements].filter(
+    (piece) => !final.includes(piece) && !spelt.has(piece.content),
+  )
+  if (others.length > 0) {
+    const keys = new Set(final.map((piece) => answerKey(piece.content)))
+    others = others.filter((piece) => !keys.has(answerKey(piece.content)))
+  }
   if (answer === '') return { failure: 'no answer' }
   if (final.some((piece) => piece.content === HEDGED)) return { failure: 'hedged' }
   const before = answerPart.slice(Math.max(0, final[0]!.start - 80), final[0]!.start)
@@ -137,7 +141,7 @@ function answerKey(content: string): string {
 
 /** Words that take back or add to an answer just given: with another value after them, a hedge. */
 const REVISION =
-  /\b(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise|unless|wait|actually|hmm|instead|rather|might|could|correction|either)\b/i
+  /\b(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise|unless|wait|actually|hmm|instead|rather|correction|either)\b/i
 
 /**
  * "\boxed{4}. Wait, actually it's 5." or "\boxed{8}? Or 9": the text just after the answer (the rest of
@@ -275,7 +279,7 @@ function sentenceAround(line: string, at: number): { text: string; start: number
 }
 
 /** Prose, not math: a word of two letters or more standing alone, outside commands and braces (`$5 and gets $3`). */
-export function hasWords(text: string): boolean {
+function hasWords(text: string): boolean {
   const bare = text
     .replace(/\\(?:text|textbf|mathrm|mbox)\s*\{[^{}]*\}/g, ' ')
     .replace(/\\[a-zA-Z]+|\b(?:percent(?:age)?|pct)\b/g, ' ')
