@@ -28,7 +28,11 @@ Does nothing for what is already there.`
     const { flags } = await this.parse(Setup)
     if (!this.jsonEnabled())
       this.logToStderr('setting up the trainer (a minute or several the first time)...')
-    const env = await ensureTrainingEnv({ venv: flags.venv, python: flags.python })
+    const env = await ensureTrainingEnv({
+      venv: flags.venv,
+      python: flags.python,
+      onLog: (line) => this.logToStderr(line),
+    })
     const llamaCpp = await ensureLlamaCppSource()
     if (!this.jsonEnabled()) {
       this.logToStderr(`${env.installed ? 'installed' : 'ready'}: ${env.venv}; llama.cpp source: ${llamaCpp}`)

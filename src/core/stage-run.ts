@@ -2,11 +2,16 @@ import { RunStore } from '../store/runs.js'
 import { type Db, openDatabase } from '../store/store.js'
 import type { ProgressListener } from './events.js'
 import { type JsonlSink, openJsonlSink } from './jsonl.js'
+import { type NamedOutput, refuseOverwritingInputs } from './output-paths.js'
 
 /** What every resumable stage takes besides its own options. */
 export interface StageRunOptions {
   /** JSONL output file; stdout when absent. */
   out?: string
+  /** The files the stage reads: an output that is one of them is refused before any work. */
+  inputs?: string[]
+  /** Files it writes besides `out` (`--scores`), with their flags. */
+  alsoWrites?: NamedOutput[]
   db: string
   runId: string
   /** Recorded with the run, for lineage. */
@@ -32,6 +37,10 @@ export async function runStage<T>(
   options: StageRunOptions & { command: string; model?: string },
   stage: (run: StageRun) => Promise<T>,
 ): Promise<T> {
+  await refuseOverwritingInputs(
+    [{ flag: '--out', path: options.out }, ...(options.alsoWrites ?? [])],
+    options.inputs ?? [],
+  )
   const db = openDatabase(options.db)
   const store = new RunStore(db)
   try {

@@ -37,7 +37,8 @@ export async function filterStage(
   select: (run: FilterRun) => Promise<void>,
 ): Promise<FilterSummary> {
   const { settings } = options
-  return runStage({ ...options, command: 'filter' }, async ({ db, sink }) => {
+  const alsoWrites = [{ flag: '--scores', path: options.scoresOut }]
+  return runStage({ ...options, alsoWrites, command: 'filter' }, async ({ db, sink }) => {
     const datasets = new DatasetStore(db)
     const datasetId = options.runId
     datasets.begin({ id: datasetId, runId: options.runId, name: settings.name, path: options.out ?? null })

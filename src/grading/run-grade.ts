@@ -2,6 +2,7 @@ import { UsageError } from '../core/errors.js'
 import type { ProgressListener } from '../core/events.js'
 import { countRecords, type JsonlLine, openJsonlSink, readJsonlInputs } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
+import { refuseOverwritingInputs } from '../core/output-paths.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { Grader, type GraderOptions, type Reference, reasonClass } from './grader.js'
 import { completionOf, contextOf, GRADE_RECORD_SHAPE, parseReference } from './reference.js'
@@ -53,6 +54,7 @@ export function toGradeItem({ value, file, line }: JsonlLine): GradeItem {
 
 /** `start grade`: adds `predicted` and `correct` to each record, in input order. */
 export async function runGrade(options: GradeOptions): Promise<GradeSummary> {
+  await refuseOverwritingInputs([{ flag: '--out', path: options.out }], options.inputs)
   const total = await countRecords(options.inputs)
   const sink = await openJsonlSink(options.out)
   const pool = new SandboxPool(options.sandbox)

@@ -71,7 +71,12 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
   const backend = options.backend ?? IN_PROCESS
   const width = trajectoriesInFlight(settings, backend)
   return runStage(
-    { ...options, command: 'hint-infer', model: modelLabel(options.model, backend) },
+    {
+      ...options,
+      inputs: options.problems,
+      command: 'hint-infer',
+      model: modelLabel(options.model, backend),
+    },
     async ({ store, sink, finished }) => {
       const summary: HintInferSummary = {
         run: options.runId,

@@ -66,7 +66,7 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
     return summary
   }
   return runStage({ ...options, out: undefined, command: 'rft' }, async ({ db, store, finished }) => {
-    const env = await ensureTrainingEnv({ venv: options.settings.venv })
+    const env = await ensureTrainingEnv({ venv: options.settings.venv, onLog: options.onNotice })
     const context: StepContext = { options, layout, trainer: new TrlTrainer(env), db, summary }
     const steps = plan.map((step) => ({ ...step, run: () => runStep(step, context) }))
     summary.steps = await runSteps(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })

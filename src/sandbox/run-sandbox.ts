@@ -166,32 +166,35 @@ export interface SandboxFileOptions extends Omit<SandboxJobOptions, 'run' | 'onP
 export async function runSandboxFile(
   options: SandboxFileOptions,
 ): Promise<SandboxJobSummary & { run: string; out: string; memoryLimit?: MemoryScope }> {
-  return runStage({ ...options, command: 'sandbox' }, async ({ db, store, sink, finished }) => {
-    const summary: SandboxJobSummary = {
-      records: 0,
-      executed: 0,
-      resumed: 0,
-      failed: 0,
-      timedOut: 0,
-      skipped: 0,
-    }
-    const pool = new SandboxPool(options.sandbox)
-    let memoryLimit: MemoryScope | undefined
-    try {
-      const run = { id: options.runId, store, db, finished }
-      for await (const record of runSandboxJob(
-        readJsonl(options.input),
-        pool,
-        { ...options, run },
-        summary,
-      )) {
-        await sink.write(record)
+  return runStage(
+    { ...options, inputs: [options.input], command: 'sandbox' },
+    async ({ db, store, sink, finished }) => {
+      const summary: SandboxJobSummary = {
+        records: 0,
+        executed: 0,
+        resumed: 0,
+        failed: 0,
+        timedOut: 0,
+        skipped: 0,
       }
-      memoryLimit = pool.memoryScope
-    } finally {
-      await pool.close()
-    }
-    store.setTotal(options.runId, summary.records)
-    return { run: options.runId, out: options.out ?? '-', ...summary, memoryLimit }
-  })
+      const pool = new SandboxPool(options.sandbox)
+      let memoryLimit: MemoryScope | undefined
+      try {
+        const run = { id: options.runId, store, db, finished }
+        for await (const record of runSandboxJob(
+          readJsonl(options.input),
+          pool,
+          { ...options, run },
+          summary,
+        )) {
+          await sink.write(record)
+        }
+        memoryLimit = pool.memoryScope
+      } finally {
+        await pool.close()
+      }
+      store.setTotal(options.runId, summary.records)
+      return { run: options.runId, out: options.out ?? '-', ...summary, memoryLimit }
+    },
+  )
 }

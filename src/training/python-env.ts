@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
+import { isProcessAlive } from '../core/process-alive.js'
 
 /** Shipped next to this file's source; dist/ resolves to the same src/training/ files. */
 export const TRAINING_DIR = fileURLToPath(new URL('../../src/training/', import.meta.url))
@@ -49,21 +50,29 @@ export function defaultVenv(): string {
  * says the install finished; a lock directory keeps two processes from installing at once.
  */
 export async function ensureTrainingEnv(options: TrainingEnvOptions = {}): Promise<TrainingEnv> {
+  const given = options.venv !== undefined ? '--venv' : process.env.START_VENV ? '$START_VENV' : undefined
   const venv = options.venv ?? defaultVenv()
   const python = join(venv, 'bin', 'python')
-  const marker = join(venv, '.start-ready')
+  const marker = join(venv, READY_MARKER)
   const packages = pinnedPackages()
   const wanted = packages.join('\n')
   const ready = () => existsSync(marker) && readFileSync(marker, 'utf8') === wanted
   if (ready()) return { venv, python, installed: false, packages }
+  const refuse = () => {
+    const problem = venvProblem(venv, given !== undefined)
+    if (problem) throw new UsageError(`${given ?? 'the virtualenv'} ${venv}: ${problem}`)
+  }
+  refuse()
   await mkdir(join(venv, '..'), { recursive: true })
-  const release = await lock(`${venv}.lock`)
+  const release = await lockInstall(`${venv}.lock`, options.onLog)
   try {
     if (ready()) return { venv, python, installed: false, packages }
+    refuse()
     const log = `${venv}.install.log`
     await writeFile(log, '')
     await rm(venv, { recursive: true, force: true })
     await run(options.python ?? 'python3', ['-m', 'venv', venv], log)
+    await writeFile(join(venv, OWN_MARKER), 'made by start: start may remove and remake this directory\n')
     // --retries 1: an index that cannot be reached (an offline machine with a local mirror) is skipped
     // at once instead of after minutes of back-off.
     await run(
@@ -91,18 +100,63 @@ async function run(command: string, args: string[], log: string): Promise<void> 
   }
 }
 
-async function lock(path: string): Promise<() => Promise<void>> {
-  const deadline = Date.now() + 30 * 60_000
+/** Written once the packages are in: the install finished (its text is the pins it installed). */
+const READY_MARKER = '.start-ready'
+/** Written as soon as start has made the virtualenv: the directory is start's to remove and remake. */
+const OWN_MARKER = '.start-venv'
+
+/**
+ * Why the virtualenv cannot be (re)made at `venv`, or undefined. start removes only a directory it made:
+ * one holding its marker, or (when no path was given) its own default place under the start home; an empty
+ * directory is used as it is. Anything else (a project directory given by mistake, a file, a link) is
+ * refused, never deleted.
+ */
+export function venvProblem(venv: string, givenByUser: boolean): string | undefined {
+  let entries: string[]
+  try {
+    if (!lstatSync(venv).isDirectory())
+      return 'exists and is not a directory; give the path of a new or empty directory'
+    entries = readdirSync(venv)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    return `cannot be read (${(error as NodeJS.ErrnoException).code}); give another path`
+  }
+  if (entries.length === 0 || !givenByUser || entries.includes(OWN_MARKER) || entries.includes(READY_MARKER))
+    return undefined
+  return `is a directory start did not make (${entries.length} entries); start only removes a virtualenv it made: give the path of a new or empty directory`
+}
+
+/**
+ * Holds `path` (a directory, with the holder's pid in it) while one process installs. A lock whose holder
+ * is gone (a killed install) is taken over at once; one without a pid (an older start's, or a holder that
+ * has just made it) after a minute. A live holder is waited for, said once, up to `waitMs`.
+ */
+export async function lockInstall(
+  path: string,
+  onLog?: (line: string) => void,
+  waitMs = 30 * 60_000,
+): Promise<() => Promise<void>> {
+  const deadline = Date.now() + waitMs
+  const pidFile = join(path, 'pid')
+  let told = false
   for (;;) {
     try {
       await mkdir(path)
+      await writeFile(pidFile, String(process.pid))
       return () => rm(path, { recursive: true, force: true })
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const holder = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10)
       const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs
-      if (age > 30 * 60_000) await rm(path, { recursive: true, force: true })
-      else if (Date.now() > deadline) throw new UsageError(`${path}: another install holds the lock`)
-      else await new Promise((resolve) => setTimeout(resolve, 1000))
+      if (Number.isInteger(holder) ? !isProcessAlive(holder) : age > 60_000) {
+        await rm(path, { recursive: true, force: true })
+        continue
+      }
+      const who = Number.isInteger(holder) ? `another install (pid ${holder})` : 'another install'
+      if (Date.now() > deadline) throw new UsageError(`${path}: ${who} holds the lock`)
+      if (!told) onLog?.(`waiting for ${who} to finish (${path})`)
+      told = true
+      await new Promise((resolve) => setTimeout(resolve, 1000))
     }
   }
 }

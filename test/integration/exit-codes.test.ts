@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli, tempDir } from './cli.js'
@@ -82,6 +82,11 @@ describe('bad input exits 2 with one line, for every command', () => {
     ['runs', ['runs', '--db', dir], `--db ${dir}: cannot open the run store`],
     ['setup', ['setup', '--no-such-flag'], 'Nonexistent flag: --no-such-flag'],
     [
+      'setup --venv (a directory start did not make)',
+      ['setup', '--venv', dir],
+      `--venv ${dir}: is a directory start did not make`,
+    ],
+    [
       'server',
       ['server', '--model', file('corrupt-server.gguf', 'not a gguf')],
       `--model ${join(dir, 'corrupt-server.gguf')}: not a GGUF model`,
@@ -93,6 +98,27 @@ describe('bad input exits 2 with one line, for every command', () => {
     ],
     ['sandbox serve', ['sandbox', 'serve'], 'give --stdio or --port P'],
     [
+      'steps --out (its input)',
+      ['steps', file('t.jsonl', '{}\n'), '--out', join(dir, 't.jsonl'), '--db', db],
+      `--out ${join(dir, 't.jsonl')}: is the input ${join(dir, 't.jsonl')}`,
+    ],
+    [
+      'filter --scores (its --out)',
+      [
+        'filter',
+        DEV,
+        '--rule',
+        'correct',
+        '--out',
+        join(dir, 'kept.jsonl'),
+        '--scores',
+        join(dir, 'kept.jsonl'),
+        '--db',
+        db,
+      ],
+      `--scores ${join(dir, 'kept.jsonl')}: is --out`,
+    ],
+    [
       'export',
       ['export', '--format', 'verl', '--problems', file('bad-problems.jsonl', '{"id": "a"}\n'), '--out', dir],
       `${join(dir, 'bad-problems.jsonl')}:1:`,
@@ -100,6 +126,8 @@ describe('bad input exits 2 with one line, for every command', () => {
   ])('start %s', async (_, args, message) => {
     const result = await runCli(args)
     expect(result.exitCode, result.stderr).toBe(2)
+    // nothing the user gave is replaced: an input named as the output keeps its bytes
+    if (args.includes(join(dir, 't.jsonl'))) expect(readFileSync(join(dir, 't.jsonl'), 'utf8')).toBe('{}\n')
     // The error is the last line but for an indented hint on how to fix it.
     const lines = result.stderr.trim().split('\n')
     const error = [...lines].reverse().find((line) => line.startsWith('start: '))
