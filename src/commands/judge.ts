@@ -13,7 +13,7 @@ export default class Judge extends BaseCommand {
 
   static override description =
     `Each record comes back with "judgements": {<rubric>: {judge, verdict: yes|no|unjudged, reasons}}; judging
-again with another rubric adds to it. A trajectory's steps must be consecutive, as start steps writes them.
+again with another rubric adds to it. A trajectory's steps must be together and in order, as start steps writes them (else file:line, exit 2).
 
 --judge rules (offline; no model, no gold answer; the process rubric): a step that calls a tool is
 reasonable when its code ran, its output is used later in the trajectory, and it does not repeat an earlier

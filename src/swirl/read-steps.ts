@@ -13,8 +13,15 @@ export interface StepLine {
   line: number
 }
 
-/** The step records of the inputs, each checked; a line that is not one stops with `file:line`. */
+const STEPS_HINT = "the input is the JSONL start steps writes: each trajectory's steps together, in order"
+
+/**
+ * The step records of the inputs, each checked; a line that is not one stops with `file:line`, and so
+ * does a trajectory whose steps are not together and in order (reversed, interleaved with another's,
+ * split, with one missing or cut short): read out of order they would give other verdicts, silently.
+ */
 export async function* readSteps(inputs: string[]): AsyncGenerator<StepLine> {
+  const order = new StepOrder()
   for await (const { value, file, line } of readJsonlInputs(inputs)) {
     const step = value as JudgedStep
     if (
@@ -23,9 +30,51 @@ export async function* readSteps(inputs: string[]): AsyncGenerator<StepLine> {
       typeof step.state?.text !== 'string' ||
       !('toolOutput' in step)
     ) {
-      throw new UsageError(`${file}:${line}: not a step record`, 'the input is the JSONL start steps writes')
+      throw new UsageError(`${file}:${line}: not a step record`, STEPS_HINT)
     }
+    const problem = order.next(step)
+    if (problem) throw new UsageError(`${file}:${line}: ${problem}`, STEPS_HINT)
     yield { step, file, line }
+  }
+  const unfinished = order.unfinished()
+  if (unfinished) throw new UsageError(`${inputs.join(', ')}: ${unfinished}`, STEPS_HINT)
+}
+
+/** Which step of which trajectory comes next; what is wrong with a step that breaks the order. */
+class StepOrder {
+  private current: { trajectory: string; step: number; steps: number } | undefined
+  private readonly done = new Set<string>()
+
+  next(step: StepRecord): string | undefined {
+    const { trajectory } = step
+    if (
+      !Number.isInteger(step.step) ||
+      !Number.isInteger(step.steps) ||
+      step.step < 0 ||
+      step.step >= step.steps
+    )
+      return `"step" and "steps" must be whole numbers with step < steps (got ${step.step} of ${step.steps})`
+    const current = this.current
+    if (current?.trajectory === trajectory) {
+      if (step.step !== current.step + 1 || step.steps !== current.steps)
+        return `step ${step.step} of ${trajectory} follows its step ${current.step}: steps must come in order`
+      current.step = step.step
+      return undefined
+    }
+    const unfinished = this.unfinished()
+    if (unfinished) return unfinished
+    if (this.done.has(trajectory)) return `${trajectory} appears again: a trajectory's steps must be together`
+    if (step.step !== 0) return `${trajectory} starts at step ${step.step}, not 0: steps must come in order`
+    if (current) this.done.add(current.trajectory)
+    this.current = { trajectory, step: 0, steps: step.steps }
+    return undefined
+  }
+
+  /** The trajectory being read, when it stopped before its last step. */
+  unfinished(): string | undefined {
+    const current = this.current
+    if (!current || current.step === current.steps - 1) return undefined
+    return `${current.trajectory} ends at step ${current.step} of its ${current.steps}: a step is missing`
   }
 }
 
