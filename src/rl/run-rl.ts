@@ -109,6 +109,9 @@ export async function runRl(options: RlOptions): Promise<RlSummary> {
     summary.steps = planSteps(plan, options.db, options.runId)
     return summary
   }
+  // Every input is read and checked before any expensive work: a bad line 3 is reported before the
+  // virtualenv, the base's conversion and the trainer.
+  const inputs = await readRlInputs(options)
   return runStage({ ...options, out: undefined, command: 'rl' }, async ({ db, store, finished }) => {
     const env = await ensureTrainingEnv({ venv: options.settings.venv })
     const trainer = new TrlTrainer(env)
@@ -116,7 +119,7 @@ export async function runRl(options: RlOptions): Promise<RlSummary> {
       const log = join(layout.logs, `${id}.log`)
       if (id === 'base-hf')
         return trainer.ggufToHf(resolve(options.base), layout.baseHf, log).then(() => ({}))
-      if (id === 'rl') return train(options, layout, trainer, db, log)
+      if (id === 'rl') return train(options, inputs, layout, trainer, db, log)
       await trainer.exportGguf(layout.policy, layout.gguf, {
         outtype: options.settings.outtype,
         tokenizerFrom: isGguf(options.base) ? resolve(options.base) : undefined,
@@ -137,15 +140,15 @@ export async function runRl(options: RlOptions): Promise<RlSummary> {
   })
 }
 
-async function train(
-  options: RlOptions,
-  layout: ReturnType<typeof rlLayout>,
-  trainer: TrlTrainer,
-  db: Db,
-  log: string,
-): Promise<unknown> {
-  const { settings } = options
-  const stepwise = settings.objective === 'stepwise'
+/** What the rollouts start from: problems, or (`--objective stepwise`) the states of step records. */
+interface RlInputs {
+  problems: Map<string, Problem>
+  states: Map<string, JudgedStep>
+}
+
+/** `--problems`, read whole and checked: a bad line stops with `file:line`, an empty input names the flag. */
+async function readRlInputs(options: RlOptions): Promise<RlInputs> {
+  const stepwise = options.settings.objective === 'stepwise'
   const problems = new Map<string, Problem>()
   const states = new Map<string, JudgedStep>()
   if (stepwise) {
@@ -154,12 +157,25 @@ async function train(
   } else {
     for await (const { problem } of readProblems(options.problems)) problems.set(problem.id, problem)
   }
-  const ids = [...(stepwise ? states.keys() : problems.keys())]
-  if (ids.length === 0) {
+  if (problems.size + states.size === 0) {
     throw new UsageError(
       `--problems ${options.problems.join(' ')}: no ${stepwise ? 'step records' : 'problems'}`,
     )
   }
+  return { problems, states }
+}
+
+async function train(
+  options: RlOptions,
+  { problems, states }: RlInputs,
+  layout: ReturnType<typeof rlLayout>,
+  trainer: TrlTrainer,
+  db: Db,
+  log: string,
+): Promise<unknown> {
+  const { settings } = options
+  const stepwise = settings.objective === 'stepwise'
+  const ids = [...(stepwise ? states.keys() : problems.keys())]
   await mkdir(layout.rollouts, { recursive: true })
   await writeFileAtomically(layout.problems, ids.map((id) => `${JSON.stringify({ id })}\n`).join(''))
   const chat = await readCheckpointChatTemplate(layout.baseHf)

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { CLI, readJsonlFile, runCli, tempDir, writeJsonlFile } from './cli.js'
 
 const HF = resolve('../shared/models/testbed-tir-hf')
+const GGUF = resolve('../shared/models/testbed-tir-f32.gguf')
 
 /** The first `n` training problems in a file of their own. */
 function trainProblems(n: number): string {
@@ -209,6 +210,21 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     ])
     expect(bad.exitCode).toBe(2)
     expect(bad.stderr).toContain(`${broken}:2`)
+    // With a GGUF base, the bad line is reported before the base is converted (fail fast).
+    const fromGguf = await runCli([
+      'rl',
+      '--base',
+      GGUF,
+      '--problems',
+      broken,
+      '--out',
+      join(dir, 'rl-gguf'),
+      '--db',
+      join(dir, 's.db'),
+    ])
+    expect(fromGguf.exitCode).toBe(2)
+    expect(fromGguf.stderr).toContain(`${broken}:2`)
+    expect(existsSync(join(dir, 'rl-gguf', 'base-hf'))).toBe(false)
     // Problems where step records are expected: the first line that is not one.
     const notSteps = await runCli([
       'rl',
