@@ -108,7 +108,8 @@ export async function startServer(
   timeoutMs = 300_000,
 ): Promise<RunningServer> {
   const output = openSync(log, 'w')
-  const child = spawn(binary, llamaServerArgs(options), { stdio: ['ignore', output, output] })
+  const [command, ...args] = diesWithParent([binary, ...llamaServerArgs(options)])
+  const child = spawn(command!, args, { stdio: ['ignore', output, output] })
   closeSync(output)
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`
@@ -129,6 +130,18 @@ export async function startServer(
   throw new Error(
     `llama-server ${gone ? 'exited' : `was not healthy within ${timeoutMs / 1000} s`}: ${tail(log)} (log: ${log})`,
   )
+}
+
+/**
+ * The command line, run so that the process gets SIGKILL when its parent dies: a `start server` killed
+ * with SIGKILL (no handler runs) must not leave llama-server holding the port. On Linux, util-linux's
+ * setpriv sets the parent-death signal and then execs the command (same pid); elsewhere, as it is.
+ */
+export function diesWithParent(commandLine: string[]): string[] {
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path))
+  return process.platform === 'linux' && setpriv
+    ? [setpriv, '--pdeathsig', 'SIGKILL', '--', ...commandLine]
+    : commandLine
 }
 
 function tail(path: string): string {

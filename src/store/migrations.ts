@@ -132,4 +132,9 @@ export const MIGRATIONS: string[] = [
   -- Everything else a trainer logs per step (RL: reward, accuracy, tool calls, KL, ...).
   ALTER TABLE training_log ADD COLUMN metrics TEXT;  -- JSON
   `,
+  `
+  -- The process that runs a run, and where: a running run whose process is gone was interrupted.
+  ALTER TABLE runs ADD COLUMN pid INTEGER;
+  ALTER TABLE runs ADD COLUMN host TEXT;
+  `,
 ]

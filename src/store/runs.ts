@@ -1,4 +1,6 @@
+import { hostname } from 'node:os'
 import { UsageError } from '../core/errors.js'
+import { isProcessAlive } from '../core/process-alive.js'
 import { type Db, now } from './store.js'
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted'
@@ -43,6 +45,8 @@ interface RunRow {
   created_at: string
   updated_at: string
   done: number
+  pid: number | null
+  host: string | null
 }
 
 /** Runs and their finished units of work: what makes every stage resumable. */
@@ -61,16 +65,28 @@ export class RunStore {
     const time = now()
     if (existing) {
       this.db
-        .prepare(`UPDATE runs SET status = 'running', error = NULL, updated_at = ? WHERE id = ?`)
-        .run(time, run.id)
+        .prepare(
+          `UPDATE runs SET status = 'running', error = NULL, pid = ?, host = ?, updated_at = ? WHERE id = ?`,
+        )
+        .run(process.pid, hostname(), time, run.id)
       return { resumed: true }
     }
     this.db
       .prepare(
-        `INSERT INTO runs (id, command, flags, model, tool_version, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`,
+        `INSERT INTO runs (id, command, flags, model, tool_version, status, pid, host, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
       )
-      .run(run.id, run.command, JSON.stringify(run.flags), run.model ?? null, run.toolVersion, time, time)
+      .run(
+        run.id,
+        run.command,
+        JSON.stringify(run.flags),
+        run.model ?? null,
+        run.toolVersion,
+        process.pid,
+        hostname(),
+        time,
+        time,
+      )
     return { resumed: false }
   }
 
@@ -129,6 +145,11 @@ export class RunStore {
   }
 }
 
+/** A run's process was on this machine and is gone (killed, or the machine's power cut): it never finished. */
+function processGone(row: RunRow): boolean {
+  return row.pid !== null && row.host === hostname() && !isProcessAlive(row.pid)
+}
+
 const RUN_SELECT = `SELECT r.*, (SELECT COUNT(*) FROM work_units u WHERE u.run_id = r.id) AS done FROM runs r`
 
 function toRunInfo(row: RunRow): RunInfo {
@@ -138,7 +159,7 @@ function toRunInfo(row: RunRow): RunInfo {
     flags: JSON.parse(row.flags),
     model: row.model,
     toolVersion: row.tool_version,
-    status: row.status,
+    status: row.status === 'running' && processGone(row) ? 'interrupted' : row.status,
     total: row.total,
     done: row.done,
     error: row.error,

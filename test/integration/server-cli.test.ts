@@ -1,7 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
+import { startHome } from '../../src/training/python-env.js'
 import { CLI } from './cli.js'
 import { freePort } from './served.js'
 
@@ -59,4 +60,36 @@ describe('start server', () => {
       rmSync(log!, { force: true })
     }
   }, 900_000)
+
+  it('killed with SIGKILL (no handler runs), leaves no llama-server behind: the port is free again', async () => {
+    const port = await freePort()
+    const server = execa(
+      'node',
+      [CLI, 'server', '--model', MODEL, '--port', String(port), '--threads', '1'],
+      {
+        reject: false,
+      },
+    )
+    await new Promise<void>((ready, fail) => {
+      server.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().startsWith('http://')) ready()
+      })
+      void server.then((result) => fail(new Error(`start server ended: ${result.stderr}`)))
+    })
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200)
+    server.kill('SIGKILL')
+    expect((await server).signal).toBe('SIGKILL')
+    // the kernel sends llama-server its parent-death signal: within seconds nothing answers on the port
+    const deadline = Date.now() + 10_000
+    let answered = true
+    while (answered && Date.now() < deadline) {
+      answered = await fetch(`http://127.0.0.1:${port}/health`).then(
+        () => true,
+        () => false,
+      )
+      if (answered) await new Promise((done) => setTimeout(done, 200))
+    }
+    expect(answered).toBe(false)
+    rmSync(join(startHome(), `llama-server-${port}.log`), { force: true })
+  }, 300_000)
 })

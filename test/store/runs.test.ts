@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import { countExecutions, insertExecution } from '../../src/store/executions.js'
 import { MIGRATIONS } from '../../src/store/migrations.js'
@@ -72,6 +73,27 @@ describe('run store', () => {
     ).toThrow('crash mid-unit')
     expect(runs.finishedUnits('r').size).toBe(0)
     expect(countExecutions(db, 'r')).toBe(0)
+    db.close()
+  })
+
+  it('shows a run whose process was killed as interrupted; a live one stays running', async () => {
+    const file = tempDb()
+    // A run begun by a process that is then killed with SIGKILL: it never gets to mark its end.
+    const code = `import { openDatabase } from './src/store/store.ts'
+import { RunStore } from './src/store/runs.ts'
+new RunStore(openDatabase(${JSON.stringify(file)})).begin({ id: 'killed', command: 'steps', flags: {}, toolVersion: '0' })
+process.kill(process.pid, 'SIGKILL')`
+    const child = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', code], {
+      reject: false,
+    })
+    expect(child.signal).toBe('SIGKILL')
+    const db = openDatabase(file)
+    const runs = new RunStore(db)
+    runs.begin({ id: 'alive', command: 'steps', flags: {}, toolVersion: '0' })
+    expect(Object.fromEntries(runs.list().map((run) => [run.id, run.status]))).toEqual({
+      killed: 'interrupted',
+      alive: 'running',
+    })
     db.close()
   })
 
