@@ -1,8 +1,8 @@
-import { chmod, copyFile, mkdir, rm } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { writeFileAtomically } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
+import { isProcessAlive } from '../core/process-alive.js'
 import { loadHintLibrary } from '../hints/library.js'
 import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
@@ -40,13 +40,18 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
   await mkdir(options.out, { recursive: true })
   const trainer = new TrlTrainer(await ensureTrainingEnv({ venv: options.settings.venv }))
   const log = join(options.out, 'export.log')
+  // Everything is written into a staging directory of this process's and moved into place when all of it
+  // is there: a killed export leaves no half-written parquet under its final name (and its writer dies with it).
+  await removeStaleStaging(options.out)
+  const staging = join(options.out, `${STAGING}${process.pid}`)
+  await mkdir(staging, { recursive: true })
   const parquet = async (rows: Problem[], split: string) => {
-    const jsonl = join(options.out, `${split}.jsonl.tmp`)
+    const jsonl = join(staging, `${split}.jsonl`)
     const lines = rows.map(
       (problem, index) => `${JSON.stringify(verlRow(problem, index, split, options.settings))}\n`,
     )
-    await writeFileAtomically(jsonl, lines.join(''))
-    await trainer.writeParquet(jsonl, join(options.out, `${split}.parquet`), log)
+    await writeFile(jsonl, lines.join(''))
+    await trainer.writeParquet(jsonl, join(staging, `${split}.parquet`), log)
     await rm(jsonl, { force: true })
   }
   await parquet(problems, 'train')
@@ -56,12 +61,11 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
   const library = await loadHintLibrary()
   const hints = library.hints.filter((hint) => domains.has(hint.domain)).map((hint) => hint.text)
   const config = verlLoopConfig(options.settings, hints)
-  await writeFileAtomically(join(options.out, 'start_verl.json'), `${JSON.stringify(config, null, 2)}\n`)
-  await copyFile(AGENT_MODULE, join(options.out, 'start_verl.py'))
-  await writeFileAtomically(join(options.out, 'agent_loop.yaml'), verlAgentLoopYaml())
-  const script = join(options.out, 'run_verl.sh')
-  await writeFileAtomically(script, verlRunScript(val.length > 0))
-  await chmod(script, 0o755)
+  await writeFile(join(staging, 'start_verl.json'), `${JSON.stringify(config, null, 2)}\n`)
+  await copyFile(AGENT_MODULE, join(staging, 'start_verl.py'))
+  await writeFile(join(staging, 'agent_loop.yaml'), verlAgentLoopYaml())
+  await writeFile(join(staging, 'run_verl.sh'), verlRunScript(val.length > 0))
+  await chmod(join(staging, 'run_verl.sh'), 0o755)
   const files = [
     'train.parquet',
     ...(val.length ? ['val.parquet'] : []),
@@ -70,7 +74,21 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
     'agent_loop.yaml',
     'run_verl.sh',
   ]
+  for (const file of files) await rename(join(staging, file), join(options.out, file))
+  await rm(staging, { recursive: true, force: true })
   return { out: options.out, format: 'verl', train: problems.length, val: val.length, files }
+}
+
+/** The staging directories of exports into the same place: `.export-<pid>`. */
+const STAGING = '.export-'
+
+/** Removes the staging directories that killed exports left (their process is gone). */
+async function removeStaleStaging(out: string): Promise<void> {
+  for (const name of await readdir(out)) {
+    const pid = name.startsWith(STAGING) ? Number(name.slice(STAGING.length)) : Number.NaN
+    if (Number.isInteger(pid) && !isProcessAlive(pid))
+      await rm(join(out, name), { recursive: true, force: true })
+  }
 }
 
 async function readAll(patterns: string[]): Promise<Problem[]> {

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os'
 import { basename, join } from 'node:path'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
+import { diesWithParent } from '../core/process-alive.js'
 import { ensureLlamaCppSource } from '../training/llama-cpp-source.js'
 import { startHome } from '../training/python-env.js'
 
@@ -130,18 +131,6 @@ export async function startServer(
   throw new Error(
     `llama-server ${gone ? 'exited' : `was not healthy within ${timeoutMs / 1000} s`}: ${tail(log)} (log: ${log})`,
   )
-}
-
-/**
- * The command line, run so that the process gets SIGKILL when its parent dies: a `start server` killed
- * with SIGKILL (no handler runs) must not leave llama-server holding the port. On Linux, util-linux's
- * setpriv sets the parent-death signal and then execs the command (same pid); elsewhere, as it is.
- */
-export function diesWithParent(commandLine: string[]): string[] {
-  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path))
-  return process.platform === 'linux' && setpriv
-    ? [setpriv, '--pdeathsig', 'SIGKILL', '--', ...commandLine]
-    : commandLine
 }
 
 function tail(path: string): string {

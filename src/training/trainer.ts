@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
 import { flagName } from '../core/options.js'
+import { diesWithParent } from '../core/process-alive.js'
 import { ensureLlamaCppSource } from './llama-cpp-source.js'
 import { TRAINING_DIR, type TrainingEnv } from './python-env.js'
 
@@ -242,7 +243,9 @@ export class TrlTrainer {
     const logStream = createWriteStream(log, { flags: 'a' })
     // A run killed mid-line leaves a partial last line: the next run's lines start on their own.
     if (!endsWithNewline(log)) logStream.write('\n')
-    const child = execa(this.env.python, args, {
+    // The trainer dies with this process: a killed `start rl` or `start export` leaves no writer behind.
+    const [command, ...commandArgs] = diesWithParent([this.env.python, ...args])
+    const child = execa(command!, commandArgs, {
       reject: false,
       env: { PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false' },
     })

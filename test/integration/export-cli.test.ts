@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -128,6 +128,41 @@ print(json.dumps([start_verl.compute_score("x", r["completion"], truth(r))["scor
       ),
     )
     expect(scores).toEqual(expected)
+  }, 300_000)
+
+  it('killed with SIGKILL while writing its parquet: nothing under its final names, no writer left, a rerun completes', async () => {
+    const killed = join(dir, 'killed')
+    const args = ['export', '--format', 'verl', '--problems', train, '--out', killed]
+    const child = execa('node', [CLI, ...args], { reject: false })
+    // The moment the staging directory holds the writer's input: the Python writer is starting.
+    const writing = () =>
+      existsSync(killed) &&
+      readdirSync(killed).some(
+        (name) => name.startsWith('.export-') && existsSync(join(killed, name, 'train.jsonl')),
+      )
+    const deadline = Date.now() + 120_000
+    while (!writing() && Date.now() < deadline) await new Promise((done) => setTimeout(done, 10))
+    expect(writing()).toBe(true)
+    child.kill('SIGKILL')
+    expect((await child).signal).toBe('SIGKILL')
+    await new Promise((done) => setTimeout(done, 1500))
+    expect(
+      readdirSync(killed).filter((name) => !name.startsWith('.export-') && name !== 'export.log'),
+    ).toEqual([])
+    const writers = await execa('pgrep', ['-f', `parquet --jsonl ${killed}`], { reject: false })
+    expect(writers.stdout).toBe('')
+    const rerun = await runCli(args)
+    expect(rerun.exitCode, rerun.stderr).toBe(0)
+    expect(readdirSync(killed).sort()).toEqual(
+      [
+        'agent_loop.yaml',
+        'export.log',
+        'run_verl.sh',
+        'start_verl.json',
+        'start_verl.py',
+        'train.parquet',
+      ].sort(),
+    )
   }, 300_000)
 
   it("one referee: start grade, start rl's reward and the exported reward function agree on every record, in context", async () => {
