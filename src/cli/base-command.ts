@@ -57,12 +57,24 @@ export abstract class BaseCommand extends Command {
     if (error instanceof Errors.ExitError) throw error
     // oclif's own parse errors (unknown flag, missing argument) are usage errors too.
     if (error.oclif?.exit !== undefined && error.name !== 'UsageError') {
-      process.stderr.write(`start: ${error.message.split('\n')[0]}\n`)
+      process.stderr.write(`start: ${oneLine(error.message)}\n`)
       this.exit(2)
     }
     process.stderr.write(`start: ${describeError(error)}\n`)
     this.exit(exitCodeFor(error))
   }
+}
+
+/**
+ * oclif's parse error on one line, whole: "Parsing --port Expected an integer less than or equal to
+ * 65535 but received: 70000" (its first line alone said only "Parsing --port"), without the help pointer.
+ */
+function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^See more help with --help/.test(line))
+    .join(' ')
 }
 
 /** The settings a summary line shows: `key=value`, long texts cut, texts with spaces quoted. */

@@ -14,7 +14,7 @@ interface OptionBase {
 }
 
 export type OptionSpec =
-  | (OptionBase & { kind: 'integer'; default?: number; min?: number })
+  | (OptionBase & { kind: 'integer'; default?: number; min?: number; max?: number })
   | (OptionBase & { kind: 'number'; default?: number; min?: number; max?: number })
   | (OptionBase & { kind: 'string'; default?: string; options?: readonly string[] })
   | (OptionBase & { kind: 'boolean'; default?: boolean })
@@ -47,7 +47,9 @@ export function flagName(key: string): string {
 export function expectation(spec: OptionSpec): string {
   switch (spec.kind) {
     case 'integer':
-      return `an integer >= ${spec.min ?? 0}`
+      return spec.max === undefined
+        ? `an integer >= ${spec.min ?? 0}`
+        : `an integer from ${spec.min ?? 0} to ${spec.max}`
     case 'number':
       return spec.max === undefined
         ? `a number >= ${spec.min ?? 0}`
@@ -77,7 +79,7 @@ export function checkOption(spec: OptionSpec, value: unknown, where: string): un
       if (typeof number !== 'number' || !Number.isFinite(number)) return fail()
       if (spec.kind === 'integer' && !Number.isInteger(number)) return fail()
       if (number < (spec.min ?? 0)) return fail()
-      if (spec.kind === 'number' && spec.max !== undefined && number > spec.max) return fail()
+      if (spec.max !== undefined && number > spec.max) return fail()
       return number
     }
     case 'string':

@@ -57,6 +57,8 @@ export type SandboxSettings = OptionValues<typeof SANDBOX_OPTIONS>
 
 /** Cells run at once by `start sandbox`. */
 export const DEFAULT_CONCURRENCY = 2
+/** Warm workers one sandbox may hold: a bound, not a target. */
+export const MAX_WORKERS = 256
 
 /** `start sandbox`'s own options. */
 export const SANDBOX_JOB_OPTIONS = {
@@ -64,6 +66,8 @@ export const SANDBOX_JOB_OPTIONS = {
   concurrency: {
     kind: 'integer',
     min: 1,
+    // each is a warm interpreter: past this, a typo (1e12) would exhaust the host before any cell runs
+    max: MAX_WORKERS,
     default: DEFAULT_CONCURRENCY,
     char: 'c',
     description: 'cells run at once (one warm worker each)',

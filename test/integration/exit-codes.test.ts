@@ -98,6 +98,33 @@ describe('bad input exits 2 with one line, for every command', () => {
     ],
     ['sandbox serve', ['sandbox', 'serve'], 'give --stdio or --port P'],
     [
+      'sandbox serve --port out of range',
+      ['sandbox', 'serve', '--port', '70000'],
+      'Parsing --port Expected an integer less than or equal to 65535 but received: 70000',
+    ],
+    [
+      'sandbox serve --stdio --port',
+      ['sandbox', 'serve', '--stdio', '--port', '1'],
+      '--port=1 cannot also be provided when using --stdio',
+    ],
+    [
+      'server --port out of range (llama-server would bind another port)',
+      ['server', '--model', file('server-port.gguf', 'x'), '--port', '70000'],
+      '--port 70000: expected an integer from 1 to 65535',
+    ],
+    [
+      'sandbox --concurrency past the bound',
+      [
+        'sandbox',
+        file('cells.jsonl', '{"id": "a", "code": "print(1)"}\n'),
+        '--concurrency',
+        '1e12',
+        '--db',
+        db,
+      ],
+      '--concurrency 1e12: expected an integer from 1 to 256',
+    ],
+    [
       'steps --out (its input)',
       ['steps', file('t.jsonl', '{}\n'), '--out', join(dir, 't.jsonl'), '--db', db],
       `--out ${join(dir, 't.jsonl')}: is the input ${join(dir, 't.jsonl')}`,

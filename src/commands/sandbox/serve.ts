@@ -29,7 +29,12 @@ namespace, in order; an idle session closes after --session-idle seconds.`
 
   static override flags = {
     stdio: Flags.boolean({ description: 'JSON lines over stdin/stdout', exclusive: ['port'] }),
-    port: Flags.integer({ description: 'HTTP on this port (0: any free one)', exclusive: ['stdio'] }),
+    port: Flags.integer({
+      description: 'HTTP on this port (0: any free one)',
+      exclusive: ['stdio'],
+      min: 0,
+      max: 65_535,
+    }),
     ...flagsFor(SANDBOX_SERVE_OPTIONS),
     ...flagsFor(SANDBOX_OPTIONS),
   }
