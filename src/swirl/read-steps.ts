@@ -32,12 +32,32 @@ export async function* readSteps(inputs: string[]): AsyncGenerator<StepLine> {
     ) {
       throw new UsageError(`${file}:${line}: not a step record`, STEPS_HINT)
     }
-    const problem = order.next(step)
+    const problem = fieldProblem(step) ?? order.next(step)
     if (problem) throw new UsageError(`${file}:${line}: ${problem}`, STEPS_HINT)
     yield { step, file, line }
   }
   const unfinished = order.unfinished()
   if (unfinished) throw new UsageError(`${inputs.join(', ')}: ${unfinished}`, STEPS_HINT)
+}
+
+/** What is wrong with a step record's fields, where a later stage would fail on them or misread them. */
+function fieldProblem(step: JudgedStep): string | undefined {
+  const isPlainObject = (value: unknown) =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+  if (step.toolOutput !== null && typeof step.toolOutput !== 'string')
+    return '"toolOutput" must be the output block\'s text, or null for the final step'
+  if (!Array.isArray(step.state.messages) || !step.state.messages.every(isPlainObject))
+    return '"state.messages" must be a list of chat messages'
+  const spans = step.insertedSpans as unknown
+  if (
+    spans !== undefined &&
+    (!Array.isArray(spans) ||
+      !spans.every((span) => Array.isArray(span) && span.length === 2 && span.every(Number.isInteger)))
+  )
+    return '"insertedSpans" must be a list of [start, end] pairs'
+  if (step.judgements !== undefined && !isPlainObject(step.judgements))
+    return '"judgements" must be an object of judgements by rubric'
+  return undefined
 }
 
 /** Which step of which trajectory comes next; what is wrong with a step that breaks the order. */

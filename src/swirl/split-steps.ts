@@ -123,6 +123,15 @@ export function trajectoryError(value: unknown): string | undefined {
   if (typeof record.sample !== 'number') return 'missing "sample"'
   if (!Array.isArray(record.messages)) return 'missing "messages"'
   if (!Array.isArray(record.segments)) return 'missing "segments"'
+  const pieces = record.segments as unknown[]
+  const bad = pieces.findIndex(
+    (segment) =>
+      typeof segment !== 'object' ||
+      segment === null ||
+      typeof (segment as { text?: unknown }).text !== 'string' ||
+      !['model', 'hint', 'output'].includes((segment as { kind?: unknown }).kind as string),
+  )
+  if (bad >= 0) return `"segments"[${bad}] must be {"kind": "model" | "hint" | "output", "text": ...}`
   const joined = (record.segments as { text?: unknown }[]).map((segment) => segment.text).join('')
   if (joined !== record.text) return '"segments" do not add up to "text"'
   return undefined

@@ -10,7 +10,8 @@ const step = (trajectory: string, index: number, steps: number) => ({
   step: index,
   steps,
   action: `action ${index}`,
-  state: { text: '' },
+  state: { text: '', messages: [], prompt: '' },
+  insertedSpans: [],
   toolOutput: index === steps - 1 ? null : '```output\n1\n```\n',
 })
 
@@ -43,6 +44,10 @@ describe("step records: each trajectory's steps together and in order, or a file
     ['a step missing', [A[0]!, A[2]!], 2, 'step 2 of a follows its step 0'],
     ['a step twice', [A[0]!, A[0]!], 2, 'step 0 of a follows its step 0'],
     ['a bad count', [{ ...A[0]!, steps: 0 }], 1, '"step" and "steps" must be whole numbers'],
+    ['a number as toolOutput', [A[0]!, { ...A[1]!, toolOutput: 42 }], 2, '"toolOutput" must be'],
+    ['judgements as a word', [{ ...A[0]!, judgements: 'yes' }], 1, '"judgements" must be an object'],
+    ['insertedSpans mistyped', [{ ...A[0]!, insertedSpans: 'none' }], 1, '"insertedSpans" must be a list'],
+    ['state.messages missing', [{ ...A[0]!, state: { text: '' } }], 1, '"state.messages" must be a list'],
   ])('%s: refused at the line that breaks the order', async (_, records, line, message) => {
     const file = stepsFile(records)
     const reading = (async () => {

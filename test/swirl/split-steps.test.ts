@@ -74,5 +74,12 @@ describe('splitSteps', () => {
     const record = trajectories[0]!
     expect(trajectoryError(record)).toBeUndefined()
     expect(trajectoryError({ ...record, text: `${record.text}x` })).toBe('"segments" do not add up to "text"')
+    // a null segment (was a raw TypeError), or one of an unknown kind
+    expect(trajectoryError({ ...record, segments: [...record.segments, null] })).toBe(
+      `"segments"[${record.segments.length}] must be {"kind": "model" | "hint" | "output", "text": ...}`,
+    )
+    expect(trajectoryError({ ...record, segments: [{ kind: 'tool', text: record.text }] })).toMatch(
+      /"segments"\[0\] must be/,
+    )
   })
 })
