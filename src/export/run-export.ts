@@ -34,6 +34,11 @@ export interface ExportSummary {
  * function (start_verl.py, start_verl.json, agent_loop.yaml) and the command that runs verl on them.
  */
 export async function runExport(options: ExportOptions): Promise<ExportSummary> {
+  for (const [flag, url] of [
+    ['--sandbox-url', options.settings.sandboxUrl],
+    ['--grader-url', options.settings.graderUrl],
+  ] as const)
+    if (!isHttpUrl(url)) throw new UsageError(`${flag} ${url}: expected an http:// or https:// URL`)
   const problems = await readAll(options.problems)
   if (problems.length === 0) throw new UsageError(`--problems ${options.problems.join(' ')}: no problems`)
   const val = options.val?.length ? await readAll(options.val) : []
@@ -77,6 +82,14 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
   for (const file of files) await rename(join(staging, file), join(options.out, file))
   await rm(staging, { recursive: true, force: true })
   return { out: options.out, format: 'verl', train: problems.length, val: val.length, files }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol)
+  } catch {
+    return false
+  }
 }
 
 /** The staging directories of exports into the same place: `.export-<pid>`. */

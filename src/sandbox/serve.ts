@@ -120,7 +120,11 @@ export async function serveStdio(
 ): Promise<number> {
   const pending = new Set<Promise<void>>()
   let answered = 0
-  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+  let first = true
+  for await (const read of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    // A UTF-8 byte-order mark before the first line is not part of the request, as in every JSONL input.
+    const line = first && read.startsWith('\uFEFF') ? read.slice(1) : read
+    first = false
     if (!line.trim()) continue
     const task = answerLine(service, line).then((answer) => {
       output.write(`${JSON.stringify(answer)}\n`)

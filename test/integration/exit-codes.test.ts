@@ -98,6 +98,11 @@ describe('bad input exits 2 with one line, for every command', () => {
     ],
     ['sandbox serve', ['sandbox', 'serve'], 'give --stdio or --port P'],
     [
+      'export --sandbox-url (not a URL)',
+      ['export', '--format', 'verl', '--problems', DEV, '--out', dir, '--sandbox-url', 'not a url'],
+      '--sandbox-url not a url: expected an http:// or https:// URL',
+    ],
+    [
       'sandbox serve --port out of range',
       ['sandbox', 'serve', '--port', '70000'],
       'Parsing --port Expected an integer less than or equal to 65535 but received: 70000',

@@ -40,7 +40,8 @@ const post = async (url: string, body: unknown, headers: Record<string, string> 
 describe('start sandbox serve --stdio', () => {
   it('answers each line as it finishes, keeps session cells in order, closes sessions, survives bad lines', async () => {
     const { answers, exitCode } = await stdio([
-      JSON.stringify({ id: 'slow', code: 'import time; time.sleep(1.5); print("slow")' }),
+      // a UTF-8 byte-order mark before the first request, as an editor may write one
+      `\uFEFF${JSON.stringify({ id: 'slow', code: 'import time; time.sleep(1.5); print("slow")' })}`,
       JSON.stringify({ id: 'fast', code: 'print(2**10)' }),
       JSON.stringify({ id: 's1', code: 'x = 41', session: 't' }),
       JSON.stringify({ id: 's2', code: 'print(x + 1)', session: 't' }),
