@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { accessSync, constants, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { UsageError } from './errors.js'
 import { expandInputs } from './jsonl.js'
 
@@ -36,5 +36,37 @@ function fileIdentity(path: string): string | undefined {
     return stats.isFile() ? `file ${stats.dev}:${stats.ino}` : undefined
   } catch {
     return undefined
+  }
+}
+
+/**
+ * Refuses, before any work, an output directory that cannot be one: a file, a path through a file, or a
+ * place this process cannot write (read-only, not its own). A missing directory is fine: it is made.
+ */
+export function checkOutputDirectory(flag: string, dir: string): void {
+  let existing = resolve(dir)
+  for (;;) {
+    try {
+      if (!statSync(existing).isDirectory()) {
+        const what =
+          existing === resolve(dir)
+            ? 'exists and is not a directory'
+            : `${existing} is a file, not a directory`
+        throw new UsageError(`${flag} ${dir}: ${what}`)
+      }
+      break
+    } catch (error) {
+      if (error instanceof UsageError) throw error
+      const code = (error as NodeJS.ErrnoException).code
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(existing) === existing) throw error
+      existing = dirname(existing)
+    }
+  }
+  try {
+    accessSync(existing, constants.W_OK)
+  } catch (error) {
+    throw new UsageError(
+      `${flag} ${dir}: ${existing} cannot be written (${(error as NodeJS.ErrnoException).code})`,
+    )
   }
 }

@@ -2,6 +2,7 @@ import { chmod, copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../core/errors.js'
+import { checkOutputDirectory } from '../core/output-paths.js'
 import { isProcessAlive } from '../core/process-alive.js'
 import { loadHintLibrary } from '../hints/library.js'
 import { readProblems } from '../problems/read-problems.js'
@@ -39,6 +40,7 @@ export async function runExport(options: ExportOptions): Promise<ExportSummary> 
     ['--grader-url', options.settings.graderUrl],
   ] as const)
     if (!isHttpUrl(url)) throw new UsageError(`${flag} ${url}: expected an http:// or https:// URL`)
+  checkOutputDirectory('--out', options.out)
   const problems = await readAll(options.problems)
   if (problems.length === 0) throw new UsageError(`--problems ${options.problems.join(' ')}: no problems`)
   const val = options.val?.length ? await readAll(options.val) : []

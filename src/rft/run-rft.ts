@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { UsageError } from '../core/errors.js'
 import { fingerprint } from '../core/fingerprint.js'
 import { defaultOptions } from '../core/options.js'
+import { checkOutputDirectory } from '../core/output-paths.js'
 import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import { planSteps, runSteps } from '../core/steps.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
@@ -223,6 +224,7 @@ export function checkBaseModel(base: string): void {
 
 function validate(options: RftOptions): void {
   checkBaseModel(options.base)
+  checkOutputDirectory('--out', options.out)
   if (options.stage === 1) {
     if (!options.data) throw new UsageError('--stage 1 needs --data (D_seed from `start filter`)')
     if (!existsSync(options.data)) throw new UsageError(`--data ${options.data}: no such file`)

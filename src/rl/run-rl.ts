@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { writeFileAtomically } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
 import { defaultOptions } from '../core/options.js'
+import { checkOutputDirectory } from '../core/output-paths.js'
 import { runStage, type StageRunOptions } from '../core/stage-run.js'
 import { planSteps, runSteps, type Step, type StepEvent, type StepReport } from '../core/steps.js'
 import { Grader } from '../grading/grader.js'
@@ -334,6 +335,7 @@ async function openStepJudge(settings: RlSettings, pool: SandboxPool, parallel: 
 
 function validate(options: RlOptions): void {
   checkBaseModel(options.base)
+  checkOutputDirectory('--out', options.out)
   if (options.problems.length === 0)
     throw new UsageError('--problems: required (the problems rollouts solve)')
   const { settings } = options

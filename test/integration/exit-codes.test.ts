@@ -98,6 +98,26 @@ describe('bad input exits 2 with one line, for every command', () => {
     ],
     ['sandbox serve', ['sandbox', 'serve'], 'give --stdio or --port P'],
     [
+      'export --out (a file)',
+      ['export', '--format', 'verl', '--problems', DEV, '--out', file('not-a-dir', 'x')],
+      `--out ${join(dir, 'not-a-dir')}: exists and is not a directory`,
+    ],
+    [
+      'rl --out (below a file)',
+      [
+        'rl',
+        '--base',
+        resolve('../shared/models/testbed-tir-hf'),
+        '--problems',
+        DEV,
+        '--out',
+        join(dir, 'not-a-dir', 'rl'),
+        '--db',
+        db,
+      ],
+      `--out ${join(dir, 'not-a-dir', 'rl')}: ${join(dir, 'not-a-dir')} is a file, not a directory`,
+    ],
+    [
       'export --sandbox-url (not a URL)',
       ['export', '--format', 'verl', '--problems', DEV, '--out', dir, '--sandbox-url', 'not a url'],
       '--sandbox-url not a url: expected an http:// or https:// URL',

@@ -60,13 +60,16 @@ namespace, in order; an idle session closes after --session-idle seconds.`
         return
       }
       const server = sandboxHttpServer(service, { token })
-      server.listen(flags.port, settings.host)
-      await Promise.race([
-        once(server, 'listening'),
-        once(server, 'error').then(([error]) => {
-          throw new UsageError(`--port ${flags.port}: ${(error as Error).message}`)
-        }),
-      ])
+      await new Promise<void>((listening, failed) => {
+        server.once('listening', listening)
+        server.once('error', (error: NodeJS.ErrnoException) => {
+          // A host that does not resolve or is not this machine's is the host's fault; the rest the port's.
+          const host = ['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes(error.code ?? '')
+          const flag = host ? `--host ${settings.host}` : `--port ${flags.port}`
+          failed(new UsageError(`${flag}: ${error.code ?? error.message} (${error.message})`))
+        })
+        server.listen(flags.port, settings.host)
+      })
       const { port } = server.address() as AddressInfo
       this.logToStderr(`sandbox serve: listening on http://${settings.host}:${port}`)
       await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')])
