@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import type { OptionSpecs, OptionValues } from '../core/options.js'
-import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
+import { MAX_WORKERS, SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import type { GraderOptions } from './grader.js'
 
@@ -13,6 +13,7 @@ export const GRADING_OPTIONS = {
   workers: {
     kind: 'integer',
     min: 1,
+    max: MAX_WORKERS,
     description: 'sandbox workers for code tests and sympy checks (default: all cores)',
   },
   lenient: {

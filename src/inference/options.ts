@@ -105,6 +105,8 @@ export const BACKEND_OPTIONS = {
   concurrency: {
     kind: 'integer',
     min: 1,
+    // a bound, not a target: past it a typo (1e12) would allocate before any request goes out
+    max: 4096,
     default: 8,
     description: 'requests in flight (openai backend), one trajectory each',
   },

@@ -106,6 +106,7 @@ export const SANDBOX_SERVE_OPTIONS = {
   maxSessions: {
     kind: 'integer',
     min: 1,
+    max: MAX_WORKERS,
     default: 64,
     description: 'sessions open at once (one warm worker each)',
   },
