@@ -50,9 +50,8 @@ function fieldProblem(step: JudgedStep): string | undefined {
     return '"state.messages" must be a list of chat messages'
   const spans = step.insertedSpans as unknown
   if (
-    spans !== undefined &&
-    (!Array.isArray(spans) ||
-      !spans.every((span) => Array.isArray(span) && span.length === 2 && span.every(Number.isInteger)))
+    !Array.isArray(spans) ||
+    !spans.every((span) => Array.isArray(span) && span.length === 2 && span.every(Number.isInteger))
   )
     return '"insertedSpans" must be a list of [start, end] pairs'
   if (step.judgements !== undefined && !isPlainObject(step.judgements))

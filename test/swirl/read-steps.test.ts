@@ -47,6 +47,7 @@ describe("step records: each trajectory's steps together and in order, or a file
     ['a number as toolOutput', [A[0]!, { ...A[1]!, toolOutput: 42 }], 2, '"toolOutput" must be'],
     ['judgements as a word', [{ ...A[0]!, judgements: 'yes' }], 1, '"judgements" must be an object'],
     ['insertedSpans mistyped', [{ ...A[0]!, insertedSpans: 'none' }], 1, '"insertedSpans" must be a list'],
+    ['insertedSpans missing', [{ ...A[0]!, insertedSpans: undefined }], 1, '"insertedSpans" must be a list'],
     ['state.messages missing', [{ ...A[0]!, state: { text: '' } }], 1, '"state.messages" must be a list'],
   ])('%s: refused at the line that breaks the order', async (_, records, line, message) => {
     const file = stepsFile(records)
