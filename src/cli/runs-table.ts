@@ -3,7 +3,10 @@ import type { RunInfo } from '../store/runs.js'
 /** One line of `start runs`: id, command, status, start, duration, step, units, counts. */
 export function describeRun(run: RunInfo, now = Date.now()): string {
   const end = run.status === 'running' ? now : Date.parse(run.updatedAt)
-  const units = run.total === null ? `${run.done}` : `${run.done}/${run.total}`
+  // A stage that keeps no units (steps, filter, the rules judge: one pass, its counts tell the work) shows
+  // none, not "0 units" as if nothing were done.
+  const keepsNone = run.done === 0 && run.total === null && run.status !== 'running'
+  const units = keepsNone ? '-' : run.total === null ? `${run.done} units` : `${run.done}/${run.total} units`
   return [
     run.id,
     run.command,
@@ -11,7 +14,7 @@ export function describeRun(run: RunInfo, now = Date.now()): string {
     run.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
     formatDuration((end - Date.parse(run.createdAt)) / 1000),
     run.stage ?? '-',
-    `${units} units`,
+    units,
     describeCounts(run.counts),
   ].join('\t')
 }

@@ -31,9 +31,13 @@ describe('start runs lines', () => {
       '2026-11-30 10:00:00Z',
       '2m05s',
       '-',
-      '0 units',
+      '-',
       'trajectories 100, kept 12, rejected 88 (incorrect 80, duplicate 8)',
     ])
+    // units where a stage keeps them; a run still at none shows 0
+    expect(describeRun({ ...run, done: 3, total: 10 }).split('\t')[6]).toBe('3/10 units')
+    expect(describeRun({ ...run, done: 7 }).split('\t')[6]).toBe('7 units')
+    expect(describeRun({ ...run, status: 'running' }).split('\t')[6]).toBe('0 units')
     expect(
       describeRun({ ...run, status: 'running', stage: 'rft-2' }, Date.parse('2026-11-30T12:30:00Z')),
     ).toContain('2h30m\trft-2')
