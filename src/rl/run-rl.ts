@@ -153,7 +153,8 @@ async function readRlInputs(options: RlOptions): Promise<RlInputs> {
   const problems = new Map<string, Problem>()
   const states = new Map<string, JudgedStep>()
   if (stepwise) {
-    for await (const { step } of readSteps(options.problems))
+    // each state stands alone: a subset of a trajectory's steps, in any order, is a set of states
+    for await (const { step } of readSteps(options.problems, { anyOrder: true }))
       states.set(`${step.trajectory}#${step.step}`, step)
   } else {
     for await (const { problem } of readProblems(options.problems)) problems.set(problem.id, problem)

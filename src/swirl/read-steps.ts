@@ -19,9 +19,10 @@ const STEPS_HINT = "the input is the JSONL start steps writes: each trajectory's
  * The step records of the inputs, each checked; a line that is not one stops with `file:line`, and so
  * does a trajectory whose steps are not together and in order (reversed, interleaved with another's,
  * split, with one missing or cut short): read out of order they would give other verdicts, silently.
+ * `anyOrder` reads steps that stand alone (start rl's stepwise states, each a state to continue from).
  */
-export async function* readSteps(inputs: string[]): AsyncGenerator<StepLine> {
-  const order = new StepOrder()
+export async function* readSteps(inputs: string[], { anyOrder = false } = {}): AsyncGenerator<StepLine> {
+  const order = anyOrder ? undefined : new StepOrder()
   for await (const { value, file, line } of readJsonlInputs(inputs)) {
     const step = value as JudgedStep
     if (
@@ -32,11 +33,11 @@ export async function* readSteps(inputs: string[]): AsyncGenerator<StepLine> {
     ) {
       throw new UsageError(`${file}:${line}: not a step record`, STEPS_HINT)
     }
-    const problem = fieldProblem(step) ?? order.next(step)
+    const problem = fieldProblem(step) ?? order?.next(step)
     if (problem) throw new UsageError(`${file}:${line}: ${problem}`, STEPS_HINT)
     yield { step, file, line }
   }
-  const unfinished = order.unfinished()
+  const unfinished = order?.unfinished()
   if (unfinished) throw new UsageError(`${inputs.join(', ')}: ${unfinished}`, STEPS_HINT)
 }
 

@@ -58,6 +58,19 @@ describe("step records: each trajectory's steps together and in order, or a file
     await expect(reading).rejects.toThrow(`${file}:${line}: ${message}`)
   })
 
+  it("reads steps that stand alone (start rl's stepwise states) in any order, fields still checked", async () => {
+    const file = stepsFile([A[2]!, B[0]!, A[0]!])
+    const read: string[] = []
+    for await (const { step } of readSteps([file], { anyOrder: true }))
+      read.push(`${step.trajectory}:${step.step}`)
+    expect(read).toEqual(['a:2', 'b:0', 'a:0'])
+    const bad = stepsFile([{ ...A[0]!, toolOutput: 1 }])
+    const reading = (async () => {
+      for await (const _step of readSteps([bad], { anyOrder: true }));
+    })()
+    await expect(reading).rejects.toThrow(`${bad}:1: "toolOutput" must be`)
+  })
+
   it('refuses input cut short: the last trajectory stops before its last step', async () => {
     const file = stepsFile([A[0]!, A[1]!])
     const reading = (async () => {
