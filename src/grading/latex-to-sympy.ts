@@ -1,3 +1,5 @@
+import { balanced } from './normalize-answer.js'
+
 /**
  * Turns a normalized LaTeX expression into text sympy's `parse_expr` reads (with implicit
  * multiplication): `\frac{a}{b}` -> `((a)/(b))`, `\sqrt[3]{x}` -> `((x)**(1/(3)))`, `x^{2}` -> `x**(2)`.
@@ -8,7 +10,7 @@ export function latexToSympy(latex: string): string | undefined {
   try {
     const text = splitUnknownNames(convert(latex))
     if (!/^[a-zA-Z0-9+\-*/().,!_ ]+$/.test(text) || /\.\s*[a-zA-Z]/.test(text)) return undefined
-    return balanced(text) ? text : undefined
+    return balanced(text, '(', ')') ? text : undefined
   } catch {
     return undefined
   }
@@ -137,13 +139,4 @@ function closing(s: string, open: number): number {
     else if (s[i] === '}' && --depth === 0) return i
   }
   throw new Error('unbalanced braces')
-}
-
-function balanced(text: string): boolean {
-  let depth = 0
-  for (const char of text) {
-    if (char === '(') depth++
-    else if (char === ')' && --depth < 0) return false
-  }
-  return depth === 0
 }

@@ -189,12 +189,12 @@ export function namedValue(s: string): { name: string; value: string } | undefin
 /** Boxes and brace groups unwrapped around a whole answer (`\boxed{\boxed{4}}`, `{6}`). */
 const MAX_WRAPPERS = 4
 
-/** Every brace closes one opened before it. */
-function balanced(s: string): boolean {
+/** Every `close` closes an `open` before it, and none is left open (braces by default). */
+export function balanced(s: string, open = '{', close = '}'): boolean {
   let depth = 0
   for (const char of s) {
-    if (char === '{') depth++
-    else if (char === '}' && --depth < 0) return false
+    if (char === open) depth++
+    else if (char === close && --depth < 0) return false
   }
   return depth === 0
 }
