@@ -64,7 +64,7 @@ export interface ExtractOptions {
 }
 
 /** Why a completion has no answer to grade, or why the answer it gives is wrong whatever its value. */
-export type ExtractionFailure = 'cut off' | 'unclosed thought' | 'no answer' | 'hedged'
+export type ExtractionFailure = 'cut off' | 'unclosed thought' | 'no answer' | 'hedged' | 'qualified'
 
 export interface Extraction {
   /** The final answer (also given with `hedged`, to show what was refused). */
@@ -94,7 +94,8 @@ export function extractAnswer(completion: string, options: ExtractOptions = {}):
  * Hedged (wrong whatever the value): another box or answer statement with a different value, another
  * math span offered as an alternative ("$a$ (or $b$)"), a revision or alternative with a value after the
  * answer ("\boxed{4}. Wait, actually it's 5."), a question mark right after it, or a sentence that names
- * several numbers. Every step is linear in the completion's length.
+ * several numbers. Qualified: a bound or doubt right beside the answer ("at least \boxed{40}"). Every
+ * step is linear in the completion's length.
  */
 export function extractFinalAnswer(completion: string, options: ExtractOptions = {}): Extraction {
   const text = visibleText(completion, options.segments)
@@ -126,9 +127,23 @@ export function extractFinalAnswer(completion: string, options: ExtractOptions =
   if (answer === '') return { failure: 'no answer' }
   if (final.some((piece) => piece.content === HEDGED)) return { failure: 'hedged' }
   const before = answerPart.slice(Math.max(0, final[0]!.start - 80), final[0]!.start)
-  if (others.length > 0 || offeredAsAlternative(before) || revisedAfter(answerPart.slice(final.at(-1)!.end)))
+  const after = answerPart.slice(final.at(-1)!.end)
+  if (others.length > 0 || offeredAsAlternative(before) || revisedAfter(after))
     return { answer, failure: 'hedged' }
-  return { answer }
+  return qualifiedBeside(before, after) ? { answer, failure: 'qualified' } : { answer }
+}
+
+/** A bound or doubt written right before the answer: "at least \boxed{40}", "is not $40$", "roughly". */
+const QUALIFIER_BEFORE =
+  /(?:\b(?:at\s+(?:least|most)|approximately|approx\.?|about|around|roughly|nearly|almost|not|never|maybe|perhaps|possibly|probably|likely|up\s+to|(?:more|less|fewer|greater|smaller)\s+than)|n't|~)(?:\s|\$|\\[([])*$/i
+
+/** A bound written right after the answer: "\boxed{40} at most", "$40$ or more", "give or take". */
+const QUALIFIER_AFTER =
+  /^(?:\s|\$|\\[)\]])*(?:at\s+(?:least|most)|or\s+(?:more|less|fewer|so|above|below|higher|lower|greater|smaller|thereabouts)|give\s+or\s+take|more\s+or\s+less|approximately|roughly)\b/i
+
+/** The answer's value bounded or doubted by the words just beside it (not by words of other clauses). */
+function qualifiedBeside(before: string, after: string): boolean {
+  return QUALIFIER_BEFORE.test(before) || QUALIFIER_AFTER.test(after)
 }
 
 /** A statement naming several values ("the answer is 1 or 2"): hedged whatever they are. */
@@ -262,7 +277,10 @@ function fallbackAnswer(answerPart: string, lastNumber?: boolean): Extraction {
     const alternative = previous && !gap.includes('\n') && (REVISION.test(gap) || gap.includes('('))
     if (alternative && answerKey(previous.content) !== answerKey(span.content))
       return { answer, failure: 'hedged' }
-    return revisedAfter(answerPart.slice(span.end)) ? { answer, failure: 'hedged' } : { answer }
+    const after = answerPart.slice(span.end)
+    if (revisedAfter(after)) return { answer, failure: 'hedged' }
+    const before = answerPart.slice(Math.max(0, first.start - 80), first.start)
+    return qualifiedBeside(before, after) ? { answer, failure: 'qualified' } : { answer }
   }
   // A bare answer on the last line, without delimiters: `-\frac{10}{9}`, `28 %`.
   return finalLine.length <= 60 && /[\d\\]/.test(finalLine) && !hasWords(finalLine)

@@ -10,7 +10,6 @@ import sympy as sp
 
 # Digits a numeric comparison evaluates to, and the relative difference below which two values are one.
 _DIGITS = 60
-_EXACT = sp.Rational(1, 10**45)
 
 
 class _TimeUp(BaseException):  # not swallowed by sympy's own "except Exception"
@@ -214,17 +213,24 @@ def _finite(z):
 
 def _close(a, b):
     """
-    Equal as numbers. Answers are exact (a decimal parses as a rational), so equal means equal to 60
-    digits, and a rational is never a value sympy knows to be irrational (355/113 is no pi). A non-finite
-    value (oo, zoo, nan) is close to nothing (inf <= inf would say yes).
+    Equal as numbers. Answers are exact (a decimal parses as a rational), so equal means that their
+    difference has no significant digit: sympy's adaptive evaluation gives a difference that is not zero
+    (pi + 10^-50 against pi, however small) its digits, and a true zero none (0.e-189). A tolerance would
+    pay a value off by less than it. A rational is never a value sympy knows to be irrational (355/113 is
+    no pi). A non-finite value (oo, zoo, nan) is close to nothing (inf <= inf would say yes).
     """
     x, y = sp.N(a, _DIGITS), sp.N(b, _DIGITS)
     if not (x.is_number and y.is_number and x.is_finite and y.is_finite):
         return False
-    if abs(sp.N(a - b, _DIGITS)) > _EXACT * max(abs(x), abs(y), sp.Rational(1, 10**12)):
+    if any(_significant(part) for part in sp.N(a - b, _DIGITS).as_real_imag()):
         return False
     rational = (a.is_rational, b.is_rational)
     return None in rational or rational[0] == rational[1]
+
+
+def _significant(number):
+    """A number with at least one significant bit: not zero, nor an evaluation that found none."""
+    return number != 0 and getattr(number, "_prec", 2) > 1
 
 
 def _decimal_matches(decimal, value, places):

@@ -57,6 +57,9 @@ const WRONG: [string, (r: string) => string][] = [
   ['hedge: a revision', (r) => `${THINK}$\\boxed{${r}}$. Wait, actually it is $${wrongFor(r)}$.`],
   ['qualified', (r) => `${THINK}$\\boxed{\\text{at least } ${r}}$`],
   ['negated', (r) => `${THINK}$\\boxed{\\text{not } ${r}}$`],
+  ['bounded before the box', (r) => `${THINK}The answer is at least $\\boxed{${r}}$.`],
+  ['negated before the box', (r) => `${THINK}The answer is not $\\boxed{${r}}$.`],
+  ['bounded after the box', (r) => `${THINK}$\\boxed{${r}}$ at most.`],
   [
     'a boxed thought, another answer',
     (r) => `<think>\nSo $\\boxed{${r}}$.\n</think>\nThe answer is $\\boxed{${wrongFor(r)}}$.`,
