@@ -22,12 +22,17 @@ export function answerRefusal(
   return undefined
 }
 
+/** Words that bound, negate or doubt a value, inside an answer or right beside it (`at least \boxed{40}`). */
+export const BOUND_WORDS = String.raw`not|never|at\s+(?:least|most)|(?:more|less|fewer|greater|smaller|larger|bigger)\s+than|up\s+to|approx(?:imately)?|about|around|roughly|nearly|almost|maybe|perhaps|possibly|probably|likely`
+
 /**
  * Words that bound, negate, doubt or condition a value (`\text{not } 6`, `at least 40`, `120 \text{ is
  * impossible}`, `C. \text{(possibly D)}`): an answer so worded does not state the value.
  */
-const QUALIFIER =
-  /\b(?:not|cannot|can't|isn't|never|impossible|at\s+(?:least|most)|(?:more|less|fewer|greater|smaller|larger|bigger)\s+than|no\s+(?:more|less|fewer)|up\s+to|between|approx(?:imately)?|about|around|roughly|nearly|almost|maybe|perhaps|possibly|probably|likely|either|unless|if|otherwise|except)\b/i
+const QUALIFIER = new RegExp(
+  String.raw`\b(?:${BOUND_WORDS}|cannot|can't|isn't|impossible|no\s+(?:more|less|fewer)|between|either|unless|if|otherwise|except)\b`,
+  'i',
+)
 
 /** The qualifying word of an answer, lower-cased with single spaces; undefined when it has none. */
 export function qualifierIn(answer: string): string | undefined {

@@ -1,4 +1,4 @@
-import { qualifierIn } from './answer-checks.js'
+import { BOUND_WORDS, qualifierIn } from './answer-checks.js'
 import { normalizeAnswer, stripVariable } from './normalize-answer.js'
 import { type TextPiece, visibleText } from './visible-text.js'
 
@@ -126,25 +126,31 @@ export function extractFinalAnswer(completion: string, options: ExtractOptions =
   }
   if (answer === '') return { failure: 'no answer' }
   if (final.some((piece) => piece.content === HEDGED)) return { failure: 'hedged' }
-  const before = answerPart.slice(Math.max(0, final[0]!.start - 80), final[0]!.start)
-  const after = answerPart.slice(final.at(-1)!.end)
-  if (others.length > 0 || offeredAsAlternative(before) || revisedAfter(after))
-    return { answer, failure: 'hedged' }
-  return qualifiedBeside(before, after) ? { answer, failure: 'qualified' } : { answer }
+  const failure = others.length > 0 ? 'hedged' : besideProblem(answerPart, final[0]!.start, final.at(-1)!.end)
+  return failure ? { answer, failure } : { answer }
+}
+
+/**
+ * What the words around the answer at [start, end) say of it: hedged when it is offered as an
+ * alternative or taken back just after; qualified when a bound or doubt stands right beside it.
+ */
+function besideProblem(text: string, start: number, end: number): ExtractionFailure | undefined {
+  const before = text.slice(Math.max(0, start - 80), start)
+  const after = text.slice(end)
+  if (offeredAsAlternative(before) || revisedAfter(after)) return 'hedged'
+  if (QUALIFIER_BEFORE.test(before) || QUALIFIER_AFTER.test(after)) return 'qualified'
+  return undefined
 }
 
 /** A bound or doubt written right before the answer: "at least \boxed{40}", "is not $40$", "roughly". */
-const QUALIFIER_BEFORE =
-  /(?:\b(?:at\s+(?:least|most)|approximately|approx\.?|about|around|roughly|nearly|almost|not|never|maybe|perhaps|possibly|probably|likely|up\s+to|(?:more|less|fewer|greater|smaller)\s+than)|n't|~)(?:\s|\$|\\[([])*$/i
+const QUALIFIER_BEFORE = new RegExp(
+  String.raw`(?:\b(?:${BOUND_WORDS})|\bapprox\.|n't|~)(?:\s|\$|\\[([])*$`,
+  'i',
+)
 
 /** A bound written right after the answer: "\boxed{40} at most", "$40$ or more", "give or take". */
 const QUALIFIER_AFTER =
   /^(?:\s|\$|\\[)\]])*(?:at\s+(?:least|most)|or\s+(?:more|less|fewer|so|above|below|higher|lower|greater|smaller|thereabouts)|give\s+or\s+take|more\s+or\s+less|approximately|roughly)\b/i
-
-/** The answer's value bounded or doubted by the words just beside it (not by words of other clauses). */
-function qualifiedBeside(before: string, after: string): boolean {
-  return QUALIFIER_BEFORE.test(before) || QUALIFIER_AFTER.test(after)
-}
 
 /** A statement naming several values ("the answer is 1 or 2"): hedged whatever they are. */
 const HEDGED = '\u0000hedged'
@@ -277,10 +283,8 @@ function fallbackAnswer(answerPart: string, lastNumber?: boolean): Extraction {
     const alternative = previous && !gap.includes('\n') && (REVISION.test(gap) || gap.includes('('))
     if (alternative && answerKey(previous.content) !== answerKey(span.content))
       return { answer, failure: 'hedged' }
-    const after = answerPart.slice(span.end)
-    if (revisedAfter(after)) return { answer, failure: 'hedged' }
-    const before = answerPart.slice(Math.max(0, first.start - 80), first.start)
-    return qualifiedBeside(before, after) ? { answer, failure: 'qualified' } : { answer }
+    const failure = besideProblem(answerPart, first.start, span.end)
+    return failure ? { answer, failure } : { answer }
   }
   // A bare answer on the last line, without delimiters: `-\frac{10}{9}`, `28 %`.
   return finalLine.length <= 60 && /[\d\\]/.test(finalLine) && !hasWords(finalLine)
