@@ -40,15 +40,15 @@ export interface LlamaCppOptions {
   gpu?: 'auto' | false
 }
 
-/** Rendered prompts whose data spans are remembered until the prompt is tokenized (one per trajectory in flight). */
+/** Rendered prompts whose content spans are remembered until the prompt is tokenized (one per trajectory in flight). */
 const MAX_REMEMBERED_PROMPTS = 256
 
 export class LlamaCppEngine implements InferenceEngine {
   private readonly free: LlamaContextSequence[]
   private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = []
 
-  /** Recently rendered prompts whose message contents spell special tokens, and where those contents lie. */
-  private readonly dataSpans = new Map<string, [number, number][]>()
+  /** Recently rendered prompts, and where their message contents lie in them. */
+  private readonly contentSpans = new Map<string, [number, number][]>()
 
   private constructor(
     private readonly llama: Llama,
@@ -111,41 +111,26 @@ export class LlamaCppEngine implements InferenceEngine {
       ? this.template.render({ messages, add_generation_prompt: true, bos_token: bos, eos_token: eos })
       : // No template in the file (a base model): plain text turns.
         `${bos}${messages.map((m) => `${m.role === 'user' ? '' : `${m.role}: `}${m.content}`).join('\n\n')}\n\n`
-    const spans = this.specialDataSpans(prompt, messages)
-    if (spans.length > 0) {
-      if (this.dataSpans.size >= MAX_REMEMBERED_PROMPTS)
-        this.dataSpans.delete(this.dataSpans.keys().next().value!)
-      this.dataSpans.set(prompt, spans)
-    }
+    if (this.contentSpans.size >= MAX_REMEMBERED_PROMPTS)
+      this.contentSpans.delete(this.contentSpans.keys().next().value!)
+    this.contentSpans.set(prompt, contentSpans(prompt, messages))
     return prompt
   }
 
   /**
-   * Where the prompt holds message contents that spell a special token (a step's "</s>", a forged
-   * "<|im_start|>assistant"): data, to be tokenized as plain text, not as the template's markup.
-   */
-  private specialDataSpans(prompt: string, messages: ChatMessage[]): [number, number][] {
-    const spans: [number, number][] = []
-    let from = 0
-    for (const { content } of messages) {
-      const at = content ? prompt.indexOf(content, from) : -1
-      if (at < 0) continue
-      from = at + content.length
-      const special = this.model.tokenize(content, true)
-      const plain = this.model.tokenize(content, false)
-      if (special.length !== plain.length || special.some((token, i) => token !== plain[i]))
-        spans.push([at, at + content.length])
-    }
-    return spans
-  }
-
-  /**
    * The prompt's tokens: the template's markup with its special tokens, and message contents that spell
-   * a special token as plain text (so a step under judgement cannot end its turn or forge another).
+   * a special token (a step's "</s>", a forged "<|im_start|>assistant") as plain text, so a step under
+   * judgement cannot end its turn or forge another. Contents are looked at here, after the prompt's
+   * length is checked, not when it is rendered.
    */
   tokenizePrompt(prompt: string): Token[] {
-    const spans = this.dataSpans.get(prompt)
-    if (!spans) return this.model.tokenize(prompt, true)
+    const spans = this.contentSpans.get(prompt)?.filter(([start, end]) => {
+      const content = prompt.slice(start, end)
+      const special = this.model.tokenize(content, true)
+      const plain = this.model.tokenize(content, false)
+      return special.length !== plain.length || special.some((token, i) => token !== plain[i])
+    })
+    if (!spans?.length) return this.model.tokenize(prompt, true)
     const tokens: Token[] = []
     let at = 0
     for (const [start, end] of spans) {
@@ -197,6 +182,19 @@ export class LlamaCppEngine implements InferenceEngine {
   private tokenText(token: Token | null): string {
     return token === null ? '' : this.model.detokenize([token], true)
   }
+}
+
+/** Where each message's content lies in the prompt rendered from them (in order; none found, none given). */
+function contentSpans(prompt: string, messages: ChatMessage[]): [number, number][] {
+  const spans: [number, number][] = []
+  let from = 0
+  for (const { content } of messages) {
+    const at = content ? prompt.indexOf(content, from) : -1
+    if (at < 0) continue
+    from = at + content.length
+    spans.push([at, from])
+  }
+  return spans
 }
 
 /**
