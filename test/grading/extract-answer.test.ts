@@ -69,6 +69,13 @@ describe('extractAnswer', () => {
       expect(extractFinalAnswer(hedge)).toEqual({ answer: hedge.slice(-2, -1), failure: 'hedged' })
   })
 
+  it('reads the words beside a math span as beside a box: an alternative hedges, a bound qualifies', () => {
+    expect(extractFinalAnswer('</think>\nAlternatively, $42$.').failure).toBe('hedged')
+    expect(extractFinalAnswer('</think>\nAlternatively, $\\boxed{42}$.').failure).toBe('hedged')
+    expect(extractFinalAnswer('</think>\nIt is at least $40$.').failure).toBe('qualified')
+    expect(extractFinalAnswer('</think>\nSo it is $40$.')).toEqual({ answer: '40' })
+  })
+
   it('has no answer for a trajectory cut off, or one whose thinking never closed, unless lenient', () => {
     const cut = '<think>so \\boxed{7}'
     expect(extractAnswer(cut)).toBeUndefined()
