@@ -52,13 +52,17 @@ export function afterBraces(text: string, open: number): number {
 
 /**
  * Quoted material is somebody else's words: a blockquote line ("> Hint: the final answer is 11"), and a
- * quotation on one line that mentions an answer or a box ('the hint says "the answer is 11"').
+ * quotation on one line that mentions an answer or a box, in double or single quotes ('the hint says
+ * "the answer is 11"'). A single quote opens and closes only beside no letter: an apostrophe (don't,
+ * it's) quotes nothing.
  */
 function withoutQuotes(text: string): string {
   return text
     .replace(/^[ \t]*>[^\n]*/gm, '')
-    .replace(/"[^"\n]*"|“[^”\n]*”/g, (quoted) => (/answer|boxed/i.test(quoted) ? '' : quoted))
+    .replace(QUOTATION, (quoted) => (/answer|boxed/i.test(quoted) ? '' : quoted))
 }
+
+const QUOTATION = /"[^"\n]*"|“[^”\n]*”|‘[^’\n]*’|(?<![\p{L}\d])'[^'\n]*'(?![\p{L}\d])/gu
 
 const SUPERSCRIPTS = '⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻'
 const SUPERSCRIPT_PLAIN = '0123456789+-'

@@ -28,6 +28,7 @@ const SHAPES: [string, string][] = [
   ['unclosed comments', repeat('<!--')],
   ['phantoms', repeat('\\phantom{')],
   ['quotes', repeat('"the answer is 1" ')],
+  ['single quotes that never close', repeat(" 'answer")],
   ['blockquotes', repeat('> answer: 1\n')],
   ['number lists', `The answer is ${repeat('1, ')}2`],
   ['thousands', `The answer is ${repeat('1,000')}`],
