@@ -1,8 +1,10 @@
-// Rewrites the README's option tables from the option declarations: `npm run docs`.
+// Rewrites the option tables of the README and docs/ from the option declarations: `npm run docs`.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { renderOptionTables } from '../src/cli/option-docs.js'
+import { optionDocFiles, renderOptionTables } from '../src/cli/option-docs.js'
 
-const readme = readFileSync('README.md', 'utf8')
-const rendered = renderOptionTables(readme)
-if (rendered !== readme) writeFileSync('README.md', rendered)
-console.log(rendered === readme ? 'README.md: option tables current' : 'README.md: option tables rewritten')
+for (const file of optionDocFiles('.')) {
+  const text = readFileSync(file, 'utf8')
+  const rendered = renderOptionTables(text)
+  if (rendered !== text) writeFileSync(file, rendered)
+  console.log(`${file}: option tables ${rendered === text ? 'current' : 'rewritten'}`)
+}

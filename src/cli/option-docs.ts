@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { flagName, type OptionSpec, type OptionSpecs } from '../core/options.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
 import { EXPORT_OPTIONS } from '../export/options.js'
@@ -13,8 +15,9 @@ import { JUDGE_OPTIONS, SWIRL_OPTIONS } from '../swirl/options.js'
 import { TRAINING_OPTIONS } from '../training/options.js'
 
 /**
- * The README's option tables, one per group, generated from the declarations (`npm run docs`); a test
- * checks the README holds exactly these, so its defaults cannot drift from the code's.
+ * The option tables of the command pages (docs/commands/*.md), one per group, generated from the
+ * declarations (`npm run docs`); a test checks the pages hold exactly these, so their defaults cannot drift
+ * from the code's.
  */
 export const OPTION_GROUPS: Record<string, OptionSpecs> = {
   sandbox: SANDBOX_OPTIONS,
@@ -68,7 +71,15 @@ export function optionTable(specs: OptionSpecs, configOnly = false): string {
 export function renderOptionTables(markdown: string): string {
   return markdown.replace(/<!-- options: ([\w-]+) -->[\s\S]*?<!-- \/options -->/g, (_, name: string) => {
     const specs = OPTION_GROUPS[name]
-    if (!specs) throw new Error(`README: no option group "${name}"`)
+    if (!specs) throw new Error(`no option group "${name}"`)
     return `<!-- options: ${name} -->\n${optionTable(specs, CONFIG_ONLY.has(name))}\n<!-- /options -->`
   })
+}
+
+/** The markdown files that may hold option tables: the README and every page under docs/. */
+export function optionDocFiles(root: string): string[] {
+  const pages = readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+  return ['README.md', ...pages.map((name) => join('docs', name))].map((name) => join(root, name))
 }

@@ -31,7 +31,8 @@ export const RL_OPTIONS = {
     kind: 'string',
     options: REWARDS,
     default: 'outcome',
-    description: 'outcome: +1 correct, -1 otherwise; shaped: adds tool and format terms (README)',
+    description:
+      'outcome: +1 correct, -1 otherwise; shaped: adds tool and format terms (docs/commands/rl.md)',
   },
   saveSteps: { kind: 'integer', min: 1, default: 10, description: 'checkpoint every N steps (resume point)' },
   objective: {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { OPTION_GROUPS, renderOptionTables } from '../../src/cli/option-docs.js'
+import { OPTION_GROUPS, optionDocFiles, renderOptionTables } from '../../src/cli/option-docs.js'
 import Eval from '../../src/commands/eval.js'
 import Filter from '../../src/commands/filter.js'
 import Grade from '../../src/commands/grade.js'
@@ -18,10 +18,13 @@ import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS } from '../../src/sandbox/options.
 import { SERVER_OPTIONS } from '../../src/serving/options.js'
 
 describe('defaults are declared once', () => {
-  it("the README's option tables are the declarations (npm run docs writes them)", () => {
-    const readme = readFileSync('README.md', 'utf8')
-    expect(renderOptionTables(readme)).toBe(readme)
-    for (const group of Object.keys(OPTION_GROUPS)) expect(readme).toContain(`<!-- options: ${group} -->`)
+  it("the docs' option tables are the declarations, each group shown once (npm run docs writes them)", () => {
+    const texts = optionDocFiles('.').map((file) => readFileSync(file, 'utf8'))
+    for (const text of texts) expect(renderOptionTables(text)).toBe(text)
+    const all = texts.join('\n')
+    for (const group of Object.keys(OPTION_GROUPS)) {
+      expect(all.split(`<!-- options: ${group} -->`).length - 1, group).toBe(1)
+    }
   })
 
   it.each([
