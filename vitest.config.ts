@@ -1,12 +1,22 @@
 import { defineConfig } from 'vitest/config'
+import { TIERS } from './test/tiers.js'
 
+/**
+ * The suite in tiers (test/tiers.ts): each tier is a vitest project, so `vitest run --project unit` runs the
+ * pure logic alone in seconds, and `vitest run` (what CI runs) runs every tier, two files at a time (the
+ * machine has two cores; most files wait on a model, a trainer or a sandbox for much of their time).
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Two cores: sandbox and model tests compete for them, so files run one at a time.
-    fileParallelism: false,
+    maxWorkers: 2,
+    minWorkers: 1,
+    sequence: { sequencer: (await import('./test/sequencer.js')).HeaviestFirst },
     reporters: ['default', './test/plain-summary-reporter.ts'],
+    projects: TIERS.map((tier) => ({
+      extends: true,
+      test: { name: tier.name, include: tier.include, exclude: tier.exclude ?? [] },
+    })),
   },
 })

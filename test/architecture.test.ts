@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import fastGlob from 'fast-glob'
 import { describe, expect, it } from 'vitest'
+import { TIERS } from './tiers.js'
 
 /** Every source file under src/, with its text. */
 function sources(dir = 'src'): { file: string; text: string }[] {
@@ -43,5 +45,37 @@ describe('the layout', () => {
       ({ file, text }) => !file.startsWith('src/store/') && /\.prepare\(|\bSELECT\b.*\bFROM\b/.test(text),
     )
     expect(sql.map(({ file }) => file)).toEqual([])
+  })
+})
+
+describe('the test tiers', () => {
+  /** What a unit file must not touch: each needs a tier of its own (test/tiers.ts). */
+  const NEEDS = {
+    sandbox: /new SandboxPool|new Grader\(/,
+    model: /shared\/models|\.gguf['`]/,
+    trainer: /ensureTrainingEnv|TrlTrainer|\.start-venv/,
+    browser: /chromium/i,
+    'the built CLI': /runCli\(|bin\/run\.js/,
+  }
+
+  it('keeps the unit tier to pure logic: no sandbox, model, trainer, browser or CLI', () => {
+    const unit = TIERS.find((tier) => tier.name === 'unit')!
+    const excluded = new Set(unit.exclude!.flatMap((pattern) => fastGlob.sync(pattern)))
+    const files = unit.include
+      .flatMap((pattern) => fastGlob.sync(pattern))
+      .filter((file) => !excluded.has(file) && file !== 'test/architecture.test.ts')
+    expect(files.length).toBeGreaterThan(30)
+    const offenders = files.flatMap((file) => {
+      const text = readFileSync(file, 'utf8')
+      return Object.entries(NEEDS)
+        .filter(([, pattern]) => pattern.test(text))
+        .map(([need]) => `${file} needs ${need}`)
+    })
+    expect(offenders).toEqual([])
+  })
+
+  it('names only files that exist in the other tiers', () => {
+    for (const tier of TIERS.filter((tier) => tier.name !== 'unit'))
+      for (const pattern of tier.include) expect(fastGlob.sync(pattern), pattern).not.toEqual([])
   })
 })

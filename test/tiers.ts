@@ -1,0 +1,36 @@
+/**
+ * The test tiers: what a file needs decides its tier. `unit` needs nothing but Node (pure logic, run in
+ * parallel in seconds); the others need bubblewrap and python3 (sandbox), the GGUF models in ../shared
+ * (model), the trainer's torch virtualenv (trainer), Chromium (browser), or the built CLI on the real
+ * model (integration). A file in no tier fails the architecture test.
+ */
+export interface Tier {
+  name: string
+  include: string[]
+  exclude?: string[]
+}
+
+const SANDBOX = [
+  'test/sandbox/{isolation,pool,run-sandbox,security}.test.ts',
+  'test/grading/{answer-forms,code-tests,constant-answers,math-equal,peer-cases,referee-probes}.test.ts',
+]
+const MODEL = [
+  'test/inference/{gguf-file,prompt-data-tokens,prompt-too-long}.test.ts',
+  'test/{eval/run-eval,pipeline/config,rft/run-rft,serving/llama-server}.test.ts',
+]
+const TRAINER = ['test/training/{labels,python-env}.test.ts']
+const BROWSER = ['test/eval/report.test.ts']
+const INTEGRATION = ['test/integration/**/*.test.ts']
+
+export const TIERS: Tier[] = [
+  {
+    name: 'unit',
+    include: ['test/**/*.test.ts'],
+    exclude: [...SANDBOX, ...MODEL, ...TRAINER, ...BROWSER, ...INTEGRATION],
+  },
+  { name: 'sandbox', include: SANDBOX },
+  { name: 'model', include: MODEL },
+  { name: 'trainer', include: TRAINER },
+  { name: 'browser', include: BROWSER },
+  { name: 'integration', include: INTEGRATION },
+]
