@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import fastGlob from 'fast-glob'
 import { describe, expect, it } from 'vitest'
 import { TIERS } from './tiers.js'
@@ -15,6 +15,27 @@ function sources(dir = 'src'): { file: string; text: string }[] {
 
 const importsOf = (text: string) => [...text.matchAll(/from '([^']+)'/g)].map((match) => match[1]!)
 
+/** Each source file's relative imports, as source paths. */
+function importGraph(files: { file: string; text: string }[]): Map<string, string[]> {
+  return new Map(
+    files.map(({ file, text }) => [
+      file,
+      importsOf(text)
+        .filter((path) => path.startsWith('.'))
+        .map((path) => join(dirname(file), path).replace(/\.js$/, '.ts')),
+    ]),
+  )
+}
+
+/** The files that reach themselves through their imports (a depth-first search per file; the graph is small). */
+function circles(graph: Map<string, string[]>): string[] {
+  const reaches = (from: string, target: string, seen: Set<string>): boolean =>
+    (graph.get(from) ?? []).some(
+      (next) => next === target || (!seen.has(next) && (seen.add(next), reaches(next, target, seen))),
+    )
+  return [...graph.keys()].filter((file) => reaches(file, file, new Set()))
+}
+
 describe('the layout', () => {
   const files = sources()
 
@@ -26,14 +47,34 @@ describe('the layout', () => {
     expect(offenders).toEqual([])
   })
 
-  it('keeps the shared core free of stages and of the CLI', () => {
-    const offenders = files
-      .filter(({ file }) => file.startsWith('src/core/'))
-      .filter(({ text }) =>
-        importsOf(text).some((path) => path.startsWith('../') && !path.startsWith('../store/')),
-      )
-      .map(({ file }) => file)
-    expect(offenders).toEqual([])
+  it('builds on the ground floor: core imports nothing of src, the store only core', () => {
+    const outside = (folder: string, allowed: string[]) =>
+      files
+        .filter(({ file }) => file.startsWith(`src/${folder}/`))
+        .flatMap(({ file, text }) =>
+          importsOf(text)
+            .filter((path) => path.startsWith('../') && !allowed.some((ok) => path.startsWith(`../${ok}/`)))
+            .map((path) => `${file} -> ${path}`),
+        )
+    expect(outside('core', [])).toEqual([])
+    expect(outside('store', ['core'])).toEqual([])
+  })
+
+  it('has no import circles: between src/ folders, nor between files', () => {
+    const graph = importGraph(files)
+    const folderOf = (file: string) => file.split('/')[1]!
+    const folders = new Map<string, Set<string>>()
+    for (const [file, targets] of graph)
+      for (const target of targets)
+        if (folderOf(file) !== folderOf(target)) {
+          const set = folders.get(folderOf(file)) ?? new Set()
+          folders.set(folderOf(file), set.add(folderOf(target)))
+        }
+    const folderCycles = [...folders].flatMap(([from, tos]) =>
+      [...tos].filter((to) => from < to && folders.get(to)?.has(from)).map((to) => `${from} <-> ${to}`),
+    )
+    expect(folderCycles).toEqual([])
+    expect(circles(graph)).toEqual([])
   })
 
   it('has one file per engine that imports it, and SQL only in src/store', () => {

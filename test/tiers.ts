@@ -16,7 +16,7 @@ const SANDBOX = [
 ]
 const MODEL = [
   'test/inference/{gguf-file,prompt-data-tokens,prompt-too-long}.test.ts',
-  'test/{eval/run-eval,pipeline/config,rft/run-rft,serving/llama-server}.test.ts',
+  'test/{eval/run-eval,pipeline/config,rft/run-rft,llama-server/runner}.test.ts',
 ]
 const TRAINER = ['test/training/{labels,python-env}.test.ts']
 const BROWSER = ['test/eval/report.test.ts']

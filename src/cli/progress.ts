@@ -1,7 +1,7 @@
 import type { ProgressEvent, ProgressListener } from '../core/events.js'
-import type { StepEvent, StepReport } from '../core/steps.js'
 import type { RftEvent } from '../rft/types.js'
 import type { RlProgressEvent } from '../rl/run-rl.js'
+import type { PlanStepEvent, PlanStepReport } from '../runner/plan.js'
 
 /** A plain progress line at most this often when stderr is a log, not a terminal. */
 export const LOG_INTERVAL_MS = 30_000
@@ -67,10 +67,10 @@ export function progressRenderer(
 
 export type Progress = ReturnType<typeof progressRenderer>
 
-/** Step lines (start, skipped, done) and the trainer's loss, for the multi-step commands. */
+/** Plan step lines (start, skipped, done) and the trainer's loss, for the multi-step commands. */
 export function stepEventRenderer(
   progress: Progress,
-): (event: StepEvent | RftEvent | RlProgressEvent) => void {
+): (event: PlanStepEvent | RftEvent | RlProgressEvent) => void {
   return (event) => {
     if (event.kind === 'rl-step') {
       const { reward, accuracy, toolCallsPerRollout, loss } = event.metrics
@@ -99,6 +99,6 @@ function fixed(value: number | undefined, digits: number): string {
 }
 
 /** The lines of `--dry-run`: each step, whether it is done, and what it makes. */
-export function planLines(steps: StepReport[]): string[] {
+export function planLines(steps: PlanStepReport[]): string[] {
   return steps.map((step) => `[${step.status}] ${step.id}: ${step.description} -> ${step.outputs.join(', ')}`)
 }

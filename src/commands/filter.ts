@@ -4,8 +4,10 @@ import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
 import { newRunId } from '../core/run-id.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { runFilter } from '../filter/run-filter.js'
+import { isStepRule } from '../filter/types.js'
 import { GRADING_OPTIONS, toGradingOptions } from '../grading/options.js'
 import { pipelinePaths } from '../pipeline/layout.js'
+import { runStepFilter } from '../swirl/run-step-filter.js'
 
 export default class Filter extends BaseCommand {
   static override summary = 'Grade, score, select, deduplicate and decontaminate trajectories into D_seed'
@@ -63,7 +65,9 @@ end of turn is trained after it). With --config, the settings
     const plain = flags.plain ?? (paths && settings.rule === 'hint-gain' ? [paths.plain] : [])
     const runId = flags.run ?? newRunId('filter')
     const progress = this.progress(`filter ${runId}`, flags)
-    const summary = await runFilter({
+    // Step records (SWiRL's step rules) and trajectories share the flags, not the reader.
+    const filter = isStepRule(settings.rule) ? runStepFilter : runFilter
+    const summary = await filter({
       inputs,
       plain,
       settings,

@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { flagsFor, settingsFrom } from '../cli/flags.js'
+import { startHome } from '../core/start-home.js'
 import { checkGgufModel } from '../inference/llama-cpp.js'
-import { ensureLlamaServer, startServer } from '../serving/llama-server.js'
-import { SERVER_OPTIONS } from '../serving/options.js'
-import { startHome } from '../training/python-env.js'
+import { SERVER_OPTIONS } from '../llama-server/options.js'
+import { ensureLlamaServer, startServer } from '../llama-server/runner.js'
 
 export default class Server extends BaseCommand {
   static override summary =

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { ensureLlamaServer } from '../serving/llama-server.js'
-import { ensureLlamaCppSource } from '../training/llama-cpp-source.js'
+import { ensureLlamaCppSource } from '../core/llama-cpp-source.js'
+import { ensureLlamaServer } from '../llama-server/runner.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
 
 export default class Setup extends BaseCommand {

@@ -1,64 +1,30 @@
 import { UsageError } from '../core/errors.js'
 import { readJsonlInputs } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
-import type { StageRunOptions } from '../core/stage-run.js'
-import type { Grade, Grader, GraderOptions } from '../grading/grader.js'
-import type { SandboxOptions } from '../sandbox/pool.js'
-import { filterStage, problemText } from './filter-stage.js'
-import { type FilterSettings, toFilterPolicy } from './options.js'
+import type { Grade, Grader } from '../grading/grader.js'
+import { type FilterOptions, type FilterSummary, problemText, withFilterRun } from './filter-run.js'
+import { toFilterPolicy } from './options.js'
 import { parseTrajectory } from './parse-trajectory.js'
-import { runStepFilter } from './run-filter-steps.js'
 import { scoreTrajectory } from './scores.js'
 import { type PlainRuns, rejectReason, toSeedRecord } from './select.js'
-import { type FilterTrajectory, isStepRule, type RejectReason } from './types.js'
-
-export interface FilterOptions extends StageRunOptions {
-  /** Hinted trajectories (files, globs, "-"). */
-  inputs: string[]
-  /** Plain trajectories of the same problems (`hint-infer --no-hints`), for the hint-gain rule. */
-  plain: string[]
-  settings: FilterSettings
-  /** Also write every trajectory's scores and decision here. */
-  scoresOut?: string
-  sandbox: SandboxOptions
-  grader?: GraderOptions
-  /** Trajectories graded at once. Default 64. */
-  concurrency?: number
-}
-
-export interface FilterSummary {
-  run: string
-  out: string
-  trajectories: number
-  /** Step records read (the step rules); `kept` then counts steps. */
-  steps?: number
-  kept: number
-  keptProblems: number
-  problems: number
-  correct: number
-  rejected: Record<RejectReason, number>
-  plainTrajectories: number
-  plainProblems: number
-  evaluationProblems: number
-  storedScores: number
-  symbolicCells: number
-  codeRuns: number
-  trajectoriesPerSecond: number
-  settings: FilterSettings
-}
+import { type FilterTrajectory, isStepRule } from './types.js'
 
 /** `start filter`: grade, score, select, deduplicate and decontaminate trajectories into D_seed. */
 export async function runFilter(options: FilterOptions): Promise<FilterSummary> {
   const { settings } = options
   const policy = toFilterPolicy(settings)
-  if (isStepRule(policy.rule)) return runStepFilter(options, { ...policy, rule: policy.rule })
+  if (isStepRule(policy.rule)) {
+    throw new UsageError(
+      `--rule ${policy.rule}: a step rule, for the step records of start steps (runStepFilter)`,
+    )
+  }
   if (policy.rule === 'hint-gain' && options.plain.length === 0) {
     throw new UsageError(
       '--rule hint-gain needs --plain: trajectories of the same problems from `start hint-infer --no-hints`',
       'or use --rule correct',
     )
   }
-  return filterStage(options, policy, async (run) => {
+  return withFilterRun(options, policy, async (run) => {
     const { summary, grader } = run
     const plain = new Map<string, PlainRuns>()
     for await (const { trajectory, grade } of graded(options.plain, grader, options.concurrency)) {

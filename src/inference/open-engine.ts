@@ -1,8 +1,8 @@
 import { UsageError } from '../core/errors.js'
 import type { InferenceEngine } from './engine.js'
+import { ServedEngine } from './http-engine.js'
 import { LlamaCppEngine } from './llama-cpp.js'
 import type { BackendSettings, SamplingSettings } from './options.js'
-import { ServedEngine } from './served.js'
 
 /** The engine `--backend` names: node-llama-cpp in this process, or a served model over HTTP. */
 export async function openEngine(

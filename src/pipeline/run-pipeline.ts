@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { type OptionSpecs, type OptionValues, resolveOptions } from '../core/options.js'
-import { runStage } from '../core/stage-run.js'
-import { planSteps, runSteps, type Step, type StepEvent, type StepReport } from '../core/steps.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
 import { runEval } from '../eval/run-eval.js'
 import { runReport } from '../eval/run-report.js'
@@ -15,6 +13,8 @@ import { runRft } from '../rft/run-rft.js'
 import type { RftEvent } from '../rft/types.js'
 import { RL_OPTIONS } from '../rl/options.js'
 import { type RlProgressEvent, rlLayout, runRl } from '../rl/run-rl.js'
+import { type PlanStep, type PlanStepEvent, type PlanStepReport, planSteps, runPlan } from '../runner/plan.js'
+import { runStage } from '../runner/stage-run.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 import { type ConfigSection, configLayers, loadConfig, type PipelineConfig } from './config.js'
 import {
@@ -48,7 +48,7 @@ export interface PipelineOptions {
   until?: PipelineStage
   /** Print the stages and which are done, and stop. */
   dryRun?: boolean
-  onEvent?: (event: StepEvent | RftEvent | RlProgressEvent) => void
+  onEvent?: (event: PlanStepEvent | RftEvent | RlProgressEvent) => void
   /** Progress of the stage running now. */
   onProgress?: (stage: PipelineStage, event: { done: number; total?: number; detail?: string }) => void
 }
@@ -57,7 +57,7 @@ export interface PipelineSummary {
   run: string
   out: string
   dryRun: boolean
-  stages: (StepReport & { stage: string })[]
+  stages: (PlanStepReport & { stage: string })[]
   report?: string
   summary?: string
 }
@@ -123,7 +123,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
   const evalSettings = stageSettings(config, 'eval', EVAL_OPTIONS)
   const models = pipelineModels(config)
   const swirl = swirlLayout(config)
-  const steps: Record<PipelineStage, Omit<Step, 'id'>> = {
+  const steps: Record<PipelineStage, Omit<PlanStep, 'id'>> = {
     hinted: {
       description: 'hint-infer with hints (the hinted trajectories)',
       inputs: [config.problems, config.model],
@@ -231,7 +231,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
     dryRun: options.dryRun ?? false,
     stages: [],
   }
-  const withStage = (reports: StepReport[]) => reports.map((report) => ({ stage: report.id, ...report }))
+  const withStage = (reports: PlanStepReport[]) => reports.map((report) => ({ stage: report.id, ...report }))
 
   if (options.dryRun) {
     summary.stages = withStage(planSteps(table, options.db, config.run))
@@ -241,7 +241,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
     { ...common, runId: config.run, command: 'pipeline', out: undefined },
     async ({ store, finished }) => {
       await mkdir(config.out, { recursive: true })
-      const reports = await runSteps(table, {
+      const reports = await runPlan(table, {
         store,
         runId: config.run,
         finished,

@@ -3,25 +3,25 @@ import { temporaryFor } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
 import { openJsonlSink, readJsonl } from '../core/jsonl.js'
 import { defaultOptions, resolveOptions } from '../core/options.js'
-import type { StepEvent } from '../core/steps.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
-import { runFilter } from '../filter/run-filter.js'
 import { IN_PROCESS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { rftLayout } from '../rft/plan.js'
 import { runRft } from '../rft/run-rft.js'
 import type { RftEvent } from '../rft/types.js'
+import type { PlanStepEvent } from '../runner/plan.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { JUDGE_OPTIONS } from '../swirl/options.js'
 import { runJudge } from '../swirl/run-judge.js'
 import { runSplitSteps } from '../swirl/run-split-steps.js'
+import { runStepFilter } from '../swirl/run-step-filter.js'
 import { configLayers, type PipelineConfig } from './config.js'
 import { configProblems, pipelinePaths, swirlLayout, swirlSettings } from './layout.js'
 
 export interface SwirlStageContext {
   common: { db: string; toolVersion: string; flags: Record<string, unknown> }
   sandbox: SandboxOptions
-  onEvent?: (event: StepEvent | RftEvent) => void
+  onEvent?: (event: PlanStepEvent | RftEvent) => void
   onProgress?: (event: { done: number; total?: number; detail?: string }) => void
 }
 
@@ -62,7 +62,7 @@ export async function runSwirlStage(config: PipelineConfig, context: SwirlStageC
   const models = []
   for (const variant of layout.variants) {
     await mkdir(variant.rft, { recursive: true })
-    const filtered = await runFilter({
+    const filtered = await runStepFilter({
       ...common,
       inputs: [variant.input],
       plain: [],

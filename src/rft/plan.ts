@@ -1,7 +1,7 @@
 import { join } from 'node:path'
-import type { Step } from '../core/steps.js'
+import type { PlanStep } from '../runner/plan.js'
 
-export type RftStepId =
+export type RftPlanStepId =
   | 'base-hf'
   | 'train-start-0'
   | 'export-start-0'
@@ -11,8 +11,8 @@ export type RftStepId =
   | 'export-start'
 
 /** One step of an RFT stage: what it makes, from what (the runner adds how). */
-export interface RftStep extends Omit<Step, 'run'> {
-  id: RftStepId
+export interface RftPlanStep extends Omit<PlanStep, 'run'> {
+  id: RftPlanStepId
 }
 
 export interface RftLayout {
@@ -46,7 +46,7 @@ export function isGguf(path: string): boolean {
 }
 
 /** A GGUF base is first converted to a Hugging Face checkpoint for the trainer (`start rft`, `start rl`). */
-export function baseHfSteps(base: string, baseHf: string): (Omit<Step, 'run'> & { id: 'base-hf' })[] {
+export function baseHfSteps(base: string, baseHf: string): (Omit<PlanStep, 'run'> & { id: 'base-hf' })[] {
   if (!isGguf(base)) return []
   return [
     {
@@ -71,9 +71,9 @@ export function planRft(options: {
   data?: string
   problems?: string[]
   from?: 'base' | 'start-0'
-}): RftStep[] {
+}): RftPlanStep[] {
   const layout = rftLayout(options.out, options.base)
-  const steps: RftStep[] = [...baseHfSteps(options.base, layout.baseHf)]
+  const steps: RftPlanStep[] = [...baseHfSteps(options.base, layout.baseHf)]
   if (options.stage === 1) {
     steps.push(
       {

@@ -5,14 +5,14 @@ import { UsageError } from '../core/errors.js'
 import { fingerprint } from '../core/fingerprint.js'
 import { defaultOptions } from '../core/options.js'
 import { checkOutputDirectory } from '../core/output-paths.js'
-import { runStage, type StageRunOptions } from '../core/stage-run.js'
-import { planSteps, runSteps } from '../core/steps.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { runFilter } from '../filter/run-filter.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 import { checkGgufFile } from '../inference/gguf-file.js'
 import type { BackendSettings } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
+import { planSteps, runPlan } from '../runner/plan.js'
+import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents } from '../store/lineage.js'
 import type { Db } from '../store/store.js'
@@ -20,7 +20,7 @@ import { toHyperParameters } from '../training/options.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
 import { checkpointExists, TrlTrainer } from '../training/trainer.js'
 import type { RftSettings } from './options.js'
-import { isGguf, planRft, type RftStep, rftLayout } from './plan.js'
+import { isGguf, planRft, type RftPlanStep, rftLayout } from './plan.js'
 import type { RftEvent, RftSummary } from './types.js'
 
 export interface RftOptions extends Omit<StageRunOptions, 'out'> {
@@ -70,7 +70,7 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
     const env = await ensureTrainingEnv({ venv: options.settings.venv, onLog: options.onNotice })
     const context: StepContext = { options, layout, trainer: new TrlTrainer(env), db, summary }
     const steps = plan.map((step) => ({ ...step, run: () => runStep(step, context) }))
-    summary.steps = await runSteps(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })
+    summary.steps = await runPlan(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })
     summary.model = options.stage === 1 ? layout.start0Gguf : layout.startGguf
     return summary
   })
@@ -84,7 +84,7 @@ interface StepContext {
   summary: RftSummary
 }
 
-async function runStep(step: RftStep, context: StepContext): Promise<unknown> {
+async function runStep(step: RftPlanStep, context: StepContext): Promise<unknown> {
   const { options, layout, trainer, db, summary } = context
   const log = join(layout.logs, `${step.id}.log`)
   switch (step.id) {

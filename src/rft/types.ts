@@ -1,16 +1,16 @@
-import type { StepEvent, StepReport } from '../core/steps.js'
+import type { PlanStepEvent, PlanStepReport } from '../runner/plan.js'
 import type { TrainEvent } from '../training/trainer.js'
 import type { RftSettings } from './options.js'
-import type { RftStep } from './plan.js'
+import type { RftPlanStep } from './plan.js'
 
-export type RftEvent = StepEvent | { kind: 'train'; step: RftStep; event: TrainEvent }
+export type RftEvent = PlanStepEvent | { kind: 'train'; step: RftPlanStep; event: TrainEvent }
 
 export interface RftSummary {
   run: string
   stage: 1 | 2
   out: string
   dryRun: boolean
-  steps: StepReport[]
+  steps: PlanStepReport[]
   model?: string
   training?: {
     steps: number

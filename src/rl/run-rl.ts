@@ -4,8 +4,6 @@ import { writeFileAtomically } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
 import { defaultOptions } from '../core/options.js'
 import { checkOutputDirectory } from '../core/output-paths.js'
-import { runStage, type StageRunOptions } from '../core/stage-run.js'
-import { planSteps, runSteps, type Step, type StepEvent, type StepReport } from '../core/steps.js'
 import { Grader } from '../grading/grader.js'
 import { loadHintLibrary } from '../hints/library.js'
 import { HINT_OPTIONS, toHintPolicy } from '../hints/options.js'
@@ -17,6 +15,8 @@ import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
 import { baseHfSteps, isGguf } from '../rft/plan.js'
 import { checkBaseModel } from '../rft/run-rft.js'
+import { type PlanStep, type PlanStepEvent, type PlanStepReport, planSteps, runPlan } from '../runner/plan.js'
+import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents, trainingLog } from '../store/lineage.js'
 import type { Db } from '../store/store.js'
@@ -44,14 +44,14 @@ export interface RlOptions extends Omit<StageRunOptions, 'out'> {
 }
 
 export type RlProgressEvent =
-  | StepEvent
+  | PlanStepEvent
   | { kind: 'rl-step'; step: number; maxSteps: number; metrics: Record<string, number> }
 
 export interface RlSummary {
   run: string
   out: string
   dryRun: boolean
-  steps: StepReport[]
+  steps: PlanStepReport[]
   model?: string
   /** The first and last logged step: did the reward move? */
   first?: Record<string, number>
@@ -84,7 +84,7 @@ export function rlRunId(out: string): string {
 export async function runRl(options: RlOptions): Promise<RlSummary> {
   validate(options)
   const layout = rlLayout(options.out, options.base)
-  const plan: Omit<Step, 'run'>[] = [
+  const plan: Omit<PlanStep, 'run'>[] = [
     ...baseHfSteps(options.base, layout.baseHf),
     {
       id: 'rl',
@@ -132,7 +132,7 @@ export async function runRl(options: RlOptions): Promise<RlSummary> {
       return { gguf: layout.gguf }
     }
     const steps = plan.map((step) => ({ ...step, run: () => run(step.id) }))
-    summary.steps = await runSteps(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })
+    summary.steps = await runPlan(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })
     const logged = trainingLog(db, options.runId, 'rl')
     summary.first = logged[0]?.metrics
     summary.last = logged.at(-1)?.metrics

@@ -1,5 +1,15 @@
-import type { ExecutionResult } from '../sandbox/types.js'
 import type { Db } from './store.js'
+
+/** The columns the store keeps of one execution (the sandbox's results have these fields and more). */
+export interface StoredExecution {
+  stdout: string
+  stderr: string
+  exitCode: number | null
+  signal: string | null
+  timedOut: boolean
+  truncated: boolean
+  durationMs: number
+}
 
 export interface ExecutionRow {
   runId: string
@@ -7,7 +17,7 @@ export interface ExecutionRow {
   trajectoryId?: number
   block: number
   code: string
-  result: ExecutionResult
+  result: StoredExecution
 }
 
 export function insertExecution(db: Db, row: ExecutionRow): void {

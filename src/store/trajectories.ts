@@ -1,6 +1,13 @@
-import type { Segment } from '../inference/types.js'
-import { insertExecution } from './executions.js'
+import { insertExecution, type StoredExecution } from './executions.js'
 import { type Db, now } from './store.js'
+
+/** The columns the store keeps of one segment of a trajectory (hint-infer's segments have these fields). */
+export interface StoredSegment {
+  kind: string
+  text: string
+  hint?: object
+  execution?: StoredExecution & { code: string }
+}
 
 export interface TrajectoryRow {
   runId: string
@@ -14,7 +21,7 @@ export interface TrajectoryRow {
   toolCalls: number
   promptTokens: number
   completionTokens: number
-  segments: Segment[]
+  segments: StoredSegment[]
   details: Record<string, unknown>
 }
 

@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { UsageError } from '../core/errors.js'
 import type { ProgressListener } from '../core/events.js'
 import { readJsonlInputs } from '../core/jsonl.js'
-import { runStage, type StageRunOptions } from '../core/stage-run.js'
+import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { setParents } from '../store/lineage.js'
 import { type SplittableTrajectory, splitSteps, trajectoryError } from './split-steps.js'
 

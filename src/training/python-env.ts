@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
 import { isProcessAlive } from '../core/process-alive.js'
+import { startHome } from '../core/start-home.js'
 
 /** Shipped next to this file's source; dist/ resolves to the same src/training/ files. */
 export const TRAINING_DIR = fileURLToPath(new URL('../../src/training/', import.meta.url))
@@ -26,11 +26,6 @@ export interface TrainingEnv {
   /** Whether this call installed it (false: it was there). */
   installed: boolean
   packages: string[]
-}
-
-/** Where start keeps what it builds outside the repository: virtualenv, llama.cpp source. */
-export function startHome(): string {
-  return process.env.START_HOME ?? join(homedir(), '.cache', 'start')
 }
 
 export function pinnedPackages(): string[] {

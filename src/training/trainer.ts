@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
+import { ensureLlamaCppSource } from '../core/llama-cpp-source.js'
 import { flagName } from '../core/options.js'
 import { diesWithParent } from '../core/process-alive.js'
-import { ensureLlamaCppSource } from './llama-cpp-source.js'
 import { TRAINING_DIR, type TrainingEnv } from './python-env.js'
 
 const SCRIPT = join(TRAINING_DIR, 'start_trainer.py')

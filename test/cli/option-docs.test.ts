@@ -13,9 +13,9 @@ import { EVAL_OPTIONS } from '../../src/eval/options.js'
 import { FILTER_OPTIONS } from '../../src/filter/options.js'
 import { GRADING_OPTIONS } from '../../src/grading/options.js'
 import { HINT_INFER_OPTIONS } from '../../src/inference/options.js'
+import { SERVER_OPTIONS } from '../../src/llama-server/options.js'
 import { RFT_OPTIONS } from '../../src/rft/options.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS } from '../../src/sandbox/options.js'
-import { SERVER_OPTIONS } from '../../src/serving/options.js'
 
 describe('defaults are declared once', () => {
   it("the docs' option tables are the declarations, each group shown once (npm run docs writes them)", () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningServer } from '../../src/serving/llama-server.js'
+import type { RunningServer } from '../../src/llama-server/runner.js'
 import { CLI, committedUnits, readJsonlFile, runCli, tempDir, testbedRubric, writeJsonlFile } from './cli.js'
 import { type Fault, faultProxy, llamaServer, stopServer } from './served.js'
 

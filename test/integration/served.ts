@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
-import { ensureLlamaServer, type RunningServer, startServer } from '../../src/serving/llama-server.js'
+import { ensureLlamaServer, type RunningServer, startServer } from '../../src/llama-server/runner.js'
 import { tempDir } from './cli.js'
 
 /** A port nothing listens on now. */

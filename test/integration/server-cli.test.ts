@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { startHome } from '../../src/training/python-env.js'
+import { startHome } from '../../src/core/start-home.js'
 import { CLI } from './cli.js'
 import { freePort } from './served.js'
 

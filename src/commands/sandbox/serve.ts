@@ -5,7 +5,7 @@ import { BaseCommand } from '../../cli/base-command.js'
 import { flagsFor, settingsFrom } from '../../cli/flags.js'
 import { UsageError } from '../../core/errors.js'
 import { SANDBOX_OPTIONS, SANDBOX_SERVE_OPTIONS, toSandboxOptions } from '../../sandbox/options.js'
-import { SandboxService, sandboxHttpServer, serveStdio } from '../../sandbox/serve.js'
+import { SandboxService, sandboxHttpServer, serveStdio } from '../../sandbox-service/serve.js'
 
 export default class SandboxServe extends BaseCommand {
   static override summary =

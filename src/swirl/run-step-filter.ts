@@ -1,25 +1,27 @@
 import { UsageError } from '../core/errors.js'
 import { orderedMap } from '../core/ordered-map.js'
+import type { FilterOptions, FilterSummary } from '../filter/filter-run.js'
+import { problemText, withFilterRun } from '../filter/filter-run.js'
+import { toFilterPolicy } from '../filter/options.js'
+import { type FilterPolicy, isStepRule, STEP_RULES, type StepRule } from '../filter/types.js'
 import type { Grader } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
-import { readStepGroups, type StepLine } from '../swirl/read-steps.js'
-import { filterStage, problemText } from './filter-stage.js'
-import type { FilterOptions, FilterSummary } from './run-filter.js'
-import { ruleReads, stepIdentity, stepRejectReason, toStepSeedRecord } from './steps.js'
-import type { FilterPolicy, StepRule } from './types.js'
+import { readStepGroups, type StepLine } from './read-steps.js'
+import { ruleReads, stepIdentity, stepRejectReason, toStepSeedRecord } from './step-filter.js'
 
 /**
  * `start filter --rule process|outcome|both|none` over the step records of `start steps` (SWiRL): each
  * step kept or not by the process judge's verdict and/or its trajectory's graded outcome, then the same
  * caps, dedup and decontamination as trajectories; kept steps become step-wise SFT examples.
  */
-export async function runStepFilter(
-  options: FilterOptions,
-  policy: FilterPolicy & { rule: StepRule },
-): Promise<FilterSummary> {
+export async function runStepFilter(options: FilterOptions): Promise<FilterSummary> {
   const { settings } = options
+  const general = toFilterPolicy(settings)
+  const { rule } = general
+  if (!isStepRule(rule)) throw new UsageError(`--rule ${rule}: not a step rule (${STEP_RULES.join(', ')})`)
+  const policy: FilterPolicy & { rule: StepRule } = { ...general, rule }
   const { outcome } = ruleReads(policy.rule)
-  return filterStage(options, policy, async (run) => {
+  return withFilterRun(options, policy, async (run) => {
     const summary = run.summary
     summary.steps = 0
     const judged = async (group: StepLine[]) => ({

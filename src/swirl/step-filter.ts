@@ -1,7 +1,7 @@
-import type { JudgedStep } from '../swirl/read-steps.js'
-import { countRepeatedCode } from './scores.js'
-import { minHashSignature, repetitionRate, wordHashes } from './text-features.js'
-import type { FilterPolicy, RejectReason, SeedRecord, StepRule } from './types.js'
+import { countRepeatedCode } from '../filter/scores.js'
+import { minHashSignature, repetitionRate, wordHashes } from '../filter/text-features.js'
+import type { FilterPolicy, RejectReason, SeedRecord, StepRule } from '../filter/types.js'
+import type { JudgedStep } from './read-steps.js'
 
 /** What the step rules need that the step alone does not say. */
 export interface StepContext {

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs'
+import { fingerprint } from '../core/fingerprint.js'
 import { RunStore } from '../store/runs.js'
 import { openDatabase } from '../store/store.js'
-import { fingerprint } from './fingerprint.js'
 
 /**
  * One step of a multi-step command (`start rft`, `start pipeline`): what it makes, from what. A step is
  * current, and skipped, when its outputs exist and this run made them from the inputs as they are now.
  */
-export interface Step {
+export interface PlanStep {
   id: string
   description: string
   inputs: string[]
@@ -17,12 +17,12 @@ export interface Step {
   run: () => Promise<unknown>
 }
 
-export type StepEvent =
-  | { kind: 'step-start'; step: Step }
-  | { kind: 'step-skip'; step: Step }
-  | { kind: 'step-done'; step: Step; seconds: number }
+export type PlanStepEvent =
+  | { kind: 'step-start'; step: PlanStep }
+  | { kind: 'step-skip'; step: PlanStep }
+  | { kind: 'step-done'; step: PlanStep; seconds: number }
 
-export interface StepReport {
+export interface PlanStepReport {
   id: string
   description: string
   status: 'done' | 'skipped' | 'pending'
@@ -34,7 +34,7 @@ export interface StepReport {
  * Outputs appear by rename, so one that exists is whole; it is current when the run recorded the
  * fingerprint of the inputs it was made from and the inputs still have it.
  */
-export function isCurrent(step: Omit<Step, 'run'>, finished: Map<string, unknown>): boolean {
+export function isCurrent(step: Omit<PlanStep, 'run'>, finished: Map<string, unknown>): boolean {
   if (!step.outputs.every((output) => existsSync(output))) return false
   if (step.currentWhenOutputsExist) return true
   const record = finished.get(step.id) as { inputs?: string } | undefined
@@ -42,7 +42,7 @@ export function isCurrent(step: Omit<Step, 'run'>, finished: Map<string, unknown
 }
 
 /** What `--dry-run` prints: each step, and whether a run of `runId` in the store `db` would skip it. */
-export function planSteps(steps: Omit<Step, 'run'>[], db: string, runId: string): StepReport[] {
+export function planSteps(steps: Omit<PlanStep, 'run'>[], db: string, runId: string): PlanStepReport[] {
   const store = openDatabase(db)
   try {
     const finished = new RunStore(store).finishedUnits(runId)
@@ -55,11 +55,11 @@ export function planSteps(steps: Omit<Step, 'run'>[], db: string, runId: string)
   }
 }
 
-export interface StepRunOptions {
+export interface PlanRunOptions {
   store: RunStore
   runId: string
   finished: Map<string, unknown>
-  onEvent?: (event: StepEvent) => void
+  onEvent?: (event: PlanStepEvent) => void
   /** Stop after this step. */
   until?: string
 }
@@ -68,8 +68,8 @@ export interface StepRunOptions {
  * Runs the steps in order, skipping the current ones. Each finished step is recorded with its result
  * and its inputs' fingerprint, so a rerun after a kill goes on from the step that was cut off.
  */
-export async function runSteps(steps: Step[], options: StepRunOptions): Promise<StepReport[]> {
-  const reports: StepReport[] = []
+export async function runPlan(steps: PlanStep[], options: PlanRunOptions): Promise<PlanStepReport[]> {
+  const reports: PlanStepReport[] = []
   for (const step of steps) {
     options.store.setStage(options.runId, step.id)
     if (isCurrent(step, options.finished)) {
@@ -92,6 +92,6 @@ export async function runSteps(steps: Step[], options: StepRunOptions): Promise<
   return reports
 }
 
-function describe(step: Omit<Step, 'run'>): Omit<StepReport, 'status'> {
+function describe(step: Omit<PlanStep, 'run'>): Omit<PlanStepReport, 'status'> {
   return { id: step.id, description: step.description, outputs: step.outputs }
 }

@@ -1,8 +1,8 @@
+import type { ProgressListener } from '../core/events.js'
+import { type JsonlSink, openJsonlSink } from '../core/jsonl.js'
+import { type NamedOutput, refuseOverwritingInputs } from '../core/output-paths.js'
 import { RunStore } from '../store/runs.js'
 import { type Db, openDatabase } from '../store/store.js'
-import type { ProgressListener } from './events.js'
-import { type JsonlSink, openJsonlSink } from './jsonl.js'
-import { type NamedOutput, refuseOverwritingInputs } from './output-paths.js'
 
 /** What every resumable stage takes besides its own options. */
 export interface StageRunOptions {

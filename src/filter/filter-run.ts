@@ -1,16 +1,54 @@
 import { UsageError } from '../core/errors.js'
 import { type JsonlSink, openJsonlSink, readJsonlInputs } from '../core/jsonl.js'
-import { runStage } from '../core/stage-run.js'
+import type { GraderOptions } from '../grading/grader.js'
 import { Grader } from '../grading/grader.js'
+import type { StageRunOptions } from '../runner/stage-run.js'
+import { runStage } from '../runner/stage-run.js'
+import type { SandboxOptions } from '../sandbox/pool.js'
 import { SandboxPool } from '../sandbox/pool.js'
 import { DatasetStore } from '../store/datasets.js'
 import type { LineageNode } from '../store/lineage.js'
 import { Admission } from './admit.js'
 import { ContaminationIndex } from './decontaminate.js'
-import type { FilterOptions, FilterSummary } from './run-filter.js'
+import type { FilterSettings } from './options.js'
 import { type FilterPolicy, type FilterTrajectory, REJECT_REASONS, type RejectReason } from './types.js'
 
 /** What a filter (over trajectories or over steps) works with while it runs. */
+export interface FilterOptions extends StageRunOptions {
+  /** Hinted trajectories (files, globs, "-"). */
+  inputs: string[]
+  /** Plain trajectories of the same problems (`hint-infer --no-hints`), for the hint-gain rule. */
+  plain: string[]
+  settings: FilterSettings
+  /** Also write every trajectory's scores and decision here. */
+  scoresOut?: string
+  sandbox: SandboxOptions
+  grader?: GraderOptions
+  /** Trajectories graded at once. Default 64. */
+  concurrency?: number
+}
+
+export interface FilterSummary {
+  run: string
+  out: string
+  trajectories: number
+  /** Step records read (the step rules); `kept` then counts steps. */
+  steps?: number
+  kept: number
+  keptProblems: number
+  problems: number
+  correct: number
+  rejected: Record<RejectReason, number>
+  plainTrajectories: number
+  plainProblems: number
+  evaluationProblems: number
+  storedScores: number
+  symbolicCells: number
+  codeRuns: number
+  trajectoriesPerSecond: number
+  settings: FilterSettings
+}
+
 export interface FilterRun {
   sink: JsonlSink
   scoresSink?: JsonlSink
@@ -31,7 +69,7 @@ export interface FilterRun {
  * The bookkeeping both filters share: the run and its dataset row, the grader, the evaluation sets, the
  * store writes in batches, the scores file, and the summary's totals at the end.
  */
-export async function filterStage(
+export async function withFilterRun(
   options: FilterOptions,
   policy: FilterPolicy,
   select: (run: FilterRun) => Promise<void>,

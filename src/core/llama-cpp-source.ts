@@ -3,8 +3,8 @@ import { mkdir, rename, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
-import { UsageError } from '../core/errors.js'
-import { startHome } from './python-env.js'
+import { UsageError } from './errors.js'
+import { startHome } from './start-home.js'
 
 /**
  * The llama.cpp source that node-llama-cpp's npm package carries as a git bundle

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_FILTER_POLICY } from '../../src/filter/options.js'
-import { stepIdentity, stepRejectReason, toStepSeedRecord } from '../../src/filter/steps.js'
 import type { StepRule } from '../../src/filter/types.js'
 import { judgeByRules } from '../../src/swirl/judge-rules.js'
 import type { JudgedStep } from '../../src/swirl/read-steps.js'
 import { type SplittableTrajectory, splitSteps } from '../../src/swirl/split-steps.js'
+import { stepIdentity, stepRejectReason, toStepSeedRecord } from '../../src/swirl/step-filter.js'
 
 const trajectories = readFileSync('test/fixtures/trajectories/hinted.jsonl', 'utf8')
   .trim()

@@ -3,8 +3,8 @@ import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { Grader } from '../grading/grader.js'
 import { completionOf, contextOf, parseReference } from '../grading/reference.js'
-import { type SandboxOptions, SandboxPool, type SandboxSession } from './pool.js'
-import type { ExecutionResult } from './types.js'
+import { type SandboxOptions, SandboxPool, type SandboxSession } from '../sandbox/pool.js'
+import type { ExecutionResult } from '../sandbox/types.js'
 
 /** How `start sandbox serve` runs: `SANDBOX_SERVE_OPTIONS` states the defaults. */
 export interface ServeOptions {

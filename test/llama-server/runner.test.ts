@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BUILD_OPTIONS, llamaServerArgs } from '../../src/serving/llama-server.js'
+import { BUILD_OPTIONS, llamaServerArgs } from '../../src/llama-server/runner.js'
 
 describe('llama-server', () => {
   const options = {

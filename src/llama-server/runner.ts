@@ -5,9 +5,9 @@ import { availableParallelism } from 'node:os'
 import { basename, join } from 'node:path'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
+import { ensureLlamaCppSource } from '../core/llama-cpp-source.js'
 import { diesWithParent } from '../core/process-alive.js'
-import { ensureLlamaCppSource } from '../training/llama-cpp-source.js'
-import { startHome } from '../training/python-env.js'
+import { startHome } from '../core/start-home.js'
 
 /**
  * llama.cpp's own HTTP server, built once from the llama.cpp source node-llama-cpp ships (the same
