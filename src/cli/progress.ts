@@ -1,7 +1,6 @@
 import type { ProgressEvent, ProgressListener } from '../core/events.js'
-import type { RftEvent } from '../rft/types.js'
-import type { RlProgressEvent } from '../rl/run-rl.js'
-import type { PlanStepEvent, PlanStepReport } from '../runner/plan.js'
+import type { StageEvent } from '../runner/events.js'
+import type { PlanStepReport } from '../runner/plan.js'
 
 /** A plain progress line at most this often when stderr is a log, not a terminal. */
 export const LOG_INTERVAL_MS = 30_000
@@ -67,29 +66,27 @@ export function progressRenderer(
 
 export type Progress = ReturnType<typeof progressRenderer>
 
-/** Plan step lines (start, skipped, done) and the trainer's loss, for the multi-step commands. */
-export function stepEventRenderer(
-  progress: Progress,
-): (event: PlanStepEvent | RftEvent | RlProgressEvent) => void {
+/** Plan step lines (start, skipped, done) and the optimiser's steps, for the multi-step commands. */
+export function stageEventRenderer(progress: Progress): (event: StageEvent) => void {
   return (event) => {
-    if (event.kind === 'rl-step') {
-      const { reward, accuracy, toolCallsPerRollout, loss } = event.metrics
+    if (event.kind === 'optimiser-step') {
+      const { reward, accuracy, toolCallsPerRollout } = event.metrics
+      // RL steps carry rewards; fine-tuning steps a loss (and none on a step that logged no loss).
+      if (reward === undefined && event.loss === undefined) return
+      const loss = `loss ${fixed(event.loss, 4)}`
       progress({
         done: event.step,
         total: event.maxSteps,
-        detail: `reward ${fixed(reward, 3)}, accuracy ${fixed(accuracy, 2)}, tools ${fixed(toolCallsPerRollout, 2)}, loss ${fixed(loss, 4)}`,
+        detail:
+          reward === undefined
+            ? loss
+            : `reward ${fixed(reward, 3)}, accuracy ${fixed(accuracy, 2)}, tools ${fixed(toolCallsPerRollout, 2)}, ${loss}`,
       })
     } else if (event.kind === 'step-start') progress.line(`${event.step.id}: ${event.step.description}...`)
     else if (event.kind === 'step-skip') progress.line(`${event.step.id}: done before, skipped`)
-    else if (event.kind === 'step-done') {
+    else {
       progress.end()
       progress.line(`${event.step.id}: done in ${event.seconds.toFixed(1)} s`)
-    } else if (event.event.event === 'log' && event.event.loss !== undefined) {
-      progress({
-        done: event.event.step,
-        total: event.event.maxSteps,
-        detail: `loss ${event.event.loss.toFixed(4)}`,
-      })
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { planLines, stepEventRenderer } from '../cli/progress.js'
+import { planLines, stageEventRenderer } from '../cli/progress.js'
 import { PIPELINE_STAGES, type PipelineStage, runPipeline } from '../pipeline/run-pipeline.js'
 
 export default class Pipeline extends BaseCommand {
@@ -42,7 +42,7 @@ can be rerun on its own with the pipeline's settings.`
       toolVersion: this.config.version,
       until: flags.until as PipelineStage | undefined,
       dryRun: flags['dry-run'],
-      onEvent: stepEventRenderer(progress),
+      onEvent: stageEventRenderer(progress),
       onProgress: (stage, event) =>
         progress({ ...event, detail: `${stage}${event.detail ? ` ${event.detail}` : ''}` }),
     })

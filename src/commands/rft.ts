@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, describeSettings, servedSettings } from '../cli/base-command.js'
 import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
-import { planLines, stepEventRenderer } from '../cli/progress.js'
+import { planLines, stageEventRenderer } from '../cli/progress.js'
 import { UsageError } from '../core/errors.js'
 import { BACKEND_OPTIONS } from '../inference/options.js'
 import { configPool, pipelinePaths } from '../pipeline/layout.js'
@@ -77,7 +77,7 @@ settings of rft.stage1 / rft.stage2 and, when not given, the base, data, pool an
       runId,
       flags,
       toolVersion: this.config.version,
-      onEvent: stepEventRenderer(progress),
+      onEvent: stageEventRenderer(progress),
       onProgress: progress,
     })
     progress.end()

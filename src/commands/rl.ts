@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, describeSettings } from '../cli/base-command.js'
 import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
-import { planLines, stepEventRenderer } from '../cli/progress.js'
+import { planLines, stageEventRenderer } from '../cli/progress.js'
 import { UsageError } from '../core/errors.js'
 import { configPool, pipelinePaths } from '../pipeline/layout.js'
 import { RL_OPTIONS } from '../rl/options.js'
@@ -74,7 +74,7 @@ batch's leave-one-out mean (--baseline batch), which still learns when every sam
       runId: flags.run ?? rlRunId(out),
       flags,
       toolVersion: this.config.version,
-      onEvent: stepEventRenderer(progress),
+      onEvent: stageEventRenderer(progress),
       onProgress: progress,
     })
     progress.end()

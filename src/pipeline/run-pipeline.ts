@@ -10,10 +10,10 @@ import { BACKEND_OPTIONS, HINT_INFER_OPTIONS } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { runRft } from '../rft/run-rft.js'
-import type { RftEvent } from '../rft/types.js'
 import { RL_OPTIONS } from '../rl/options.js'
-import { type RlProgressEvent, rlLayout, runRl } from '../rl/run-rl.js'
-import { type PlanStep, type PlanStepEvent, type PlanStepReport, planSteps, runPlan } from '../runner/plan.js'
+import { rlLayout, runRl } from '../rl/run-rl.js'
+import type { StageEvent } from '../runner/events.js'
+import { type PlanStep, type PlanStepReport, planSteps, runPlan } from '../runner/plan.js'
 import { runStage } from '../runner/stage-run.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
 import { type ConfigSection, configLayers, loadConfig, type PipelineConfig } from './config.js'
@@ -48,7 +48,7 @@ export interface PipelineOptions {
   until?: PipelineStage
   /** Print the stages and which are done, and stop. */
   dryRun?: boolean
-  onEvent?: (event: PlanStepEvent | RftEvent | RlProgressEvent) => void
+  onEvent?: (event: StageEvent) => void
   /** Progress of the stage running now. */
   onProgress?: (stage: PipelineStage, event: { done: number; total?: number; detail?: string }) => void
 }

@@ -8,8 +8,7 @@ import { IN_PROCESS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { rftLayout } from '../rft/plan.js'
 import { runRft } from '../rft/run-rft.js'
-import type { RftEvent } from '../rft/types.js'
-import type { PlanStepEvent } from '../runner/plan.js'
+import type { StageEvent } from '../runner/events.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { JUDGE_OPTIONS } from '../swirl/options.js'
 import { runJudge } from '../swirl/run-judge.js'
@@ -21,7 +20,7 @@ import { configProblems, pipelinePaths, swirlLayout, swirlSettings } from './lay
 export interface SwirlStageContext {
   common: { db: string; toolVersion: string; flags: Record<string, unknown> }
   sandbox: SandboxOptions
-  onEvent?: (event: PlanStepEvent | RftEvent) => void
+  onEvent?: (event: StageEvent) => void
   onProgress?: (event: { done: number; total?: number; detail?: string }) => void
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { PlanStep } from '../runner/plan.js'
+import { baseHfSteps, isGguf } from '../training/model-steps.js'
 
 export type RftPlanStepId =
   | 'base-hf'
@@ -39,25 +40,6 @@ export function rftLayout(out: string, base: string): RftLayout {
     startGguf: join(out, 'start.gguf'),
     logs: join(out, 'logs'),
   }
-}
-
-export function isGguf(path: string): boolean {
-  return path.toLowerCase().endsWith('.gguf')
-}
-
-/** A GGUF base is first converted to a Hugging Face checkpoint for the trainer (`start rft`, `start rl`). */
-export function baseHfSteps(base: string, baseHf: string): (Omit<PlanStep, 'run'> & { id: 'base-hf' })[] {
-  if (!isGguf(base)) return []
-  return [
-    {
-      id: 'base-hf',
-      description: 'convert the GGUF base model to a Hugging Face checkpoint',
-      inputs: [base],
-      outputs: [baseHf],
-      // The conversion depends on the base file alone, so later stages reuse it.
-      currentWhenOutputsExist: true,
-    },
-  ]
 }
 
 /**

@@ -8,20 +8,21 @@ import { checkOutputDirectory } from '../core/output-paths.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { runFilter } from '../filter/run-filter.js'
 import { HINT_OPTIONS } from '../hints/options.js'
-import { checkGgufFile } from '../inference/gguf-file.js'
 import type { BackendSettings } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
+import type { StageEvent } from '../runner/events.js'
 import { planSteps, runPlan } from '../runner/plan.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents } from '../store/lineage.js'
 import type { Db } from '../store/store.js'
+import { checkBaseModel, convertBase, exportModel, outputRunId } from '../training/model-steps.js'
 import { toHyperParameters } from '../training/options.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
-import { checkpointExists, TrlTrainer } from '../training/trainer.js'
+import { optimiserStep, TrlTrainer } from '../training/trainer.js'
 import type { RftSettings } from './options.js'
-import { isGguf, planRft, type RftPlanStep, rftLayout } from './plan.js'
-import type { RftEvent, RftSummary } from './types.js'
+import { planRft, type RftPlanStep, rftLayout } from './plan.js'
+import type { RftSummary } from './types.js'
 
 export interface RftOptions extends Omit<StageRunOptions, 'out'> {
   stage: 1 | 2
@@ -36,7 +37,7 @@ export interface RftOptions extends Omit<StageRunOptions, 'out'> {
   settings: RftSettings
   sandbox: SandboxOptions
   dryRun: boolean
-  onEvent?: (event: RftEvent) => void
+  onEvent?: (event: StageEvent) => void
   /** Stage 2: where START-0 samples; with a server, it must serve START-0 (the GGUF renders the prompts). */
   backend?: BackendSettings
   onNotice?: (line: string) => void
@@ -44,9 +45,7 @@ export interface RftOptions extends Omit<StageRunOptions, 'out'> {
 
 /** A run id that stays the same for the same output directory and stage, so a rerun resumes. */
 export function rftRunId(out: string, stage: 1 | 2): string {
-  return `rft-${stage}-${resolve(out)
-    .replace(/[^\w.-]+/g, '_')
-    .replace(/^_+/, '')}`
+  return outputRunId(`rft-${stage}`, out)
 }
 
 /** `start rft --stage 1|2`: each step runs once; a rerun skips the steps whose outputs are current. */
@@ -89,8 +88,7 @@ async function runStep(step: RftPlanStep, context: StepContext): Promise<unknown
   const log = join(layout.logs, `${step.id}.log`)
   switch (step.id) {
     case 'base-hf':
-      await trainer.ggufToHf(resolve(options.base), layout.baseHf, log)
-      return {}
+      return convertBase(trainer, options.base, layout.baseHf, log)
     case 'train-start-0':
     case 'train-start': {
       const stageOne = step.id === 'train-start-0'
@@ -108,18 +106,20 @@ async function runStep(step: RftPlanStep, context: StepContext): Promise<unknown
           log,
         },
         (event) => {
-          if (event.event === 'log' && event.loss !== undefined) {
-            losses.push(event.loss)
+          const logged = optimiserStep(event)
+          if (!logged) return
+          if (logged.loss !== undefined) {
+            losses.push(logged.loss)
             appendTrainingLog(db, {
               runId: options.runId,
               unitKey: step.id,
-              step: event.step,
-              loss: event.loss,
-              learningRate: event.learning_rate,
-              epoch: event.epoch,
+              step: logged.step,
+              loss: logged.loss,
+              learningRate: logged.metrics.learningRate,
+              epoch: logged.metrics.epoch,
             })
           }
-          options.onEvent?.({ kind: 'train', step, event })
+          options.onEvent?.(logged)
         },
       )
       summary.training = {
@@ -140,15 +140,14 @@ async function runStep(step: RftPlanStep, context: StepContext): Promise<unknown
     }
     case 'export-start-0':
     case 'export-start': {
-      const checkpoint = step.id === 'export-start-0' ? layout.start0 : layout.start
-      const gguf = step.id === 'export-start-0' ? layout.start0Gguf : layout.startGguf
-      await trainer.exportGguf(checkpoint, gguf, {
+      const stageOne = step.id === 'export-start-0'
+      return exportModel(trainer, db, {
+        checkpoint: stageOne ? layout.start0 : layout.start,
+        gguf: stageOne ? layout.start0Gguf : layout.startGguf,
+        base: options.base,
         outtype: options.settings.outtype,
-        tokenizerFrom: isGguf(options.base) ? resolve(options.base) : undefined,
         log,
       })
-      setParents(db, { kind: 'model', id: resolve(gguf) }, [{ kind: 'model', id: resolve(checkpoint) }])
-      return { gguf }
     }
     case 'sample': {
       const { settings } = options
@@ -210,15 +209,6 @@ async function runStep(step: RftPlanStep, context: StepContext): Promise<unknown
       }
       return selected
     }
-  }
-}
-
-/** `--base` of `start rft` and `start rl`: a GGUF file with a sound header, or a Hugging Face checkpoint. */
-export function checkBaseModel(base: string): void {
-  if (!existsSync(base)) throw new UsageError(`--base ${base}: no such file or directory`)
-  if (isGguf(base)) checkGgufFile(base, '--base')
-  else if (!checkpointExists(base)) {
-    throw new UsageError(`--base ${base}: not a GGUF file nor a Hugging Face checkpoint (no config.json)`)
   }
 }
 

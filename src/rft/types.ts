@@ -1,9 +1,5 @@
-import type { PlanStepEvent, PlanStepReport } from '../runner/plan.js'
-import type { TrainEvent } from '../training/trainer.js'
+import type { PlanStepReport } from '../runner/plan.js'
 import type { RftSettings } from './options.js'
-import type { RftPlanStep } from './plan.js'
-
-export type RftEvent = PlanStepEvent | { kind: 'train'; step: RftPlanStep; event: TrainEvent }
 
 export interface RftSummary {
   run: string

@@ -13,9 +13,8 @@ import { openEngine } from '../inference/open-engine.js'
 import { IN_PROCESS } from '../inference/options.js'
 import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
-import { baseHfSteps, isGguf } from '../rft/plan.js'
-import { checkBaseModel } from '../rft/run-rft.js'
-import { type PlanStep, type PlanStepEvent, type PlanStepReport, planSteps, runPlan } from '../runner/plan.js'
+import type { StageEvent } from '../runner/events.js'
+import { type PlanStep, type PlanStepReport, planSteps, runPlan } from '../runner/plan.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents, trainingLog } from '../store/lineage.js'
@@ -26,8 +25,16 @@ import { JUDGE_OPTIONS } from '../swirl/options.js'
 import { type JudgedStep, readSteps } from '../swirl/read-steps.js'
 import { loadRubric } from '../swirl/rubric.js'
 import type { StepRecord } from '../swirl/split-steps.js'
+import {
+  baseHfSteps,
+  checkBaseModel,
+  convertBase,
+  exportModel,
+  isGguf,
+  outputRunId,
+} from '../training/model-steps.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
-import { type RlEvent, type TrainerLink, TrlTrainer } from '../training/trainer.js'
+import { optimiserStep, type RlEvent, type TrainerLink, TrlTrainer } from '../training/trainer.js'
 import type { RlSettings } from './options.js'
 import type { PolicyChannel } from './policy-engine.js'
 import { type RolloutContext, rollOutBatch } from './rollouts.js'
@@ -40,12 +47,8 @@ export interface RlOptions extends Omit<StageRunOptions, 'out'> {
   settings: RlSettings
   sandbox: SandboxOptions
   dryRun: boolean
-  onEvent?: (event: RlProgressEvent) => void
+  onEvent?: (event: StageEvent) => void
 }
-
-export type RlProgressEvent =
-  | PlanStepEvent
-  | { kind: 'rl-step'; step: number; maxSteps: number; metrics: Record<string, number> }
 
 export interface RlSummary {
   run: string
@@ -75,9 +78,7 @@ export function rlLayout(out: string, base: string) {
 
 /** A run id that stays the same for the same output directory, so a rerun resumes. */
 export function rlRunId(out: string): string {
-  return `rl-${resolve(out)
-    .replace(/[^\w.-]+/g, '_')
-    .replace(/^_+/, '')}`
+  return outputRunId('rl', out)
 }
 
 /** `start rl`: GRPO from START-0 with the hint-infer rollout loop; resumable from its checkpoints. */
@@ -118,18 +119,15 @@ export async function runRl(options: RlOptions): Promise<RlSummary> {
     const trainer = new TrlTrainer(env)
     const run = async (id: string) => {
       const log = join(layout.logs, `${id}.log`)
-      if (id === 'base-hf')
-        return trainer.ggufToHf(resolve(options.base), layout.baseHf, log).then(() => ({}))
+      if (id === 'base-hf') return convertBase(trainer, options.base, layout.baseHf, log)
       if (id === 'rl') return train(options, inputs, layout, trainer, db, log)
-      await trainer.exportGguf(layout.policy, layout.gguf, {
+      return exportModel(trainer, db, {
+        checkpoint: layout.policy,
+        gguf: layout.gguf,
+        base: options.base,
         outtype: options.settings.outtype,
-        tokenizerFrom: isGguf(options.base) ? resolve(options.base) : undefined,
         log,
       })
-      setParents(db, { kind: 'model', id: resolve(layout.gguf) }, [
-        { kind: 'model', id: resolve(layout.policy) },
-      ])
-      return { gguf: layout.gguf }
     }
     const steps = plan.map((step) => ({ ...step, run: () => run(step.id) }))
     summary.steps = await runPlan(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })
@@ -277,12 +275,7 @@ async function train(
               epoch,
               metrics,
             })
-            options.onEvent?.({
-              kind: 'rl-step',
-              step: event.step,
-              maxSteps: event.maxSteps,
-              metrics: event.metrics,
-            })
+            options.onEvent?.(optimiserStep(event)!)
             break
           }
         }

@@ -7,6 +7,7 @@ import { UsageError } from '../core/errors.js'
 import { ensureLlamaCppSource } from '../core/llama-cpp-source.js'
 import { flagName } from '../core/options.js'
 import { diesWithParent } from '../core/process-alive.js'
+import type { OptimiserStepEvent } from '../runner/events.js'
 import { TRAINING_DIR, type TrainingEnv } from './python-env.js'
 
 const SCRIPT = join(TRAINING_DIR, 'start_trainer.py')
@@ -102,6 +103,19 @@ export type RlEvent =
   | { event: 'log'; step: number; maxSteps: number; metrics: Record<string, number> }
   | { event: 'checkpoint'; step: number }
   | { event: 'done'; steps: number; seconds: number }
+
+/** A trainer's log line as an optimiser step; the wire format's names stop here. Other lines: undefined. */
+export function optimiserStep(event: TrainEvent | RlEvent): OptimiserStepEvent | undefined {
+  if (event.event !== 'log') return undefined
+  if ('metrics' in event) {
+    const { loss, ...metrics } = event.metrics
+    return { kind: 'optimiser-step', step: event.step, maxSteps: event.maxSteps, loss, metrics }
+  }
+  const metrics: Record<string, number> = {}
+  if (event.learning_rate !== undefined) metrics.learningRate = event.learning_rate
+  if (event.epoch !== undefined) metrics.epoch = event.epoch
+  return { kind: 'optimiser-step', step: event.step, maxSteps: event.maxSteps, loss: event.loss, metrics }
+}
 
 /** The CLI's end of a trainer run: operations to its stdin, or stopping it with an error. */
 export interface TrainerLink {

@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
-import { progressRenderer } from '../../src/cli/progress.js'
+import { progressRenderer, stageEventRenderer } from '../../src/cli/progress.js'
+import type { StageEvent } from '../../src/runner/events.js'
+import { optimiserStep } from '../../src/training/trainer.js'
 
 function capture(isTTY: boolean) {
   const chunks: string[] = []
@@ -67,5 +69,59 @@ describe('progress off a terminal', () => {
     progress({ done: 1, total: 1 })
     progress.end()
     expect(log.text().trim().split('\n')).toHaveLength(1)
+  })
+})
+
+describe('the stage events of the multi-step commands', () => {
+  const render = (events: StageEvent[]) => {
+    const log = capture(false)
+    const progress = progressRenderer('rft r1', { quiet: false, stream: log.stream, intervalMs: 0 })
+    for (const event of events) stageEventRenderer(progress)(event)
+    progress.end()
+    return log.text().trim().split('\n')
+  }
+  const step = { id: 'train-start-0', description: 'fine-tune', inputs: [], outputs: [], run: async () => 0 }
+
+  it('draws plan steps as lines, a fine-tuning step by its loss, an RL step by its reward', () => {
+    const sft = optimiserStep({ event: 'log', step: 2, maxSteps: 4, loss: 1.23456, learning_rate: 1e-4 })!
+    const rl = optimiserStep({
+      event: 'log',
+      step: 1,
+      maxSteps: 3,
+      metrics: { reward: 0.5, accuracy: 0.75, toolCallsPerRollout: 1, loss: 0.01 },
+    })!
+    const lines = render([
+      { kind: 'step-start', step },
+      sft,
+      { kind: 'step-done', step, seconds: 1.5 },
+      { kind: 'step-skip', step },
+      rl,
+    ])
+    expect(lines[0]).toBe('train-start-0: fine-tune...')
+    expect(lines[1]).toMatch(/^rft r1 2\/4 .* loss 1\.2346$/)
+    expect(lines.at(-3)).toBe('train-start-0: done in 1.5 s')
+    expect(lines.at(-2)).toBe('train-start-0: done before, skipped')
+    expect(lines.at(-1)).toMatch(/^rft r1 1\/3 .*reward 0\.500, accuracy 0\.75, tools 1\.00, loss 0\.0100/)
+  })
+
+  it("translates the trainer's wire lines at the boundary: snake_case names stop there, other lines are not steps", () => {
+    expect(
+      optimiserStep({ event: 'log', step: 2, maxSteps: 4, loss: 1, learning_rate: 1e-4, epoch: 0.5 }),
+    ).toEqual({
+      kind: 'optimiser-step',
+      step: 2,
+      maxSteps: 4,
+      loss: 1,
+      metrics: { learningRate: 1e-4, epoch: 0.5 },
+    })
+    expect(optimiserStep({ event: 'log', step: 1, maxSteps: 1, metrics: { loss: 2, reward: 1 } })).toEqual({
+      kind: 'optimiser-step',
+      step: 1,
+      maxSteps: 1,
+      loss: 2,
+      metrics: { reward: 1 },
+    })
+    expect(optimiserStep({ event: 'checkpoint', step: 1 })).toBeUndefined()
+    expect(optimiserStep({ event: 'done', steps: 1, seconds: 1 })).toBeUndefined()
   })
 })
