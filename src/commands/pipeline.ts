@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { planLines, stageEventRenderer } from '../cli/progress.js'
-import { PIPELINE_STAGES, type PipelineStage, runPipeline } from '../pipeline/run-pipeline.js'
+import { runPipeline } from '../pipeline/run-pipeline.js'
+import { PIPELINE_STAGES, type PipelineStage } from '../pipeline/stages.js'
 
 export default class Pipeline extends BaseCommand {
   static override summary =
@@ -26,7 +27,10 @@ can be rerun on its own with the pipeline's settings.`
       description: 'pipeline config (YAML or JSON)',
       default: 'start.config.yaml',
     }),
-    until: Flags.string({ description: 'stop after this stage', options: [...PIPELINE_STAGES] }),
+    until: Flags.string({
+      description: 'stop after this stage',
+      options: PIPELINE_STAGES.map((stage) => stage.id),
+    }),
     'dry-run': Flags.boolean({
       description: 'print the stages and which are done, and stop',
       default: false,

@@ -3,7 +3,8 @@ import { GRADING_OPTIONS } from '../grading/options.js'
 import { SAMPLING_OPTIONS } from '../inference/options.js'
 
 /** Every mode: without the interpreter, with it, and with end-of-thinking hints. */
-export const DEFAULT_EVAL_MODES = ['no-tools', 'tools', 'hints'] as const
+/** Every eval mode, all run by default. */
+export const EVAL_MODES = ['no-tools', 'tools', 'hints'] as const
 
 /** `start eval`: which benchmarks, modes and samples, and how the model samples. */
 export const EVAL_OPTIONS = {
@@ -23,8 +24,8 @@ export const EVAL_OPTIONS = {
   modes: {
     kind: 'list',
     split: true,
-    default: DEFAULT_EVAL_MODES,
-    description: 'comma-separated: no-tools, tools, hints',
+    default: EVAL_MODES,
+    description: `comma-separated: ${EVAL_MODES.join(', ')}`,
   },
   thinkHints: {
     kind: 'integer',

@@ -18,7 +18,7 @@ import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { RunStore } from '../store/runs.js'
 import { openDatabase } from '../store/store.js'
 import { summarizeAccuracy } from './metrics.js'
-import type { EvalSettings } from './options.js'
+import { EVAL_MODES, type EvalSettings } from './options.js'
 import { codeUse, type GradedTrajectory, hintStats, problemOutcomes, share } from './outcomes.js'
 import type { EvalMode, EvalRow, EvalSummary } from './types.js'
 
@@ -34,7 +34,7 @@ export function evalModes(names: string[], maxThinkHints: number): EvalMode[] {
         thinkHints: i + 1,
       }))
     }
-    throw new UsageError(`--modes ${name}: unknown mode`, 'modes are no-tools, tools and hints')
+    throw new UsageError(`--modes ${name}: unknown mode`, `modes are ${EVAL_MODES.join(', ')}`)
   })
 }
 

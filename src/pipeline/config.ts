@@ -2,8 +2,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { UsageError } from '../core/errors.js'
-import { checkOption, type OptionLayer, type OptionSpecs, resolveOptions } from '../core/options.js'
-import { EVAL_OPTIONS } from '../eval/options.js'
+import {
+  checkOption,
+  type OptionLayer,
+  type OptionSpecs,
+  type OptionValues,
+  resolveOptions,
+} from '../core/options.js'
+import { EVAL_MODES, EVAL_OPTIONS } from '../eval/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { STEP_RULES } from '../filter/types.js'
 import { BACKEND_OPTIONS, HINT_INFER_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
@@ -44,49 +50,40 @@ export interface PipelineConfig {
   swirl: boolean
 }
 
-export const CONFIG_SECTIONS = [
-  'hintInfer',
-  'filter',
-  'rft.stage1',
-  'rft.stage2',
-  'eval',
-  'sandbox',
-  'backend',
-  'rl',
-  'swirl',
-] as const
-export type ConfigSection = (typeof CONFIG_SECTIONS)[number]
-
-/** The keys each section accepts. */
-const SECTION_OPTIONS: Record<ConfigSection, OptionSpecs> = {
-  hintInfer: HINT_INFER_OPTIONS,
-  filter: FILTER_OPTIONS,
-  'rft.stage1': TRAINING_OPTIONS,
-  'rft.stage2': RFT_OPTIONS,
-  eval: EVAL_OPTIONS,
-  sandbox: SANDBOX_OPTIONS,
-  backend: BACKEND_OPTIONS,
-  rl: RL_OPTIONS,
-  swirl: SWIRL_OPTIONS,
+/** One section of the config: where it sits (`rft.stage1` is `stage1:` under `rft:`) and what it takes. */
+interface SectionSpec {
+  name: string
+  options: OptionSpecs
+  /** A sampling section: the top level's sampling options and `backend:` are its defaults. */
+  sampling?: boolean
+  /** Keys the section takes beside its stage's options. */
+  extraKeys?: readonly string[]
 }
-const SAMPLING_SECTIONS: ConfigSection[] = ['hintInfer', 'rft.stage2', 'eval', 'rl']
+
+/**
+ * The config's sections, each with its stage's options: the one list the parser, the checks and the
+ * layering read (adding a stage's section is one entry here).
+ */
+export const CONFIG_SECTIONS = [
+  { name: 'hintInfer', options: HINT_INFER_OPTIONS, sampling: true },
+  { name: 'filter', options: FILTER_OPTIONS },
+  { name: 'rft.stage1', options: TRAINING_OPTIONS },
+  // stage 2's own pool of problems, and its first-N cut
+  { name: 'rft.stage2', options: RFT_OPTIONS, sampling: true, extraKeys: ['problems', 'limit'] },
+  { name: 'eval', options: EVAL_OPTIONS, sampling: true },
+  { name: 'sandbox', options: SANDBOX_OPTIONS },
+  { name: 'backend', options: BACKEND_OPTIONS },
+  { name: 'rl', options: RL_OPTIONS, sampling: true },
+  { name: 'swirl', options: SWIRL_OPTIONS },
+] as const satisfies readonly SectionSpec[]
+export type ConfigSection = (typeof CONFIG_SECTIONS)[number]['name']
+
+const sectionSpec = (name: ConfigSection): SectionSpec => CONFIG_SECTIONS.find((spec) => spec.name === name)!
+/** The top-level keys: the pipeline's own, then each section's (or the mapping that holds it). */
 const PIPELINE_KEYS = [
-  'run',
-  'out',
-  'model',
-  'problems',
-  'limit',
-  'hintInfer',
-  'filter',
-  'rft',
-  'eval',
-  'sandbox',
-  'backend',
-  'rl',
-  'swirl',
+  ...['run', 'out', 'model', 'problems', 'limit'],
+  ...new Set(CONFIG_SECTIONS.map((spec) => spec.name.split('.')[0]!)),
 ]
-const POOL_KEYS = ['problems', 'limit']
-const EVAL_MODE_NAMES = ['no-tools', 'tools', 'hints']
 
 /** Reads, checks and resolves a config file; every error names the file and the key. */
 export function loadConfig(file: string): PipelineConfig {
@@ -123,25 +120,24 @@ export function parseConfig(text: string, file: string): PipelineConfig {
       ? undefined
       : (checkOption({ kind: 'integer', min: 1, description: '' }, value, `${file}: ${key}`) as number)
 
-  const rft = mapping(root.rft, 'rft')
-  const rftUnknown = Object.keys(rft).find((key) => key !== 'stage1' && key !== 'stage2')
-  if (rftUnknown) fail(`rft.${rftUnknown}`, 'stage1 or stage2')
-  const written: Record<ConfigSection, Record<string, unknown>> = {
-    hintInfer: mapping(root.hintInfer, 'hintInfer'),
-    filter: mapping(root.filter, 'filter'),
-    'rft.stage1': mapping(rft.stage1, 'rft.stage1'),
-    'rft.stage2': mapping(rft.stage2, 'rft.stage2'),
-    eval: mapping(root.eval, 'eval'),
-    sandbox: mapping(root.sandbox, 'sandbox'),
-    backend: mapping(root.backend, 'backend'),
-    rl: mapping(root.rl, 'rl'),
-    swirl: mapping(root.swirl, 'swirl'),
+  // A section under a mapping (rft.stage1) is read from that mapping, whose other keys are errors.
+  const written = {} as Record<ConfigSection, Record<string, unknown>>
+  for (const { name } of CONFIG_SECTIONS) {
+    const [outer, inner] = name.split('.') as [string, string | undefined]
+    if (!inner) {
+      written[name] = mapping(root[outer], name)
+      continue
+    }
+    const holder = mapping(root[outer], outer)
+    const nested = CONFIG_SECTIONS.filter((spec) => spec.name.startsWith(`${outer}.`))
+    const stray = Object.keys(holder).find((key) => !nested.some((spec) => spec.name === `${outer}.${key}`))
+    if (stray) fail(`${outer}.${stray}`, nested.map((spec) => spec.name.split('.')[1]).join(' or '))
+    written[name] = mapping(holder[inner], name)
   }
   const top = Object.fromEntries(Object.entries(root).filter(([key]) => key in SAMPLING_OPTIONS))
   const sections = {} as Record<ConfigSection, Record<string, unknown>>
-  for (const section of CONFIG_SECTIONS) {
-    const specs = SECTION_OPTIONS[section]
-    const extra = section === 'rft.stage2' ? POOL_KEYS : []
+  for (const { name: section, options: specs, ...spec } of CONFIG_SECTIONS) {
+    const extra: readonly string[] = 'extraKeys' in spec ? spec.extraKeys : []
     const values = written[section]
     const stray = Object.keys(values).find((key) => !(key in specs) && !extra.includes(key))
     if (stray) fail(`${section}.${stray}`, `an option of this section (${Object.keys(specs).join(', ')})`)
@@ -168,8 +164,8 @@ export function parseConfig(text: string, file: string): PipelineConfig {
     swirl: root.swirl !== undefined,
   }
   // Check every value now, so a bad one is named before any stage runs.
-  for (const section of CONFIG_SECTIONS)
-    if (section !== 'eval') resolveOptions(SECTION_OPTIONS[section], configLayers(config, section))
+  for (const { name, options } of CONFIG_SECTIONS)
+    if (name !== 'eval') resolveOptions(options, configLayers(config, name))
   const evaluation = resolveOptions(EVAL_OPTIONS, configLayers(config, 'eval'))
   if (!evaluation.benchmarks?.length)
     fail('eval.benchmarks', 'at least one benchmark (a file, or a name with eval.data)')
@@ -178,9 +174,19 @@ export function parseConfig(text: string, file: string): PipelineConfig {
   )
   if (rule) fail('swirl.rules', `${STEP_RULES.join(', ')}, not "${rule}"`)
   for (const mode of evaluation.modes) {
-    if (!EVAL_MODE_NAMES.includes(mode)) fail('eval.modes', `no-tools, tools or hints, not "${mode}"`)
+    if (!(EVAL_MODES as readonly string[]).includes(mode))
+      fail('eval.modes', `${EVAL_MODES.slice(0, -1).join(', ')} or ${EVAL_MODES.at(-1)}, not "${mode}"`)
   }
   return config
+}
+
+/** A stage's settings from the config: its section, the top level, the sandbox section, the defaults. */
+export function stageSettings<T extends OptionSpecs>(
+  config: PipelineConfig,
+  section: ConfigSection,
+  specs: T,
+): OptionValues<T> {
+  return resolveOptions(specs, configLayers(config, section))
 }
 
 /**
@@ -194,7 +200,7 @@ export function configLayers(config: PipelineConfig, section: ConfigSection): Op
     where: (key) => `${config.file}: ${at}.${key}`,
   })
   const layers = [layer(section)]
-  if (SAMPLING_SECTIONS.includes(section)) {
+  if (sectionSpec(section).sampling) {
     layers.push({ values: config.top, where: (key) => `${config.file}: ${key}` })
     layers.push(layer('backend'))
   }
