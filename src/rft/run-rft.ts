@@ -21,7 +21,7 @@ import { toHyperParameters } from '../training/options.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
 import { optimiserStep, TrlTrainer } from '../training/trainer.js'
 import type { RftSettings } from './options.js'
-import { planRft, type RftPlanStep, rftLayout } from './plan.js'
+import { planRft, type RftPlanStep, type RftPlanStepId, rftLayout } from './plan.js'
 import type { RftSummary } from './types.js'
 
 export interface RftOptions extends Omit<StageRunOptions, 'out'> {
@@ -67,7 +67,7 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
   }
   return runStage({ ...options, out: undefined, command: 'rft' }, async ({ db, store, finished }) => {
     const env = await ensureTrainingEnv({ venv: options.settings.venv, onLog: options.onNotice })
-    const context: StepContext = { options, layout, trainer: new TrlTrainer(env), db, summary }
+    const context: RftStepContext = { options, layout, trainer: new TrlTrainer(env), db, summary }
     const steps = plan.map((step) => ({ ...step, run: () => runStep(step, context) }))
     summary.steps = await runPlan(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })
     summary.model = options.stage === 1 ? layout.start0Gguf : layout.startGguf
@@ -75,7 +75,7 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
   })
 }
 
-interface StepContext {
+interface RftStepContext {
   options: RftOptions
   layout: ReturnType<typeof rftLayout>
   trainer: TrlTrainer
@@ -83,133 +83,150 @@ interface StepContext {
   summary: RftSummary
 }
 
-async function runStep(step: RftPlanStep, context: StepContext): Promise<unknown> {
-  const { options, layout, trainer, db, summary } = context
-  const log = join(layout.logs, `${step.id}.log`)
-  switch (step.id) {
-    case 'base-hf':
-      return convertBase(trainer, options.base, layout.baseHf, log)
-    case 'train-start-0':
-    case 'train-start': {
-      const stageOne = step.id === 'train-start-0'
-      const base = stageOne || options.settings.from === 'base' ? layout.baseHf : layout.start0
-      const data = stageOne ? options.data! : layout.dStart
-      const losses: number[] = []
-      const done = await trainer.train(
-        {
-          base,
-          data,
-          out: stageOne ? layout.start0 : layout.start,
-          hyper: toHyperParameters(options.settings),
-          numProcesses: options.settings.numProcesses,
-          accelerateConfig: options.settings.accelerateConfig,
-          log,
-        },
-        (event) => {
-          const logged = optimiserStep(event)
-          if (!logged) return
-          if (logged.loss !== undefined) {
-            losses.push(logged.loss)
-            appendTrainingLog(db, {
-              runId: options.runId,
-              unitKey: step.id,
-              step: logged.step,
-              loss: logged.loss,
-              learningRate: logged.metrics.learningRate,
-              epoch: logged.metrics.epoch,
-            })
-          }
-          options.onEvent?.(logged)
-        },
-      )
-      summary.training = {
-        steps: done.steps,
-        trainLoss: done.trainLoss,
-        firstLoss: losses[0] ?? null,
-        lastLoss: losses.at(-1) ?? null,
-        seconds: done.seconds,
-        tokensPerSecond: done.tokensPerSecond,
+type StepRunner = (step: RftPlanStep, context: RftStepContext, log: string) => Promise<unknown>
+
+/** What runs each plan step of a stage; the step's trainer log is `logs/<step>.log`. */
+const STEP_RUNNERS: Record<RftPlanStepId, StepRunner> = {
+  'base-hf': (_, { options, layout, trainer }, log) => convertBase(trainer, options.base, layout.baseHf, log),
+  'train-start-0': trainStep,
+  'train-start': trainStep,
+  'export-start-0': exportStep,
+  'export-start': exportStep,
+  sample: sampleStep,
+  select: selectStep,
+}
+
+function runStep(step: RftPlanStep, context: RftStepContext): Promise<unknown> {
+  return STEP_RUNNERS[step.id](step, context, join(context.layout.logs, `${step.id}.log`))
+}
+
+/** Fine-tunes START-0 (on D_seed) or START (on D_START), logging each optimiser step's loss. */
+async function trainStep(
+  step: RftPlanStep,
+  { options, layout, trainer, db, summary }: RftStepContext,
+  log: string,
+) {
+  const stageOne = step.id === 'train-start-0'
+  const base = stageOne || options.settings.from === 'base' ? layout.baseHf : layout.start0
+  const data = stageOne ? options.data! : layout.dStart
+  const losses: number[] = []
+  const done = await trainer.train(
+    {
+      base,
+      data,
+      out: stageOne ? layout.start0 : layout.start,
+      hyper: toHyperParameters(options.settings),
+      numProcesses: options.settings.numProcesses,
+      accelerateConfig: options.settings.accelerateConfig,
+      log,
+    },
+    (event) => {
+      const logged = optimiserStep(event)
+      if (!logged) return
+      if (logged.loss !== undefined) {
+        losses.push(logged.loss)
+        appendTrainingLog(db, {
+          runId: options.runId,
+          unitKey: step.id,
+          step: logged.step,
+          loss: logged.loss,
+          learningRate: logged.metrics.learningRate,
+          epoch: logged.metrics.epoch,
+        })
       }
-      const model = stageOne ? layout.start0 : layout.start
-      setParents(db, { kind: 'model', id: resolve(model) }, [
-        { kind: 'model', id: resolve(base) },
-        { kind: 'dataset', id: resolve(data) },
-        { kind: 'run', id: options.runId },
-      ])
-      return summary.training
-    }
-    case 'export-start-0':
-    case 'export-start': {
-      const stageOne = step.id === 'export-start-0'
-      return exportModel(trainer, db, {
-        checkpoint: stageOne ? layout.start0 : layout.start,
-        gguf: stageOne ? layout.start0Gguf : layout.startGguf,
-        base: options.base,
-        outtype: options.settings.outtype,
-        log,
-      })
-    }
-    case 'sample': {
-      const { settings } = options
-      await mkdir(dirname(layout.samples), { recursive: true })
-      if (options.backend?.backend === 'openai') {
-        options.onNotice?.(
-          `stage 2 samples START-0 on ${options.backend.baseUrl}: serve ${layout.start0Gguf} there`,
-        )
-      }
-      const sampled = await runHintInfer({
-        problems: options.problems!,
-        model: layout.start0Gguf,
-        backend: options.backend,
-        onNotice: options.onNotice,
-        settings: {
-          ...defaultOptions(HINT_OPTIONS),
-          ...settings,
-          noHints: !settings.hints,
-          hints: undefined,
-          skipInvalid: false,
-        },
-        sandbox: options.sandbox,
-        out: layout.samples,
-        db: options.db,
-        // Keyed by START-0 and the pool: an interrupted sampling resumes, a new START-0 samples afresh.
-        runId: `${options.runId}-sample-${fingerprint([layout.start0Gguf, ...options.problems!])}`,
-        flags: options.flags,
-        toolVersion: options.toolVersion,
-        onProgress: options.onProgress,
-      })
-      summary.samples = sampled.trajectories
-      return sampled
-    }
-    case 'select': {
-      const selected = await runFilter({
-        inputs: [layout.samples],
-        plain: [],
-        settings: {
-          ...defaultOptions(FILTER_OPTIONS),
-          rule: 'correct',
-          minToolCalls: 0,
-          maxToolCalls: options.settings.maxToolCalls,
-          perProblem: options.settings.perProblem,
-          name: 'D_START',
-        },
-        sandbox: options.sandbox,
-        out: layout.dStart,
-        db: options.db,
-        runId: `${options.runId}-select`,
-        flags: options.flags,
-        toolVersion: options.toolVersion,
-      })
-      summary.kept = selected.kept
-      if (selected.kept === 0) {
-        throw new UsageError(
-          `stage 2: none of START-0's ${selected.trajectories} samples was correct, so D_START is empty`,
-          'sample more (--samples), or a larger or easier --problems pool',
-        )
-      }
-      return selected
-    }
+      options.onEvent?.(logged)
+    },
+  )
+  summary.training = {
+    steps: done.steps,
+    trainLoss: done.trainLoss,
+    firstLoss: losses[0] ?? null,
+    lastLoss: losses.at(-1) ?? null,
+    seconds: done.seconds,
+    tokensPerSecond: done.tokensPerSecond,
   }
+  const model = stageOne ? layout.start0 : layout.start
+  setParents(db, { kind: 'model', id: resolve(model) }, [
+    { kind: 'model', id: resolve(base) },
+    { kind: 'dataset', id: resolve(data) },
+    { kind: 'run', id: options.runId },
+  ])
+  return summary.training
+}
+
+async function exportStep(step: RftPlanStep, { options, layout, trainer, db }: RftStepContext, log: string) {
+  const stageOne = step.id === 'export-start-0'
+  return exportModel(trainer, db, {
+    checkpoint: stageOne ? layout.start0 : layout.start,
+    gguf: stageOne ? layout.start0Gguf : layout.startGguf,
+    base: options.base,
+    outtype: options.settings.outtype,
+    log,
+  })
+}
+
+/** Stage 2: START-0 samples the pool (hint-infer, resumable on its own run). */
+async function sampleStep(_: RftPlanStep, { options, layout, summary }: RftStepContext) {
+  const { settings } = options
+  await mkdir(dirname(layout.samples), { recursive: true })
+  if (options.backend?.backend === 'openai') {
+    options.onNotice?.(
+      `stage 2 samples START-0 on ${options.backend.baseUrl}: serve ${layout.start0Gguf} there`,
+    )
+  }
+  const sampled = await runHintInfer({
+    problems: options.problems!,
+    model: layout.start0Gguf,
+    backend: options.backend,
+    onNotice: options.onNotice,
+    settings: {
+      ...defaultOptions(HINT_OPTIONS),
+      ...settings,
+      noHints: !settings.hints,
+      hints: undefined,
+      skipInvalid: false,
+    },
+    sandbox: options.sandbox,
+    out: layout.samples,
+    db: options.db,
+    // Keyed by START-0 and the pool: an interrupted sampling resumes, a new START-0 samples afresh.
+    runId: `${options.runId}-sample-${fingerprint([layout.start0Gguf, ...options.problems!])}`,
+    flags: options.flags,
+    toolVersion: options.toolVersion,
+    onProgress: options.onProgress,
+  })
+  summary.samples = sampled.trajectories
+  return sampled
+}
+
+/** Stage 2: rejection sampling: the correct, deduplicated, capped samples become D_START (filter). */
+async function selectStep(_: RftPlanStep, { options, layout, summary }: RftStepContext) {
+  const selected = await runFilter({
+    inputs: [layout.samples],
+    plain: [],
+    settings: {
+      ...defaultOptions(FILTER_OPTIONS),
+      rule: 'correct',
+      minToolCalls: 0,
+      maxToolCalls: options.settings.maxToolCalls,
+      perProblem: options.settings.perProblem,
+      name: 'D_START',
+    },
+    sandbox: options.sandbox,
+    out: layout.dStart,
+    db: options.db,
+    runId: `${options.runId}-select`,
+    flags: options.flags,
+    toolVersion: options.toolVersion,
+  })
+  summary.kept = selected.kept
+  if (selected.kept === 0) {
+    throw new UsageError(
+      `stage 2: none of START-0's ${selected.trajectories} samples was correct, so D_START is empty`,
+      'sample more (--samples), or a larger or easier --problems pool',
+    )
+  }
+  return selected
 }
 
 function validate(options: RftOptions): void {
