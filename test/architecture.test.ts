@@ -30,9 +30,12 @@ function importGraph(files: { file: string; text: string }[]): Map<string, strin
 /** The files that reach themselves through their imports (a depth-first search per file; the graph is small). */
 function circles(graph: Map<string, string[]>): string[] {
   const reaches = (from: string, target: string, seen: Set<string>): boolean =>
-    (graph.get(from) ?? []).some(
-      (next) => next === target || (!seen.has(next) && (seen.add(next), reaches(next, target, seen))),
-    )
+    (graph.get(from) ?? []).some((next) => {
+      if (next === target) return true
+      if (seen.has(next)) return false
+      seen.add(next)
+      return reaches(next, target, seen)
+    })
   return [...graph.keys()].filter((file) => reaches(file, file, new Set()))
 }
 
