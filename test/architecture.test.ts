@@ -97,7 +97,7 @@ describe('the test tiers', () => {
   const NEEDS = {
     sandbox: /new SandboxPool|new Grader\(/,
     model: /shared\/models|\.gguf['`]/,
-    trainer: /ensureTrainingEnv|TrlTrainer|\.start-venv/,
+    trainer: /ensureTrainingEnv|TrlTrainer|\.start-venv|['"]python3['"]/,
     browser: /chromium/i,
     'the built CLI': /runCli\(|bin\/run\.js/,
   }

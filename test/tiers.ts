@@ -1,8 +1,9 @@
 /**
  * The test tiers: what a file needs decides its tier. `unit` needs nothing but Node (pure logic, run in
- * parallel in seconds); the others need bubblewrap and python3 (sandbox), the GGUF models in ../shared
- * (model), the trainer's torch virtualenv (trainer), Chromium (browser), or the built CLI on the real
- * model (integration). A file in no tier fails the architecture test.
+ * parallel in seconds) and takes every file the other tiers do not name; the others need bubblewrap and
+ * python3 (sandbox), the GGUF models in ../shared (model), the Python side: the scripts start ships or the
+ * trainer's torch virtualenv (trainer), Chromium (browser), or the built CLI on the real model
+ * (integration). The architecture test keeps the unit tier pure.
  */
 export interface Tier {
   name: string
@@ -18,7 +19,7 @@ const MODEL = [
   'test/inference/{gguf-file,prompt-data-tokens,prompt-too-long}.test.ts',
   'test/{eval/run-eval,pipeline/config,rft/run-rft,llama-server/runner}.test.ts',
 ]
-const TRAINER = ['test/training/{labels,python-env}.test.ts']
+const TRAINER = ['test/training/{labels,python-env}.test.ts', 'test/export/start-verl-parity.test.ts']
 const BROWSER = ['test/eval/report.test.ts']
 const INTEGRATION = ['test/integration/**/*.test.ts']
 

@@ -41,15 +41,27 @@ def _post(url, body, timeout):
 # ---------------------------------------------------------------- what the loop decides (as start's hint loop)
 
 
+_OPEN_FENCE = re.compile(r"(?:^|\n)```(?:python|py)[ \t]*\n")
+_LINE_FENCE = re.compile(r"(?:^|\n)```")
+
+
 def closed_code_block(text):
-    """The code of a ```python block the text just closed, or None."""
-    if not text.rstrip().endswith("```"):
+    """The code of a ```python block the text just closed, or None: as start's stop points read it
+    (src/inference/stop-points.ts): the last opening fence (```python or ```py), then the first fence at
+    the start of a line closes the block."""
+    stripped = text.rstrip()
+    if not stripped.endswith("```"):
         return None
-    end = text.rstrip().rfind("```")
-    start = text.rfind("```python\n", 0, end)
-    if start < 0 or "```" in text[start + len("```python\n"):end]:
+    before = stripped[:-3]
+    opens = list(_OPEN_FENCE.finditer(before))
+    if not opens:
         return None
-    return text[start + len("```python\n"):end]
+    body = before[opens[-1].end():]
+    if _LINE_FENCE.search(body):
+        return None  # the block closed earlier: this fence is something else
+    if body == "":
+        return ""
+    return body[:-1] if body.endswith("\n") else None
 
 
 def format_output(run_result, max_chars):

@@ -23,9 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from start_trainer import emit, load_tokenizer, save_checkpoint  # noqa: E402
-from transformers import StoppingCriteria  # noqa: E402
+# Run as a script, so its own folder (start_trainer.py's) is first on sys.path.
+from start_trainer import emit, load_tokenizer, save_checkpoint
+from transformers import StoppingCriteria
 
 # How many tokens before a new one are decoded with it, so a SentencePiece word start keeps its space.
 DECODE_CONTEXT = 4
@@ -361,7 +361,8 @@ def command_rl(args):
     cuda = torch.cuda.is_available()
     dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
     model = AutoModelForCausalLM.from_pretrained(args.base, dtype=dtype)
-    sampling = {"temperature": args.temperature, "top_p": args.top_p, "top_k": args.top_k}
+    # start rl samples by temperature and top-p (RL_OPTIONS); top-k stays off.
+    sampling = {"temperature": args.temperature, "top_p": args.top_p, "top_k": 0}
     generator = PolicyGenerator(tokenizer, sampling, json.loads(args.turn_end_markers))
     metrics = StepMetrics()
     batches = {"count": 0}
@@ -476,20 +477,23 @@ def main():
     parser.add_argument("--problems", required=True, help="JSONL of {id}: the prompts TRL samples")
     parser.add_argument("--out", required=True)
     parser.add_argument("--work", required=True)
-    parser.add_argument("--max-steps", type=int, default=50)
-    parser.add_argument("--lr", type=float, default=1e-6)
-    parser.add_argument("--num-generations", type=int, default=8)
-    parser.add_argument("--prompts-per-step", type=int, default=1)
-    parser.add_argument("--max-tokens", type=int, default=1024)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--top-k", type=int, default=0)
-    parser.add_argument("--beta", type=float, default=0.0)
-    parser.add_argument("--clip", type=float, default=0.2)
-    parser.add_argument("--baseline", choices=["group", "batch"], default="group")
-    parser.add_argument("--save-steps", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--turn-end-markers", default="[]")
+    # Every setting is required: the defaults are RL_OPTIONS' (src/rl/options.ts), passed by the CLI.
+    for flag, kind in [
+        ("--max-steps", int),
+        ("--lr", float),
+        ("--num-generations", int),
+        ("--prompts-per-step", int),
+        ("--max-tokens", int),
+        ("--temperature", float),
+        ("--top-p", float),
+        ("--beta", float),
+        ("--clip", float),
+        ("--save-steps", int),
+        ("--seed", int),
+    ]:
+        parser.add_argument(flag, type=kind, required=True)
+    parser.add_argument("--baseline", choices=["group", "batch"], required=True)
+    parser.add_argument("--turn-end-markers", required=True, help="JSON list of strings")
     args = parser.parse_args()
     try:
         command_rl(args)
