@@ -12,7 +12,7 @@ export interface Tier {
 }
 
 const SANDBOX = [
-  'test/sandbox/{isolation,pool,run-sandbox,security}.test.ts',
+  'test/sandbox/{isolation,pool,run-sandbox,security,worker-module}.test.ts',
   'test/grading/{answer-forms,code-tests,constant-answers,math-equal,peer-cases,referee-probes}.test.ts',
 ]
 const MODEL = [

@@ -71,7 +71,7 @@ export interface PlanRunOptions {
 export async function runPlan(steps: PlanStep[], options: PlanRunOptions): Promise<PlanStepReport[]> {
   const reports: PlanStepReport[] = []
   for (const step of steps) {
-    options.store.setStage(options.runId, step.id)
+    options.store.setCurrentStep(options.runId, step.id)
     if (isCurrent(step, options.finished)) {
       options.onEvent?.({ kind: 'step-skip', step })
       reports.push({ ...describe(step), status: 'skipped' })

@@ -33,18 +33,16 @@ import sys
 import time
 import traceback
 
-CONFIG = json.loads(sys.argv[1])
-LIMITS = CONFIG["limits"]
-SCRATCH = CONFIG["scratch"]
-CELL_UID = CONFIG.get("uid")
+# The worker's settings, from the JSON its command line carries; set by configure() in main(), so that
+# importing this module (a test does) changes nothing.
+CONFIG = LIMITS = SCRATCH = CELL_UID = HEAD_BYTES = TAIL_BYTES = MEMORY_LIMIT_NOTE = None
 # {"version": 1 or 2, "mount": where the worker's own memory cgroup directory is}, or None.
-CGROUP = CONFIG.get("cgroup")
-HEAD_BYTES = CONFIG["outputHeadBytes"]
-TAIL_BYTES = CONFIG["outputTailBytes"]
-# The protocol channel: the worker's own stdin/stdout, kept on private fds so that
+CGROUP = None
+# The protocol channel: the worker's own stdin/stdout, kept on private fds (open_channel()) so that
 # nothing a child does with fds 0-2 can touch it.
-REQUESTS = os.fdopen(os.dup(0), "rb")
-REPLIES = os.dup(1)
+REQUESTS = REPLIES = None
+# The cells' compiled seccomp filter, built once in main().
+SECCOMP_PROGRAM = b""
 MB = 1024 * 1024
 
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -127,15 +125,31 @@ class WorldCgroup:
             return False
 
 
-MEMORY_LIMIT_NOTE = (
-    f"memory limit exceeded: a record's processes, scratch and shared memory hold at most {LIMITS['memoryMb']} MiB\n"
-).encode()
+def configure(config):
+    """The worker's settings: limits, scratch, the cells' uid, its cgroup, the output caps."""
+    global CONFIG, LIMITS, SCRATCH, CELL_UID, CGROUP, HEAD_BYTES, TAIL_BYTES, MEMORY_LIMIT_NOTE
+    CONFIG = config
+    LIMITS = config["limits"]
+    SCRATCH = config["scratch"]
+    CELL_UID = config.get("uid")
+    CGROUP = config.get("cgroup")
+    HEAD_BYTES = config["outputHeadBytes"]
+    TAIL_BYTES = config["outputTailBytes"]
+    MEMORY_LIMIT_NOTE = (
+        f"memory limit exceeded: a record's processes, scratch and shared memory hold at most {LIMITS['memoryMb']} MiB\n"
+    ).encode()
+
+
+def open_channel():
+    global REQUESTS, REPLIES
+    REQUESTS = os.fdopen(os.dup(0), "rb")
+    REPLIES = os.dup(1)
 
 
 # ---------------------------------------------------------------- the seccomp filter
 
 
-def compile_seccomp_filter():
+def compile_seccomp_filter(rules):
     """The cells' system call filter as raw BPF, built once with libseccomp.
 
     libseccomp knows each architecture's system call numbers and its ABI quirks (x32 on
@@ -160,7 +174,6 @@ def compile_seccomp_filter():
         return 0x00050000 | number  # SCMP_ACT_ERRNO
 
     masked_equal = 7  # SCMP_CMP_MASKED_EQ
-    rules = CONFIG["seccomp"]
     context = lib.seccomp_init(0x7FFF0000)  # SCMP_ACT_ALLOW: a deny list
     try:
         def add(name, action, compare=None):
@@ -721,18 +734,17 @@ def reply(message):
         view = view[os.write(REPLIES, view) :]
 
 
-SECCOMP_PROGRAM = b""
-
-
 def main():
     global SECCOMP_PROGRAM
+    configure(json.loads(sys.argv[1]))
+    open_channel()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     os.close(0)
     os.open("/dev/null", os.O_RDONLY)  # fd 0 again, so no child inherits the channel there
     os.dup2(2, 1)  # a stray print in the worker goes to the log, never into the protocol
     # Nothing of the same uid may read this process's memory or descriptors through /proc.
     libc_call("prctl", PR_SET_DUMPABLE, 0, 0, 0, 0)
-    SECCOMP_PROGRAM = compile_seccomp_filter()
+    SECCOMP_PROGRAM = compile_seccomp_filter(CONFIG["seccomp"])
     loaded = preload()
     # Move everything imported so far out of the collector's reach: a forked child's
     # collections would otherwise write to every object and copy the whole heap.

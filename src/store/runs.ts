@@ -107,9 +107,9 @@ export class RunStore {
       .run(status, details.error ?? null, details.counts ? JSON.stringify(details.counts) : null, now(), id)
   }
 
-  /** The step a multi-step run is at. */
-  setStage(id: string, stage: string): void {
-    this.db.prepare('UPDATE runs SET stage = ?, updated_at = ? WHERE id = ?').run(stage, now(), id)
+  /** The plan step a multi-step run is at (the column is named `stage` since the first schema). */
+  setCurrentStep(id: string, step: string): void {
+    this.db.prepare('UPDATE runs SET stage = ?, updated_at = ? WHERE id = ?').run(step, now(), id)
   }
 
   get(id: string): RunInfo | undefined {
