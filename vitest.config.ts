@@ -11,6 +11,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     maxWorkers: 2,
+    // Two files share the two cores: torch's OpenMP threads would spin-wait against the other file's work
+    // (the trainer's results do not depend on its thread count).
+    env: { OMP_NUM_THREADS: '1' },
     minWorkers: 1,
     sequence: { sequencer: (await import('./test/sequencer.js')).HeaviestFirst },
     reporters: ['default', './test/plain-summary-reporter.ts'],

@@ -19,7 +19,7 @@ rft:
   stage2: { limit: 6, samples: 1, temperature: 0, hints: true, thinkHints: 0, maxTokens: 300, maxSteps: 1, lr: 0.0002, batchSize: 8, gradAccum: 1, outtype: f32 }
 rl: { maxSteps: 1, numGenerations: 2, maxTokens: 200, temperature: 0.6, outtype: f32 }
 swirl: { rules: [none], holdOut: arith, transferRule: none, maxSteps: 1, lr: 0.0002, batchSize: 8, gradAccum: 1, outtype: f32 }
-eval: { benchmarks: [testbed-dev], data: ${resolve('../shared/datasets')}, limit: 2, samples: 1, temperature: 0, maxTokens: 300, modes: [tools, hints] }
+eval: { benchmarks: [testbed-dev], data: ${resolve('../shared/datasets')}, limit: 1, samples: 1, temperature: 0, maxTokens: 300, modes: [tools, hints] }
 `
 
 describe('start pipeline', () => {
@@ -99,7 +99,7 @@ describe('start pipeline', () => {
       temperature: 0,
       maxTokens: 300,
       promptTemplate: '{problem}',
-      limit: 2,
+      limit: 1,
     })
   }, 400_000)
 })

@@ -114,6 +114,9 @@ describe('start steps', () => {
         join(dir, 'j.db'),
         '--parallel',
         '2',
+        // One thread: two test files share the two cores, and llama.cpp's threads wait by spinning.
+        '--threads',
+        '1',
         '--json',
         '--out',
         join(dir, out),
@@ -244,6 +247,8 @@ describe('start steps', () => {
       rubric,
       '--model',
       MODEL,
+      '--threads',
+      '1',
       '--db',
       db,
       '--out',
