@@ -158,9 +158,9 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
   }, 300_000)
 
   it('resumes from its last checkpoint after kill -9, each step logged once', async () => {
-    const { out, db, args } = rlRun(problems, 4, ['--save-steps', '2'])
+    const { out, db, args } = rlRun(problems, 2, ['--save-steps', '1'])
     const first = execa('node', [CLI, ...args], { reject: false })
-    const checkpoint = join(out, 'work', 'checkpoint-2', 'trainer_state.json')
+    const checkpoint = join(out, 'work', 'checkpoint-1', 'trainer_state.json')
     while (!existsSync(checkpoint) && first.exitCode === null) await new Promise((r) => setTimeout(r, 200))
     first.kill('SIGKILL')
     await first
@@ -172,14 +172,9 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       .split('\n')
       .filter((line) => line.startsWith('{"event": "start"'))
       .map((line) => JSON.parse(line).resumedFrom)
-    expect(starts).toEqual([null, join(out, 'work', 'checkpoint-2')])
-    expect(loggedSteps(db, JSON.parse(second.stdout).run).map((row) => row.step)).toEqual([1, 2, 3, 4])
-    expect(readdirSync(join(out, 'rollouts')).sort()).toEqual([
-      'step-00001.jsonl',
-      'step-00002.jsonl',
-      'step-00003.jsonl',
-      'step-00004.jsonl',
-    ])
+    expect(starts).toEqual([null, join(out, 'work', 'checkpoint-1')])
+    expect(loggedSteps(db, JSON.parse(second.stdout).run).map((row) => row.step)).toEqual([1, 2])
+    expect(readdirSync(join(out, 'rollouts')).sort()).toEqual(['step-00001.jsonl', 'step-00002.jsonl'])
   }, 300_000)
 
   it('bad input: one line naming the flag or the file and line, exit 2, nothing trained', async () => {
