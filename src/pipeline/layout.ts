@@ -8,6 +8,7 @@ import { resolveBenchmark } from '../eval/run-eval.js'
 import type { StepRule } from '../filter/types.js'
 import { rftLayout } from '../rft/plan.js'
 import { SWIRL_OPTIONS, type SwirlSettings } from '../swirl/options.js'
+import type { SwirlLayout, SwirlVariant } from '../swirl/run-swirl-table.js'
 import { configLayers, type PipelineConfig } from './config.js'
 
 /** Where the pipeline writes each artifact under the config's `out`; stage commands with --config read them. */
@@ -45,18 +46,8 @@ export function pipelineModels(config: PipelineConfig): string[] {
   ]
 }
 
-/** One step-wise model of the swirl stage: the steps it reads, the rule it keeps them by, what it makes. */
-export interface SwirlVariant {
-  name: string
-  rule: StepRule
-  input: string
-  data: string
-  rft: string
-  model: string
-}
-
 /** Where the swirl stage writes: the steps, their judgements, and per variant its data and model. */
-export function swirlLayout(config: PipelineConfig) {
+export function swirlLayout(config: PipelineConfig): SwirlLayout {
   const settings = swirlSettings(config)
   const dir = join(config.out, 'swirl')
   const judged = join(dir, 'judged.jsonl')

@@ -13,6 +13,7 @@ import { rlLayout, runRl } from '../rl/run-rl.js'
 import type { StageEvent } from '../runner/events.js'
 import type { PlanStep } from '../runner/plan.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
+import { runSwirlTable } from '../swirl/run-swirl-table.js'
 import { type PipelineConfig, stageSettings } from './config.js'
 import {
   configPool,
@@ -21,8 +22,8 @@ import {
   pipelineModels,
   type pipelinePaths,
   swirlLayout,
+  swirlSettings,
 } from './layout.js'
-import { runSwirlStage } from './swirl-stage.js'
 
 /** What every stage of the pipeline is given: the config, where things go, and the settings all share. */
 export interface StageContext {
@@ -181,7 +182,24 @@ function swirlStep({
       'swirl: split the hinted trajectories into steps, judge them, fine-tune the base step-wise per step rule (the config has a swirl: section)',
     inputs: [paths.hinted, config.model],
     outputs: swirlLayout(config).variants.map((variant) => variant.model),
-    run: () => runSwirlStage(config, { common, sandbox, onEvent, onProgress: progress }),
+    run: () => {
+      const settings = swirlSettings(config)
+      return runSwirlTable(
+        {
+          run: config.run,
+          source: config.file,
+          base: config.model,
+          hinted: paths.hinted,
+          problems: () => configProblems(config),
+          layout: swirlLayout(config),
+          holdOut: settings.holdOut,
+          judgeModel: settings.judgeModel,
+          filter: stageSettings(config, 'filter', FILTER_OPTIONS),
+          training: stageSettings(config, 'swirl', RFT_OPTIONS),
+        },
+        { common, sandbox, onEvent, onProgress: progress },
+      )
+    },
   }
 }
 

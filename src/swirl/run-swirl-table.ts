@@ -1,63 +1,100 @@
 import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises'
 import { temporaryFor } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
+import type { ProgressListener } from '../core/events.js'
 import { openJsonlSink, readJsonl } from '../core/jsonl.js'
-import { defaultOptions, resolveOptions } from '../core/options.js'
-import { FILTER_OPTIONS } from '../filter/options.js'
+import { defaultOptions } from '../core/options.js'
+import type { FilterSettings } from '../filter/options.js'
+import type { StepRule } from '../filter/types.js'
 import { IN_PROCESS } from '../inference/options.js'
-import { RFT_OPTIONS } from '../rft/options.js'
+import type { RftSettings } from '../rft/options.js'
 import { rftLayout } from '../rft/plan.js'
 import { runRft } from '../rft/run-rft.js'
 import type { StageEvent } from '../runner/events.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
-import { JUDGE_OPTIONS } from '../swirl/options.js'
-import { runJudge } from '../swirl/run-judge.js'
-import { runSplitSteps } from '../swirl/run-split-steps.js'
-import { runStepFilter } from '../swirl/run-step-filter.js'
-import { configLayers, type PipelineConfig } from './config.js'
-import { configProblems, pipelinePaths, swirlLayout, swirlSettings } from './layout.js'
+import { JUDGE_OPTIONS } from './options.js'
+import { runJudge } from './run-judge.js'
+import { runSplitSteps } from './run-split-steps.js'
+import { runStepFilter } from './run-step-filter.js'
 
-export interface SwirlStageContext {
+/** One step-wise model of SWiRL's table: the steps it reads, the rule it keeps them by, what it makes. */
+export interface SwirlVariant {
+  name: string
+  rule: StepRule
+  input: string
+  data: string
+  rft: string
+  model: string
+}
+
+/** Where SWiRL's table is written: the steps, their judgements, and per variant its data and model. */
+export interface SwirlLayout {
+  dir: string
+  steps: string
+  judged: string
+  /** The judged steps of every family but the held-out one. */
+  without: string | undefined
+  variants: SwirlVariant[]
+  /** The eval benchmarks cut to the held-out family (`resolve` finds the benchmark's file when it runs). */
+  heldOutBenchmarks: { resolve: () => string; subset: string }[]
+}
+
+/** What SWiRL's table is made from: everything resolved by its caller (the pipeline, from its config). */
+export interface SwirlTableInput {
+  /** Run id prefix: each part is a resumable run `<run>-swirl-…`. */
+  run: string
+  /** Named in errors about the inputs (the pipeline's config file). */
+  source: string
+  /** The base model every variant is fine-tuned from. */
+  base: string
+  /** The hinted trajectories (hint-infer) to split into steps. */
+  hinted: string
+  /** The problems of the trajectories, with their `meta.family` (for the hold-out). */
+  problems: () => Promise<string>
+  layout: SwirlLayout
+  holdOut?: string
+  /** A GGUF process judge (rubrics/process.json); the rules judge when absent. */
+  judgeModel?: string
+  filter: FilterSettings
+  training: RftSettings
+}
+
+export interface SwirlTableContext {
   common: { db: string; toolVersion: string; flags: Record<string, unknown> }
   sandbox: SandboxOptions
   onEvent?: (event: StageEvent) => void
-  onProgress?: (event: { done: number; total?: number; detail?: string }) => void
+  onProgress?: ProgressListener
 }
 
 /**
- * The pipeline's swirl stage (SWiRL's table in miniature): the hinted trajectories split into steps and
- * judged (the rules judge, or `judgeModel` with the process rubric); per rule, the steps it keeps become
- * step-wise SFT data and the base is fine-tuned on them; with `holdOut`, one more model learns from the
- * other problem families only, and the eval benchmarks are cut to the held-out family. Each part is a
- * resumable run of its own (`<run>-swirl-…`).
+ * SWiRL's table in miniature: the hinted trajectories split into steps and judged (the rules judge, or a
+ * judge model with the process rubric); per rule, the steps it keeps become step-wise SFT data and the base
+ * is fine-tuned on them; with a held-out family, one more model learns from the other problem families
+ * only, and the eval benchmarks are cut to the held-out family. Each part is a resumable run of its own.
  */
-export async function runSwirlStage(config: PipelineConfig, context: SwirlStageContext) {
-  const settings = swirlSettings(config)
-  const layout = swirlLayout(config)
-  const paths = pipelinePaths(config)
+export async function runSwirlTable(input: SwirlTableInput, context: SwirlTableContext) {
+  const { layout } = input
   const { common, sandbox } = context
   await mkdir(layout.dir, { recursive: true })
   const split = await runSplitSteps({
     ...common,
-    inputs: [paths.hinted],
+    inputs: [input.hinted],
     out: layout.steps,
-    runId: `${config.run}-swirl-steps`,
+    runId: `${input.run}-swirl-steps`,
     onProgress: context.onProgress,
   })
   const judged = await runJudge({
     ...common,
     inputs: [layout.steps],
     out: layout.judged,
-    settings: { ...defaultOptions(JUDGE_OPTIONS), judge: settings.judgeModel ? 'model' : 'rules' },
-    model: settings.judgeModel,
+    settings: { ...defaultOptions(JUDGE_OPTIONS), judge: input.judgeModel ? 'model' : 'rules' },
+    model: input.judgeModel,
     backend: IN_PROCESS,
-    runId: `${config.run}-swirl-judge`,
+    runId: `${input.run}-swirl-judge`,
     onProgress: context.onProgress,
   })
-  if (settings.holdOut) await writeHeldOut(config, settings.holdOut, layout)
+  if (input.holdOut) await writeHeldOut(input, input.holdOut)
 
-  const filterSettings = resolveOptions(FILTER_OPTIONS, configLayers(config, 'filter'))
-  const training = resolveOptions(RFT_OPTIONS, configLayers(config, 'swirl'))
   const models = []
   for (const variant of layout.variants) {
     await mkdir(variant.rft, { recursive: true })
@@ -65,26 +102,26 @@ export async function runSwirlStage(config: PipelineConfig, context: SwirlStageC
       ...common,
       inputs: [variant.input],
       plain: [],
-      settings: { ...filterSettings, rule: variant.rule, name: variant.name },
+      settings: { ...input.filter, rule: variant.rule, name: variant.name },
       sandbox,
       out: variant.data,
-      runId: `${config.run}-${variant.name}-filter`,
+      runId: `${input.run}-${variant.name}-filter`,
     })
     if (filtered.kept === 0)
       throw new UsageError(`swirl: the ${variant.rule} rule kept no step of ${variant.input}`)
     await runRft({
       ...common,
       stage: 1,
-      base: config.model,
+      base: input.base,
       out: variant.rft,
       data: variant.data,
-      settings: training,
+      settings: input.training,
       sandbox,
       dryRun: false,
-      runId: `${config.run}-${variant.name}`,
+      runId: `${input.run}-${variant.name}`,
       onEvent: context.onEvent,
     })
-    await linkModel(rftLayout(variant.rft, config.model).start0Gguf, variant.model)
+    await linkModel(rftLayout(variant.rft, input.base).start0Gguf, variant.model)
     models.push({ name: variant.name, rule: variant.rule, steps: filtered.kept, model: variant.model })
   }
   return { steps: split.steps, judgedYes: judged.yes, models }
@@ -94,16 +131,17 @@ export async function runSwirlStage(config: PipelineConfig, context: SwirlStageC
  * The held-out family's part: the judged steps of every other family (the training input), and each eval
  * benchmark's problems of that family (where the model is measured). Families are the problems' `meta.family`.
  */
-async function writeHeldOut(config: PipelineConfig, family: string, layout: ReturnType<typeof swirlLayout>) {
+async function writeHeldOut(input: SwirlTableInput, family: string) {
+  const { layout } = input
   const familyOf = new Map<string, unknown>()
-  const problems = await configProblems(config)
+  const problems = await input.problems()
   for await (const { value } of readJsonl(problems)) {
     const record = value as { id?: string; meta?: { family?: unknown } }
     if (record.id) familyOf.set(record.id, record.meta?.family)
   }
   if (![...familyOf.values()].includes(family)) {
     throw new UsageError(
-      `${config.file}: swirl.holdOut: no problem of ${problems} has meta.family "${family}"`,
+      `${input.source}: swirl.holdOut: no problem of ${problems} has meta.family "${family}"`,
     )
   }
   await writeMatching(
@@ -119,7 +157,7 @@ async function writeHeldOut(config: PipelineConfig, family: string, layout: Retu
       (record) => (record.meta as { family?: unknown } | undefined)?.family === family,
     )
     if (kept === 0)
-      throw new UsageError(`${config.file}: swirl.holdOut: ${file} has no problem of family "${family}"`)
+      throw new UsageError(`${input.source}: swirl.holdOut: ${file} has no problem of family "${family}"`)
   }
 }
 
