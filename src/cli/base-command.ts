@@ -1,7 +1,7 @@
 import { Command, Errors, Flags } from '@oclif/core'
 import { describeError, exitCodeFor } from '../core/errors.js'
 import { newRunId } from '../core/run-id.js'
-import { progressRenderer } from './progress.js'
+import { type Progress, progressRenderer, stageEventRenderer } from './progress.js'
 
 /**
  * What every command shares: `--db`, `--json` (the value `run()` returns is the JSON summary),
@@ -38,9 +38,17 @@ export abstract class BaseCommand extends Command {
       runId,
       flags: { ...flags, inputs },
       toolVersion: this.config.version,
-      onProgress: progress,
+      onEvent: this.stageEvents(progress),
     }
     return { options, progress }
+  }
+
+  /** A stage's events as this command shows them: the progress display, notices and warnings on stderr. */
+  protected stageEvents(progress: Progress) {
+    return stageEventRenderer(progress, {
+      notice: (text) => this.notice(text),
+      warn: (text) => this.warn(text),
+    })
   }
 
   /** A human summary line on stderr (not with --json, whose summary is stdout). */

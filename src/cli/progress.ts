@@ -66,27 +66,48 @@ export function progressRenderer(
 
 export type Progress = ReturnType<typeof progressRenderer>
 
-/** Plan step lines (start, skipped, done) and the optimiser's steps, for the multi-step commands. */
-export function stageEventRenderer(progress: Progress): (event: StageEvent) => void {
+/** Where the renderer writes a notice and an invalid record: the command's own stderr lines. */
+export interface EventLines {
+  notice(text: string): void
+  warn(text: string): void
+}
+
+/**
+ * Draws a stage's events: progress on the bar or log line, plan step lines (start, skipped, done), the
+ * optimiser's steps, notices, and the records skipped as invalid.
+ */
+export function stageEventRenderer(progress: Progress, lines: EventLines): (event: StageEvent) => void {
   return (event) => {
-    if (event.kind === 'optimiser-step') {
-      const { reward, accuracy, toolCallsPerRollout } = event.metrics
-      // RL steps carry rewards; fine-tuning steps a loss (and none on a step that logged no loss).
-      if (reward === undefined && event.loss === undefined) return
-      const loss = `loss ${fixed(event.loss, 4)}`
-      progress({
-        done: event.step,
-        total: event.maxSteps,
-        detail:
-          reward === undefined
-            ? loss
-            : `reward ${fixed(reward, 3)}, accuracy ${fixed(accuracy, 2)}, tools ${fixed(toolCallsPerRollout, 2)}, ${loss}`,
-      })
-    } else if (event.kind === 'step-start') progress.line(`${event.step.id}: ${event.step.description}...`)
-    else if (event.kind === 'step-skip') progress.line(`${event.step.id}: done before, skipped`)
-    else {
-      progress.end()
-      progress.line(`${event.step.id}: done in ${event.seconds.toFixed(1)} s`)
+    switch (event.kind) {
+      case 'progress': {
+        const { kind: _, ...figures } = event
+        return progress(figures)
+      }
+      case 'notice':
+        return lines.notice(event.text)
+      case 'invalid':
+        return lines.warn(event.message)
+      case 'optimiser-step': {
+        const { reward, accuracy, toolCallsPerRollout } = event.metrics
+        // RL steps carry rewards; fine-tuning steps a loss (and none on a step that logged no loss).
+        if (reward === undefined && event.loss === undefined) return
+        const loss = `loss ${fixed(event.loss, 4)}`
+        return progress({
+          done: event.step,
+          total: event.maxSteps,
+          detail:
+            reward === undefined
+              ? loss
+              : `reward ${fixed(reward, 3)}, accuracy ${fixed(accuracy, 2)}, tools ${fixed(toolCallsPerRollout, 2)}, ${loss}`,
+        })
+      }
+      case 'step-start':
+        return progress.line(`${event.step.id}: ${event.step.description}...`)
+      case 'step-skip':
+        return progress.line(`${event.step.id}: done before, skipped`)
+      case 'step-done':
+        progress.end()
+        return progress.line(`${event.step.id}: done in ${event.seconds.toFixed(1)} s`)
     }
   }
 }

@@ -69,13 +69,12 @@ serves is evaluated (--model then names the GGUF whose chat template renders the
       tracesDir: flags.traces ?? join(dirname(flags.db), `eval-${runId}`),
       sandbox: toSandboxOptions(sandbox, 2),
       backend,
-      onNotice: (line) => this.notice(line),
       out: flags.out,
       db: flags.db,
       runId,
       flags,
       toolVersion: this.config.version,
-      onProgress: progress,
+      onEvent: this.stageEvents(progress),
     })
     progress.end()
     for (const row of summary.rows) {

@@ -78,7 +78,7 @@ end of turn is trained after it). With --config, the settings
       flags: { ...flags, inputs },
       toolVersion: this.config.version,
       ...toGradingOptions(grading),
-      onProgress: progress,
+      onEvent: this.stageEvents(progress),
     })
     progress.end()
     const reasons = Object.entries(summary.rejected)

@@ -44,7 +44,7 @@ extracted answer or code) and "correct" added, each as soon as it is graded.`
       inputs: argv.length > 0 ? (argv as string[]) : [args.inputs],
       out: flags.out,
       ...toGradingOptions(settings),
-      onProgress: progress,
+      onEvent: this.stageEvents(progress),
     })
     progress.end()
     this.say(

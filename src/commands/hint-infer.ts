@@ -72,15 +72,13 @@ With --config, the settings (and, when not given, the model and problems) come f
       model,
       settings,
       backend,
-      onInvalid: (message) => this.warn(message),
-      onNotice: (line) => this.notice(line),
       out: flags.out,
       db: flags.db,
       runId,
       flags: { ...flags, problems },
       toolVersion: this.config.version,
       sandbox: toSandboxOptions(sandbox, 1),
-      onProgress: progress,
+      onEvent: this.stageEvents(progress),
     })
     progress.end()
     this.say(

@@ -69,7 +69,6 @@ the --run judges only the rest. Code the judge writes is never run.`
       settings,
       backend,
       model: flags.model,
-      onNotice: (line) => this.notice(line),
     })
     progress.end()
     this.say(

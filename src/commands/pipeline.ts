@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { planLines, stageEventRenderer } from '../cli/progress.js'
+import { planLines } from '../cli/progress.js'
 import { runPipeline } from '../pipeline/run-pipeline.js'
 import { PIPELINE_STAGES, type PipelineStage } from '../pipeline/stages.js'
 
@@ -46,9 +46,7 @@ can be rerun on its own with the pipeline's settings.`
       toolVersion: this.config.version,
       until: flags.until as PipelineStage | undefined,
       dryRun: flags['dry-run'],
-      onEvent: stageEventRenderer(progress),
-      onProgress: (stage, event) =>
-        progress({ ...event, detail: `${stage}${event.detail ? ` ${event.detail}` : ''}` }),
+      onEvent: this.stageEvents(progress),
     })
     progress.end()
     if (summary.dryRun && !this.jsonEnabled()) {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, describeSettings, servedSettings } from '../cli/base-command.js'
 import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
-import { planLines, stageEventRenderer } from '../cli/progress.js'
+import { planLines } from '../cli/progress.js'
 import { UsageError } from '../core/errors.js'
 import { BACKEND_OPTIONS } from '../inference/options.js'
 import { configPool, pipelinePaths } from '../pipeline/layout.js'
@@ -71,14 +71,12 @@ settings of rft.stage1 / rft.stage2 and, when not given, the base, data, pool an
       settings,
       sandbox: toSandboxOptions(sandbox, 1),
       backend,
-      onNotice: (line) => this.notice(line),
       dryRun: flags['dry-run'],
       db: flags.db,
       runId,
       flags,
       toolVersion: this.config.version,
-      onEvent: stageEventRenderer(progress),
-      onProgress: progress,
+      onEvent: this.stageEvents(progress),
     })
     progress.end()
     if (summary.dryRun && !this.jsonEnabled()) {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, describeSettings } from '../cli/base-command.js'
 import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
-import { planLines, stageEventRenderer } from '../cli/progress.js'
+import { planLines } from '../cli/progress.js'
 import { UsageError } from '../core/errors.js'
 import { configPool, pipelinePaths } from '../pipeline/layout.js'
 import { RL_OPTIONS } from '../rl/options.js'
@@ -74,8 +74,7 @@ batch's leave-one-out mean (--baseline batch), which still learns when every sam
       runId: flags.run ?? rlRunId(out),
       flags,
       toolVersion: this.config.version,
-      onEvent: stageEventRenderer(progress),
-      onProgress: progress,
+      onEvent: this.stageEvents(progress),
     })
     progress.end()
     if (summary.dryRun && !this.jsonEnabled()) {

@@ -13,6 +13,7 @@ import { openEngine } from '../inference/open-engine.js'
 import { type BackendSettings, IN_PROCESS } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
 import type { TrajectoryRecord } from '../inference/types.js'
+import { noticesTo } from '../runner/events.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { RunStore } from '../store/runs.js'
@@ -47,7 +48,6 @@ export interface EvalOptions extends StageRunOptions {
   sandbox: SandboxOptions
   /** Where the models run; default: in process. With a server, the one model it serves is evaluated. */
   backend?: BackendSettings
-  onNotice?: (line: string) => void
 }
 
 /** `start eval`: every model x benchmark x mode, graded; each finished unit is stored and skipped on a rerun. */
@@ -97,7 +97,12 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
               let row = finished.get(key) as EvalRow | undefined
               if (row) summary.resumed++
               else {
-                engine ??= await openEngine(model.path || undefined, settings, backend, options.onNotice)
+                engine ??= await openEngine(
+                  model.path || undefined,
+                  settings,
+                  backend,
+                  noticesTo(options.onEvent),
+                )
                 row = await evaluateUnit(
                   engine,
                   grader,
@@ -112,7 +117,8 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
               await sink.write(row)
               summary.rows.push(row)
               summary.units++
-              options.onProgress?.({
+              options.onEvent?.({
+                kind: 'progress',
                 done: summary.units,
                 total,
                 detail: `${key}: pass@1 ${row.pass1.toFixed(3)}`,

@@ -74,7 +74,7 @@ export async function runFilter(options: FilterOptions): Promise<FilterSummary> 
         reason,
       })
       if (summary.trajectories % 64 === 0) {
-        options.onProgress?.({ done: summary.trajectories, detail: `${summary.kept} kept` })
+        options.onEvent?.({ kind: 'progress', done: summary.trajectories, detail: `${summary.kept} kept` })
       }
     }
   })

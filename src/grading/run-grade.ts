@@ -1,8 +1,8 @@
 import { UsageError } from '../core/errors.js'
-import type { ProgressListener } from '../core/events.js'
 import { countRecords, type JsonlLine, openJsonlSink, readJsonlInputs } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
 import { refuseOverwritingInputs } from '../core/output-paths.js'
+import type { StageListener } from '../runner/events.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { Grader, type GraderOptions, type Reference, reasonClass } from './grader.js'
 import { completionOf, contextOf, GRADE_RECORD_SHAPE, parseReference } from './reference.js'
@@ -15,7 +15,7 @@ export interface GradeOptions {
   grader?: GraderOptions
   /** Records graded at once (symbolic checks batch across them). Default 64. */
   concurrency?: number
-  onProgress?: ProgressListener
+  onEvent?: StageListener
 }
 
 export interface GradeSummary {
@@ -93,7 +93,12 @@ export async function runGrade(options: GradeOptions): Promise<GradeSummary> {
         const kind = reasonClass(grade.reason)
         summary.reasons[kind] = (summary.reasons[kind] ?? 0) + 1
       }
-      options.onProgress?.({ done: summary.records, total, detail: `${summary.correct} correct` })
+      options.onEvent?.({
+        kind: 'progress',
+        done: summary.records,
+        total,
+        detail: `${summary.correct} correct`,
+      })
     }
     await sink.commit()
   } catch (error) {

@@ -6,6 +6,7 @@ import { toHintPolicy } from '../hints/options.js'
 import { type HintPolicy, sampleSeed, seededRandom } from '../hints/policy.js'
 import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
+import { noticesTo } from '../runner/events.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
@@ -22,9 +23,6 @@ export interface HintInferOptions extends StageRunOptions {
   settings: HintInferSettings
   /** Where the model runs; default: in process. */
   backend?: BackendSettings
-  /** Retries and other notices about the server. */
-  onNotice?: (line: string) => void
-  onInvalid?: (message: string) => void
   sandbox: SandboxOptions
   /** An engine already loaded (tests, benchmarks, eval); default: `backend` on `model`. */
   engine?: InferenceEngine
@@ -100,14 +98,14 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
         // Sandbox workers start while the model loads.
         const warming = pool.warmSessions(sessionsToWarm(width, total, finished.size))
         warming.catch(() => {})
-        engine ??= await openEngine(options.model, settings, backend, options.onNotice)
+        engine ??= await openEngine(options.model, settings, backend, noticesTo(options.onEvent))
         await warming
         const started = performance.now() // tokens/s counts generation, not start-up
         const loaded = engine
         const units = async function* () {
           const problems = readProblems(options.problems, {
             skipInvalid: settings.skipInvalid,
-            onInvalid: options.onInvalid,
+            onInvalid: (message) => options.onEvent?.({ kind: 'invalid', message }),
           })
           for await (const located of problems) {
             for (let sample = 0; sample < settings.samples; sample++) yield { located, sample }
@@ -130,7 +128,10 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
           )
           if (record.error) {
             summary.failed++
-            options.onInvalid?.(`${located.at.file}:${located.at.line}: ${record.error}`)
+            options.onEvent?.({
+              kind: 'invalid',
+              message: `${located.at.file}:${located.at.line}: ${record.error}`,
+            })
           }
           store.completeUnit(options.runId, key, record, (tx) =>
             insertTrajectory(tx, trajectoryRow(options.runId, key, record)),
@@ -147,7 +148,8 @@ export async function runHintInfer(options: HintInferOptions): Promise<HintInfer
           if (record.predicted !== null) summary.answered++
           summary.tokensPerSecond =
             summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
-          options.onProgress?.({
+          options.onEvent?.({
+            kind: 'progress',
             done: summary.trajectories,
             total,
             detail: `${summary.tokensPerSecond.toFixed(0)} tok/s, ${summary.toolCalls} tool calls`,

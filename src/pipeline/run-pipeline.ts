@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
-import type { StageEvent } from '../runner/events.js'
+import type { StageEvent, StageListener } from '../runner/events.js'
 import { type PlanStepReport, planSteps, runPlan } from '../runner/plan.js'
 import { runStage } from '../runner/stage-run.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
@@ -16,9 +16,8 @@ export interface PipelineOptions {
   until?: PipelineStage
   /** Print the stages and which are done, and stop. */
   dryRun?: boolean
-  onEvent?: (event: StageEvent) => void
-  /** Progress of the stage running now. */
-  onProgress?: (stage: PipelineStage, event: { done: number; total?: number; detail?: string }) => void
+  /** Every stage's events; a stage's progress names the stage first in its detail. */
+  onEvent?: StageListener
 }
 
 export interface PipelineSummary {
@@ -47,8 +46,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
       paths,
       common,
       sandbox,
-      onEvent: options.onEvent,
-      progress: (event) => options.onProgress?.(stage.id, event),
+      onEvent: options.onEvent && labelled(stage.id, options.onEvent),
     }),
   }))
   const summary: PipelineSummary = {
@@ -81,4 +79,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineSum
       return summary
     },
   )
+}
+
+/** A stage's events with its progress labelled by the stage (`eval 4/9 ...`), the rest as they are. */
+function labelled(stage: string, onEvent: StageListener): StageListener {
+  return (event: StageEvent) =>
+    onEvent(
+      event.kind === 'progress'
+        ? { ...event, detail: `${stage}${event.detail ? ` ${event.detail}` : ''}` }
+        : event,
+    )
 }

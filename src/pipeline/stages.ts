@@ -1,4 +1,3 @@
-import type { ProgressListener } from '../core/events.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
 import { runEval } from '../eval/run-eval.js'
 import { runReport } from '../eval/run-report.js'
@@ -10,7 +9,7 @@ import { RFT_OPTIONS } from '../rft/options.js'
 import { runRft } from '../rft/run-rft.js'
 import { RL_OPTIONS } from '../rl/options.js'
 import { rlLayout, runRl } from '../rl/run-rl.js'
-import type { StageEvent } from '../runner/events.js'
+import type { StageListener } from '../runner/events.js'
 import type { PlanStep } from '../runner/plan.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { runSwirlTable } from '../swirl/run-swirl-table.js'
@@ -31,8 +30,8 @@ export interface StageContext {
   paths: ReturnType<typeof pipelinePaths>
   common: { db: string; toolVersion: string; flags: Record<string, unknown> }
   sandbox: SandboxOptions
-  onEvent?: (event: StageEvent) => void
-  progress: ProgressListener
+  /** The stage's events (its progress labelled by the pipeline). */
+  onEvent?: StageListener
 }
 
 /** One stage: its id (the run is `<run>-<id>`), and the plan step that makes its outputs from its inputs. */
@@ -78,7 +77,7 @@ function plainStep(context: StageContext): Omit<PlanStep, 'id'> {
   }
 }
 
-async function sample({ config, paths, common, sandbox, progress }: StageContext, stage: 'hinted' | 'plain') {
+async function sample({ config, paths, common, sandbox, onEvent }: StageContext, stage: 'hinted' | 'plain') {
   const settings = stageSettings(config, 'hintInfer', HINT_INFER_OPTIONS)
   return runHintInfer({
     ...common,
@@ -90,11 +89,11 @@ async function sample({ config, paths, common, sandbox, progress }: StageContext
     sandbox: { ...sandbox, workers: 1 },
     out: stage === 'hinted' ? paths.hinted : paths.plain,
     runId: `${config.run}-${stage}`,
-    onProgress: progress,
+    onEvent,
   })
 }
 
-function filterStep({ config, paths, common, sandbox, progress }: StageContext): Omit<PlanStep, 'id'> {
+function filterStep({ config, paths, common, sandbox, onEvent }: StageContext): Omit<PlanStep, 'id'> {
   const settings = stageSettings(config, 'filter', FILTER_OPTIONS)
   return {
     description: 'filter the hinted trajectories into D_seed',
@@ -109,7 +108,7 @@ function filterStep({ config, paths, common, sandbox, progress }: StageContext):
         sandbox,
         out: paths.dSeed,
         runId: `${config.run}-filter`,
-        onProgress: progress,
+        onEvent,
       }),
   }
 }
@@ -130,7 +129,6 @@ function rftStep(context: StageContext, stage: 1 | 2): Omit<PlanStep, 'id'> {
       dryRun: false,
       runId: `${config.run}-rft-${stage}`,
       onEvent: context.onEvent,
-      onProgress: context.progress,
     })
   }
   return stage === 1
@@ -148,7 +146,7 @@ function rftStep(context: StageContext, stage: 1 | 2): Omit<PlanStep, 'id'> {
       }
 }
 
-function rlStep({ config, paths, common, sandbox, onEvent, progress }: StageContext): Omit<PlanStep, 'id'> {
+function rlStep({ config, paths, common, sandbox, onEvent }: StageContext): Omit<PlanStep, 'id'> {
   return {
     description: 'rl: GRPO from START-0 with the interpreter in the rollouts (the config has an rl: section)',
     inputs: [paths.layout.start0Gguf],
@@ -164,19 +162,11 @@ function rlStep({ config, paths, common, sandbox, onEvent, progress }: StageCont
         dryRun: false,
         runId: `${config.run}-rl`,
         onEvent,
-        onProgress: progress,
       }),
   }
 }
 
-function swirlStep({
-  config,
-  paths,
-  common,
-  sandbox,
-  onEvent,
-  progress,
-}: StageContext): Omit<PlanStep, 'id'> {
+function swirlStep({ config, paths, common, sandbox, onEvent }: StageContext): Omit<PlanStep, 'id'> {
   return {
     description:
       'swirl: split the hinted trajectories into steps, judge them, fine-tune the base step-wise per step rule (the config has a swirl: section)',
@@ -197,13 +187,13 @@ function swirlStep({
           filter: stageSettings(config, 'filter', FILTER_OPTIONS),
           training: stageSettings(config, 'swirl', RFT_OPTIONS),
         },
-        { common, sandbox, onEvent, onProgress: progress },
+        { common, sandbox, onEvent },
       )
     },
   }
 }
 
-function evalStep({ config, paths, common, sandbox, progress }: StageContext): Omit<PlanStep, 'id'> {
+function evalStep({ config, paths, common, sandbox, onEvent }: StageContext): Omit<PlanStep, 'id'> {
   const settings = stageSettings(config, 'eval', EVAL_OPTIONS)
   const models = pipelineModels(config)
   return {
@@ -219,7 +209,7 @@ function evalStep({ config, paths, common, sandbox, progress }: StageContext): O
         sandbox,
         out: paths.eval,
         runId: `${config.run}-eval`,
-        onProgress: progress,
+        onEvent,
       }),
   }
 }

@@ -10,7 +10,7 @@ import { runFilter } from '../filter/run-filter.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 import type { BackendSettings } from '../inference/options.js'
 import { runHintInfer } from '../inference/run-hint-infer.js'
-import type { StageEvent } from '../runner/events.js'
+import { noticesTo } from '../runner/events.js'
 import { planSteps, runPlan } from '../runner/plan.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
@@ -37,10 +37,8 @@ export interface RftOptions extends Omit<StageRunOptions, 'out'> {
   settings: RftSettings
   sandbox: SandboxOptions
   dryRun: boolean
-  onEvent?: (event: StageEvent) => void
   /** Stage 2: where START-0 samples; with a server, it must serve START-0 (the GGUF renders the prompts). */
   backend?: BackendSettings
-  onNotice?: (line: string) => void
 }
 
 /** A run id that stays the same for the same output directory and stage, so a rerun resumes. */
@@ -66,7 +64,7 @@ export async function runRft(options: RftOptions): Promise<RftSummary> {
     return summary
   }
   return runStage({ ...options, out: undefined, command: 'rft' }, async ({ db, store, finished }) => {
-    const env = await ensureTrainingEnv({ venv: options.settings.venv, onLog: options.onNotice })
+    const env = await ensureTrainingEnv({ venv: options.settings.venv, onLog: noticesTo(options.onEvent) })
     const context: RftStepContext = { options, layout, trainer: new TrlTrainer(env), db, summary }
     const steps = plan.map((step) => ({ ...step, run: () => runStep(step, context) }))
     summary.steps = await runPlan(steps, { store, runId: options.runId, finished, onEvent: options.onEvent })
@@ -170,15 +168,15 @@ async function sampleStep(_: RftPlanStep, { options, layout, summary }: RftStepC
   const { settings } = options
   await mkdir(dirname(layout.samples), { recursive: true })
   if (options.backend?.backend === 'openai') {
-    options.onNotice?.(
-      `stage 2 samples START-0 on ${options.backend.baseUrl}: serve ${layout.start0Gguf} there`,
-    )
+    options.onEvent?.({
+      kind: 'notice',
+      text: `stage 2 samples START-0 on ${options.backend.baseUrl}: serve ${layout.start0Gguf} there`,
+    })
   }
   const sampled = await runHintInfer({
     problems: options.problems!,
     model: layout.start0Gguf,
     backend: options.backend,
-    onNotice: options.onNotice,
     settings: {
       ...defaultOptions(HINT_OPTIONS),
       ...settings,
@@ -193,7 +191,7 @@ async function sampleStep(_: RftPlanStep, { options, layout, summary }: RftStepC
     runId: `${options.runId}-sample-${fingerprint([layout.start0Gguf, ...options.problems!])}`,
     flags: options.flags,
     toolVersion: options.toolVersion,
-    onProgress: options.onProgress,
+    onEvent: options.onEvent,
   })
   summary.samples = sampled.trajectories
   return sampled

@@ -13,7 +13,6 @@ import { openEngine } from '../inference/open-engine.js'
 import { IN_PROCESS } from '../inference/options.js'
 import { readProblems } from '../problems/read-problems.js'
 import type { Problem } from '../problems/types.js'
-import type { StageEvent } from '../runner/events.js'
 import { type PlanStep, type PlanStepReport, planSteps, runPlan } from '../runner/plan.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
@@ -47,7 +46,6 @@ export interface RlOptions extends Omit<StageRunOptions, 'out'> {
   settings: RlSettings
   sandbox: SandboxOptions
   dryRun: boolean
-  onEvent?: (event: StageEvent) => void
 }
 
 export interface RlSummary {

@@ -1,3 +1,4 @@
+import type { ProgressEvent } from '../core/events.js'
 import type { PlanStepEvent } from './plan.js'
 
 /**
@@ -13,5 +14,22 @@ export interface OptimiserStepEvent {
   metrics: Record<string, number>
 }
 
-/** What a multi-step stage (rft, rl, the pipeline) reports while it runs; one union, keyed on `kind`. */
-export type StageEvent = PlanStepEvent | OptimiserStepEvent
+/**
+ * What a stage reports while it runs, one union keyed on `kind`: its progress, a notice the user should
+ * see (a retry, a sampling note, the virtualenv's set-up), a record it skipped as invalid, and for the
+ * multi-step stages (rft, rl, the pipeline) its plan steps and optimiser steps. The stage emits; the CLI
+ * decides how to show each (src/cli/progress.ts).
+ */
+export type StageEvent =
+  | ({ kind: 'progress' } & ProgressEvent)
+  | { kind: 'notice'; text: string }
+  | { kind: 'invalid'; message: string }
+  | PlanStepEvent
+  | OptimiserStepEvent
+
+export type StageListener = (event: StageEvent) => void
+
+/** The notices of a lower layer (an engine's retries, the virtualenv's set-up) as a stage's events. */
+export function noticesTo(onEvent: StageListener | undefined): ((text: string) => void) | undefined {
+  return onEvent && ((text) => onEvent({ kind: 'notice', text }))
+}

@@ -1,8 +1,8 @@
-import type { ProgressListener } from '../core/events.js'
 import { type JsonlSink, openJsonlSink } from '../core/jsonl.js'
 import { type NamedOutput, refuseOverwritingInputs } from '../core/output-paths.js'
 import { RunStore } from '../store/runs.js'
 import { type Db, openDatabase } from '../store/store.js'
+import type { StageListener } from './events.js'
 
 /** What every resumable stage takes besides its own options. */
 export interface StageRunOptions {
@@ -17,7 +17,7 @@ export interface StageRunOptions {
   /** Recorded with the run, for lineage. */
   flags: Record<string, unknown>
   toolVersion: string
-  onProgress?: ProgressListener
+  onEvent?: StageListener
 }
 
 export interface StageRun {

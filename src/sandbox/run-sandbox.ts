@@ -1,7 +1,7 @@
 import { UsageError } from '../core/errors.js'
-import type { ProgressListener } from '../core/events.js'
 import { type JsonlLine, readJsonl } from '../core/jsonl.js'
 import { orderedMap } from '../core/ordered-map.js'
+import type { StageListener } from '../runner/events.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { insertExecution } from '../store/executions.js'
 import type { RunStore } from '../store/runs.js'
@@ -19,10 +19,10 @@ export interface SandboxJobOptions {
   echo: boolean
   /** Report and skip records with nothing to run, instead of stopping. Default false. */
   skipInvalid: boolean
-  onInvalid?: (message: string) => void
+  /** Progress, and the records skipped as invalid. */
+  onEvent?: StageListener
   /** Resumability: results are stored per record; records already done are not run again. */
   run?: { id: string; store: RunStore; db: Db; finished: Map<string, unknown> }
-  onProgress?: ProgressListener
 }
 
 export interface SandboxJobSummary {
@@ -129,7 +129,7 @@ export async function* runSandboxJob(
           'each line needs {"code": "..."} or {"text": "...```python ...```..."}, and ids must be unique',
         )
       }
-      options.onInvalid?.(message)
+      options.onEvent?.({ kind: 'invalid', message: message })
       summary.skipped++
     }
   }
@@ -141,7 +141,7 @@ export async function* runSandboxJob(
   })
   for await (const output of outputs) {
     summary.records++
-    options.onProgress?.({ done: summary.records, detail: `${summary.failed} failed` })
+    options.onEvent?.({ kind: 'progress', done: summary.records, detail: `${summary.failed} failed` })
     yield output
   }
 }
@@ -157,7 +157,7 @@ async function runSession(pool: SandboxPool, blocks: string[], echo: boolean): P
   }
 }
 
-export interface SandboxFileOptions extends Omit<SandboxJobOptions, 'run' | 'onProgress'>, StageRunOptions {
+export interface SandboxFileOptions extends Omit<SandboxJobOptions, 'run'>, StageRunOptions {
   input: string
   sandbox: SandboxOptions
 }

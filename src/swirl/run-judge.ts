@@ -1,9 +1,9 @@
 import { UsageError } from '../core/errors.js'
-import type { ProgressListener } from '../core/events.js'
 import { orderedMap } from '../core/ordered-map.js'
 import type { InferenceEngine } from '../inference/engine.js'
 import { modelLabel, openEngine, trajectoriesInFlight } from '../inference/open-engine.js'
 import type { BackendSettings } from '../inference/options.js'
+import { noticesTo } from '../runner/events.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { SandboxPool } from '../sandbox/pool.js'
 import { ModelJudge } from './judge-model.js'
@@ -19,8 +19,6 @@ export interface JudgeOptions extends StageRunOptions {
   /** The judge model (GGUF or URI); with --backend openai, optional (its chat template). */
   model?: string
   backend: BackendSettings
-  onNotice?: (line: string) => void
-  onProgress?: ProgressListener
 }
 
 export interface JudgeSummary {
@@ -80,7 +78,8 @@ export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
         if (judgement.judge === 'rules') {
           for (const reason of judgement.reasons) summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1
         }
-        options.onProgress?.({
+        options.onEvent?.({
+          kind: 'progress',
           done: summary.steps,
           detail: `${summary.yes} yes, ${summary.unjudged} unjudged`,
         })
@@ -98,7 +97,7 @@ export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
       const pool = new SandboxPool({ workers: 1 })
       let started = performance.now()
       try {
-        engine = await openEngine(options.model, settings, backend, options.onNotice)
+        engine = await openEngine(options.model, settings, backend, noticesTo(options.onEvent))
         started = performance.now() // the rate is the judging's, not the model loading's
         const judge = new ModelJudge(engine, pool, rubric, settings, label)
         const verdictOf = async (step: StepRecord): Promise<StepJudgement> => {

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import { UsageError } from '../core/errors.js'
-import type { ProgressListener } from '../core/events.js'
 import { readJsonlInputs } from '../core/jsonl.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { setParents } from '../store/lineage.js'
@@ -8,7 +7,6 @@ import { type SplittableTrajectory, splitSteps, trajectoryError } from './split-
 
 export interface SplitStepsOptions extends StageRunOptions {
   inputs: string[]
-  onProgress?: ProgressListener
 }
 
 export interface SplitStepsSummary {
@@ -40,7 +38,7 @@ export async function runSplitSteps(options: SplitStepsOptions): Promise<SplitSt
         if (!step.final) summary.toolSteps++
       }
       summary.trajectories++
-      options.onProgress?.({ done: summary.trajectories, detail: `${summary.steps} steps` })
+      options.onEvent?.({ kind: 'progress', done: summary.trajectories, detail: `${summary.steps} steps` })
     }
     if (options.out) {
       setParents(db, { kind: 'dataset', id: resolve(options.out) }, [

@@ -58,7 +58,11 @@ export async function runStepFilter(options: FilterOptions): Promise<FilterSumma
         })
       }
       if (summary.trajectories % 64 === 0) {
-        options.onProgress?.({ done: summary.trajectories, detail: `${summary.kept} steps kept` })
+        options.onEvent?.({
+          kind: 'progress',
+          done: summary.trajectories,
+          detail: `${summary.kept} steps kept`,
+        })
       }
     }
   })

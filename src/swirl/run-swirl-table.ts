@@ -1,7 +1,6 @@
 import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises'
 import { temporaryFor } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
-import type { ProgressListener } from '../core/events.js'
 import { openJsonlSink, readJsonl } from '../core/jsonl.js'
 import { defaultOptions } from '../core/options.js'
 import type { FilterSettings } from '../filter/options.js'
@@ -10,7 +9,7 @@ import { IN_PROCESS } from '../inference/options.js'
 import type { RftSettings } from '../rft/options.js'
 import { rftLayout } from '../rft/plan.js'
 import { runRft } from '../rft/run-rft.js'
-import type { StageEvent } from '../runner/events.js'
+import type { StageListener } from '../runner/events.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { JUDGE_OPTIONS } from './options.js'
 import { runJudge } from './run-judge.js'
@@ -62,8 +61,7 @@ export interface SwirlTableInput {
 export interface SwirlTableContext {
   common: { db: string; toolVersion: string; flags: Record<string, unknown> }
   sandbox: SandboxOptions
-  onEvent?: (event: StageEvent) => void
-  onProgress?: ProgressListener
+  onEvent?: StageListener
 }
 
 /**
@@ -81,7 +79,7 @@ export async function runSwirlTable(input: SwirlTableInput, context: SwirlTableC
     inputs: [input.hinted],
     out: layout.steps,
     runId: `${input.run}-swirl-steps`,
-    onProgress: context.onProgress,
+    onEvent: context.onEvent,
   })
   const judged = await runJudge({
     ...common,
@@ -91,7 +89,7 @@ export async function runSwirlTable(input: SwirlTableInput, context: SwirlTableC
     model: input.judgeModel,
     backend: IN_PROCESS,
     runId: `${input.run}-swirl-judge`,
-    onProgress: context.onProgress,
+    onEvent: context.onEvent,
   })
   if (input.holdOut) await writeHeldOut(input, input.holdOut)
 

@@ -73,10 +73,15 @@ describe('progress off a terminal', () => {
 })
 
 describe('the stage events of the multi-step commands', () => {
+  const said: string[] = []
+  const lines = {
+    notice: (text: string) => said.push(`notice: ${text}`),
+    warn: (text: string) => said.push(`warn: ${text}`),
+  }
   const render = (events: StageEvent[]) => {
     const log = capture(false)
     const progress = progressRenderer('rft r1', { quiet: false, stream: log.stream, intervalMs: 0 })
-    for (const event of events) stageEventRenderer(progress)(event)
+    for (const event of events) stageEventRenderer(progress, lines)(event)
     progress.end()
     return log.text().trim().split('\n')
   }
@@ -102,6 +107,17 @@ describe('the stage events of the multi-step commands', () => {
     expect(lines.at(-3)).toBe('train-start-0: done in 1.5 s')
     expect(lines.at(-2)).toBe('train-start-0: done before, skipped')
     expect(lines.at(-1)).toMatch(/^rft r1 1\/3 .*reward 0\.500, accuracy 0\.75, tools 1\.00, loss 0\.0100/)
+  })
+
+  it("draws progress, and hands notices and invalid records to the command's stderr lines", () => {
+    said.length = 0
+    const drawn = render([
+      { kind: 'progress', done: 3, total: 4, detail: '1 failed' },
+      { kind: 'notice', text: 'retrying (HTTP 500)' },
+      { kind: 'invalid', message: 'p.jsonl:2: no problem' },
+    ])
+    expect(drawn[0]).toMatch(/^rft r1 3\/4 .* 1 failed$/)
+    expect(said).toEqual(['notice: retrying (HTTP 500)', 'warn: p.jsonl:2: no problem'])
   })
 
   it("translates the trainer's wire lines at the boundary: snake_case names stop there, other lines are not steps", () => {

@@ -32,7 +32,9 @@ describe('a prompt longer than the context', () => {
           maxTokens: 64,
           promptTemplate: '{problem}',
         },
-        onInvalid: (message) => warnings.push(message),
+        onEvent: (event) => {
+          if (event.kind === 'invalid') warnings.push(event.message)
+        },
         sandbox: {},
         out,
         db: join(dir, 's.db'),

@@ -70,7 +70,9 @@ describe('start sandbox on a file', () => {
       concurrency: 1,
       echo: false,
       skipInvalid: true,
-      onInvalid: (message) => skipped.push(message),
+      onEvent: (event) => {
+        if (event.kind === 'invalid') skipped.push(event.message)
+      },
       sandbox: { workers: 1 },
     })
     expect(summary).toMatchObject({ records: 2, skipped: 1 })

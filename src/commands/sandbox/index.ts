@@ -54,9 +54,8 @@ is done (input order kept). Results are stored under --run; rerunning the same -
       flags: { ...flags, input: args.input },
       toolVersion: this.config.version,
       ...job,
-      onInvalid: (message) => this.warn(message),
       sandbox: toSandboxOptions(limits, job.concurrency),
-      onProgress: progress,
+      onEvent: this.stageEvents(progress),
     })
     progress.end()
     this.say(
