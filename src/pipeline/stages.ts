@@ -47,8 +47,8 @@ interface StageSpec {
  * Adding a stage is an entry here (and its section in CONFIG_SECTIONS when it takes settings).
  */
 export const PIPELINE_STAGES = [
-  { id: 'hinted', step: hintedStep },
-  { id: 'plain', step: plainStep },
+  { id: 'hinted', step: (context) => sampleStep(context, 'hinted') },
+  { id: 'plain', step: (context) => sampleStep(context, 'plain') },
   { id: 'filter', step: filterStep },
   { id: 'rft-1', step: (context) => rftStep(context, 1) },
   { id: 'rft-2', step: (context) => rftStep(context, 2) },
@@ -59,38 +59,31 @@ export const PIPELINE_STAGES = [
 ] as const satisfies readonly StageSpec[]
 export type PipelineStage = (typeof PIPELINE_STAGES)[number]['id']
 
-function hintedStep(context: StageContext): Omit<PlanStep, 'id'> {
+/** hint-infer on the config's problems with hints (the hinted trajectories) or without (the plain runs). */
+function sampleStep(context: StageContext, stage: 'hinted' | 'plain'): Omit<PlanStep, 'id'> {
+  const { config, paths, common, sandbox, onEvent } = context
+  const out = stage === 'hinted' ? paths.hinted : paths.plain
   return {
-    description: 'hint-infer with hints (the hinted trajectories)',
-    inputs: [context.config.problems, context.config.model],
-    outputs: [context.paths.hinted],
-    run: () => sample(context, 'hinted'),
+    description:
+      stage === 'hinted'
+        ? 'hint-infer with hints (the hinted trajectories)'
+        : 'hint-infer without hints (the plain runs of the hint-gain rule)',
+    inputs: [config.problems, config.model],
+    outputs: [out],
+    run: async () =>
+      runHintInfer({
+        ...common,
+        problems: [await configProblems(config)],
+        model: config.model,
+        settings: { ...stageSettings(config, 'hintInfer', HINT_INFER_OPTIONS), noHints: stage === 'plain' },
+        // The base model may be served (the config's backend:); START-0 and START are this run's own files.
+        backend: stageSettings(config, 'hintInfer', BACKEND_OPTIONS),
+        sandbox: { ...sandbox, workers: 1 },
+        out,
+        runId: `${config.run}-${stage}`,
+        onEvent,
+      }),
   }
-}
-
-function plainStep(context: StageContext): Omit<PlanStep, 'id'> {
-  return {
-    description: 'hint-infer without hints (the plain runs of the hint-gain rule)',
-    inputs: [context.config.problems, context.config.model],
-    outputs: [context.paths.plain],
-    run: () => sample(context, 'plain'),
-  }
-}
-
-async function sample({ config, paths, common, sandbox, onEvent }: StageContext, stage: 'hinted' | 'plain') {
-  const settings = stageSettings(config, 'hintInfer', HINT_INFER_OPTIONS)
-  return runHintInfer({
-    ...common,
-    problems: [await configProblems(config)],
-    model: config.model,
-    settings: { ...settings, noHints: stage === 'plain' },
-    // The base model may be served (the config's backend:); START-0 and START are this run's own files.
-    backend: stageSettings(config, 'hintInfer', BACKEND_OPTIONS),
-    sandbox: { ...sandbox, workers: 1 },
-    out: stage === 'hinted' ? paths.hinted : paths.plain,
-    runId: `${config.run}-${stage}`,
-    onEvent,
-  })
 }
 
 function filterStep({ config, paths, common, sandbox, onEvent }: StageContext): Omit<PlanStep, 'id'> {

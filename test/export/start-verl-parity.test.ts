@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { formatOutput } from '../../src/inference/format-output.js'
 import { detectStopPoint } from '../../src/inference/stop-points.js'
 import type { ExecutionResult } from '../../src/sandbox/types.js'
+import { executionResult as result } from '../inference/scripted-stream.js'
 import { tempDir } from '../integration/cli.js'
 
 /**
@@ -61,22 +62,6 @@ const RESULTS: ExecutionResult[] = [
   result({ stdout: 'a ``` fence and ````` more\n' }),
   result({ stdout: '  \n\n' }),
 ]
-
-function result(fields: Partial<ExecutionResult>): ExecutionResult {
-  return {
-    stdout: '',
-    stderr: '',
-    exitCode: 0,
-    signal: null,
-    timedOut: false,
-    truncated: false,
-    stdoutBytes: 0,
-    stderrBytes: 0,
-    durationMs: 1,
-    sessionEnded: false,
-    ...fields,
-  }
-}
 
 describe("start_verl.py decides as start's hint loop does", () => {
   it('reads the same closed code block from the same text', () => {

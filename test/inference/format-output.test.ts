@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { formatOutput } from '../../src/inference/format-output.js'
-import type { ExecutionResult } from '../../src/sandbox/types.js'
-
-const result = (overrides: Partial<ExecutionResult>): ExecutionResult => ({
-  stdout: '',
-  stderr: '',
-  exitCode: 0,
-  signal: null,
-  timedOut: false,
-  truncated: false,
-  stdoutBytes: 0,
-  stderrBytes: 0,
-  durationMs: 1,
-  sessionEnded: false,
-  ...overrides,
-})
+import { executionResult as result } from './scripted-stream.js'
 
 describe('formatOutput', () => {
   it('shows stdout, or nothing, in an output block', () => {

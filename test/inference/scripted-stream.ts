@@ -1,19 +1,23 @@
 import type { GenerationStream, StreamStats } from '../../src/inference/engine.js'
 import type { ExecutionResult } from '../../src/sandbox/types.js'
 
-/** A cell that ran and printed `stdout`: what a scripted code runner answers. */
-export const printed = (stdout: string): ExecutionResult => ({
-  stdout,
+/** A cell's result: one that succeeded, printing nothing, unless `fields` say otherwise. */
+export const executionResult = (fields: Partial<ExecutionResult> = {}): ExecutionResult => ({
+  stdout: '',
   stderr: '',
   exitCode: 0,
   signal: null,
   timedOut: false,
   truncated: false,
-  stdoutBytes: stdout.length,
+  stdoutBytes: fields.stdout?.length ?? 0,
   stderrBytes: 0,
   durationMs: 1,
   sessionEnded: false,
+  ...fields,
 })
+
+/** A cell that ran and printed `stdout`: what a scripted code runner answers. */
+export const printed = (stdout: string): ExecutionResult => executionResult({ stdout })
 
 /**
  * A scripted engine for the loop's decisions: it "generates" fixed pieces in order, and records
