@@ -25,12 +25,15 @@ export function answerRefusal(
 /** Words that bound, negate or doubt a value, inside an answer or right beside it (`at least \boxed{40}`). */
 export const BOUND_WORDS = String.raw`not|never|at\s+(?:least|most)|(?:more|less|fewer|greater|smaller|larger|bigger)\s+than|up\s+to|approx(?:imately)?|about|around|roughly|nearly|almost|maybe|perhaps|possibly|probably|likely`
 
+/** Words that bound a value from after it: `40 or more`, `$40$ or so`, `give or take`. */
+export const TRAILING_BOUND_WORDS = String.raw`or\s+(?:more|less|fewer|so|above|below|higher|lower|greater|smaller|thereabouts)|give\s+or\s+take|more\s+or\s+less`
+
 /**
- * Words that bound, negate, doubt or condition a value (`\text{not } 6`, `at least 40`, `120 \text{ is
- * impossible}`, `C. \text{(possibly D)}`): an answer so worded does not state the value.
+ * Words that bound, negate, doubt or condition a value (`\text{not } 6`, `at least 40`, `40 or so`, `120
+ * \text{ is impossible}`, `C. \text{(possibly D)}`): an answer so worded does not state the value.
  */
 const QUALIFIER = new RegExp(
-  String.raw`\b(?:${BOUND_WORDS}|cannot|can't|isn't|impossible|no\s+(?:more|less|fewer)|between|either|unless|if|otherwise|except)\b`,
+  String.raw`\b(?:${BOUND_WORDS}|${TRAILING_BOUND_WORDS}|cannot|can't|isn't|impossible|no\s+(?:more|less|fewer)|between|either|unless|if|otherwise|except)\b`,
   'i',
 )
 

@@ -1,4 +1,4 @@
-import { BOUND_WORDS, qualifierIn } from './answer-checks.js'
+import { BOUND_WORDS, qualifierIn, TRAILING_BOUND_WORDS } from './answer-checks.js'
 import { normalizeAnswer, stripVariable } from './normalize-answer.js'
 import { type TextPiece, visibleText } from './visible-text.js'
 
@@ -137,7 +137,7 @@ export function extractFinalAnswer(completion: string, options: ExtractOptions =
 function besideProblem(text: string, start: number, end: number): ExtractionFailure | undefined {
   const before = text.slice(Math.max(0, start - 80), start)
   const after = text.slice(end)
-  if (offeredAsAlternative(before) || revisedAfter(after)) return 'hedged'
+  if (offeredAsAlternative(before) || revisedAfter(after) || ANOTHER_VALUE.test(after)) return 'hedged'
   if (QUALIFIER_BEFORE.test(before) || QUALIFIER_AFTER.test(after)) return 'qualified'
   return undefined
 }
@@ -149,8 +149,10 @@ const QUALIFIER_BEFORE = new RegExp(
 )
 
 /** A bound written right after the answer: "\boxed{40} at most", "$40$ or more", "give or take". */
-const QUALIFIER_AFTER =
-  /^(?:\s|\$|\\[)\]])*(?:at\s+(?:least|most)|or\s+(?:more|less|fewer|so|above|below|higher|lower|greater|smaller|thereabouts)|give\s+or\s+take|more\s+or\s+less|approximately|roughly)\b/i
+const QUALIFIER_AFTER = new RegExp(
+  String.raw`^(?:\s|\$|\\[)\]])*(?:at\s+(?:least|most)|${TRAILING_BOUND_WORDS}|approximately|roughly)\b`,
+  'i',
+)
 
 /** A statement naming several values ("the answer is 1 or 2"): hedged whatever they are. */
 const HEDGED = '\u0000hedged'
@@ -177,6 +179,14 @@ function revisedAfter(after: string): boolean {
     .join(' ')
   return REVISION.test(near) && /\d|\\boxed|\$/.test(near)
 }
+
+/**
+ * Another value offered anywhere after the answer, in words: "(It could also be 43.)", "43 is also
+ * possible", "another possible answer is 43". Each names a value (a digit right after "could also be", a
+ * value before "is also possible"), so "it could also be written as 6 \cdot 7" is not one.
+ */
+const ANOTHER_VALUE =
+  /\b(?:could|might|may|can)\s+also\s+be\s*[$\\{(]*-?\d|\d[^.\n]{0,20}?\b(?:is|are|would\s+be|seems?)\s+also\s+(?:possible|valid|correct|right|an?\s+(?:answer|solution))|\balso\s+(?:possible|valid|correct)\s*:?\s*[$\\{(]*-?\d|\banother\s+(?:possible\s+)?(?:answer|possibility|candidate|value)\b[^.\n]{0,40}?\d/i
 
 /** "Alternatively, \boxed{42}", "or maybe $9$": the answer offered as one of several. */
 function offeredAsAlternative(before: string): boolean {
