@@ -4,7 +4,9 @@
  */
 
 export const SCRATCH = '/sandbox'
-export const WORKER_PATH = '/opt/start/worker.py'
+/** Where the worker's Python source (src/sandbox/python) is bound read-only, and the file that runs it. */
+export const WORKER_DIRECTORY = '/opt/start'
+export const WORKER_PATH = `${WORKER_DIRECTORY}/run_worker.py`
 /** Where the worker sees its memory cgroup directory (each world covers it before its cell runs). */
 export const CGROUP_MOUNT = '/cgroup'
 
@@ -21,7 +23,8 @@ export interface IsolationSpec {
   host: HostLayout
   /** Interpreter and the directories it reads (prefixes, site-packages). */
   python: { executable: string; paths: string[] }
-  workerScript: string
+  /** The worker's Python source directory on the host (run_worker.py and the sandbox_worker package). */
+  workerDirectory: string
   /** The worker's memory cgroup directory on the host, if it has one. */
   cgroup?: string
 }
@@ -200,7 +203,7 @@ export function bwrapArgs(spec: IsolationSpec): string[] {
     args.push('--ro-bind', path, path)
     bound.push(path)
   }
-  args.push('--ro-bind', spec.workerScript, WORKER_PATH)
+  args.push('--ro-bind', spec.workerDirectory, WORKER_DIRECTORY)
   args.push('--proc', '/proc', '--dev', '/dev', '--remount-ro', '/dev')
   // Only the mount point: each record's world mounts a fresh, size-limited tmpfs here.
   args.push('--perms', '0755', '--dir', SCRATCH, '--symlink', SCRATCH, '/tmp')

@@ -1,6 +1,6 @@
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { execa, type ResultPromise } from 'execa'
@@ -24,8 +24,8 @@ import {
 import type { PythonRuntime } from './python-runtime.js'
 import type { ExecutionResult, SandboxLimits } from './types.js'
 
-/** Shipped next to this file's source; dist/ resolves to the same src/sandbox/worker.py. */
-const WORKER_SCRIPT = fileURLToPath(new URL('../../src/sandbox/worker.py', import.meta.url))
+/** Shipped next to this file's source; dist/ resolves to the same src/sandbox/python. */
+const WORKER_SOURCE = fileURLToPath(new URL('../../src/sandbox/python', import.meta.url))
 
 /** How long past its own time limit a cell may go before the whole worker is presumed stuck. */
 const STUCK_GRACE_MS = 5_000
@@ -52,7 +52,7 @@ interface Pending {
   timer?: NodeJS.Timeout
 }
 
-/** One sandboxed Python worker process (bubblewrap + worker.py) and its request channel. */
+/** One sandboxed Python worker process (bubblewrap + the sandbox_worker package) and its request channel. */
 export class SandboxWorker {
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
@@ -123,7 +123,7 @@ export class SandboxWorker {
     const args = bwrapArgs({
       host,
       python: spec.python,
-      workerScript: spec.runAs ? readableCopy(WORKER_SCRIPT) : WORKER_SCRIPT,
+      workerDirectory: spec.runAs ? readableCopy(WORKER_SOURCE) : WORKER_SOURCE,
       cgroup: cgroup?.path,
     })
     const command = [bwrap, ...args, spec.python.executable, WORKER_PATH, JSON.stringify(config)]
@@ -210,16 +210,24 @@ export class SandboxWorker {
   }
 }
 
-let scriptCopy: string | undefined
+let sourceCopy: string | undefined
 
-/** A copy of the worker script that another uid can read (the checkout may sit in a private home). */
-function readableCopy(script: string): string {
-  if (scriptCopy) return scriptCopy
+/** A copy of the worker's source that another uid can read (the checkout may sit in a private home). */
+function readableCopy(source: string): string {
+  if (sourceCopy) return sourceCopy
   const directory = mkdtempSync(join(tmpdir(), 'start-sandbox-'))
   process.once('exit', () => rmSync(directory, { recursive: true, force: true }))
+  cpSync(source, directory, { recursive: true, filter: (path) => basename(path) !== '__pycache__' })
+  makeReadable(directory)
+  sourceCopy = directory
+  return sourceCopy
+}
+
+function makeReadable(directory: string): void {
   chmodSync(directory, 0o755)
-  scriptCopy = join(directory, 'worker.py')
-  copyFileSync(script, scriptCopy)
-  chmodSync(scriptCopy, 0o644)
-  return scriptCopy
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name)
+    if (entry.isDirectory()) makeReadable(path)
+    else chmodSync(path, 0o644)
+  }
 }

@@ -19,7 +19,7 @@ const spec = (root: boolean): IsolationSpec => ({
       '/usr/lib/python3/dist-packages',
     ],
   },
-  workerScript: '/project/src/sandbox/worker.py',
+  workerDirectory: '/project/src/sandbox/python',
 })
 
 const pairs = (args: string[], flag: string) =>
@@ -31,7 +31,7 @@ describe('bwrapArgs', () => {
     expect(pairs(args, '--ro-bind')).toEqual([
       '/usr /usr',
       '/home/u/.pyenv/versions/3.11 /home/u/.pyenv/versions/3.11',
-      '/project/src/sandbox/worker.py /opt/start/worker.py',
+      '/project/src/sandbox/python /opt/start',
     ])
     expect(pairs(args, '--symlink')).toContain('usr/lib /lib')
     // parents readable by the cell's uid; nothing else of /home/u is there
