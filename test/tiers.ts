@@ -19,7 +19,10 @@ const MODEL = [
   'test/inference/{gguf-file,prompt-data-tokens,prompt-too-long}.test.ts',
   'test/{eval/run-eval,pipeline/config,rft/run-rft,llama-server/runner}.test.ts',
 ]
-const TRAINER = ['test/training/{labels,python-env}.test.ts', 'test/export/start-verl-parity.test.ts']
+const TRAINER = [
+  'test/training/{labels,python-env,trainer-protocol-python}.test.ts',
+  'test/export/start-verl-parity.test.ts',
+]
 const BROWSER = ['test/eval/report.test.ts']
 const INTEGRATION = ['test/integration/**/*.test.ts']
 

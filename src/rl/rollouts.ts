@@ -13,7 +13,7 @@ import type { SandboxPool } from '../sandbox/pool.js'
 import type { StepJudgement } from '../swirl/judge-rules.js'
 import type { JudgedStep } from '../swirl/read-steps.js'
 import type { StepRecord } from '../swirl/split-steps.js'
-import type { RlEvent } from '../training/trainer.js'
+import type { RlEventOf } from '../training/trainer-protocol.js'
 import type { RlSettings } from './options.js'
 import { type PolicyChannel, PolicyEngine } from './policy-engine.js'
 import { rolloutReward } from './reward.js'
@@ -65,7 +65,7 @@ export interface RolloutContext {
 
 /** The rollouts the trainer asked for: each runs the hint-infer loop on the policy, is graded and rewarded. */
 export async function rollOutBatch(
-  event: Extract<RlEvent, { event: 'rollouts' }>,
+  event: RlEventOf<'rollouts'>,
   part: number,
   context: RolloutContext,
 ): Promise<void> {

@@ -33,9 +33,10 @@ import {
   outputRunId,
 } from '../training/model-steps.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
-import { optimiserStep, type RlEvent, type TrainerLink, TrlTrainer } from '../training/trainer.js'
+import { optimiserStep, type RlRequest, TrlTrainer } from '../training/trainer.js'
+import { TrainerChannel } from '../training/trainer-channel.js'
+import type { RlEventOf } from '../training/trainer-protocol.js'
 import type { RlSettings } from './options.js'
-import type { PolicyChannel } from './policy-engine.js'
 import { type RolloutContext, rollOutBatch } from './rollouts.js'
 
 export interface RlOptions extends Omit<StageRunOptions, 'out'> {
@@ -163,20 +164,47 @@ async function readRlInputs(options: RlOptions): Promise<RlInputs> {
   return { problems, states }
 }
 
+/** The rl step: the trainer asks for rollouts, this process rolls them out and logs each optimiser step. */
 async function train(
   options: RlOptions,
-  { problems, states }: RlInputs,
+  inputs: RlInputs,
   layout: ReturnType<typeof rlLayout>,
   trainer: TrlTrainer,
   db: Db,
   log: string,
 ): Promise<unknown> {
   const { settings } = options
-  const stepwise = settings.objective === 'stepwise'
-  const ids = [...(stepwise ? states.keys() : problems.keys())]
+  const ids = [...(settings.objective === 'stepwise' ? inputs.states.keys() : inputs.problems.keys())]
   await mkdir(layout.rollouts, { recursive: true })
   await writeFileAtomically(layout.problems, ids.map((id) => `${JSON.stringify({ id })}\n`).join(''))
-  const chat = await readCheckpointChatTemplate(layout.baseHf)
+  const channel = new TrainerChannel()
+  const { context, close } = await openRolloutContext(options, inputs, layout, channel)
+  const parts = new Map<number, number>()
+  try {
+    await trainer.reinforce(rlRequest(settings, layout, log), channel, (event) => {
+      if (event.event === 'start') context.contextSize = event.contextSize
+      if (event.event === 'rollouts') {
+        // Batches of one optimizer step (several with gradient accumulation) are numbered within the step.
+        const part = parts.get(event.step) ?? 0
+        parts.set(event.step, part + 1)
+        rollOutBatch(event, part, context).catch((error: Error) => channel.abort(error))
+      }
+      if (event.event === 'log') logOptimiserStep(db, options, event)
+    })
+  } finally {
+    await close()
+  }
+  return recordPolicy(db, options, layout)
+}
+
+/** What the rollouts need: the chat template, hints, a sandbox, the grader (or a step judge). */
+async function openRolloutContext(
+  options: RlOptions,
+  { problems, states }: RlInputs,
+  layout: ReturnType<typeof rlLayout>,
+  channel: TrainerChannel,
+): Promise<{ context: RolloutContext; close: () => Promise<void> }> {
+  const { settings } = options
   const policy = settings.hints
     ? toHintPolicy({
         ...defaultOptions(HINT_OPTIONS),
@@ -184,105 +212,74 @@ async function train(
         connectiveHints: settings.connectiveHints,
       })
     : null
-  const hints = policy ? { policy, library: await loadHintLibrary() } : null
   const rolloutsPerStep = settings.numGenerations * settings.promptsPerStep
   const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
-  const grader = new Grader(pool)
-  const answers = new Map<string, (reply: Record<string, unknown>) => void>()
-  let link: TrainerLink | undefined
-  const channel: PolicyChannel = {
-    send: (op) => link!.send(op),
-    request: (op) =>
-      new Promise((resolve) => {
-        answers.set(op.rid as string, resolve)
-        link!.send(op)
-      }),
-  }
-
-  const judge = stepwise ? await openStepJudge(settings, pool, Math.min(rolloutsPerStep, 8)) : undefined
+  const judge =
+    settings.objective === 'stepwise'
+      ? await openStepJudge(settings, pool, Math.min(rolloutsPerStep, 8))
+      : undefined
+  await pool.warmSessions(Math.min(rolloutsPerStep, 16))
   const context: RolloutContext = {
     settings,
     runId: options.runId,
     problems,
     states,
     judgeStep: judge?.judgeStep ?? (() => Promise.reject(new Error('no step judge'))),
-    chat,
-    contextSize: 0,
-    hints,
+    chat: await readCheckpointChatTemplate(layout.baseHf),
+    contextSize: 0, // the trainer's start event says
+    hints: policy ? { policy, library: await loadHintLibrary() } : null,
     pool,
-    grader,
+    grader: new Grader(pool),
     channel,
     rolloutsDir: layout.rollouts,
   }
-  const parts = new Map<number, number>()
-  const rollOut = async (event: Extract<RlEvent, { event: 'rollouts' }>) => {
-    // Batches of one optimizer step (several with gradient accumulation) are numbered within the step.
-    const part = parts.get(event.step) ?? 0
-    parts.set(event.step, part + 1)
-    await rollOutBatch(event, part, context)
-  }
-
-  try {
-    await pool.warmSessions(Math.min(rolloutsPerStep, 16))
-    await trainer.reinforce(
-      {
-        base: layout.baseHf,
-        problems: layout.problems,
-        out: layout.policy,
-        work: layout.work,
-        maxSteps: settings.maxSteps,
-        lr: settings.lr,
-        numGenerations: settings.numGenerations,
-        promptsPerStep: settings.promptsPerStep,
-        maxTokens: settings.maxTokens,
-        temperature: settings.temperature,
-        topP: settings.topP,
-        beta: settings.beta,
-        clip: settings.clip,
-        baseline: settings.baseline === 'batch' || (stepwise && !settings.baseline) ? 'batch' : 'group',
-        saveSteps: settings.saveSteps,
-        seed: settings.trainSeed,
-        turnEndMarkers: TURN_END_MARKERS,
-        log,
-      },
-      (event, trainerLink) => {
-        link = trainerLink
-        switch (event.event) {
-          case 'start':
-            context.contextSize = event.contextSize
-            break
-          case 'rollouts':
-            rollOut(event).catch((error: Error) => trainerLink.abort(error))
-            break
-          case 'started':
-          case 'generated':
-          case 'ended': {
-            const answer = answers.get(event.rid)
-            answers.delete(event.rid)
-            answer?.(event)
-            break
-          }
-          case 'log': {
-            const { loss, learning_rate: learningRate, epoch, ...metrics } = event.metrics
-            appendTrainingLog(db, {
-              runId: options.runId,
-              unitKey: 'rl',
-              step: event.step,
-              loss,
-              learningRate,
-              epoch,
-              metrics,
-            })
-            options.onEvent?.(optimiserStep(event)!)
-            break
-          }
-        }
-      },
-    )
-  } finally {
+  const close = async () => {
     await judge?.close()
     await pool.close()
   }
+  return { context, close }
+}
+
+function rlRequest(settings: RlSettings, layout: ReturnType<typeof rlLayout>, log: string): RlRequest {
+  const stepwise = settings.objective === 'stepwise'
+  return {
+    base: layout.baseHf,
+    problems: layout.problems,
+    out: layout.policy,
+    work: layout.work,
+    maxSteps: settings.maxSteps,
+    lr: settings.lr,
+    numGenerations: settings.numGenerations,
+    promptsPerStep: settings.promptsPerStep,
+    maxTokens: settings.maxTokens,
+    temperature: settings.temperature,
+    topP: settings.topP,
+    beta: settings.beta,
+    clip: settings.clip,
+    baseline: settings.baseline === 'batch' || (stepwise && !settings.baseline) ? 'batch' : 'group',
+    saveSteps: settings.saveSteps,
+    seed: settings.trainSeed,
+    turnEndMarkers: TURN_END_MARKERS,
+    log,
+  }
+}
+
+function logOptimiserStep(db: Db, options: RlOptions, event: RlEventOf<'log'>): void {
+  const { loss, learning_rate: learningRate, epoch, ...metrics } = event.metrics
+  appendTrainingLog(db, {
+    runId: options.runId,
+    unitKey: 'rl',
+    step: event.step,
+    loss,
+    learningRate,
+    epoch,
+    metrics,
+  })
+  options.onEvent?.(optimiserStep(event)!)
+}
+
+/** The per-step metrics as a file, and the policy's lineage: its base, its problems, this run. */
+async function recordPolicy(db: Db, options: RlOptions, layout: ReturnType<typeof rlLayout>) {
   const logged = trainingLog(db, options.runId, 'rl')
   await writeFileAtomically(
     layout.metrics,

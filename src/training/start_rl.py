@@ -4,13 +4,9 @@ The CLI runs the rollout loop of hint-infer (stop points, hints, code in its san
 process holds the policy and generates for it. They talk in JSON lines: events on stdout (as every
 start trainer script), operations on stdin.
 
-  -> {"event": "rollouts", "step": S, "items": [{"rid", "problem"}]}   a batch of prompts to roll out
-  <- {"op": "start", "rid", "prompt"}          tokenize the rendered prompt   -> {"event": "started", "rid", "promptTokens"}
-  <- {"op": "next", "rid", "stops", "maxTokens"}  generate to a stop        -> {"event": "generated", "rid", "text", "stop", counts}
-  <- {"op": "append", "rid", "text"}           inserted text (hint, code output): in the context, out of the loss
-  <- {"op": "retract", "rid", "chars"}         drop the last generated characters (a closing tag the loop replaces)
-  <- {"op": "finish", "rid", "reward", ...}      the rollout is over; its reward
-  <- {"op": "end", "rid": "batch:B"}           every rollout is finished  -> {"event": "ended", "rid", "rollouts"}
+The events and operations, each with its fields, are declared once in src/training/trainer-protocol.ts
+(trainer-protocol.json here): "rollouts" asks for a batch; "start", "next", "append", "retract" and
+"finish" drive one rollout ("started" and "generated" answer); "end" closes the batch ("ended").
 
 "next" requests are answered together: once every unfinished rollout of the batch waits for one, they
 run as one batched `generate` call.
@@ -24,7 +20,8 @@ import time
 from pathlib import Path
 
 # Run as a script, so its own folder (start_trainer.py's) is first on sys.path.
-from start_trainer import emit, load_tokenizer, save_checkpoint
+from start_trainer import load_tokenizer, save_checkpoint
+from trainer_protocol import emit, receive, speak
 from transformers import StoppingCriteria
 
 # How many tokens before a new one are decoded with it, so a SentencePiece word start keeps its space.
@@ -39,7 +36,7 @@ def read_op():
     line = sys.stdin.readline()
     if not line:
         raise ChannelClosed("the CLI closed the rollout channel")
-    return json.loads(line)
+    return receive(line)
 
 
 class Rollout:
@@ -495,6 +492,7 @@ def main():
     parser.add_argument("--baseline", choices=["group", "batch"], required=True)
     parser.add_argument("--turn-end-markers", required=True, help="JSON list of strings")
     args = parser.parse_args()
+    speak("rl")
     try:
         command_rl(args)
     except ChannelClosed as error:

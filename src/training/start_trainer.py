@@ -17,12 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from trainer_protocol import emit, speak
+
 IGNORE = -100
 SENTINEL = "\u2063START_ASSISTANT_CONTENT\u2063"
-
-
-def emit(event, **fields):
-    print(json.dumps({"event": event, **fields}), flush=True)
 
 
 # ---------------------------------------------------------------- tokenization and labels
@@ -369,6 +367,7 @@ def main():
     parquet.add_argument("--jsonl", required=True)
     parquet.add_argument("--out", required=True)
     args = parser.parse_args()
+    speak(args.command)
     commands = {
         "train": command_train,
         "labels": command_labels,

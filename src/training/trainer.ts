@@ -9,6 +9,8 @@ import { flagName } from '../core/options.js'
 import { diesWithParent } from '../core/process-alive.js'
 import type { OptimiserStepEvent } from '../runner/events.js'
 import { TRAINING_DIR, type TrainingEnv } from './python-env.js'
+import type { TrainerChannel } from './trainer-channel.js'
+import { eventViolation, type RlEventOf, type TrainerCommand, type TrainerEvent } from './trainer-protocol.js'
 
 const SCRIPT = join(TRAINING_DIR, 'start_trainer.py')
 const RL_SCRIPT = join(TRAINING_DIR, 'start_rl.py')
@@ -48,18 +50,6 @@ export interface TrainRequest {
   log: string
 }
 
-export type TrainEvent =
-  | {
-      event: 'start'
-      examples: number
-      tokens: number
-      trainedTokens: number
-      trainable: number
-      device: string
-    }
-  | { event: 'log'; step: number; maxSteps: number; loss?: number; learning_rate?: number; epoch?: number }
-  | { event: 'done'; steps: number; trainLoss: number; seconds: number; tokensPerSecond: number | null }
-
 /** GRPO settings of `start rl`; `RL_OPTIONS` states the defaults. */
 export interface RlRequest {
   /** Hugging Face checkpoint of the starting policy. */
@@ -88,52 +78,30 @@ export interface RlRequest {
   log: string
 }
 
-/** The trainer's events of an RL run; rollout requests and answers go through `TrainerLink`. */
-export type RlEvent =
-  | {
-      event: 'start'
-      problems: number
-      parameters: number
-      device: string
-      contextSize: number
-      resumedFrom: string | null
-    }
-  | { event: 'rollouts'; step: number; batch: number; items: { rid: string; problem: string }[] }
-  | { event: 'started' | 'generated' | 'ended'; rid: string; [key: string]: unknown }
-  | { event: 'log'; step: number; maxSteps: number; metrics: Record<string, number> }
-  | { event: 'checkpoint'; step: number }
-  | { event: 'done'; steps: number; seconds: number }
-
 /** A trainer's log line as an optimiser step; the wire format's names stop here. Other lines: undefined. */
-export function optimiserStep(event: TrainEvent | RlEvent): OptimiserStepEvent | undefined {
+export function optimiserStep(
+  event: TrainerEvent<'train'> | TrainerEvent<'rl'>,
+): OptimiserStepEvent | undefined {
   if (event.event !== 'log') return undefined
   if ('metrics' in event) {
     const { loss, ...metrics } = event.metrics
     return { kind: 'optimiser-step', step: event.step, maxSteps: event.maxSteps, loss, metrics }
   }
+  const { step, maxSteps, loss, learning_rate, epoch } = event
   const metrics: Record<string, number> = {}
-  if (event.learning_rate !== undefined) metrics.learningRate = event.learning_rate
-  if (event.epoch !== undefined) metrics.epoch = event.epoch
-  return { kind: 'optimiser-step', step: event.step, maxSteps: event.maxSteps, loss: event.loss, metrics }
+  if (learning_rate !== undefined) metrics.learningRate = learning_rate
+  if (epoch !== undefined) metrics.epoch = epoch
+  return { kind: 'optimiser-step', step, maxSteps, loss, metrics }
 }
 
-/** The CLI's end of a trainer run: operations to its stdin, or stopping it with an error. */
-export interface TrainerLink {
-  send(op: Record<string, unknown>): void
-  abort(reason: Error): void
-}
-
-export interface LabelDump {
-  text: string
-  tokens: { id: number; text: string; label: number }[]
-}
+export type LabelDump = Omit<TrainerEvent<'labels'>, 'event'>
 
 /** The trainer engine: every Python the training side runs is spawned here and nowhere else. */
 export class TrlTrainer {
   constructor(private readonly env: TrainingEnv) {}
 
   /** Fine-tunes `base` on `data` into `out`; streams the trainer's events; resolves with the last. */
-  async train(request: TrainRequest, onEvent: (event: TrainEvent) => void = () => {}) {
+  async train(request: TrainRequest, onEvent: (event: TrainerEvent<'train'>) => void = () => {}) {
     const { hyper } = request
     const launch = [
       '-m',
@@ -168,10 +136,10 @@ export class TrlTrainer {
         loraAlpha: hyper.lora?.alpha,
       }),
     ]
-    let done: Extract<TrainEvent, { event: 'done' }> | undefined
-    await this.run('training', args, request.log, (event) => {
-      onEvent(event as TrainEvent)
-      if ((event as TrainEvent).event === 'done') done = event as typeof done
+    let done: Extract<TrainerEvent<'train'>, { event: 'done' }> | undefined
+    await this.run('training', 'train', args, request.log, (event) => {
+      onEvent(event)
+      if (event.event === 'done') done = event
     })
     await rm(`${request.out}.work`, { recursive: true, force: true })
     if (!done) throw new Error(`the trainer ended without saving a model; see ${request.log}`)
@@ -182,14 +150,22 @@ export class TrlTrainer {
    * GRPO on `base` with rollouts the caller drives: the trainer asks for them ("rollouts" events) and
    * generates what the caller requests through the link. Resumes from the last checkpoint in `work`.
    */
-  async reinforce(request: RlRequest, onEvent: (event: RlEvent, link: TrainerLink) => void) {
+  async reinforce(request: RlRequest, channel: TrainerChannel, onEvent: (event: TrainerEvent<'rl'>) => void) {
     const { log, ...settings } = request
     const args = [RL_SCRIPT, ...scriptFlags(settings)]
-    let done: Extract<RlEvent, { event: 'done' }> | undefined
-    await this.run('RL training', args, log, (event, link) => {
-      onEvent(event as RlEvent, link)
-      if ((event as RlEvent).event === 'done') done = event as typeof done
-    })
+    let done: RlEventOf<'done'> | undefined
+    await this.run(
+      'RL training',
+      'rl',
+      args,
+      log,
+      (event) => {
+        if (channel.answer(event)) return
+        onEvent(event)
+        if (event.event === 'done') done = event
+      },
+      channel,
+    )
     if (!done) throw new Error(`the trainer ended without saving a policy; see ${log}`)
     return done
   }
@@ -199,10 +175,11 @@ export class TrlTrainer {
     let dump: LabelDump | undefined
     await this.run(
       'the label dump',
+      'labels',
       [SCRIPT, 'labels', '--base', base, '--data', data, '--index', String(index)],
       log,
-      (event) => {
-        dump = event as unknown as LabelDump
+      ({ event: _event, ...labels }) => {
+        dump = labels
       },
     )
     return dump!
@@ -210,7 +187,12 @@ export class TrlTrainer {
 
   /** A GGUF base model as a Hugging Face checkpoint (dequantized by transformers' GGUF loader). */
   async ggufToHf(gguf: string, out: string, log: string): Promise<void> {
-    await this.run('converting the GGUF base', [SCRIPT, 'gguf-to-hf', '--gguf', gguf, '--out', out], log)
+    await this.run(
+      'converting the GGUF base',
+      'gguf-to-hf',
+      [SCRIPT, 'gguf-to-hf', '--gguf', gguf, '--out', out],
+      log,
+    )
   }
 
   /**
@@ -228,12 +210,14 @@ export class TrlTrainer {
     await mkdir(dirname(outFile), { recursive: true })
     await this.run(
       'convert_hf_to_gguf.py',
+      undefined,
       [join(source, 'convert_hf_to_gguf.py'), checkpoint, '--outtype', options.outtype, '--outfile', partial],
       options.log,
     )
     if (options.tokenizerFrom) {
       await this.run(
         'copying the tokenizer metadata',
+        'fix-tokenizer',
         [SCRIPT, 'fix-tokenizer', '--gguf', partial, '--base-gguf', options.tokenizerFrom],
         options.log,
       )
@@ -243,15 +227,21 @@ export class TrlTrainer {
 
   /** JSONL records as one parquet file (pyarrow, from the trainer's virtualenv). */
   async writeParquet(jsonl: string, out: string, log: string): Promise<void> {
-    await this.run('writing parquet', [SCRIPT, 'parquet', '--jsonl', jsonl, '--out', out], log)
+    await this.run('writing parquet', 'parquet', [SCRIPT, 'parquet', '--jsonl', jsonl, '--out', out], log)
   }
 
-  /** Runs the venv's python; JSON lines on stdout are events, the rest goes to the log. */
-  private async run(
+  /**
+   * Runs the venv's python; JSON lines on stdout are the `protocol` command's events (each checked against the
+   * protocol: a line that breaks it stops the run), the rest goes to the log. A channel, if given, is
+   * connected to the process's stdin.
+   */
+  private async run<C extends TrainerCommand>(
     what: string,
+    protocol: C | undefined,
     args: string[],
     log: string,
-    onEvent: (event: Record<string, unknown>, link: TrainerLink) => void = () => {},
+    onEvent: (event: TrainerEvent<C>) => void = () => {},
+    channel?: TrainerChannel,
   ) {
     await mkdir(dirname(log), { recursive: true })
     const logStream = createWriteStream(log, { flags: 'a' })
@@ -268,13 +258,11 @@ export class TrlTrainer {
     let aborted: Error | undefined
     // A trainer that died has a closed stdin: what is still written to it is moot.
     child.stdin?.on('error', () => {})
-    const link: TrainerLink = {
-      send: (op) => child.stdin?.write(`${JSON.stringify(op)}\n`),
-      abort: (reason) => {
-        aborted ??= reason
-        child.kill('SIGTERM')
-      },
+    const abort = (reason: Error) => {
+      aborted ??= reason
+      child.kill('SIGTERM')
     }
+    channel?.connect((line) => child.stdin?.write(line), abort)
     child.stderr?.pipe(logStream, { end: false })
     child.stderr?.on('data', (chunk: Buffer) => {
       const last = chunk.toString().trim().split('\n').at(-1)?.trim()
@@ -287,8 +275,10 @@ export class TrlTrainer {
       }
       const event = JSON.parse(line) as Record<string, unknown>
       if (!ROLLOUT_CHATTER.has(event.event as string)) logStream.write(`${line}\n`)
-      if (event.event === 'error') failure = event as unknown as typeof failure
-      else onEvent(event, link)
+      const wrong = protocol && eventViolation(protocol, event)
+      if (wrong) abort(new Error(`${what}: the trainer broke its protocol: ${wrong} (log: ${log})`))
+      else if (event.event === 'error') failure = event as unknown as typeof failure
+      else onEvent(event as TrainerEvent<C>)
     }
     child.stdin?.end()
     const result = await child

@@ -4,6 +4,7 @@ import type { HintLibrary } from '../../src/hints/library.js'
 import { DEFAULT_HINT_POLICY, seededRandom } from '../../src/hints/policy.js'
 import { runHintLoop } from '../../src/inference/hint-loop.js'
 import { type PolicyChannel, PolicyEngine } from '../../src/rl/policy-engine.js'
+import { eventViolation, opViolation, type RlOp } from '../../src/training/trainer-protocol.js'
 import { printed } from '../inference/scripted-stream.js'
 
 const library: HintLibrary = {
@@ -12,27 +13,40 @@ const library: HintLibrary = {
     { id: 'h1', category: 'any', domain: 'any', text: 'Wait, maybe using Python here is a good idea.' },
   ],
 }
-/** The trainer's side, scripted: answers "next" from a list, keeps the text as the trainer would. */
+/**
+ * The trainer's side, scripted: answers "next" from a list, keeps the text as the trainer would. Every
+ * operation and answer is held to the trainer protocol, as the real channel and trainer hold them.
+ */
 class ScriptedTrainer implements PolicyChannel {
   ops: Record<string, unknown>[] = []
   text = ''
   private inserted = 0
   constructor(private readonly answers: { text: string; stop: 'stop' | 'eos' | 'limit' }[]) {}
-  send(op: Record<string, unknown>): void {
-    this.ops.push(op)
+  send(op: RlOp): void {
+    const sent = op as unknown as Record<string, unknown>
+    expect(opViolation(sent)).toBeUndefined()
+    this.ops.push(sent)
     if (op.op === 'append') {
-      this.text += op.text as string
-      this.inserted += (op.text as string).length
+      this.text += op.text
+      this.inserted += op.text.length
     }
-    if (op.op === 'retract') this.text = this.text.slice(0, this.text.length - (op.chars as number))
+    if (op.op === 'retract') this.text = this.text.slice(0, this.text.length - op.chars)
   }
-  async request(op: Record<string, unknown>): Promise<Record<string, unknown>> {
-    this.ops.push(op)
-    if (op.op === 'start') return { promptTokens: 10 }
-    const answer = this.answers.shift()!
-    this.text += answer.text
-    // One "token" per character keeps the counts checkable.
-    return { ...answer, completionTokens: this.text.length, insertedTokens: this.inserted }
+  // biome-ignore lint/suspicious/noExplicitAny: the answer's type follows the op's, as TrainerChannel's does
+  async request(op: RlOp): Promise<any> {
+    this.send(op)
+    const answer: Record<string, unknown> =
+      op.op === 'start'
+        ? { event: 'started', rid: op.rid, promptTokens: 10 }
+        : (() => {
+            const next = this.answers.shift()!
+            this.text += next.text
+            // One "token" per character keeps the counts checkable.
+            const counts = { completionTokens: this.text.length, insertedTokens: this.inserted }
+            return { event: 'generated', rid: op.rid, ...next, sampled: next.text.length, ...counts }
+          })()
+    expect(eventViolation('rl', answer)).toBeUndefined()
+    return answer
   }
 }
 
