@@ -181,6 +181,7 @@ async function train(
   const { context, close } = await openRolloutContext(options, inputs, layout, channel)
   const parts = new Map<number, number>()
   try {
+    await context.pool.warmSessions(Math.min(settings.numGenerations * settings.promptsPerStep, 16))
     await trainer.reinforce(rlRequest(settings, layout, log), channel, (event) => {
       if (event.event === 'start') context.contextSize = event.contextSize
       if (event.event === 'rollouts') {
@@ -218,7 +219,6 @@ async function openRolloutContext(
     settings.objective === 'stepwise'
       ? await openStepJudge(settings, pool, Math.min(rolloutsPerStep, 8))
       : undefined
-  await pool.warmSessions(Math.min(rolloutsPerStep, 16))
   const context: RolloutContext = {
     settings,
     runId: options.runId,
