@@ -8,6 +8,8 @@ import { GRADING_OPTIONS } from '../grading/options.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 import { BACKEND_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { SERVER_OPTIONS } from '../llama-server/options.js'
+import { CONFIG_SECTIONS } from '../pipeline/config.js'
+import { PIPELINE_STAGES } from '../pipeline/stages.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { RL_OPTIONS } from '../rl/options.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS, SANDBOX_SERVE_OPTIONS } from '../sandbox/options.js'
@@ -67,13 +69,46 @@ export function optionTable(specs: OptionSpecs, configOnly = false): string {
   return ['| flag | config key | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n')
 }
 
-/** Replaces the body of every `<!-- options: NAME -->` ... `<!-- /options -->` block of a markdown text. */
-export function renderOptionTables(markdown: string): string {
-  return markdown.replace(/<!-- options: ([\w-]+) -->[\s\S]*?<!-- \/options -->/g, (_, name: string) => {
-    const specs = OPTION_GROUPS[name]
-    if (!specs) throw new Error(`no option group "${name}"`)
-    return `<!-- options: ${name} -->\n${optionTable(specs, CONFIG_ONLY.has(name))}\n<!-- /options -->`
+/**
+ * The pipeline's stages in order, from the stage registry: each stage's config section and whether it
+ * always runs; then the sections no one stage owns.
+ */
+export function stagesTable(): string {
+  const rows = PIPELINE_STAGES.map((stage) => {
+    const section = 'section' in stage ? `\`${stage.section}:\`` : '-'
+    const runs = 'when' in stage ? `with a ${section} section` : 'always'
+    return `| \`${stage.id}\` | ${section} | ${runs} | ${stage.does} |`
   })
+  const owned = new Set<string>(
+    PIPELINE_STAGES.flatMap((stage) => ('section' in stage ? [stage.section] : [])),
+  )
+  const shared = CONFIG_SECTIONS.filter((section) => !owned.has(section.name)).map(
+    (section) => `\`${section.name}:\``,
+  )
+  return [
+    '| stage | config section | runs | what it does |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `Read by every stage that runs them: ${shared.join(', ')}.`,
+  ].join('\n')
+}
+
+/**
+ * Replaces the body of every generated block of a markdown text: `<!-- options: NAME -->` ...
+ * `<!-- /options -->` (an option group's table) and `<!-- stages -->` ... `<!-- /stages -->`.
+ */
+export function renderOptionTables(markdown: string): string {
+  return markdown
+    .replace(/<!-- options: ([\w-]+) -->[\s\S]*?<!-- \/options -->/g, (_, name: string) => {
+      const specs = OPTION_GROUPS[name]
+      if (!specs) throw new Error(`no option group "${name}"`)
+      return `<!-- options: ${name} -->\n${optionTable(specs, CONFIG_ONLY.has(name))}\n<!-- /options -->`
+    })
+    .replace(
+      /<!-- stages -->[\s\S]*?<!-- \/stages -->/g,
+      () => `<!-- stages -->\n${stagesTable()}\n<!-- /stages -->`,
+    )
 }
 
 /** The markdown files that may hold option tables: the README and every page under docs/. */

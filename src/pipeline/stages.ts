@@ -13,7 +13,7 @@ import type { StageListener } from '../runner/events.js'
 import type { PlanStep } from '../runner/plan.js'
 import type { SandboxOptions } from '../sandbox/pool.js'
 import { runSwirlTable } from '../swirl/run-swirl-table.js'
-import { type PipelineConfig, stageSettings } from './config.js'
+import { type ConfigSection, type PipelineConfig, stageSettings } from './config.js'
 import {
   configPool,
   configProblems,
@@ -37,6 +37,10 @@ export interface StageContext {
 /** One stage: its id (the run is `<run>-<id>`), and the plan step that makes its outputs from its inputs. */
 interface StageSpec {
   id: string
+  /** What it does, for the docs' table of stages. */
+  does: string
+  /** The config section whose options it takes (CONFIG_SECTIONS), if any. */
+  section?: ConfigSection
   /** Runs only when this holds (a stage whose config section is optional: rl:, swirl:). */
   when?: (config: PipelineConfig) => boolean
   step: (context: StageContext) => Omit<PlanStep, 'id'>
@@ -47,15 +51,47 @@ interface StageSpec {
  * Adding a stage is an entry here (and its section in CONFIG_SECTIONS when it takes settings).
  */
 export const PIPELINE_STAGES = [
-  { id: 'hinted', step: (context) => sampleStep(context, 'hinted') },
-  { id: 'plain', step: (context) => sampleStep(context, 'plain') },
-  { id: 'filter', step: filterStep },
-  { id: 'rft-1', step: (context) => rftStep(context, 1) },
-  { id: 'rft-2', step: (context) => rftStep(context, 2) },
-  { id: 'rl', when: (config) => config.rl, step: rlStep },
-  { id: 'swirl', when: (config) => config.swirl, step: swirlStep },
-  { id: 'eval', step: evalStep },
-  { id: 'report', step: reportStep },
+  {
+    id: 'hinted',
+    does: 'hint-infer on `problems` with hints: the hinted trajectories',
+    section: 'hintInfer',
+    step: (context) => sampleStep(context, 'hinted'),
+  },
+  {
+    id: 'plain',
+    does: 'the same problems without hints: what the base does unprompted (the hint-gain rule compares)',
+    section: 'hintInfer',
+    step: (context) => sampleStep(context, 'plain'),
+  },
+  { id: 'filter', does: 'grade, drop and deduplicate: D_seed', section: 'filter', step: filterStep },
+  {
+    id: 'rft-1',
+    does: 'fine-tune the base on D_seed: START-0',
+    section: 'rft.stage1',
+    step: (context) => rftStep(context, 1),
+  },
+  {
+    id: 'rft-2',
+    does: 'START-0 samples the pool, its right and diverse answers (D_START) fine-tune the base: START',
+    section: 'rft.stage2',
+    step: (context) => rftStep(context, 2),
+  },
+  {
+    id: 'rl',
+    does: 'GRPO from START-0 on the pool, the interpreter in each rollout: the RL policy',
+    section: 'rl',
+    when: (config) => config.rl,
+    step: rlStep,
+  },
+  {
+    id: 'swirl',
+    does: "SWiRL's table: steps, judged, filtered per rule, a model fine-tuned on each",
+    section: 'swirl',
+    when: (config) => config.swirl,
+    step: swirlStep,
+  },
+  { id: 'eval', does: 'every model on every benchmark, in each mode', section: 'eval', step: evalStep },
+  { id: 'report', does: 'the report: tables and charts of the runs', step: reportStep },
 ] as const satisfies readonly StageSpec[]
 export type PipelineStage = (typeof PIPELINE_STAGES)[number]['id']
 

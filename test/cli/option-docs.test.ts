@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { OPTION_GROUPS, optionDocFiles, renderOptionTables } from '../../src/cli/option-docs.js'
+import { OPTION_GROUPS, optionDocFiles, renderOptionTables, stagesTable } from '../../src/cli/option-docs.js'
 import Eval from '../../src/commands/eval.js'
 import Filter from '../../src/commands/filter.js'
 import Grade from '../../src/commands/grade.js'
@@ -14,6 +14,7 @@ import { FILTER_OPTIONS } from '../../src/filter/options.js'
 import { GRADING_OPTIONS } from '../../src/grading/options.js'
 import { HINT_INFER_OPTIONS } from '../../src/inference/options.js'
 import { SERVER_OPTIONS } from '../../src/llama-server/options.js'
+import { PIPELINE_STAGES } from '../../src/pipeline/stages.js'
 import { RFT_OPTIONS } from '../../src/rft/options.js'
 import { SANDBOX_JOB_OPTIONS, SANDBOX_OPTIONS } from '../../src/sandbox/options.js'
 
@@ -25,6 +26,18 @@ describe('defaults are declared once', () => {
     for (const group of Object.keys(OPTION_GROUPS)) {
       expect(all.split(`<!-- options: ${group} -->`).length - 1, group).toBe(1)
     }
+    expect(all.split('<!-- stages -->').length - 1).toBe(1)
+  })
+
+  it("the docs' table of pipeline stages is the stage registry, in order, with each stage's section", () => {
+    const rows = stagesTable()
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+    expect(rows.map((row) => row.split('`')[1])).toEqual(PIPELINE_STAGES.map((stage) => stage.id))
+    expect(rows.find((row) => row.startsWith('| `rl`'))).toContain('with a `rl:` section')
+    expect(rows.find((row) => row.startsWith('| `rft-1`'))).toContain('| `rft.stage1:` | always |')
+    // the sections no stage owns are named once, below
+    expect(stagesTable()).toContain('Read by every stage that runs them: `sandbox:`, `backend:`.')
   })
 
   it.each([
