@@ -11,7 +11,7 @@ import {
 import type { ExecutionResult } from '../sandbox/types.js'
 import type { GenerationStream } from './engine.js'
 import { formatOutput } from './format-output.js'
-import { decisionStops, detectStopPoint } from './stop-points.js'
+import { decisionStops, detectStopPoint, type StopPoint } from './stop-points.js'
 import type { FinishReason, Segment, TrajectoryResult } from './types.js'
 
 /** Where the loop runs code: a session, so later blocks see earlier variables. */
@@ -39,128 +39,189 @@ export interface LoopOptions {
  * One Hint-infer trajectory: generate to a stop point, decide, append, continue. Code blocks run
  * and their output is appended; hints go in after connectives and before the thinking closes.
  */
-export async function runHintLoop(stream: GenerationStream, runner: () => CodeRunner, options: LoopOptions) {
-  const segments: Segment[] = []
-  /** The texts of the model tokens since the last insertion, for retracting a closing tag. */
-  let recentPieces: string[] = []
-  let text = ''
-  let thinking = options.startsThinking
-  let toolCalls = 0
-  let code: CodeRunner | undefined
-  const state: HintState = { connectiveHints: 0, thinkHints: 0, lastHintAt: Number.NEGATIVE_INFINITY }
-  let finishReason: FinishReason = 'stop'
+export async function runHintLoop(
+  stream: GenerationStream,
+  runner: () => CodeRunner,
+  options: LoopOptions,
+): Promise<TrajectoryResult> {
+  return new HintLoop(stream, runner, options).run()
+}
 
-  const add = (kind: Segment['kind'], piece: string, extra: Omit<Segment, 'kind' | 'text'> = {}) => {
-    const last = segments[segments.length - 1]
+type Hints = NonNullable<LoopOptions['hints']>
+
+/** One trajectory's state while the loop runs: its text and segments, the hints given, the code run. */
+class HintLoop {
+  private readonly segments: Segment[] = []
+  /** The texts of the model tokens since the last insertion, for retracting a closing tag. */
+  private recentPieces: string[] = []
+  private text = ''
+  private thinking: boolean
+  private toolCalls = 0
+  private code: CodeRunner | undefined
+  private readonly state: HintState = {
+    connectiveHints: 0,
+    thinkHints: 0,
+    lastHintAt: Number.NEGATIVE_INFINITY,
+  }
+  private readonly hints: Hints | null
+
+  constructor(
+    private readonly stream: GenerationStream,
+    private readonly runner: () => CodeRunner,
+    private readonly options: LoopOptions,
+  ) {
+    this.thinking = options.startsThinking
+    this.hints = options.hints
+  }
+
+  async run(): Promise<TrajectoryResult> {
+    const { stream, options } = this
+    let finishReason: FinishReason = 'stop'
+    for (;;) {
+      const limit = this.limitReached()
+      if (limit) {
+        finishReason = limit
+        break
+      }
+      this.planNext()
+      const piece = await stream.next()
+      if (piece === null) {
+        if (await this.hintAtTurnEnd()) continue
+        break
+      }
+      const stop = detectStopPoint(this.text, piece, {
+        connectives: this.hints?.policy.connectives ?? [],
+        thinking: this.thinking,
+      })
+      if (stop?.kind === 'think-end' && (await this.hintBeforeClosingTag(stop, piece))) continue
+      this.take(piece)
+      if (stop?.kind === 'code' && this.toolCalls < options.maxToolCalls) {
+        await this.runCode(stop.code)
+        if (options.stopAfterToolCall) {
+          finishReason = 'tool-call'
+          break
+        }
+      } else if (stop?.kind === 'connective') this.hintAfterConnective(stop)
+    }
+    const { text, segments, toolCalls } = this
+    return { text, segments, toolCalls, finishReason, stats: { ...stream.stats } }
+  }
+
+  private get used(): number {
+    return this.stream.stats.generatedTokens + this.stream.stats.appendedTokens
+  }
+
+  private limitReached(): FinishReason | undefined {
+    if (this.used >= this.options.maxTokens) return 'length'
+    if (this.stream.remaining <= 1) return 'context'
+    return undefined
+  }
+
+  /** Tells the engine where the loop decides next: the stop strings that matter now, and the budget left. */
+  private planNext(): void {
+    const { hints, state, options } = this
+    this.stream.setPlan?.({
+      stops: decisionStops(this.text, {
+        thinkEnd: this.thinking && hints !== null && wantsThinkHint(hints.policy, state),
+        connectives:
+          hints && state.connectiveHints < hints.policy.maxConnectiveHints ? hints.policy.connectives : [],
+        code: this.toolCalls < options.maxToolCalls,
+      }),
+      maxTokens: options.maxTokens - this.used,
+    })
+  }
+
+  private add(kind: Segment['kind'], piece: string, extra: Omit<Segment, 'kind' | 'text'> = {}): void {
+    const last = this.segments[this.segments.length - 1]
     if (kind === 'model' && last?.kind === 'model') last.text += piece
-    else segments.push({ kind, text: piece, ...extra })
-    text += piece
+    else this.segments.push({ kind, text: piece, ...extra })
+    this.text += piece
   }
-  const insert = (kind: 'hint' | 'output', inserted: string, extra: Omit<Segment, 'kind' | 'text'>) => {
-    stream.append(inserted)
-    add(kind, inserted, extra)
-    recentPieces = []
+
+  private insert(kind: 'hint' | 'output', inserted: string, extra: Omit<Segment, 'kind' | 'text'>): void {
+    this.stream.append(inserted)
+    this.add(kind, inserted, extra)
+    this.recentPieces = []
   }
-  const used = () => stream.stats.generatedTokens + stream.stats.appendedTokens
+
+  /** A model piece joins the text; the thinking state follows the tags in it. */
+  private take(piece: string): void {
+    this.add('model', piece)
+    this.recentPieces.push(piece)
+    if (this.recentPieces.length > 64) this.recentPieces.shift()
+    // A served engine's piece is many tokens: the tags may be anywhere in it.
+    const window = this.text.slice(-piece.length - 8)
+    const opened = window.lastIndexOf('<think>')
+    const closed = window.lastIndexOf('</think>')
+    if (closed > opened) this.thinking = false
+    else if (opened > closed && !this.options.startsThinking) this.thinking = true
+  }
+
   /** Puts a hint where the model was about to end its thinking, after `before` (text it keeps). */
-  const insertThinkHint = (hints: NonNullable<LoopOptions['hints']>, before: string) => {
-    const hint = pickHint(hints.library, options.domain, hints.random)
-    state.thinkHints++
-    state.lastHintAt = text.length
-    insert('hint', `${before}${hint.text}\n`, {
+  private insertThinkHint(hints: Hints, before: string): void {
+    const hint = pickHint(hints.library, this.options.domain, hints.random)
+    this.state.thinkHints++
+    this.state.lastHintAt = this.text.length
+    this.insert('hint', `${before}${hint.text}\n`, {
       hint: { id: hint.id, category: hint.category, trigger: 'think-end' },
     })
   }
 
-  for (;;) {
-    if (used() >= options.maxTokens) {
-      finishReason = 'length'
-      break
-    }
-    if (stream.remaining <= 1) {
-      finishReason = 'context'
-      break
-    }
-    const hints = options.hints
-    stream.setPlan?.({
-      stops: decisionStops(text, {
-        thinkEnd: thinking && hints !== null && wantsThinkHint(hints.policy, state),
-        connectives:
-          hints && state.connectiveHints < hints.policy.maxConnectiveHints ? hints.policy.connectives : [],
-        code: toolCalls < options.maxToolCalls,
-      }),
-      maxTokens: options.maxTokens - used(),
-    })
-    const piece = await stream.next()
-    if (piece === null) {
-      // A model without <think> ends its turn where a thinking model would close its thinking.
-      if (hints && !options.startsThinking && wantsThinkHint(hints.policy, state)) {
-        await stream.retract(1)
-        insertThinkHint(hints, text.endsWith('\n') ? '' : '\n')
-        continue
-      }
-      break
-    }
-    const stop = detectStopPoint(text, piece, {
-      connectives: hints?.policy.connectives ?? [],
-      thinking,
-    })
-    if (stop?.kind === 'think-end' && hints && wantsThinkHint(hints.policy, state)) {
-      // Take back the tokens that began the closing tag, keep the text before it, add the hint.
-      let cut = text.length // the piece itself is not in the text yet
-      let count = 1
-      while (cut > stop.tagStart && recentPieces.length > 0) {
-        cut -= recentPieces.pop()!.length
-        count++
-      }
-      if (cut <= stop.tagStart) {
-        await stream.retract(count)
-        const kept = (text + piece).slice(cut, stop.tagStart)
-        dropTail(segments, text.length - cut)
-        text = text.slice(0, cut)
-        if (kept) {
-          stream.append(kept)
-          add('model', kept)
-        }
-        insertThinkHint(hints, '')
-        continue
-      }
-    }
-    add('model', piece)
-    recentPieces.push(piece)
-    if (recentPieces.length > 64) recentPieces.shift()
-    // A served engine's piece is many tokens: the tags may be anywhere in it.
-    const window = text.slice(-piece.length - 8)
-    const opened = window.lastIndexOf('<think>')
-    const closed = window.lastIndexOf('</think>')
-    if (closed > opened) thinking = false
-    else if (opened > closed && !options.startsThinking) thinking = true
-    if (stop?.kind === 'code' && toolCalls < options.maxToolCalls) {
-      toolCalls++
-      code ??= runner()
-      const result = await code.execute(stop.code)
-      const output = formatOutput(result, options.maxOutputChars)
-      insert('output', `${text.endsWith('\n') ? '' : '\n'}${output}`, {
-        execution: { code: stop.code, ...result },
-      })
-      if (options.stopAfterToolCall) {
-        finishReason = 'tool-call'
-        break
-      }
-    } else if (
-      stop?.kind === 'connective' &&
-      hints &&
-      wantsConnectiveHint(hints.policy, state, text.length, hints.random)
-    ) {
-      const hint = pickHint(hints.library, options.domain, hints.random)
-      state.connectiveHints++
-      state.lastHintAt = text.length
-      insert('hint', hintAfterConnective(hint, hints.policy.connectives, stop.boundary), {
-        hint: { id: hint.id, category: hint.category, trigger: 'connective', word: stop.word },
-      })
-    }
+  /** A model without <think> ends its turn where a thinking model would close its thinking: hint there. */
+  private async hintAtTurnEnd(): Promise<boolean> {
+    const { hints } = this
+    if (!hints || this.options.startsThinking || !wantsThinkHint(hints.policy, this.state)) return false
+    await this.stream.retract(1)
+    this.insertThinkHint(hints, this.text.endsWith('\n') ? '' : '\n')
+    return true
   }
-  return { text, segments, toolCalls, finishReason, stats: { ...stream.stats } } satisfies TrajectoryResult
+
+  /** Takes back the tokens that began the closing tag, keeps the text before it, adds the hint. */
+  private async hintBeforeClosingTag(
+    stop: Extract<StopPoint, { kind: 'think-end' }>,
+    piece: string,
+  ): Promise<boolean> {
+    const { hints, text } = this
+    if (!hints || !wantsThinkHint(hints.policy, this.state)) return false
+    let cut = text.length // the piece itself is not in the text yet
+    let count = 1
+    while (cut > stop.tagStart && this.recentPieces.length > 0) {
+      cut -= this.recentPieces.pop()!.length
+      count++
+    }
+    if (cut > stop.tagStart) return false
+    await this.stream.retract(count)
+    const kept = (text + piece).slice(cut, stop.tagStart)
+    dropTail(this.segments, text.length - cut)
+    this.text = text.slice(0, cut)
+    if (kept) {
+      this.stream.append(kept)
+      this.add('model', kept)
+    }
+    this.insertThinkHint(hints, '')
+    return true
+  }
+
+  private async runCode(code: string): Promise<void> {
+    this.toolCalls++
+    this.code ??= this.runner()
+    const result = await this.code.execute(code)
+    const output = formatOutput(result, this.options.maxOutputChars)
+    this.insert('output', `${this.text.endsWith('\n') ? '' : '\n'}${output}`, {
+      execution: { code, ...result },
+    })
+  }
+
+  private hintAfterConnective(stop: Extract<StopPoint, { kind: 'connective' }>): void {
+    const { hints, state } = this
+    if (!hints || !wantsConnectiveHint(hints.policy, state, this.text.length, hints.random)) return
+    const hint = pickHint(hints.library, this.options.domain, hints.random)
+    state.connectiveHints++
+    state.lastHintAt = this.text.length
+    this.insert('hint', hintAfterConnective(hint, hints.policy.connectives, stop.boundary), {
+      hint: { id: hint.id, category: hint.category, trigger: 'connective', word: stop.word },
+    })
+  }
 }
 
 /** Removes the last `chars` characters from the trailing model segments. */
