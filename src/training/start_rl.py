@@ -344,61 +344,47 @@ def latest_checkpoint(work):
     return str(best[1]) if best else None
 
 
-def command_rl(args):
-    import torch
-    from datasets import Dataset
-    from transformers import AutoModelForCausalLM, TrainerCallback
-    from trl import GRPOConfig, GRPOTrainer
+class CliRollouts:
+    """TRL's rollout_func: each batch of prompts is rolled out by the CLI (the hint-infer loop, the sandbox,
+    the grader), this process generating what the CLI asks for."""
 
-    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-    torch.manual_seed(args.seed)
-    tokenizer = load_tokenizer(args.base)
-    with open(args.problems, encoding="utf-8") as handle:
-        problem_ids = [json.loads(line)["id"] for line in handle if line.strip()]
-    cuda = torch.cuda.is_available()
-    dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(args.base, dtype=dtype)
-    # start rl samples by temperature and top-p (RL_OPTIONS); top-k stays off.
-    sampling = {"temperature": args.temperature, "top_p": args.top_p, "top_k": 0}
-    generator = PolicyGenerator(tokenizer, sampling, json.loads(args.turn_end_markers))
-    metrics = StepMetrics()
-    batches = {"count": 0}
-    batch_rewards = []  # the rewards of the batch rolled out last, in rollout order
+    def __init__(self, generator, metrics):
+        self.generator = generator
+        self.metrics = metrics
+        self.batches = 0
+        self.rewards = []  # the rewards of the batch rolled out last, in rollout order
 
-    def rollout_func(prompts, trainer):
-        batch = batches["count"]
-        batches["count"] += 1
+    def __call__(self, prompts, trainer):
+        batch = self.batches
+        self.batches += 1
         items = [{"rid": f"{batch}.{index}", "problem": problem} for index, problem in enumerate(prompts)]
-        generator.rollouts = {}
+        self.generator.rollouts = {}
         # `step`: the optimizer step these rollouts train (1-based), the same after a resume.
         emit("rollouts", step=trainer.state.global_step + 1, batch=batch, items=items)
-        done = serve_rollouts(generator, trainer.accelerator.unwrap_model(trainer.model), batch, items, metrics.timing)
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        done = serve_rollouts(self.generator, model, batch, items, self.metrics.timing)
         for rollout, op in done:
-            metrics.add(rollout, op)
-        batch_rewards[:] = [float(op["reward"]) for _, op in done]
+            self.metrics.add(rollout, op)
+        self.rewards = [float(op["reward"]) for _, op in done]
         return {
             "prompt_ids": [rollout.prompt_ids for rollout, _ in done],
             "completion_ids": [rollout.ids for rollout, _ in done],
             "logprobs": None,
             "env_mask": [rollout.mask for rollout, _ in done],
-            "start_reward": [float(op["reward"]) for _, op in done],
+            "start_reward": self.rewards,
         }
 
-    def start_reward(completions, start_reward, **kwargs):
-        """The reward the CLI computed (grader and reward rules live there, out of the policy's reach)."""
-        return list(start_reward)
 
-    class StreamLogs(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if state.is_world_process_zero and logs:
-                numbers = {k: v for k, v in logs.items() if isinstance(v, (int, float)) and math.isfinite(v)}
-                if "loss" in numbers:  # the end-of-training summary is not a step
-                    emit("log", step=state.global_step, maxSteps=state.max_steps, metrics={**numbers, **metrics.drain()})
+def start_reward(completions, start_reward, **kwargs):
+    """The reward the CLI computed (grader and reward rules live there, out of the policy's reach)."""
+    return list(start_reward)
 
-        def on_save(self, args, state, control, **kwargs):
-            emit("checkpoint", step=state.global_step)
 
-    config = GRPOConfig(
+def grpo_config(args, cuda, dtype):
+    import torch
+    from trl import GRPOConfig
+
+    return GRPOConfig(
         output_dir=args.work,
         max_steps=args.max_steps,
         learning_rate=args.lr,
@@ -422,19 +408,40 @@ def command_rl(args):
         dataloader_num_workers=0,
         disable_tqdm=True,
     )
-    dataset = Dataset.from_list([{"prompt": problem} for problem in problem_ids])
+
+
+def stream_logs(metrics):
+    """A callback that streams each optimizer step's log line, with the rollouts' metrics, and each save."""
+    from transformers import TrainerCallback
+
+    class StreamLogs(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and logs:
+                numbers = {k: v for k, v in logs.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+                if "loss" in numbers:  # the end-of-training summary is not a step
+                    emit("log", step=state.global_step, maxSteps=state.max_steps, metrics={**numbers, **metrics.drain()})
+
+        def on_save(self, args, state, control, **kwargs):
+            emit("checkpoint", step=state.global_step)
+
+    return StreamLogs()
+
+
+def start_grpo_trainer(baseline, rollouts, metrics):
+    """TRL's GRPOTrainer, or with --baseline batch each advantage against the leave-one-out mean of the batch.
+
+    GRPO's baseline is the group's mean: a group whose samples all get the same reward (every step-wise
+    action judged alike, a single sample per state) teaches nothing. The batch baseline (RLOO over the
+    batch, unscaled) still does. One process: the batch is all the rollouts of this step.
+    """
+    import torch
+    from trl import GRPOTrainer
+
     class StartGRPOTrainer(GRPOTrainer):
-        """GRPO, or with --baseline batch each advantage against the leave-one-out mean of the whole batch.
-
-        GRPO's baseline is the group's mean: a group whose samples all get the same reward (every step-wise
-        action judged alike, a single sample per state) teaches nothing. The batch baseline (RLOO over the
-        batch, unscaled) still does. One process: the batch is all the rollouts of this step.
-        """
-
         def _generate_and_score_completions(self, inputs):
             output = super()._generate_and_score_completions(inputs)
-            if args.baseline == "batch":
-                rewards = torch.tensor(batch_rewards, dtype=torch.float32)
+            if baseline == "batch":
+                rewards = torch.tensor(rollouts.rewards, dtype=torch.float32)
                 others = (rewards.sum() - rewards) / max(len(rewards) - 1, 1)
                 advantages = output["advantages"]
                 if advantages.shape[0] != rewards.shape[0]:
@@ -443,14 +450,34 @@ def command_rl(args):
             metrics.advantages.append(float(output["advantages"].abs().mean()))
             return output
 
-    trainer = StartGRPOTrainer(
+    return StartGRPOTrainer
+
+
+def command_rl(args):
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM
+
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    torch.manual_seed(args.seed)
+    tokenizer = load_tokenizer(args.base)
+    with open(args.problems, encoding="utf-8") as handle:
+        problem_ids = [json.loads(line)["id"] for line in handle if line.strip()]
+    cuda = torch.cuda.is_available()
+    dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(args.base, dtype=dtype)
+    # start rl samples by temperature and top-p (RL_OPTIONS); top-k stays off.
+    sampling = {"temperature": args.temperature, "top_p": args.top_p, "top_k": 0}
+    metrics = StepMetrics()
+    rollouts = CliRollouts(PolicyGenerator(tokenizer, sampling, json.loads(args.turn_end_markers)), metrics)
+    trainer = start_grpo_trainer(args.baseline, rollouts, metrics)(
         model=model,
         reward_funcs=[start_reward],
-        args=config,
-        train_dataset=dataset,
+        args=grpo_config(args, cuda, dtype),
+        train_dataset=Dataset.from_list([{"prompt": problem} for problem in problem_ids]),
         processing_class=tokenizer,
-        rollout_func=rollout_func,
-        callbacks=[StreamLogs()],
+        rollout_func=rollouts,
+        callbacks=[stream_logs(metrics)],
     )
     resume = latest_checkpoint(args.work)
     emit(
