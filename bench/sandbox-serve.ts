@@ -1,14 +1,19 @@
 /**
  * `start sandbox serve` against the sandbox in process: latency and throughput per cell through the
  * HTTP API (SandboxFusion's /run_code, a separate process, keep-alive) and through --stdio JSON lines,
- * against SandboxPool.execute in this process, in the same run on the same machine.
+ * against SandboxPool.execute in this process, at 1, 8 and 64 concurrent clients (up to 4 workers), in
+ * the same run on the same machine. Then what the service's own checks on each HTTP request (Host,
+ * Origin, token, content type) cost, against a cell's HTTP latency measured above.
  *
  *   npm run bench:sandbox-serve [-- --iterations 300]
  */
+
+import type { IncomingMessage } from 'node:http'
 import { cpus } from 'node:os'
 import { createInterface } from 'node:readline'
 import { execa } from 'execa'
 import { SandboxPool } from '../src/sandbox/pool.js'
+import { refusal } from '../src/sandbox-service/http.js'
 import { argument } from './arguments.js'
 import { type Measure, measure } from './measure.js'
 
@@ -58,6 +63,9 @@ async function stdioServer(concurrency: number) {
   return { child, run }
 }
 
+const JSON_POST = { method: 'POST', headers: { 'content-type': 'application/json' } }
+const CLIENTS = [1, 8, 64]
+
 const row = (name: string, concurrency: number, m: Measure, base: Measure) =>
   `| ${name} | ${concurrency} | ${m.perSecond.toFixed(0)}/s, ${m.p50.toFixed(1)} ms, ${m.p99.toFixed(1)} ms | ` +
   `${(m.perSecond / base.perSecond).toFixed(2)}x | ${m.p50 >= base.p50 ? '+' : ''}${(m.p50 - base.p50).toFixed(1)} ms |`
@@ -65,10 +73,12 @@ const row = (name: string, concurrency: number, m: Measure, base: Measure) =>
 console.log(
   `machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; ${iterations} cells of ${CODE} each`,
 )
-console.log('\n| path | concurrency | exec/s, p50, p99 | throughput vs in process | p50 added |')
+console.log('\n| path | clients | exec/s, p50, p99 | throughput vs in process | p50 added |')
 console.log('| --- | --- | --- | --- | --- |')
-for (const concurrency of [1, 2]) {
-  const pool = new SandboxPool({ workers: concurrency })
+let httpP50AtOne = 0
+for (const concurrency of CLIENTS) {
+  const workers = Math.min(concurrency, 4)
+  const pool = new SandboxPool({ workers })
   await pool.warm()
   const inProcess = await measure(iterations, concurrency, async () => {
     await pool.execute(CODE)
@@ -76,22 +86,38 @@ for (const concurrency of [1, 2]) {
   await pool.close()
   console.log(row('in process (SandboxPool.execute)', concurrency, inProcess, inProcess))
 
-  const http = await httpServer(concurrency)
-  await fetch(`${http.url}/run_code`, { method: 'POST', body: JSON.stringify({ code: CODE }) })
+  const http = await httpServer(workers)
+  await fetch(`${http.url}/run_code`, { ...JSON_POST, body: JSON.stringify({ code: CODE }) })
   const overHttp = await measure(iterations, concurrency, async () => {
     const response = await fetch(`${http.url}/run_code`, {
-      method: 'POST',
+      ...JSON_POST,
       body: JSON.stringify({ code: CODE }),
     })
     await response.json()
   })
+  if (concurrency === 1) httpP50AtOne = overHttp.p50
   http.child.kill('SIGTERM')
   await http.child
   console.log(row('sandbox serve --port (HTTP /run_code)', concurrency, overHttp, inProcess))
 
-  const stdio = await stdioServer(concurrency)
+  const stdio = await stdioServer(workers)
   const overStdio = await measure(iterations, concurrency, stdio.run)
   stdio.child.stdin!.end()
   await stdio.child
   console.log(row('sandbox serve --stdio', concurrency, overStdio, inProcess))
 }
+
+// The checks every HTTP request passes before it is read, timed alone on a request as a client sends it.
+const request = {
+  method: 'POST',
+  headers: { host: '127.0.0.1:8080', 'content-type': 'application/json', authorization: 'Bearer t0ken' },
+} as unknown as IncomingMessage
+const guard = { token: 't0ken', loopbackOnly: true }
+const checks = 200_000
+const started = performance.now()
+for (let i = 0; i < checks; i++) if (refusal(request, guard)) throw new Error('refused a good request')
+const checkMs = (performance.now() - started) / checks
+console.log(
+  `\nrequest checks (Host, Origin, token, content type): ${(checkMs * 1000).toFixed(2)} µs per request, ` +
+    `${((checkMs / httpP50AtOne) * 100).toFixed(3)}% of a cell's HTTP p50 at 1 client (${httpP50AtOne.toFixed(2)} ms)`,
+)

@@ -85,11 +85,15 @@ def format_output(run_result, max_chars):
 
 
 def execute(code, session):
-    """Runs a cell in the session's namespace through the SandboxFusion API."""
+    """Runs a cell in the rollout's session through the SandboxFusion API. `session` holds the id the
+    service issued ({"id": None} until the first cell opens it: the id is the capability to use it)."""
+    url = _url("START_SANDBOX_URL", "sandboxUrl")
     try:
+        if session["id"] is None:
+            session["id"] = _post(f"{url}/open_session", {}, timeout=30)["session"]
         answer = _post(
-            f"{_url('START_SANDBOX_URL', 'sandboxUrl')}/run_code",
-            {"code": code, "language": "python", "run_timeout": CONFIG["runTimeout"], "session": session},
+            f"{url}/run_code",
+            {"code": code, "language": "python", "run_timeout": CONFIG["runTimeout"], "session": session["id"]},
             timeout=CONFIG["runTimeout"] + 30,
         )
         return answer.get("run_result") or {"stdout": "", "stderr": answer.get("message", ""), "return_code": 1}
@@ -98,8 +102,10 @@ def execute(code, session):
 
 
 def close_session(session):
+    if session["id"] is None:
+        return
     try:
-        _post(f"{_url('START_SANDBOX_URL', 'sandboxUrl')}/close_session", {"session": session}, timeout=30)
+        _post(f"{_url('START_SANDBOX_URL', 'sandboxUrl')}/close_session", {"session": session["id"]}, timeout=30)
     except Exception:  # noqa: BLE001 - an idle session closes on its own
         pass
 
@@ -156,7 +162,7 @@ class Trajectory:
 async def roll_out(generate, tokenizer, prompt_ids, response_length, seed=None):
     """One rollout. `generate(ids, stops, max_tokens)` returns new token ids (stop string included)."""
     trajectory = Trajectory(tokenizer)
-    session = uuid4().hex
+    session = {"id": None}
     random_ = random.Random(seed)
     tool_calls = think_hints = 0
     finish_reason = "length"  # unless the model ends its turn

@@ -1,4 +1,4 @@
-import type { SandboxPool } from '../sandbox/pool.js'
+import type { CodeExecutor } from '../sandbox/types.js'
 import { cellFailure } from '../sandbox/types.js'
 import { answerRefusal } from './answer-checks.js'
 import { ignoresForm } from './answer-form.js'
@@ -51,7 +51,7 @@ export class Grader {
   settledWithoutSympy = 0
 
   constructor(
-    private readonly pool: SandboxPool,
+    private readonly pool: CodeExecutor,
     private readonly options: GraderOptions = {},
   ) {
     this.symbolic = new SymbolicChecker(pool, options)

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { SandboxPool } from '../sandbox/pool.js'
+import type { CodeExecutor } from '../sandbox/types.js'
 import { cellFailure } from '../sandbox/types.js'
 import type { SymbolicCheck } from './math-equal.js'
 
@@ -37,7 +37,7 @@ export class SymbolicChecker {
   readonly paths: Record<string, number> = {}
 
   constructor(
-    private readonly pool: SandboxPool,
+    private readonly pool: CodeExecutor,
     options: SymbolicCheckerOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 3000

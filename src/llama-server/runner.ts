@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, createWriteStream, existsSync, openSync, readFileSync } from 'node:fs'
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises'
+import { createServer as createNetServer } from 'node:net'
 import { availableParallelism } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { UsageError } from '../core/errors.js'
 import { ensureLlamaCppSource } from '../core/llama-cpp-source.js'
@@ -108,6 +109,7 @@ export async function startServer(
   log: string,
   timeoutMs = 300_000,
 ): Promise<RunningServer> {
+  await checkPortFree(options.host, options.port)
   const output = openSync(log, 'w')
   const [command, ...args] = diesWithParent([binary, ...llamaServerArgs(options)])
   const child = spawn(command!, args, { stdio: ['ignore', output, output] })
@@ -124,13 +126,35 @@ export async function startServer(
       (response) => response.status,
       () => 0,
     )
-    if (status === 200) return { url, process: child, exited }
+    if (status === 200 && !gone && (await servesModel(url, options.model)))
+      return { url, process: child, exited }
     await new Promise((done) => setTimeout(done, 250))
   }
   child.kill('SIGKILL')
   throw new Error(
     `llama-server ${gone ? 'exited' : `was not healthy within ${timeoutMs / 1000} s`}: ${tail(log)} (log: ${log})`,
   )
+}
+
+/** Refuses a port something else listens on: its /health would be mistaken for the server started here. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  const probe = createNetServer()
+  const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    probe.once('error', resolve)
+    probe.listen(port, host, () => resolve(undefined))
+  })
+  await new Promise((closed) => probe.close(closed))
+  if (error?.code === 'EADDRINUSE') {
+    throw new UsageError(`--port ${port}: another process listens on ${host}:${port}; choose another port`)
+  }
+}
+
+/** Whether the server answering at `url` is the one loaded with `model` (llama-server's /props says). */
+async function servesModel(url: string, model: string): Promise<boolean> {
+  const props = (await fetch(`${url}/props`)
+    .then((response) => response.json())
+    .catch(() => ({}))) as { model_path?: unknown }
+  return typeof props.model_path !== 'string' || resolve(props.model_path) === resolve(model)
 }
 
 function tail(path: string): string {

@@ -10,6 +10,8 @@ export const SANDBOX_OPTIONS = {
   timeout: {
     kind: 'integer',
     min: 1,
+    // a day: above it no wall-clock limit means anything, and a timer past 2^31 ms fires at once
+    max: 86_400_000,
     default: DEFAULT_LIMITS.timeoutMs,
     description: 'wall-clock limit per cell, ms (the CPU limit follows it)',
   },
@@ -116,9 +118,27 @@ export const SANDBOX_SERVE_OPTIONS = {
     default: 300,
     description: 'close a session unused this many seconds',
   },
-  host: { kind: 'string', default: '127.0.0.1', description: 'HTTP: the address to listen on' },
+  host: {
+    kind: 'string',
+    default: '127.0.0.1',
+    description: 'HTTP: the address to listen on (beyond loopback only with --token-env)',
+  },
   tokenEnv: {
     kind: 'string',
     description: 'HTTP: require "Authorization: Bearer <token>", the token read from this variable',
+  },
+  gradeBudget: {
+    kind: 'number',
+    min: 0.1,
+    max: 3600,
+    default: 30,
+    description: 'HTTP: seconds one /grade record may take (graded off the event loop); past it, 503',
+  },
+  gradeThreads: {
+    kind: 'integer',
+    min: 1,
+    max: 64,
+    default: 2,
+    description: 'HTTP: threads that grade /grade records, one record each at a time',
   },
 } as const satisfies OptionSpecs

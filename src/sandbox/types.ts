@@ -76,3 +76,8 @@ export interface ExecuteOptions {
   /** What the cell reads on stdin. Default: nothing (/dev/null). */
   stdin?: string
 }
+
+/** What runs a cell: the pool, a session, or a proxy to either (the grading threads' way to the pool). */
+export interface CodeExecutor {
+  execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult>
+}

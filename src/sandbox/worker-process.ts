@@ -27,6 +27,8 @@ import type { ExecutionResult, SandboxLimits } from './types.js'
 /** Shipped next to this file's source; dist/ resolves to the same src/sandbox/python. */
 const WORKER_SOURCE = fileURLToPath(new URL('../../src/sandbox/python', import.meta.url))
 
+/** The longest time limit a cell may have (the --timeout flag's maximum, a day): its stuck timer fits a timer. */
+const MAX_CELL_MS = 86_400_000
 /** How long past its own time limit a cell may go before the whole worker is presumed stuck. */
 const STUCK_GRACE_MS = 5_000
 let workerSerial = 0
@@ -142,6 +144,10 @@ export class SandboxWorker {
       buffer: false,
       reject: false,
       cleanup: true,
+      // A process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) is for this
+      // process to handle (a service finishes its running cells), not for the workers. A worker whose
+      // parent is gone reads the end of its stdin and exits; pool.close() kills it before then.
+      detached: true,
     })
     const worker = new SandboxWorker(child, cgroup)
     await worker.ready
@@ -152,7 +158,7 @@ export class SandboxWorker {
     return !this.exited
   }
 
-  /** Runs a cell; never rejects: a dead or stuck worker is reported as a failed execution. */
+  /** Runs a cell; a dead or stuck worker is reported as a failed execution (only a bad time limit rejects). */
   async execute(
     code: string,
     timeoutMs: number,
@@ -160,6 +166,11 @@ export class SandboxWorker {
     echo: boolean,
     stdin = '',
   ): Promise<ExecutionResult> {
+    if (!(timeoutMs > 0 && timeoutMs <= MAX_CELL_MS)) {
+      throw new RangeError(
+        `a cell's time limit must be more than 0 and at most ${MAX_CELL_MS} ms, not ${timeoutMs}`,
+      )
+    }
     const reply = await this.request(
       { op: 'exec', code, timeout: timeoutMs / 1000, session, echo, stdin },
       timeoutMs,

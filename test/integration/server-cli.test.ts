@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
@@ -92,4 +93,21 @@ describe('start server', () => {
     expect(answered).toBe(false)
     rmSync(join(startHome(), `llama-server-${port}.log`), { force: true })
   }, 300_000)
+
+  it('refuses a port another process answers /health on: exit 2 naming the flag, no URL printed', async () => {
+    const port = await freePort()
+    // another server that says it is healthy, as a stale llama-server or any web server would
+    const other = createServer((_, response) => response.end('{"status":"ok"}'))
+    await new Promise<void>((listening) => other.listen(port, '127.0.0.1', listening))
+    try {
+      const result = await execa('node', [CLI, 'server', '--model', MODEL, '--port', String(port)], {
+        reject: false,
+      })
+      expect(result.exitCode).toBe(2)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toContain(`--port ${port}: another process listens on 127.0.0.1:${port}`)
+    } finally {
+      await new Promise((closed) => other.close(closed))
+    }
+  }, 120_000)
 })

@@ -1,11 +1,9 @@
-import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { flagsFor, settingsFrom } from '../../cli/flags.js'
 import { UsageError } from '../../core/errors.js'
-import { SANDBOX_OPTIONS, SANDBOX_SERVE_OPTIONS, toSandboxOptions } from '../../sandbox/options.js'
-import { SandboxService, sandboxHttpServer, serveStdio } from '../../sandbox-service/serve.js'
+import { SANDBOX_OPTIONS, SANDBOX_SERVE_OPTIONS } from '../../sandbox/options.js'
+import { runSandboxServe } from '../../sandbox-service/run-serve.js'
 
 export default class SandboxServe extends BaseCommand {
   static override summary =
@@ -15,10 +13,12 @@ export default class SandboxServe extends BaseCommand {
     `A long-lived sandbox with the same isolation and limits as start sandbox, for trainers and
 other tools. --stdio: one JSON request per line ({"id", "code", "session"?, "timeout"? ms, "stdin"?} or
 {"id", "close": SESSION}), one answer per line as each finishes ({"id", "result"} | {"id", "closed"} |
-{"id", "error"}); it stops at the end of stdin. --port: SandboxFusion's API on localhost (POST /run_code
-{code, language, run_timeout s, stdin, session?}, POST /close_session, GET /health, GET /v1/ping); it prints
-its URL on stderr when ready and stops cleanly on SIGINT/SIGTERM. Cells with the same session share a
-namespace, in order; an idle session closes after --session-idle seconds.`
+{"id", "error"}); it stops at the end of stdin. --port: SandboxFusion's API on loopback (POST /run_code
+{code, language, run_timeout s, stdin, session?}, GET /health, GET /v1/ping; POST /open_session gives a
+session id, the only way to one, and POST /close_session closes it; POST /grade grades a record), JSON
+bodies only, no requests from web pages; it prints its URL on stderr when ready. SIGINT or SIGTERM stops
+it: running cells get up to the server's own limit, a second signal stops at once. No client limit goes
+past the server's; an idle session closes after --session-idle seconds.`
 
   static override examples = [
     'echo \'{"id": 1, "code": "print(2**10)"}\' | start sandbox serve --stdio',
@@ -43,43 +43,16 @@ namespace, in order; an idle session closes after --session-idle seconds.`
     const { flags } = await this.parse(SandboxServe)
     if (!flags.stdio && flags.port === undefined) throw new UsageError('give --stdio or --port P')
     const settings = settingsFrom(SANDBOX_SERVE_OPTIONS, flags)
-    const limits = settingsFrom(SANDBOX_OPTIONS, flags)
     const token = settings.tokenEnv ? process.env[settings.tokenEnv] : undefined
-    if (settings.tokenEnv && !token)
+    if (settings.tokenEnv && !token) {
       throw new UsageError(`--token-env ${settings.tokenEnv}: the variable is not set`)
-    const service = new SandboxService({
-      sandbox: toSandboxOptions(limits, settings.concurrency),
-      maxSessions: settings.maxSessions,
-      sessionIdleMs: settings.sessionIdle * 1000,
-    })
-    try {
-      await service.pool.warm()
-      if (flags.stdio) {
-        const answered = await serveStdio(service, process.stdin, process.stdout)
-        this.logToStderr(`sandbox serve: ${answered} requests answered`)
-        return
-      }
-      const server = sandboxHttpServer(service, { token })
-      await new Promise<void>((listening, failed) => {
-        server.once('listening', listening)
-        server.once('error', (error: NodeJS.ErrnoException) => {
-          // A host that does not resolve or is not this machine's is the host's fault; the rest the port's.
-          const host = ['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes(error.code ?? '')
-          const flag = host ? `--host ${settings.host}` : `--port ${flags.port}`
-          failed(new UsageError(`${flag}: ${error.code ?? error.message} (${error.message})`))
-        })
-        server.listen(flags.port, settings.host)
-      })
-      const { port } = server.address() as AddressInfo
-      this.logToStderr(`sandbox serve: listening on http://${settings.host}:${port}`)
-      await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')])
-      // Finish what is running, then stop.
-      server.close()
-      while (service.running > 0) await new Promise((resolve) => setTimeout(resolve, 50))
-      server.closeAllConnections()
-      this.logToStderr(`sandbox serve: stopped after ${service.executed} cells`)
-    } finally {
-      await service.close()
     }
+    await runSandboxServe({
+      settings,
+      limits: settingsFrom(SANDBOX_OPTIONS, flags),
+      transport: flags.stdio ? { stdio: true } : { port: flags.port! },
+      token,
+      notice: (line) => this.logToStderr(line),
+    })
   }
 }
