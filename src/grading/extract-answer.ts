@@ -117,9 +117,8 @@ export function extractFinalAnswer(completion: string, options: ExtractOptions =
   const answer = final.map((piece) => piece.content).join(', ')
   // Every other box or statement must give the same answer (spelt alike, or normalised alike).
   const spelt = new Set(final.map((piece) => piece.content))
-  let others = [...found, ...statements].filter(
-    (piece) => !final.includes(piece) && !spelt.has(piece.content),
-  )
+  const inFinal = new Set(final)
+  let others = [...found, ...statements].filter((piece) => !inFinal.has(piece) && !spelt.has(piece.content))
   if (others.length > 0) {
     const keys = new Set(final.map((piece) => answerKey(piece.content)))
     others = others.filter((piece) => !keys.has(answerKey(piece.content)))

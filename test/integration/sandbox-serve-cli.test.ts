@@ -67,8 +67,8 @@ function raw(
   })
 }
 
-/** A record whose grading takes many seconds (200,000 boxed answers: the hedging check reads them all). */
-const SLOW_TO_GRADE = '\\boxed{1} '.repeat(200_000)
+/** A record that takes more than a second to grade: 800,000 boxed answers (8 MB), every one read. */
+const SLOW_TO_GRADE = '\\boxed{1} '.repeat(800_000)
 
 const health = async (url: string) =>
   (await (await fetch(`${url}/health`)).json()) as { executed: number; sessions: number; running: number }
