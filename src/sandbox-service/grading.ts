@@ -24,6 +24,8 @@ interface Job {
   reject: (error: Error) => void
 }
 
+const QUEUED_PER_THREAD = 32
+
 /** In a .ts checkout (tests, tsx) the thread is TypeScript too, and needs the same loader. */
 const THREAD = new URL(`./grade-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
 const THREAD_ARGV = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : []
@@ -47,6 +49,10 @@ export class GradingThreads {
 
   grade(body: Record<string, unknown>): Promise<Grade> {
     if (this.closed) return Promise.reject(new ServeError('the server is stopping'))
+    // Each waiting record holds its body (up to 16 MB): the queue is bounded, a client past it retries.
+    if (this.queue.length >= this.options.threads * QUEUED_PER_THREAD) {
+      return Promise.reject(new ServeError(`grading queue full (${this.queue.length} records waiting)`))
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ request: this.nextRequest++, body, resolve, reject })
       this.dispatch()

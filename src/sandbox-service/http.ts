@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import type { ExecutionResult } from '../sandbox/types.js'
@@ -79,7 +80,7 @@ export function refusal(
   if (headers.origin !== undefined || (site !== undefined && site !== 'none')) {
     return { status: 403, message: 'requests from web pages are refused' }
   }
-  if (guard.token && headers.authorization !== `Bearer ${guard.token}`) {
+  if (guard.token && !sameSecret(headers.authorization, `Bearer ${guard.token}`)) {
     return { status: 401, message: 'missing or wrong bearer token' }
   }
   if (request.method === 'POST') {
@@ -89,6 +90,13 @@ export function refusal(
     }
   }
   return undefined
+}
+
+/** Compares in time that does not depend on where the two differ. */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? '')
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 /**
