@@ -75,15 +75,7 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
       rows: [],
       settings,
     }
-    await mkdir(options.tracesDir, { recursive: true })
-    const problemFiles = new Map<string, string>()
-    for (const benchmark of benchmarks) {
-      const subset = join(options.tracesDir, `${benchmark.name}-first-${settings.limit}.jsonl`)
-      problemFiles.set(
-        benchmark.name,
-        settings.limit ? await writeFirstRecords(benchmark.file, settings.limit, subset) : benchmark.file,
-      )
-    }
+    const problemFiles = await benchmarkFiles(benchmarks, settings.limit, options.tracesDir)
     const total = models.length * benchmarks.length * modes.length
     const pool = new SandboxPool(options.sandbox)
     const grader = new Grader(pool, { lenient: settings.lenient })
@@ -103,26 +95,15 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
                   backend,
                   noticesTo(options.onEvent),
                 )
-                row = await evaluateUnit(
-                  engine,
-                  grader,
-                  model,
-                  benchmark.name,
-                  problemFiles.get(benchmark.name)!,
-                  mode,
-                  options,
-                )
+                const file = problemFiles.get(benchmark.name)!
+                row = await evaluateUnit(engine, grader, model, benchmark.name, file, mode, options)
                 store.completeUnit(options.runId, key, row)
               }
               await sink.write(row)
               summary.rows.push(row)
               summary.units++
-              options.onEvent?.({
-                kind: 'progress',
-                done: summary.units,
-                total,
-                detail: `${key}: pass@1 ${row.pass1.toFixed(3)}`,
-              })
+              const detail = `${key}: pass@1 ${row.pass1.toFixed(3)}`
+              options.onEvent?.({ kind: 'progress', done: summary.units, total, detail })
             }
           }
         } finally {
@@ -134,6 +115,21 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
     }
     return summary
   })
+}
+
+/** Each benchmark's problem file: the benchmark's own, or (with `limit`) its first records, written once. */
+async function benchmarkFiles(
+  benchmarks: { name: string; file: string }[],
+  limit: number | undefined,
+  tracesDir: string,
+): Promise<Map<string, string>> {
+  await mkdir(tracesDir, { recursive: true })
+  const files = new Map<string, string>()
+  for (const benchmark of benchmarks) {
+    const subset = join(tracesDir, `${benchmark.name}-first-${limit}.jsonl`)
+    files.set(benchmark.name, limit ? await writeFirstRecords(benchmark.file, limit, subset) : benchmark.file)
+  }
+  return files
 }
 
 /**

@@ -65,104 +65,101 @@ export function sessionsToWarm(inFlight: number, total: number | undefined, fini
 export async function runHintInfer(options: HintInferOptions): Promise<HintInferSummary> {
   const { settings } = options
   const policy = toHintPolicy(settings)
-  const library = policy ? await loadHintLibrary(settings.hints) : undefined
+  const hints = policy ? { policy, library: await loadHintLibrary(settings.hints) } : null
   const backend = options.backend ?? IN_PROCESS
   const width = trajectoriesInFlight(settings, backend)
-  return runStage(
-    {
-      ...options,
-      inputs: options.problems,
-      command: 'hint-infer',
-      model: modelLabel(options.model, backend),
-    },
-    async ({ store, sink, finished }) => {
-      const summary: HintInferSummary = {
-        run: options.runId,
-        out: options.out ?? '-',
-        trajectories: 0,
-        resumed: 0,
-        toolCalls: 0,
-        hints: 0,
-        answered: 0,
-        generatedTokens: 0,
-        tokensPerSecond: 0,
-        reevaluatedTokens: 0,
-        failed: 0,
-        settings,
-      }
-      const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
-      let engine = options.engine
-      try {
-        const records = await countRecords(options.problems)
-        const total = records === undefined ? undefined : records * settings.samples
-        // Sandbox workers start while the model loads.
-        const warming = pool.warmSessions(sessionsToWarm(width, total, finished.size))
-        warming.catch(() => {})
-        engine ??= await openEngine(options.model, settings, backend, noticesTo(options.onEvent))
-        await warming
-        const started = performance.now() // tokens/s counts generation, not start-up
-        const loaded = engine
-        const units = async function* () {
-          const problems = readProblems(options.problems, {
-            skipInvalid: settings.skipInvalid,
-            onInvalid: (message) => options.onEvent?.({ kind: 'invalid', message }),
-          })
-          for await (const located of problems) {
-            for (let sample = 0; sample < settings.samples; sample++) yield { located, sample }
-          }
+  const stage = {
+    ...options,
+    inputs: options.problems,
+    command: 'hint-infer',
+    model: modelLabel(options.model, backend),
+  }
+  return runStage(stage, async ({ store, sink, finished }) => {
+    const summary = emptySummary(options)
+    const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
+    let engine = options.engine
+    try {
+      const records = await countRecords(options.problems)
+      const total = records === undefined ? undefined : records * settings.samples
+      // Sandbox workers start while the model loads.
+      const warming = pool.warmSessions(sessionsToWarm(width, total, finished.size))
+      warming.catch(() => {})
+      engine ??= await openEngine(options.model, settings, backend, noticesTo(options.onEvent))
+      await warming
+      const started = performance.now() // tokens/s counts generation, not start-up
+      const loaded = engine
+      const trajectories = orderedMap(sampleUnits(options), width, async ({ located, sample }) => {
+        const key = `${located.problem.id}#${sample}`
+        const done = finished.get(key) as TrajectoryRecord | undefined
+        if (done) {
+          summary.resumed++
+          return done
         }
-        const trajectories = orderedMap(units(), width, async ({ located, sample }) => {
-          const key = `${located.problem.id}#${sample}`
-          const done = finished.get(key) as TrajectoryRecord | undefined
-          if (done) {
-            summary.resumed++
-            return done
-          }
-          const record = await sampleTrajectory(
-            loaded,
-            pool,
-            located.problem,
-            sample,
-            options,
-            policy && library ? { policy, library } : null,
-          )
-          if (record.error) {
-            summary.failed++
-            options.onEvent?.({
-              kind: 'invalid',
-              message: `${located.at.file}:${located.at.line}: ${record.error}`,
-            })
-          }
-          store.completeUnit(options.runId, key, record, (tx) =>
-            insertTrajectory(tx, trajectoryRow(options.runId, key, record)),
-          )
-          summary.generatedTokens += record.tokens.generatedTokens
-          summary.reevaluatedTokens += record.tokens.reevaluatedTokens
-          return record
-        })
-        for await (const record of trajectories) {
-          await sink.write(record)
-          summary.trajectories++
-          summary.toolCalls += record.toolCalls
-          summary.hints += record.hints.length
-          if (record.predicted !== null) summary.answered++
-          summary.tokensPerSecond =
-            summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
+        const record = await sampleTrajectory(loaded, pool, located.problem, sample, options, hints)
+        if (record.error) {
+          summary.failed++
           options.onEvent?.({
-            kind: 'progress',
-            done: summary.trajectories,
-            total,
-            detail: `${summary.tokensPerSecond.toFixed(0)} tok/s, ${summary.toolCalls} tool calls`,
+            kind: 'invalid',
+            message: `${located.at.file}:${located.at.line}: ${record.error}`,
           })
         }
-        store.setTotal(options.runId, summary.trajectories)
-        return summary
-      } finally {
-        await pool.close()
-        if (!options.engine) await engine?.close()
+        store.completeUnit(options.runId, key, record, (tx) =>
+          insertTrajectory(tx, trajectoryRow(options.runId, key, record)),
+        )
+        summary.generatedTokens += record.tokens.generatedTokens
+        summary.reevaluatedTokens += record.tokens.reevaluatedTokens
+        return record
+      })
+      for await (const record of trajectories) {
+        await sink.write(record)
+        tally(summary, record, performance.now() - started)
+        const detail = `${summary.tokensPerSecond.toFixed(0)} tok/s, ${summary.toolCalls} tool calls`
+        options.onEvent?.({ kind: 'progress', done: summary.trajectories, total, detail })
       }
-    },
-  )
+      store.setTotal(options.runId, summary.trajectories)
+      return summary
+    } finally {
+      await pool.close()
+      if (!options.engine) await engine?.close()
+    }
+  })
+}
+
+function emptySummary(options: HintInferOptions): HintInferSummary {
+  return {
+    run: options.runId,
+    out: options.out ?? '-',
+    trajectories: 0,
+    resumed: 0,
+    toolCalls: 0,
+    hints: 0,
+    answered: 0,
+    generatedTokens: 0,
+    tokensPerSecond: 0,
+    reevaluatedTokens: 0,
+    failed: 0,
+    settings: options.settings,
+  }
+}
+
+/** Every problem of the inputs, `samples` times each, in input order. */
+async function* sampleUnits(options: HintInferOptions) {
+  const problems = readProblems(options.problems, {
+    skipInvalid: options.settings.skipInvalid,
+    onInvalid: (message) => options.onEvent?.({ kind: 'invalid', message }),
+  })
+  for await (const located of problems) {
+    for (let sample = 0; sample < options.settings.samples; sample++) yield { located, sample }
+  }
+}
+
+/** A written trajectory counted into the summary; `elapsedMs` since generation started. */
+function tally(summary: HintInferSummary, record: TrajectoryRecord, elapsedMs: number): void {
+  summary.trajectories++
+  summary.toolCalls += record.toolCalls
+  summary.hints += record.hints.length
+  if (record.predicted !== null) summary.answered++
+  summary.tokensPerSecond = summary.generatedTokens / Math.max(elapsedMs / 1000, 1e-3)
 }
 
 function trajectoryRow(runId: string, unitKey: string, record: TrajectoryRecord): TrajectoryRow {

@@ -4,13 +4,13 @@ import type { InferenceEngine } from '../inference/engine.js'
 import { modelLabel, openEngine, trajectoriesInFlight } from '../inference/open-engine.js'
 import type { BackendSettings } from '../inference/options.js'
 import { noticesTo } from '../runner/events.js'
-import { runStage, type StageRunOptions } from '../runner/stage-run.js'
+import { runStage, type StageRun, type StageRunOptions } from '../runner/stage-run.js'
 import { SandboxPool } from '../sandbox/pool.js'
 import { ModelJudge } from './judge-model.js'
 import { judgeByRules, type StepJudgement } from './judge-rules.js'
 import type { JudgeSettings } from './options.js'
 import { type JudgedStep, readStepGroups, readSteps } from './read-steps.js'
-import { loadRubric } from './rubric.js'
+import { loadRubric, type Rubric } from './rubric.js'
 import type { StepRecord } from './split-steps.js'
 
 export interface JudgeOptions extends StageRunOptions {
@@ -54,86 +54,87 @@ export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
     )
   }
   const label = rubric ? modelLabel(options.model, backend) : 'rules'
-  return runStage(
-    { ...options, command: 'judge', model: rubric ? label : undefined },
-    async ({ sink, store, finished }) => {
-      const summary: JudgeSummary = {
-        run: options.runId,
-        out: options.out ?? '-',
-        judge: label,
-        rubric: rubric?.name ?? 'process',
-        steps: 0,
-        yes: 0,
-        no: 0,
-        unjudged: 0,
-        resumed: 0,
-        reasons: {},
-        generatedTokens: 0,
-        tokensPerSecond: 0,
+  return runStage({ ...options, command: 'judge', model: rubric ? label : undefined }, async (run) => {
+    const summary: JudgeSummary = {
+      run: options.runId,
+      out: options.out ?? '-',
+      judge: label,
+      rubric: rubric?.name ?? 'process',
+      steps: 0,
+      yes: 0,
+      no: 0,
+      unjudged: 0,
+      resumed: 0,
+      reasons: {},
+      generatedTokens: 0,
+      tokensPerSecond: 0,
+    }
+    const write = async (step: JudgedStep, judgement: StepJudgement) => {
+      await run.sink.write({ ...step, judgements: { ...step.judgements, [summary.rubric]: judgement } })
+      summary.steps++
+      summary[judgement.verdict]++
+      if (judgement.judge === 'rules') {
+        for (const reason of judgement.reasons) summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1
       }
-      const write = async (step: JudgedStep, judgement: StepJudgement) => {
-        await sink.write({ ...step, judgements: { ...step.judgements, [summary.rubric]: judgement } })
-        summary.steps++
-        summary[judgement.verdict]++
-        if (judgement.judge === 'rules') {
-          for (const reason of judgement.reasons) summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1
-        }
-        options.onEvent?.({
-          kind: 'progress',
-          done: summary.steps,
-          detail: `${summary.yes} yes, ${summary.unjudged} unjudged`,
-        })
+      const detail = `${summary.yes} yes, ${summary.unjudged} unjudged`
+      options.onEvent?.({ kind: 'progress', done: summary.steps, detail })
+    }
+    if (rubric) await judgeByModel(options, { rubric, label, run, summary, write })
+    else {
+      for await (const group of trajectories(options.inputs)) {
+        for (const [index, judgement] of judgeByRules(group).entries()) await write(group[index]!, judgement)
       }
+    }
+    return summary
+  })
+}
 
-      if (!rubric) {
-        for await (const group of trajectories(options.inputs)) {
-          for (const [index, judgement] of judgeByRules(group).entries())
-            await write(group[index]!, judgement)
-        }
-        return summary
-      }
+interface ModelJudging {
+  rubric: Rubric
+  label: string
+  run: StageRun
+  summary: JudgeSummary
+  write: (step: JudgedStep, judgement: StepJudgement) => Promise<void>
+}
 
-      let engine: InferenceEngine | undefined
-      const pool = new SandboxPool({ workers: 1 })
-      let started = performance.now()
-      try {
-        engine = await openEngine(options.model, settings, backend, noticesTo(options.onEvent))
-        started = performance.now() // the rate is the judging's, not the model loading's
-        const judge = new ModelJudge(engine, pool, rubric, settings, label)
-        const verdictOf = async (step: StepRecord): Promise<StepJudgement> => {
-          const key = `${rubric.name}:${step.trajectory}#${step.step}`
-          const done = finished.get(key) as StepJudgement | undefined
-          if (done) {
-            summary.resumed++
-            return done
-          }
-          const { judgement, generatedTokens } = await judge.judge(step)
-          summary.generatedTokens += generatedTokens
-          store.completeUnit(options.runId, key, judgement)
-          return judgement
-        }
-        // A step rubric judges each step; a final one the last step, for its whole trajectory.
-        const units = rubric.scope === 'step' ? steps(options.inputs) : trajectories(options.inputs)
-        const concurrency = trajectoriesInFlight(settings, backend)
-        for await (const { group, judgement } of orderedMap(units, concurrency, async (group) => {
-          const last = group.at(-1)!
-          const judgement: StepJudgement =
-            rubric.scope === 'step' || last.final
-              ? await verdictOf(last)
-              : { judge: label, verdict: 'unjudged', reasons: ['the trajectory has no final step'] }
-          return { group, judgement }
-        })) {
-          for (const step of group) await write(step, judgement)
-        }
-        summary.tokensPerSecond =
-          summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
-        return summary
-      } finally {
-        await engine?.close()
-        await pool.close()
+/** A judge model answers the rubric: per step, or (a final rubric) per trajectory on its last step. */
+async function judgeByModel(options: JudgeOptions, { rubric, label, run, summary, write }: ModelJudging) {
+  const { settings, backend } = options
+  let engine: InferenceEngine | undefined
+  const pool = new SandboxPool({ workers: 1 })
+  try {
+    engine = await openEngine(options.model, settings, backend, noticesTo(options.onEvent))
+    const started = performance.now() // the rate is the judging's, not the model loading's
+    const judge = new ModelJudge(engine, pool, rubric, settings, label)
+    const verdictOf = async (step: StepRecord): Promise<StepJudgement> => {
+      const key = `${rubric.name}:${step.trajectory}#${step.step}`
+      const done = run.finished.get(key) as StepJudgement | undefined
+      if (done) {
+        summary.resumed++
+        return done
       }
-    },
-  )
+      const { judgement, generatedTokens } = await judge.judge(step)
+      summary.generatedTokens += generatedTokens
+      run.store.completeUnit(options.runId, key, judgement)
+      return judgement
+    }
+    const units = rubric.scope === 'step' ? steps(options.inputs) : trajectories(options.inputs)
+    const judged = orderedMap(units, trajectoriesInFlight(settings, backend), async (group) => {
+      const last = group.at(-1)!
+      const judgement: StepJudgement =
+        rubric.scope === 'step' || last.final
+          ? await verdictOf(last)
+          : { judge: label, verdict: 'unjudged', reasons: ['the trajectory has no final step'] }
+      return { group, judgement }
+    })
+    for await (const { group, judgement } of judged) {
+      for (const step of group) await write(step, judgement)
+    }
+    summary.tokensPerSecond = summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
+  } finally {
+    await engine?.close()
+    await pool.close()
+  }
 }
 
 /** Each step alone, as a one-step unit. */
