@@ -10,6 +10,10 @@ export type RewardKind = (typeof REWARDS)[number]
 /** What is rolled out and rewarded: whole trajectories (ReTool) or single steps (SWiRL). */
 export const OBJECTIVES = ['trajectory', 'stepwise'] as const
 export const BASELINES = ['group', 'batch'] as const
+/** What happens to a rollout cut at the token limit: kept as graded, masked from the loss, or DAPO's soft penalty. */
+export const OVERLONG = ['keep', 'mask', 'soft'] as const
+/** What happens to a rollout with a void turn (after a tool call, a turn with neither code nor an answer). */
+export const VOID_TURNS = ['keep', 'mask'] as const
 
 /** Policy learning rate of RL: ReTool's recipe uses 1e-6. */
 export const DEFAULT_RL_LR = 1e-6
@@ -74,6 +78,54 @@ export const RL_OPTIONS = {
   },
   thinkHints: HINT_OPTIONS.thinkHints,
   connectiveHints: { ...HINT_OPTIONS.connectiveHints, default: 0 },
+  hintProbStart: {
+    kind: 'number',
+    min: 0,
+    max: 1,
+    default: 1,
+    description:
+      'with --hints: the chance a rollout gets hints at the first step (annealed to --hint-prob-end)',
+  },
+  hintProbEnd: {
+    kind: 'number',
+    min: 0,
+    max: 1,
+    default: 1,
+    description: 'with --hints: the chance a rollout gets hints at the last step (a curriculum that fades)',
+  },
+  dynamicSampling: {
+    kind: 'boolean',
+    default: false,
+    description:
+      'DAPO: drop groups whose rollouts are all right or all wrong and sample new ones until the step is full',
+  },
+  maxSampleRounds: {
+    kind: 'integer',
+    min: 0,
+    default: 3,
+    description:
+      'with --dynamic-sampling: extra sampling rounds per step at most (then uninformative groups fill it)',
+  },
+  overlong: {
+    kind: 'string',
+    options: OVERLONG,
+    default: 'keep',
+    description:
+      'a rollout cut at --max-tokens: keep (graded as it is), mask (out of the loss, DAPO), soft (a penalty over --overlong-buffer tokens before the limit)',
+  },
+  overlongBuffer: {
+    kind: 'integer',
+    min: 1,
+    default: 256,
+    description: 'with --overlong soft: tokens before --max-tokens over which the penalty grows to 1',
+  },
+  voidTurns: {
+    kind: 'string',
+    options: VOID_TURNS,
+    default: 'keep',
+    description:
+      'a rollout whose last turn after a tool call has neither code nor an answer: keep, or mask from the loss (SimpleTIR)',
+  },
   trainSeed: TRAINING_OPTIONS.trainSeed,
   outtype: { ...TRAINING_OPTIONS.outtype, options: OUTTYPES },
   venv: TRAINING_OPTIONS.venv,

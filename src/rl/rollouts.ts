@@ -4,7 +4,7 @@ import { promptOpensThinking } from '../grading/extract-answer.js'
 import { type Grade, type Grader, reasonClass } from '../grading/grader.js'
 import { contextOf, parseReference } from '../grading/reference.js'
 import type { HintLibrary } from '../hints/library.js'
-import { type HintPolicy, sampleSeed } from '../hints/policy.js'
+import { type HintPolicy, sampleSeed, seededRandom } from '../hints/policy.js'
 import type { ChatTemplate } from '../inference/chat-template.js'
 import { runLoopInSession, sampleTrajectory } from '../inference/run-hint-infer.js'
 import type { TrajectoryRecord, TrajectoryResult } from '../inference/types.js'
@@ -16,7 +16,7 @@ import type { StepRecord } from '../swirl/split-steps.js'
 import type { RlEventOf } from '../training/trainer-protocol.js'
 import type { RlSettings } from './options.js'
 import { type PolicyChannel, PolicyEngine } from './policy-engine.js'
-import { rolloutReward } from './reward.js'
+import { hintProbability, lossExclusion, overlongPenalty, rolloutReward } from './reward.js'
 
 /** A finished rollout as `<out>/rollouts/` keeps it: the trajectory, its grade and its reward. */
 export interface RolloutRecord extends TrajectoryRecord {
@@ -24,6 +24,8 @@ export interface RolloutRecord extends TrajectoryRecord {
   rid: string
   correct: boolean
   reward: number
+  /** Why the rollout was left out of the loss (`--overlong mask`, `--void-turns mask`), if it was. */
+  exclude?: 'overlong' | 'void'
   /** What the loss saw: completion tokens, those trained, and the text of those masked (hints, outputs). */
   loss: { completionTokens: number; trainedTokens: number; maskedText: string }
 }
@@ -75,7 +77,7 @@ export async function rollOutBatch(
       const sample = event.step * 100_000 + part * 1_000 + index
       return context.settings.objective === 'stepwise'
         ? rollOutStep(item, sample, context)
-        : rollOutOne(item, sample, context)
+        : rollOutOne(item, sample, event.step, context)
     }),
   )
   const ended = await context.channel.request({ op: 'end', rid: `batch:${event.batch}` })
@@ -92,18 +94,23 @@ export async function rollOutBatch(
 async function rollOutOne(
   item: { rid: string; problem: string },
   sample: number,
+  step: number,
   context: RolloutContext,
 ): Promise<Omit<RolloutRecord, 'loss' | 'step'>> {
   const { settings, runId } = context
   const problem = context.problems.get(item.problem)!
   const engine = new PolicyEngine(context.channel, context.chat, context.contextSize, item.rid, 'policy')
+  // Hints as a curriculum: each rollout gets them with a chance that anneals over the steps.
+  const hintChance = hintProbability(step, settings.maxSteps, settings.hintProbStart, settings.hintProbEnd)
+  const chance = seededRandom(sampleSeed(settings.seed, `hint-chance:${item.problem}`, sample))()
+  const hinted = context.hints !== null && chance < hintChance
   const record = await sampleTrajectory(
     engine,
     context.pool,
     problem,
     sample,
     { runId, settings },
-    context.hints,
+    hinted ? context.hints : null,
   )
   const grade = await gradeRollout(context.grader, record)
   const failedCalls = record.segments.filter(
@@ -117,9 +124,21 @@ async function rollOutOne(
     toolCalls: record.toolCalls,
     failedCalls,
   }
-  const reward = rolloutReward(settings.reward, outcome)
-  context.channel.send({ op: 'finish', rid: item.rid, textLength: record.text.length, reward, ...outcome })
-  return { ...record, predicted: grade.predicted, rid: item.rid, correct: grade.correct, reward }
+  const used = record.tokens.generatedTokens + record.tokens.appendedTokens
+  const reward =
+    rolloutReward(settings.reward, outcome) +
+    (settings.overlong === 'soft' ? overlongPenalty(used, settings.maxTokens, settings.overlongBuffer) : 0)
+  const exclude = lossExclusion(settings, { ...record, answered: outcome.answered })
+  context.channel.send({
+    op: 'finish',
+    rid: item.rid,
+    textLength: record.text.length,
+    reward,
+    ...outcome,
+    exclude,
+    hinted,
+  })
+  return { ...record, predicted: grade.predicted, rid: item.rid, correct: grade.correct, reward, exclude }
 }
 
 /**

@@ -259,6 +259,8 @@ function rlRequest(settings: RlSettings, layout: ReturnType<typeof rlLayout>, lo
     baseline: settings.baseline === 'batch' || (stepwise && !settings.baseline) ? 'batch' : 'group',
     saveSteps: settings.saveSteps,
     seed: settings.trainSeed,
+    dynamicSampling: settings.dynamicSampling,
+    maxSampleRounds: settings.maxSampleRounds,
     turnEndMarkers: TURN_END_MARKERS,
     log,
   }

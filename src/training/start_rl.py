@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -162,9 +163,11 @@ class PolicyGenerator:
             })
         return replies
 
-    def finish(self, rid, text_length):
+    def finish(self, rid, text_length, excluded=False):
         """Ends a rollout where the loop's trajectory ends: a loop that stopped at its token budget may
-        not have taken all the text of the last answer, and the policy is trained on what was graded."""
+        not have taken all the text of the last answer, and the policy is trained on what was graded.
+        An excluded rollout (cut off, a void turn) keeps its tokens and its reward in its group, but none of
+        its tokens is trained on."""
         rollout = self.rollouts[rid]
         excess = sum(len(text) for text in rollout.texts) - text_length
         if excess > 0:
@@ -175,6 +178,8 @@ class PolicyGenerator:
             rollout.texts.append("")
         if not rollout.ids:  # nothing generated (a prompt that did not fit): one masked token for TRL
             rollout.ids, rollout.mask, rollout.texts = [self.tokenizer.eos_token_id], [0], [""]
+        if excluded:
+            rollout.mask = [0] * len(rollout.ids)
         return rollout
 
 
@@ -251,7 +256,7 @@ def serve_rollouts(generator, model, batch, items, timing):
         elif kind == "retract":
             generator.retract(rid, int(op["chars"]))
         elif kind == "finish":
-            finished[rid] = (generator.finish(rid, int(op["textLength"])), op)
+            finished[rid] = (generator.finish(rid, int(op["textLength"]), excluded=bool(op.get("exclude"))), op)
             unfinished.discard(rid)
         else:
             raise ValueError(f"unknown rollout operation {kind!r}")
@@ -290,12 +295,16 @@ class StepMetrics:
         self.timing = dict.fromkeys(("rolloutSeconds", "generateSeconds", "generatedTokens"), 0)
         self.last_log = time.time()
         self.advantages = []  # mean |advantage| of each generation batch: is anything learnt?
+        # Dynamic sampling: groups rolled out this step, groups of the batch with a reward spread, rounds.
+        self.groups = dict.fromkeys(("groupsSampled", "groupsKept", "extraRounds"), 0)
 
     def add(self, rollout, op):
         sampled = sum(rollout.mask)
         self.rows.append({
             "correct": 1.0 if op.get("correct") else 0.0,
             "refused": op.get("refused"),
+            "excluded": op.get("exclude"),
+            "hinted": 1.0 if op.get("hinted") else 0.0,
             "toolCalls": op.get("toolCalls", 0),
             "failedCalls": op.get("failedCalls", 0),
             "responseTokens": len(rollout.ids),
@@ -305,6 +314,7 @@ class StepMetrics:
     def drain(self):
         rows, self.rows = self.rows, []
         advantages, self.advantages = self.advantages, []
+        groups, self.groups = self.groups, dict.fromkeys(self.groups, 0)
         timing, now = dict(self.timing), time.time()
         self.timing.update(dict.fromkeys(self.timing, 0))
         step_seconds, self.last_log = now - self.last_log, now
@@ -319,7 +329,14 @@ class StepMetrics:
             "failedCallsPerRollout": mean("failedCalls"),
             "responseTokens": mean("responseTokens"),
             "maskedFraction": mean("maskedFraction"),
+            "hintedShare": mean("hinted"),
             "rollouts": len(rows),
+            **(groups if groups["groupsSampled"] else {}),
+            # the share of rollouts left out of the loss, by reason (--overlong mask, --void-turns mask)
+            **{
+                f"excluded.{reason}": sum(row["excluded"] == reason for row in rows) / len(rows)
+                for reason in ("overlong", "void")
+            },
             # the share of rollouts refused for each reason (start grade's classes): a rising "hedged"
             # share is a policy learning to hedge
             **{
@@ -346,15 +363,24 @@ def latest_checkpoint(work):
 
 class CliRollouts:
     """TRL's rollout_func: each batch of prompts is rolled out by the CLI (the hint-infer loop, the sandbox,
-    the grader), this process generating what the CLI asks for."""
+    the grader), this process generating what the CLI asks for.
 
-    def __init__(self, generator, metrics):
+    With dynamic sampling (DAPO), a group whose rollouts all have the same outcome (all right or all
+    wrong: no gradient) is set aside and a new group, of a problem drawn from the training set, is rolled
+    out in its place, for at most `max_rounds` extra rounds; the groups set aside fill what is still
+    missing. The filter reads each rollout's outcome (right or not), never the shaped reward."""
+
+    def __init__(self, generator, metrics, group_size, problem_ids, dynamic_rounds=None, seed=0):
         self.generator = generator
         self.metrics = metrics
+        self.group_size = group_size
+        self.problem_ids = problem_ids
+        self.dynamic_rounds = dynamic_rounds  # None: every group is kept as sampled
+        self.random = random.Random(seed)
         self.batches = 0
-        self.rewards = []  # the rewards of the batch rolled out last, in rollout order
+        self.rewards = []  # the rewards of the batch trained on last, in rollout order
 
-    def __call__(self, prompts, trainer):
+    def roll_out(self, prompts, trainer):
         batch = self.batches
         self.batches += 1
         items = [{"rid": f"{batch}.{index}", "problem": problem} for index, problem in enumerate(prompts)]
@@ -362,7 +388,18 @@ class CliRollouts:
         # `step`: the optimizer step these rollouts train (1-based), the same after a resume.
         emit("rollouts", step=trainer.state.global_step + 1, batch=batch, items=items)
         model = trainer.accelerator.unwrap_model(trainer.model)
-        done = serve_rollouts(self.generator, model, batch, items, self.metrics.timing)
+        return serve_rollouts(self.generator, model, batch, items, self.metrics.timing)
+
+    def groups(self, done):
+        return [done[start:start + self.group_size] for start in range(0, len(done), self.group_size)]
+
+    def informative(self, group):
+        return len({bool(op.get("correct")) for _, op in group}) > 1
+
+    def __call__(self, prompts, trainer):
+        done = self.roll_out(prompts, trainer)
+        if self.dynamic_rounds is not None:
+            done = self.fill_with_informative(done, len(prompts) // self.group_size, trainer)
         for rollout, op in done:
             self.metrics.add(rollout, op)
         self.rewards = [float(op["reward"]) for _, op in done]
@@ -373,6 +410,25 @@ class CliRollouts:
             "env_mask": [rollout.mask for rollout, _ in done],
             "start_reward": self.rewards,
         }
+
+    def fill_with_informative(self, done, needed, trainer):
+        kept, flat = [], []
+        sampled = 0
+        for round_ in range(self.dynamic_rounds + 1):
+            if round_ > 0:
+                missing = needed - len(kept)
+                problems = [self.random.choice(self.problem_ids) for _ in range(missing)]
+                done = self.roll_out([problem for problem in problems for _ in range(self.group_size)], trainer)
+            for group in self.groups(done):
+                sampled += 1
+                (kept if self.informative(group) else flat).append(group)
+            if len(kept) >= needed:
+                break
+        chosen = kept[:needed] + flat[: needed - min(needed, len(kept))]
+        self.metrics.groups["groupsSampled"] += sampled
+        self.metrics.groups["groupsKept"] += min(needed, len(kept))
+        self.metrics.groups["extraRounds"] += round_
+        return [row for group in chosen for row in group]
 
 
 def start_reward(completions, start_reward, **kwargs):
@@ -469,7 +525,14 @@ def command_rl(args):
     # start rl samples by temperature and top-p (RL_OPTIONS); top-k stays off.
     sampling = {"temperature": args.temperature, "top_p": args.top_p, "top_k": 0}
     metrics = StepMetrics()
-    rollouts = CliRollouts(PolicyGenerator(tokenizer, sampling, json.loads(args.turn_end_markers)), metrics)
+    rollouts = CliRollouts(
+        PolicyGenerator(tokenizer, sampling, json.loads(args.turn_end_markers)),
+        metrics,
+        group_size=args.num_generations,
+        problem_ids=problem_ids,
+        dynamic_rounds=args.max_sample_rounds if args.dynamic_sampling else None,
+        seed=args.seed,
+    )
     trainer = start_grpo_trainer(args.baseline, rollouts, metrics)(
         model=model,
         reward_funcs=[start_reward],
@@ -514,9 +577,11 @@ def main():
         ("--clip", float),
         ("--save-steps", int),
         ("--seed", int),
+        ("--max-sample-rounds", int),
     ]:
         parser.add_argument(flag, type=kind, required=True)
     parser.add_argument("--baseline", choices=["group", "batch"], required=True)
+    parser.add_argument("--dynamic-sampling", action="store_true")
     parser.add_argument("--turn-end-markers", required=True, help="JSON list of strings")
     args = parser.parse_args()
     speak("rl")

@@ -98,6 +98,10 @@ export const TRAINER_PROTOCOL = {
           toolCalls: 'integer',
           failedCalls: 'integer',
           'refused?': 'string',
+          /** Left out of the loss: cut at the token limit (--overlong mask), or a void turn (--void-turns mask). */
+          'exclude?': "'overlong'|'void'",
+          /** Whether the rollout had hints (--hints, with the annealed chance). */
+          'hinted?': 'boolean',
         },
         /** Every rollout of the batch is finished. */
         end: { rid: 'string' },

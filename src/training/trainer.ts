@@ -73,6 +73,9 @@ export interface RlRequest {
   baseline: 'group' | 'batch'
   saveSteps: number
   seed: number
+  /** DAPO's dynamic sampling: groups with one outcome are replaced, for at most `maxSampleRounds` rounds. */
+  dynamicSampling: boolean
+  maxSampleRounds: number
   /** Tokens whose text is one of these end the turn, as EOS does. */
   turnEndMarkers: readonly string[]
   log: string

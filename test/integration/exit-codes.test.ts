@@ -22,7 +22,7 @@ describe('bad input exits 2 with one line, for every command', () => {
     [
       'sandbox exec',
       ['sandbox', 'exec', '--timeout', '0', '--code', 'print(1)'],
-      '--timeout 0: expected an integer >= 1',
+      '--timeout 0: expected an integer from 1 to 86400000',
     ],
     [
       'hint-infer',

@@ -157,6 +157,65 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     ])
   }, 300_000)
 
+  it('the guards: dynamic sampling replaces one-outcome groups, cut-off and void rollouts leave the loss, hints fade', async () => {
+    const guards = [
+      '--dynamic-sampling',
+      '--max-sample-rounds',
+      '1',
+      '--overlong',
+      'mask',
+      '--void-turns',
+      'mask',
+    ]
+    const curriculum = ['--hint-prob-start', '1', '--hint-prob-end', '0']
+    const { out, db, args } = rlRun(problems, 2, [...guards, ...curriculum])
+    args[args.indexOf('--max-tokens') + 1] = '200' // a tighter budget: some hinted rollouts are cut off
+    args[args.indexOf('--num-generations') + 1] = '2'
+    const result = await runCli([...args, '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const logged = loggedSteps(db, JSON.parse(result.stdout).run)
+    expect(logged.map((row) => row.step)).toEqual([1, 2])
+    const files = readdirSync(join(out, 'rollouts')).sort()
+    const rollouts = files.flatMap((file) =>
+      readJsonlFile(join(out, 'rollouts', file)).map((rollout) => ({ ...rollout, file })),
+    )
+    for (const { step, metrics } of logged) {
+      // one group a step is needed; each extra round samples one more
+      expect(metrics.groupsSampled).toBe(1 + metrics.extraRounds!)
+      expect(metrics.extraRounds).toBeLessThanOrEqual(1)
+      expect(metrics.groupsKept).toBeLessThanOrEqual(1)
+      const ofStep = rollouts.filter((rollout) => rollout.step === step)
+      expect(ofStep).toHaveLength(2 * metrics.groupsSampled!)
+      // kept: a group whose rollouts disagree, unless none did within the rounds
+      const outcomes = new Map<string, Set<boolean>>()
+      for (const rollout of ofStep) {
+        const group = `${rollout.file}:${rollout.problemId}`
+        outcomes.set(group, (outcomes.get(group) ?? new Set()).add(rollout.correct))
+      }
+      const informative = [...outcomes.values()].filter((seen) => seen.size > 1)
+      expect(metrics.groupsKept).toBe(Math.min(1, informative.length))
+      // trained on: exactly the batch of one group, excluded shares of it
+      expect(metrics.rollouts).toBe(2)
+      expect(metrics['excluded.overlong']).toBeGreaterThanOrEqual(0)
+      expect(metrics['excluded.void']).toBeGreaterThanOrEqual(0)
+    }
+    // the curriculum: every rollout hinted at the first step, none at the last
+    expect(logged[0]!.metrics.hintedShare).toBe(1)
+    expect(logged[1]!.metrics.hintedShare).toBe(0)
+    expect(rollouts.filter((r) => r.step === 2).every((r) => r.hints.length === 0)).toBe(true)
+    // an excluded rollout trains no token, and was excluded for what it did
+    const excluded = rollouts.filter((rollout) => rollout.exclude)
+    for (const rollout of excluded) {
+      expect(rollout.loss.trainedTokens).toBe(0)
+      if (rollout.exclude === 'overlong') expect(['length', 'context']).toContain(rollout.finishReason)
+      else expect(rollout.toolCalls).toBeGreaterThan(0)
+    }
+    expect(excluded.length).toBeGreaterThan(0) // 200 tokens cut some hinted rollouts short
+    for (const rollout of rollouts.filter((r) => !r.exclude && r.finishReason === 'stop')) {
+      expect(rollout.loss.trainedTokens).toBeGreaterThan(0)
+    }
+  }, 300_000)
+
   it('resumes from its last checkpoint after kill -9, each step logged once', async () => {
     const { out, db, args } = rlRun(problems, 2, ['--save-steps', '1'])
     const first = execa('node', [CLI, ...args], { reject: false })

@@ -20,7 +20,12 @@ async function stdio(lines: string[]): Promise<{ answers: Record<string, unknown
 
 /** Starts `start sandbox serve --port 0`; its URL once it says it listens. */
 async function httpServe(extra: string[] = [], env: Record<string, string> = {}) {
-  const child = execa('node', [CLI, 'sandbox', 'serve', '--port', '0', ...extra], { reject: false, env })
+  // One worker unless a test asks for more: each server warms its own.
+  const workers = extra.includes('--concurrency') ? [] : ['--concurrency', '1']
+  const child = execa('node', [CLI, 'sandbox', 'serve', '--port', '0', ...workers, ...extra], {
+    reject: false,
+    env,
+  })
   return { child, url: await listeningUrl(child) }
 }
 
@@ -309,7 +314,10 @@ describe('start sandbox serve --port (SandboxFusion API)', () => {
 
   it("stops within its own limit: Ctrl-C to the terminal's group lets running cells finish; a runaway cell cannot hold SIGTERM", async () => {
     // as a terminal runs it: its own process group, which Ctrl-C signals whole
-    const grouped = execa('node', [CLI, 'sandbox', 'serve', '--port', '0'], { reject: false, detached: true })
+    const grouped = execa('node', [CLI, 'sandbox', 'serve', '--port', '0', '--concurrency', '1'], {
+      reject: false,
+      detached: true,
+    })
     const url = await listeningUrl(grouped)
     const running = post(`${url}/run_code`, { code: 'import time; time.sleep(1.5); print("done")' })
     await new Promise((resolve) => setTimeout(resolve, 500))

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { rolloutReward, SHAPED_TERMS } from '../../src/rl/reward.js'
+import {
+  hasVoidTurn,
+  hintProbability,
+  lossExclusion,
+  overlongPenalty,
+  rolloutReward,
+  SHAPED_TERMS,
+} from '../../src/rl/reward.js'
 
 const rollout = { correct: true, answered: true, toolCalls: 1, failedCalls: 0 }
 
@@ -23,5 +30,61 @@ describe('rolloutReward', () => {
     expect(noAnswer).toBeLessThan(wrong)
     // No shaping term makes a wrong rollout worth as much as a right one.
     expect(rolloutReward('shaped', { ...rollout, failedCalls: 5, toolCalls: 10 })).toBeGreaterThan(wrong)
+  })
+})
+
+describe('the RL guards', () => {
+  it('overlong soft (DAPO): nothing before the buffer, down linearly to -1 at the limit, never below', () => {
+    expect(overlongPenalty(700, 1024, 256)).toBe(0)
+    expect(overlongPenalty(768, 1024, 256)).toBe(0)
+    expect(overlongPenalty(896, 1024, 256)).toBeCloseTo(-0.5)
+    expect(overlongPenalty(1024, 1024, 256)).toBe(-1)
+    expect(overlongPenalty(1500, 1024, 256)).toBe(-1)
+  })
+
+  const code = '```python\nprint(1)\n```'
+  const output = { kind: 'output', text: '```output\n1\n```\n' }
+  const shape = (finishReason: string, lastTurn: string, answered = false, toolCalls = 1) => ({
+    finishReason,
+    toolCalls,
+    answered,
+    segments: [
+      { kind: 'model', text: `Let me compute.\n${code}` },
+      output,
+      { kind: 'model', text: lastTurn },
+    ],
+  })
+
+  it('a void turn: after a tool call, a last turn with neither code nor an answer (SimpleTIR)', () => {
+    expect(hasVoidTurn(shape('stop', 'Hmm, that is odd.'))).toBe(true)
+    // an answer, a new code block, or no tool call at all: not void
+    expect(hasVoidTurn(shape('stop', 'So the answer is \\boxed{1}.', true))).toBe(false)
+    expect(hasVoidTurn(shape('stop', `Again:\n${code}`))).toBe(false)
+    expect(hasVoidTurn(shape('stop', 'No idea.', false, 0))).toBe(false)
+    // cut at the token limit: the turn never ended, that is overlong's business
+    expect(hasVoidTurn(shape('length', 'Hmm, that is'))).toBe(false)
+    // an unclosed block is not code
+    expect(hasVoidTurn(shape('stop', '```python\nprint(2)'))).toBe(true)
+  })
+
+  it('leaves out of the loss what the settings say, and nothing by default', () => {
+    const keep = { overlong: 'keep', voidTurns: 'keep' }
+    const mask = { overlong: 'mask', voidTurns: 'mask' }
+    expect(lossExclusion(keep, shape('length', '...'))).toBeUndefined()
+    expect(lossExclusion(keep, shape('stop', 'Hmm.'))).toBeUndefined()
+    expect(lossExclusion(mask, shape('length', '...'))).toBe('overlong')
+    expect(lossExclusion(mask, shape('context', '...'))).toBe('overlong')
+    expect(lossExclusion(mask, shape('stop', 'Hmm.'))).toBe('void')
+    expect(lossExclusion(mask, shape('stop', 'It is \\boxed{1}.', true))).toBeUndefined()
+    expect(lossExclusion({ overlong: 'soft', voidTurns: 'keep' }, shape('length', '...'))).toBeUndefined()
+  })
+
+  it('anneals the chance of hints from the first step to the last', () => {
+    expect(hintProbability(1, 10, 1, 0)).toBe(1)
+    expect(hintProbability(10, 10, 1, 0)).toBe(0)
+    expect(hintProbability(4, 10, 1, 0)).toBeCloseTo(2 / 3)
+    expect(hintProbability(5, 10, 0.5, 0.5)).toBe(0.5)
+    expect(hintProbability(1, 1, 1, 0)).toBe(0) // one step: it is the last
+    expect(hintProbability(12, 10, 1, 0)).toBe(0) // past the end (a resumed run's extra steps)
   })
 })
