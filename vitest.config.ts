@@ -10,7 +10,7 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    maxWorkers: 2,
+    maxWorkers: 3,
     // Two files share the two cores: torch's OpenMP threads would spin-wait against the other file's work
     // (the trainer's results do not depend on its thread count).
     env: { OMP_NUM_THREADS: '1' },
