@@ -126,6 +126,9 @@ export const RL_OPTIONS = {
     description:
       'a rollout whose last turn after a tool call has neither code nor an answer: keep, or mask from the loss (SimpleTIR)',
   },
+  lora: TRAINING_OPTIONS.lora,
+  loraR: TRAINING_OPTIONS.loraR,
+  loraAlpha: TRAINING_OPTIONS.loraAlpha,
   trainSeed: TRAINING_OPTIONS.trainSeed,
   outtype: { ...TRAINING_OPTIONS.outtype, options: OUTTYPES },
   venv: TRAINING_OPTIONS.venv,

@@ -26,8 +26,18 @@ export interface RolloutRecord extends TrajectoryRecord {
   reward: number
   /** Why the rollout was left out of the loss (`--overlong mask`, `--void-turns mask`), if it was. */
   exclude?: 'overlong' | 'void'
-  /** What the loss saw: completion tokens, those trained, and the text of those masked (hints, outputs). */
-  loss: { completionTokens: number; trainedTokens: number; maskedText: string }
+  /**
+   * What the loss saw: completion tokens, those trained, the text of those masked (hints, outputs), and
+   * where a one-pass tokenization of the text would differ from the ids trained on.
+   */
+  loss: RolloutLoss
+}
+
+export interface RolloutLoss {
+  completionTokens: number
+  trainedTokens: number
+  maskedText: string
+  divergences: { at: number; trained: string; once: string }[]
 }
 
 /** A finished step-wise rollout (`--objective stepwise`): one action from a state, judged and rewarded. */
@@ -44,7 +54,7 @@ export interface StepRolloutRecord {
   finishReason: string
   judgement: StepJudgement
   reward: number
-  loss: { completionTokens: number; trainedTokens: number; maskedText: string }
+  loss: RolloutLoss
 }
 
 export interface RolloutContext {

@@ -261,6 +261,9 @@ function rlRequest(settings: RlSettings, layout: ReturnType<typeof rlLayout>, lo
     seed: settings.trainSeed,
     dynamicSampling: settings.dynamicSampling,
     maxSampleRounds: settings.maxSampleRounds,
+    lora: settings.lora,
+    loraR: settings.loraR,
+    loraAlpha: settings.loraAlpha,
     turnEndMarkers: TURN_END_MARKERS,
     log,
   }

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 # Run as a script, so its own folder (start_trainer.py's) is first on sys.path.
-from start_trainer import load_tokenizer, save_checkpoint
+from start_trainer import load_tokenizer, save_checkpoint, with_lora
 from trainer_protocol import emit, receive, speak
 from transformers import StoppingCriteria
 
@@ -43,7 +43,8 @@ def read_op():
 class Rollout:
     """One trajectory's tokens after the prompt: what the model sampled (trained) and what was inserted (masked)."""
 
-    def __init__(self, prompt_ids):
+    def __init__(self, prompt, prompt_ids):
+        self.prompt = prompt
         self.prompt_ids = prompt_ids
         self.ids = []
         self.mask = []
@@ -51,6 +52,8 @@ class Rollout:
         self.texts = []
         # The end-of-turn token the model sampled, held back until the rollout is over (a hint may follow).
         self.end_token = None
+        # Whether a one-pass tokenization of its text gives other ids (token_divergences), once it is over.
+        self.divergent = False
 
 
 class PolicyGenerator:
@@ -80,7 +83,7 @@ class PolicyGenerator:
         return list(self.tokenizer(text, **plain)["input_ids"])
 
     def start(self, rid, prompt):
-        rollout = Rollout(self.prompt_ids(prompt))
+        rollout = Rollout(prompt, self.prompt_ids(prompt))
         self.rollouts[rid] = rollout
         return len(rollout.prompt_ids)
 
@@ -271,7 +274,10 @@ def serve_rollouts(generator, model, batch, items, timing):
     timing["rolloutSeconds"] += time.time() - started_at
     done = [finished[item["rid"]] for item in items]
     # What the loss sees of each rollout: the CLI keeps it with the rollout, and tests check the mask.
-    emit("ended", rid=f"batch:{batch}", rollouts=[token_summary(generator.tokenizer, rollout) for rollout, _ in done])
+    summaries = [token_summary(generator.tokenizer, rollout) for rollout, _ in done]
+    for (rollout, _), summary in zip(done, summaries):
+        rollout.divergent = bool(summary["divergences"])
+    emit("ended", rid=f"batch:{batch}", rollouts=summaries)
     return done
 
 
@@ -281,7 +287,37 @@ def token_summary(tokenizer, rollout):
         "completionTokens": len(rollout.ids),
         "trainedTokens": sum(rollout.mask),
         "maskedText": tokenizer.decode(masked),
+        "divergences": token_divergences(tokenizer, rollout),
     }
+
+
+def token_divergences(tokenizer, rollout, limit=20):
+    """Where the ids trained on (the ids sampled, and each inserted piece's own ids) differ from the
+    rollout's whole text tokenized once, as verl's strict tokenization check compares them: for each
+    differing stretch, its position in the completion and the text each side gives it. The ids are never
+    re-tokenized; this only says where a one-pass tokenization would have seen other tokens (a piece
+    boundary inside what would be one token), so a trainer that re-tokenizes text can be judged."""
+    import difflib
+
+    # The end-of-turn token the policy sampled is no text: it is not part of the comparison.
+    ids = rollout.ids[:-1] if rollout.ids and rollout.texts and rollout.texts[-1] == "" else rollout.ids
+    text = "".join(rollout.texts)
+    once = list(tokenizer(rollout.prompt + text, add_special_tokens=False)["input_ids"])
+    trained = rollout.prompt_ids + ids
+    start = len(rollout.prompt_ids)
+    found = []
+    matcher = difflib.SequenceMatcher(a=trained, b=once, autojunk=False)
+    for kind, a0, a1, b0, b1 in matcher.get_opcodes():
+        if kind == "equal":
+            continue
+        found.append({
+            "at": max(0, a0 - start),
+            "trained": tokenizer.decode(trained[a0:a1]),
+            "once": tokenizer.decode(once[b0:b1]),
+        })
+        if len(found) == limit:
+            break
+    return found
 
 
 class StepMetrics:
@@ -301,6 +337,7 @@ class StepMetrics:
     def add(self, rollout, op):
         sampled = sum(rollout.mask)
         self.rows.append({
+            "divergent": 1.0 if rollout.divergent else 0.0,
             "correct": 1.0 if op.get("correct") else 0.0,
             "refused": op.get("refused"),
             "excluded": op.get("exclude"),
@@ -330,6 +367,8 @@ class StepMetrics:
             "responseTokens": mean("responseTokens"),
             "maskedFraction": mean("maskedFraction"),
             "hintedShare": mean("hinted"),
+            # rollouts whose trained ids a one-pass tokenization of their text would not give
+            "tokenDivergentShare": mean("divergent"),
             "rollouts": len(rows),
             **(groups if groups["groupsSampled"] else {}),
             # the share of rollouts left out of the loss, by reason (--overlong mask, --void-turns mask)
@@ -522,6 +561,8 @@ def command_rl(args):
     cuda = torch.cuda.is_available()
     dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
     model = AutoModelForCausalLM.from_pretrained(args.base, dtype=dtype)
+    if args.lora:
+        model = with_lora(model, args.lora_r, args.lora_alpha)
     # start rl samples by temperature and top-p (RL_OPTIONS); top-k stays off.
     sampling = {"temperature": args.temperature, "top_p": args.top_p, "top_k": 0}
     metrics = StepMetrics()
@@ -547,6 +588,7 @@ def command_rl(args):
         "start",
         problems=len(problem_ids),
         parameters=sum(p.numel() for p in model.parameters()),
+        trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
         device="cuda" if cuda else "cpu",
         contextSize=getattr(model.config, "max_position_embeddings", None) or args.max_tokens * 4,
         resumedFrom=resume,
@@ -554,7 +596,10 @@ def command_rl(args):
     started = time.time()
     trainer.train(resume_from_checkpoint=resume)
     seconds = time.time() - started
-    save_checkpoint(trainer.model, tokenizer, args.base, args.out)
+    policy = trainer.accelerator.unwrap_model(trainer.model)
+    if args.lora:
+        policy = policy.merge_and_unload()
+    save_checkpoint(policy, tokenizer, args.base, args.out)
     emit("done", steps=trainer.state.global_step, seconds=seconds)
 
 
@@ -578,10 +623,13 @@ def main():
         ("--save-steps", int),
         ("--seed", int),
         ("--max-sample-rounds", int),
+        ("--lora-r", int),
+        ("--lora-alpha", int),
     ]:
         parser.add_argument(flag, type=kind, required=True)
     parser.add_argument("--baseline", choices=["group", "batch"], required=True)
     parser.add_argument("--dynamic-sampling", action="store_true")
+    parser.add_argument("--lora", action="store_true", help="train a LoRA adapter, merged into the saved policy")
     parser.add_argument("--turn-end-markers", required=True, help="JSON list of strings")
     args = parser.parse_args()
     speak("rl")

@@ -152,12 +152,7 @@ def command_train(args):
     dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
     model = AutoModelForCausalLM.from_pretrained(args.base, dtype=dtype)
     if args.lora:
-        from peft import LoraConfig, get_peft_model
-
-        model = get_peft_model(
-            model,
-            LoraConfig(r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM"),
-        )
+        model = with_lora(model, args.lora_r, args.lora_alpha)
     config = SFTConfig(
         output_dir=args.work,
         num_train_epochs=args.epochs,
@@ -212,6 +207,14 @@ def command_train(args):
     steps = trainer.state.global_step
     seen = trainer.state.num_input_tokens_seen or 0
     emit("done", steps=steps, trainLoss=result.training_loss, seconds=seconds, tokensPerSecond=(seen / seconds if seen else None))
+
+
+def with_lora(model, rank, alpha):
+    """The model with a LoRA adapter on every linear layer: only the adapter trains (merged for export)."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
+    return get_peft_model(model, config)
 
 
 def save_checkpoint(model, tokenizer, base, out):

@@ -53,6 +53,7 @@ export const TRAINER_PROTOCOL = {
         start: {
           problems: 'integer',
           parameters: 'integer',
+          trainable: 'integer',
           device: 'string',
           contextSize: 'integer',
           resumedFrom: 'string|null',
@@ -73,7 +74,15 @@ export const TRAINER_PROTOCOL = {
         /** The answer to "end": what the loss sees of each rollout of the batch, in order. */
         ended: {
           rid: 'string',
-          rollouts: [{ completionTokens: 'integer', trainedTokens: 'integer', maskedText: 'string' }],
+          rollouts: [
+            {
+              completionTokens: 'integer',
+              trainedTokens: 'integer',
+              maskedText: 'string',
+              /** Where a one-pass tokenization of the text differs from the ids trained on. */
+              divergences: [{ at: 'integer', trained: 'string', once: 'string' }],
+            },
+          ],
         },
         log: { step: 'integer', maxSteps: 'integer', metrics: { '*': 'number' } },
         checkpoint: { step: 'integer' },

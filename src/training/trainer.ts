@@ -76,6 +76,10 @@ export interface RlRequest {
   /** DAPO's dynamic sampling: groups with one outcome are replaced, for at most `maxSampleRounds` rounds. */
   dynamicSampling: boolean
   maxSampleRounds: number
+  /** A LoRA adapter of this rank and alpha trains instead of every weight (merged into the saved policy). */
+  lora: boolean
+  loraR: number
+  loraAlpha: number
   /** Tokens whose text is one of these end the turn, as EOS does. */
   turnEndMarkers: readonly string[]
   log: string

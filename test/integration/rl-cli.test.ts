@@ -157,7 +157,7 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     ])
   }, 300_000)
 
-  it('the guards: dynamic sampling replaces one-outcome groups, cut-off and void rollouts leave the loss, hints fade', async () => {
+  it('the guards: dynamic sampling replaces one-outcome groups, cut-off and void rollouts leave the loss, hints fade; a LoRA policy is merged for export', async () => {
     const guards = [
       '--dynamic-sampling',
       '--max-sample-rounds',
@@ -168,7 +168,8 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       'mask',
     ]
     const curriculum = ['--hint-prob-start', '1', '--hint-prob-end', '0']
-    const { out, db, args } = rlRun(problems, 2, [...guards, ...curriculum])
+    const lora = ['--lora', '--lora-r', '4', '--lr', '0.0001']
+    const { out, db, args } = rlRun(problems, 2, [...guards, ...curriculum, ...lora])
     args[args.indexOf('--max-tokens') + 1] = '200' // a tighter budget: some hinted rollouts are cut off
     args[args.indexOf('--num-generations') + 1] = '2'
     const result = await runCli([...args, '--json'])
@@ -214,6 +215,14 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     for (const rollout of rollouts.filter((r) => !r.exclude && r.finishReason === 'stop')) {
       expect(rollout.loss.trainedTokens).toBeGreaterThan(0)
     }
+    // LoRA: an adapter trains (a small share of the weights), the saved policy is whole and exported
+    const start = readFileSync(join(out, 'logs', 'rl.log'), 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith('{"event": "start"'))!
+    const { parameters, trainable } = JSON.parse(start)
+    expect(trainable).toBeLessThan(parameters / 10)
+    expect(existsSync(join(out, 'policy', 'adapter_config.json'))).toBe(false)
+    expect(existsSync(join(out, 'rl.gguf'))).toBe(true)
   }, 300_000)
 
   it('resumes from its last checkpoint after kill -9, each step logged once', async () => {
