@@ -111,6 +111,8 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
         'accuracy',
         'toolCallsPerRollout',
         'maskedFraction',
+        'hintedShare',
+        'tokenDivergentShare',
         'loss',
       ]) {
         expect(metrics[key], key).toBeTypeOf('number')
@@ -138,6 +140,8 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       expect(inserted.length).toBeGreaterThan(0)
       expect(rollout.loss.maskedText).toBe(inserted)
       expect(rollout.loss.trainedTokens).toBeLessThan(rollout.loss.completionTokens)
+      // where a one-pass tokenization would differ: the same text in other tokens
+      for (const divergence of rollout.loss.divergences) expect(divergence.trained).toBe(divergence.once)
       expect(rollout.hints.length).toBeGreaterThan(0)
       // The reward is the grader's outcome.
       expect(rollout.reward).toBe(rollout.correct ? 1 : -1)

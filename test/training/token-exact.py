@@ -33,9 +33,10 @@ def byte_level_bpe(split):
 
 
 def sample(generator, rid, text):
-    """What generate() records for text the policy sampled: its ids, trained, each with its text."""
+    """What generate() records for text the policy sampled: its ids (as the tokenizer continues a context:
+    a SentencePiece word start keeps no extra space), trained, each with its text."""
     row = generator.rollouts[rid]
-    new = list(generator.tokenizer(text, add_special_tokens=False)["input_ids"])
+    new = generator.continuation_ids(text)
     row.texts += token_texts(generator.tokenizer, row.ids[-4:], new)
     row.ids += new
     row.mask += [1] * len(new)

@@ -16,13 +16,22 @@ describe('token-exact rollouts (start rl): the ids trained on are the ids genera
   let checked: Checked[]
   beforeAll(async () => {
     const env = await ensureTrainingEnv()
-    const stdout = execFileSync(env.python, ['test/training/token-exact.py', resolve('../shared/models/testbed-tir-hf')], {
-      env: { ...process.env, PYTHONPATH: 'src/training', PYTHONDONTWRITEBYTECODE: '1', TOKENIZERS_PARALLELISM: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const stdout = execFileSync(
+      env.python,
+      ['test/training/token-exact.py', resolve('../shared/models/testbed-tir-hf')],
+      {
+        env: {
+          ...process.env,
+          PYTHONPATH: 'src/training',
+          PYTHONDONTWRITEBYTECODE: '1',
+          TOKENIZERS_PARALLELISM: 'false',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     checked = String(stdout)
-      .trim()
       .split('\n')
+      .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line))
   }, 600_000)
 
@@ -39,7 +48,8 @@ describe('token-exact rollouts (start rl): the ids trained on are the ids genera
     for (const result of checked) {
       expect(result.divergences.length > 0, result.name).toBe(result.differs)
       // a divergence is the same text cut into other tokens, never other text
-      for (const divergence of result.divergences) expect(divergence.trained, result.name).toBe(divergence.once)
+      for (const divergence of result.divergences)
+        expect(divergence.trained, result.name).toBe(divergence.once)
     }
     // the piece boundary ("```" then "\n```output") is one token or more in a single pass for these vocabularies
     expect(checked.some((result) => result.divergences.length > 0)).toBe(true)
