@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors.js'
 import type { OptionSpecs, OptionValues } from '../core/options.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 import { SAMPLING_OPTIONS } from '../inference/options.js'
@@ -93,6 +94,18 @@ export const RL_OPTIONS = {
     default: 1,
     description: 'with --hints: the chance a rollout gets hints at the last step (a curriculum that fades)',
   },
+  passBand: {
+    kind: 'string',
+    default: '0,1',
+    description:
+      'LO,HI: train only on problems whose pass rate under the starting policy is within it (SimpleTIR: 0.1,0.9), estimated from --pass-band-samples rollouts each',
+  },
+  passBandSamples: {
+    kind: 'integer',
+    min: 2,
+    default: 8,
+    description: 'with --pass-band: rollouts per problem that estimate its pass rate',
+  },
   dynamicSampling: {
     kind: 'boolean',
     default: false,
@@ -135,3 +148,13 @@ export const RL_OPTIONS = {
 } as const satisfies OptionSpecs
 
 export type RlSettings = OptionValues<typeof RL_OPTIONS>
+
+/** `--pass-band LO,HI` as bounds: two rates, 0 <= LO <= HI <= 1; anything else names the flag. */
+export function passBandBounds(band: string): { passBandLow: number; passBandHigh: number } {
+  const parts = band.split(',').map((part) => Number(part.trim()))
+  const [low, high] = parts
+  if (parts.length !== 2 || !(low! >= 0 && low! <= high! && high! <= 1)) {
+    throw new UsageError(`--pass-band ${band}: expected LO,HI with 0 <= LO <= HI <= 1 (e.g. 0.1,0.9)`)
+  }
+  return { passBandLow: low!, passBandHigh: high! }
+}

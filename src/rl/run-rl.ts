@@ -36,7 +36,7 @@ import { ensureTrainingEnv } from '../training/python-env.js'
 import { optimiserStep, type RlRequest, TrlTrainer } from '../training/trainer.js'
 import { TrainerChannel } from '../training/trainer-channel.js'
 import type { RlEventOf } from '../training/trainer-protocol.js'
-import type { RlSettings } from './options.js'
+import { passBandBounds, type RlSettings } from './options.js'
 import { type RolloutContext, rollOutBatch } from './rollouts.js'
 
 export interface RlOptions extends Omit<StageRunOptions, 'out'> {
@@ -71,6 +71,7 @@ export function rlLayout(out: string, base: string) {
     gguf: join(out, 'rl.gguf'),
     rollouts: join(out, 'rollouts'),
     metrics: join(out, 'metrics.jsonl'),
+    passRates: join(out, 'pass-rates.json'),
     logs: join(out, 'logs'),
   }
 }
@@ -191,6 +192,13 @@ async function train(
         rollOutBatch(event, part, context).catch((error: Error) => channel.abort(error))
       }
       if (event.event === 'log') logOptimiserStep(db, options, event)
+      if (event.event === 'band') {
+        const source = event.estimated
+          ? `estimated into ${layout.passRates}`
+          : `read from ${layout.passRates}`
+        const text = `pass band [${event.low}, ${event.high}]: ${event.kept} of ${event.problems} problems kept (rates ${source})`
+        options.onEvent?.({ kind: 'notice', text })
+      }
     })
   } finally {
     await close()
@@ -261,6 +269,9 @@ function rlRequest(settings: RlSettings, layout: ReturnType<typeof rlLayout>, lo
     seed: settings.trainSeed,
     dynamicSampling: settings.dynamicSampling,
     maxSampleRounds: settings.maxSampleRounds,
+    ...passBandBounds(settings.passBand),
+    passBandSamples: settings.passBandSamples,
+    passRates: layout.passRates,
     lora: settings.lora,
     loraR: settings.loraR,
     loraAlpha: settings.loraAlpha,
@@ -329,6 +340,7 @@ async function openStepJudge(settings: RlSettings, pool: SandboxPool, parallel: 
 
 function validate(options: RlOptions): void {
   checkBaseModel(options.base)
+  passBandBounds(options.settings.passBand)
   checkOutputDirectory('--out', options.out)
   if (options.problems.length === 0)
     throw new UsageError('--problems: required (the problems rollouts solve)')

@@ -420,13 +420,16 @@ class CliRollouts:
         self.rewards = []  # the rewards of the batch trained on last, in rollout order
 
     def roll_out(self, prompts, trainer):
+        # `step`: the optimizer step these rollouts train (1-based), the same after a resume.
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        return self.roll_out_for(prompts, model, trainer.state.global_step + 1)
+
+    def roll_out_for(self, prompts, model, step):
         batch = self.batches
         self.batches += 1
         items = [{"rid": f"{batch}.{index}", "problem": problem} for index, problem in enumerate(prompts)]
         self.generator.rollouts = {}
-        # `step`: the optimizer step these rollouts train (1-based), the same after a resume.
-        emit("rollouts", step=trainer.state.global_step + 1, batch=batch, items=items)
-        model = trainer.accelerator.unwrap_model(trainer.model)
+        emit("rollouts", step=step, batch=batch, items=items)
         return serve_rollouts(self.generator, model, batch, items, self.metrics.timing)
 
     def groups(self, done):
@@ -468,6 +471,44 @@ class CliRollouts:
         self.metrics.groups["groupsKept"] += min(needed, len(kept))
         self.metrics.groups["extraRounds"] += round_
         return [row for group in chosen for row in group]
+
+
+def pass_rates(rollouts, model, problem_ids, samples, batch_rows):
+    """Each problem's pass rate under the starting policy: `samples` rollouts each, through the CLI's
+    loop and grader like every rollout (step 0: before any update)."""
+    per_batch = max(1, batch_rows // samples)
+    rates = {}
+    for start in range(0, len(problem_ids), per_batch):
+        chunk = problem_ids[start:start + per_batch]
+        done = rollouts.roll_out_for([problem for problem in chunk for _ in range(samples)], model, 0)
+        for index, problem in enumerate(chunk):
+            group = done[index * samples:(index + 1) * samples]
+            rates[problem] = sum(1 for _, op in group if op.get("correct")) / samples
+    rollouts.metrics.rows = []  # the estimate is no training step's
+    return rates
+
+
+def in_pass_band(args, rollouts, model, problem_ids):
+    """The problems whose pass rate is within --pass-band (SimpleTIR keeps 0.1-0.9): too easy or too hard a
+    problem gives a group with one outcome. The rates are estimated once and kept in --pass-rates (a rerun
+    after a kill reads them)."""
+    low, high = args.pass_band_low, args.pass_band_high
+    if low <= 0 and high >= 1:
+        return problem_ids
+    path = Path(args.pass_rates)
+    estimated = not path.exists()
+    if estimated:
+        rows = args.num_generations * args.prompts_per_step
+        rates = pass_rates(rollouts, model, problem_ids, args.pass_band_samples, rows)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(rates, indent=1) + "\n")
+        os.replace(partial, path)
+    rates = json.loads(path.read_text())
+    kept = [problem for problem in problem_ids if low <= rates.get(problem, -1) <= high]
+    emit("band", problems=len(problem_ids), kept=len(kept), low=low, high=high, estimated=estimated)
+    if not kept:
+        raise ValueError(f"no problem has a pass rate within [{low}, {high}] (rates in {path})")
+    return kept
 
 
 def start_reward(completions, start_reward, **kwargs):
@@ -574,6 +615,8 @@ def command_rl(args):
         dynamic_rounds=args.max_sample_rounds if args.dynamic_sampling else None,
         seed=args.seed,
     )
+    problem_ids = in_pass_band(args, rollouts, model.to("cuda") if cuda else model, problem_ids)
+    rollouts.problem_ids = problem_ids  # dynamic sampling draws from the band too
     trainer = start_grpo_trainer(args.baseline, rollouts, metrics)(
         model=model,
         reward_funcs=[start_reward],
@@ -625,10 +668,14 @@ def main():
         ("--max-sample-rounds", int),
         ("--lora-r", int),
         ("--lora-alpha", int),
+        ("--pass-band-low", float),
+        ("--pass-band-high", float),
+        ("--pass-band-samples", int),
     ]:
         parser.add_argument(flag, type=kind, required=True)
     parser.add_argument("--baseline", choices=["group", "batch"], required=True)
     parser.add_argument("--dynamic-sampling", action="store_true")
+    parser.add_argument("--pass-rates", required=True, help="JSON {problem: pass rate}: read, or estimated and written")
     parser.add_argument("--lora", action="store_true", help="train a LoRA adapter, merged into the saved policy")
     parser.add_argument("--turn-end-markers", required=True, help="JSON list of strings")
     args = parser.parse_args()

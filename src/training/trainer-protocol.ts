@@ -58,7 +58,9 @@ export const TRAINER_PROTOCOL = {
           contextSize: 'integer',
           resumedFrom: 'string|null',
         },
-        /** A batch of prompts for the CLI to roll out. */
+        /** The problems kept by --pass-band: their pass rates under the starting policy within [low, high]. */
+        band: { problems: 'integer', kept: 'integer', low: 'number', high: 'number', estimated: 'boolean' },
+        /** A batch of prompts for the CLI to roll out (step 0: the pass-band estimate, before training). */
         rollouts: { step: 'integer', batch: 'integer', items: [{ rid: 'string', problem: 'string' }] },
         /** The answer to "start": the rendered prompt's length in tokens. */
         started: { rid: 'string', promptTokens: 'integer' },

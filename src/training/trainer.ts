@@ -76,6 +76,12 @@ export interface RlRequest {
   /** DAPO's dynamic sampling: groups with one outcome are replaced, for at most `maxSampleRounds` rounds. */
   dynamicSampling: boolean
   maxSampleRounds: number
+  /** Problems whose pass rate under the starting policy is outside [low, high] are left out; the rates
+   * are estimated from `passBandSamples` rollouts each, once, into `passRates`. */
+  passBandLow: number
+  passBandHigh: number
+  passBandSamples: number
+  passRates: string
   /** A LoRA adapter of this rank and alpha trains instead of every weight (merged into the saved policy). */
   lora: boolean
   loraR: number

@@ -229,6 +229,32 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     expect(existsSync(join(out, 'rl.gguf'))).toBe(true)
   }, 300_000)
 
+  it('--pass-band: pass rates under the starting policy estimated once (step 0), only problems within the band trained on', async () => {
+    const six = trainProblems(6)
+    const { out, args } = rlRun(six, 1, ['--pass-band', '0,0.5', '--pass-band-samples', '2'])
+    args[args.indexOf('--num-generations') + 1] = '2'
+    const result = await runCli(args)
+    expect(result.exitCode, result.stderr).toBe(0)
+    const rates = JSON.parse(readFileSync(join(out, 'pass-rates.json'), 'utf8')) as Record<string, number>
+    const ids = readJsonlFile(six).map((problem) => problem.id as string)
+    expect(Object.keys(rates).sort()).toEqual([...ids].sort())
+    for (const rate of Object.values(rates)) expect([0, 0.5, 1]).toContain(rate)
+    const kept = ids.filter((id) => rates[id]! <= 0.5)
+    expect(result.stderr).toContain(`pass band [0, 0.5]: ${kept.length} of 6 problems kept`)
+    // the estimate: two rollouts of each problem, stored as step 0, graded as every rollout
+    const estimate = readdirSync(join(out, 'rollouts'))
+      .filter((file) => file.startsWith('step-00000'))
+      .flatMap((file) => readJsonlFile(join(out, 'rollouts', file)))
+    expect(estimate).toHaveLength(12)
+    for (const id of ids) {
+      const mine = estimate.filter((rollout) => rollout.problemId === id)
+      expect(mine.filter((rollout) => rollout.correct).length / 2).toBe(rates[id])
+    }
+    // training draws only from the band
+    const trained = readJsonlFile(join(out, 'rollouts', 'step-00001.jsonl'))
+    for (const rollout of trained) expect(kept).toContain(rollout.problemId)
+  }, 300_000)
+
   it('resumes from its last checkpoint after kill -9, each step logged once', async () => {
     const { out, db, args } = rlRun(problems, 2, ['--save-steps', '1'])
     const first = execa('node', [CLI, ...args], { reject: false })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { passBandBounds } from '../../src/rl/options.js'
 import {
   hasVoidTurn,
   hintProbability,
@@ -86,5 +87,15 @@ describe('the RL guards', () => {
     expect(hintProbability(5, 10, 0.5, 0.5)).toBe(0.5)
     expect(hintProbability(1, 1, 1, 0)).toBe(0) // one step: it is the last
     expect(hintProbability(12, 10, 1, 0)).toBe(0) // past the end (a resumed run's extra steps)
+  })
+})
+
+describe('--pass-band', () => {
+  it('takes LO,HI within [0, 1], and names the flag otherwise', () => {
+    expect(passBandBounds('0.1,0.9')).toEqual({ passBandLow: 0.1, passBandHigh: 0.9 })
+    expect(passBandBounds('0, 1')).toEqual({ passBandLow: 0, passBandHigh: 1 })
+    for (const bad of ['0.9,0.1', '0.1', '-0.1,0.5', '0.1,1.5', 'a,b', '0.1,0.5,0.9']) {
+      expect(() => passBandBounds(bad), bad).toThrow(`--pass-band ${bad}: expected LO,HI`)
+    }
   })
 })
