@@ -3,7 +3,9 @@
  *   - rollout tokens/s (the hint-infer loop with code in the sandbox, masks, grading) against plain HF
  *     generation of the same lengths and batch (goal: at least 0.8x);
  *   - the trainer's step time outside rollouts against bare TRL GRPO steps on completions of the same
- *     lengths (goal: at most 5% overhead).
+ *     lengths (goal: at most 5% overhead);
+ *   - the guards, in runs of their own on the same problems: dynamic sampling's cost in extra rollouts per
+ *     group kept, and a LoRA policy's step time outside rollouts against full fine-tuning's.
  *
  *   npm run bench:rl [-- --steps 6 --generations 8]
  */
@@ -26,42 +28,54 @@ writeFileSync(
   problems,
   readFileSync('../shared/datasets/testbed-train.jsonl', 'utf8').split('\n').slice(0, 32).join('\n'),
 )
-const out = join(dir, 'rl')
+/** One `start rl` run into `<dir>/<name>`, the shared settings plus `extra`; its output folder. */
+async function rlRun(name: string, extra: string[] = []): Promise<string> {
+  const out = join(dir, name)
+  await execa('node', [
+    'bin/run.js',
+    'rl',
+    '--base',
+    base,
+    '--problems',
+    problems,
+    '--out',
+    out,
+    '--db',
+    join(dir, `${name}.db`),
+    '--max-steps',
+    String(steps),
+    '--num-generations',
+    String(generations),
+    '--max-tokens',
+    '400',
+    '--hints',
+    '--outtype',
+    'f32',
+    '--save-steps',
+    '1000',
+    '--quiet',
+    ...extra,
+  ])
+  return out
+}
+
+type Metrics = Record<string, number>
+/** The logged steps after the first (which carries the trainer's start-up). */
+const stepsAfterFirst = (out: string): Metrics[] =>
+  readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Metrics)
+    .slice(1)
+const total = (rows: Metrics[], key: string) => rows.reduce((sum, row) => sum + (row[key] ?? 0), 0)
+
 const started = performance.now()
-await execa('node', [
-  'bin/run.js',
-  'rl',
-  '--base',
-  base,
-  '--problems',
-  problems,
-  '--out',
-  out,
-  '--db',
-  join(dir, 's.db'),
-  '--max-steps',
-  String(steps),
-  '--num-generations',
-  String(generations),
-  '--max-tokens',
-  '400',
-  '--hints',
-  '--outtype',
-  'f32',
-  '--save-steps',
-  '1000',
-  '--quiet',
-])
+const out = await rlRun('rl')
 const wall = (performance.now() - started) / 1000
 
 // Step 1 carries the trainer's start-up: the figures are over steps 2..N.
-type Metrics = Record<string, number>
-const logged = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-  .trim()
-  .split('\n')
-  .map((line) => JSON.parse(line) as Metrics)
-  .slice(1)
-const sum = (key: string) => logged.reduce((total, row) => total + (row[key] ?? 0), 0)
+const logged = stepsAfterFirst(out)
+const sum = (key: string) => total(logged, key)
 const shapes = readdirSync(join(out, 'rollouts'))
   .sort()
   .slice(1)
@@ -146,4 +160,20 @@ console.log('| --- | --- | --- | --- |')
 for (const row of rows) console.log(`| ${row.join(' | ')} |`)
 console.log(
   `\nrollouts: ${sum('rollouts')} (${(sum('toolCallsPerRollout') / logged.length).toFixed(2)} tool calls each), ${sum('generatedTokens')} tokens sampled in ${sum('rolloutSeconds').toFixed(1)} s of rollouts, ${sum('generateSeconds').toFixed(1)} s of it in generate`,
+)
+
+// The guards, each in a run of its own on the same problems and settings.
+const dynamic = stepsAfterFirst(await rlRun('dynamic', ['--dynamic-sampling', '--max-sample-rounds', '3']))
+const sampled = total(dynamic, 'groupsSampled')
+const kept = total(dynamic, 'groupsKept')
+const lora = stepsAfterFirst(await rlRun('lora', ['--lora', '--lora-r', '16', '--lr', '0.0001']))
+const outsideRollouts = (rows: Metrics[]) =>
+  (total(rows, 'stepSeconds') - total(rows, 'rolloutSeconds')) / rows.length
+console.log('\n| guard | figure | baseline | ratio |')
+console.log('| --- | --- | --- | --- |')
+console.log(
+  `| --dynamic-sampling (3 rounds at most) | ${sampled} groups sampled for ${kept} kept with a reward spread, of ${dynamic.length} needed | every group kept as sampled | ${kept ? (((sampled - dynamic.length) * generations) / kept).toFixed(1) : '-'} extra rollouts per group kept |`,
+)
+console.log(
+  `| --lora --lora-r 16: seconds per step outside rollouts | ${outsideRollouts(lora).toFixed(2)} | full fine-tuning: ${cliTrain.toFixed(2)} | ${(outsideRollouts(lora) / cliTrain).toFixed(2)}x |`,
 )
