@@ -72,12 +72,17 @@ export interface TrainingRow {
 export const TRAINING_METRICS: [key: string, label: string][] = [
   ['reward', 'reward (mean over rollouts)'],
   ['accuracy', 'accuracy of the rollouts'],
+  ['val.accuracy', 'held-out greedy pass@1 (--eval-every)'],
+  ['val.toolCallsPerRollout', 'held-out tool calls per rollout (--eval-every)'],
+  ['reward_std', 'reward spread within groups'],
   ['toolCallsPerRollout', 'tool calls per rollout'],
   ['responseTokens', 'response length (tokens)'],
   ['maskedFraction', 'share of the response masked (tool output, hints)'],
   ['frac_reward_zero_std', 'share of groups with one reward (no gradient with the group baseline)'],
   ['absAdvantage', 'mean |advantage| (what the update can learn from)'],
   ['kl', 'KL to the starting policy'],
+  ['groupsSampled', 'groups sampled per step (--dynamic-sampling)'],
+  ['hintedShare', 'share of rollouts with hints (the curriculum)'],
   ['loss', 'loss'],
 ]
 

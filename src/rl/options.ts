@@ -106,6 +106,19 @@ export const RL_OPTIONS = {
     default: 8,
     description: 'with --pass-band: rollouts per problem that estimate its pass rate',
   },
+  evalEvery: {
+    kind: 'integer',
+    min: 0,
+    default: 0,
+    description: 'every N steps, greedy pass@1 and tool use on --eval-problems, logged as val.* (0: never)',
+  },
+  evalProblems: {
+    kind: 'list',
+    path: true,
+    split: true,
+    description:
+      'held-out problems (JSONL files, comma-separated) for --eval-every; none may be a training problem',
+  },
   dynamicSampling: {
     kind: 'boolean',
     default: false,

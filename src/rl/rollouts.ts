@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomically } from '../core/atomic-write.js'
 import { promptOpensThinking } from '../grading/extract-answer.js'
@@ -71,8 +72,9 @@ export interface RolloutContext {
   pool: SandboxPool
   grader: Grader
   channel: PolicyChannel
-  /** Where each step's rollouts are written. */
+  /** Where each step's rollouts are written, and the validation rollouts (`--eval-every`). */
   rolloutsDir: string
+  validationDir: string
 }
 
 /** The rollouts the trainer asked for: each runs the hint-infer loop on the policy, is graded and rewarded. */
@@ -87,14 +89,16 @@ export async function rollOutBatch(
       const sample = event.step * 100_000 + part * 1_000 + index
       return context.settings.objective === 'stepwise'
         ? rollOutStep(item, sample, context)
-        : rollOutOne(item, sample, event.step, context)
+        : rollOutOne(item, sample, event.step, context, event.purpose === 'validation')
     }),
   )
   const ended = await context.channel.request({ op: 'end', rid: `batch:${event.batch}` })
   const losses = ended.rollouts as RolloutRecord['loss'][]
   const file = `step-${String(event.step).padStart(5, '0')}${part ? `-${part}` : ''}.jsonl`
+  const dir = event.purpose === 'validation' ? context.validationDir : context.rolloutsDir
+  await mkdir(dir, { recursive: true })
   await writeFileAtomically(
-    join(context.rolloutsDir, file),
+    join(dir, file),
     records
       .map((record, index) => `${JSON.stringify({ ...record, step: event.step, loss: losses[index] })}\n`)
       .join(''),
@@ -106,6 +110,7 @@ async function rollOutOne(
   sample: number,
   step: number,
   context: RolloutContext,
+  validation = false,
 ): Promise<Omit<RolloutRecord, 'loss' | 'step'>> {
   const { settings, runId } = context
   const problem = context.problems.get(item.problem)!
@@ -113,7 +118,8 @@ async function rollOutOne(
   // Hints as a curriculum: each rollout gets them with a chance that anneals over the steps.
   const hintChance = hintProbability(step, settings.maxSteps, settings.hintProbStart, settings.hintProbEnd)
   const chance = seededRandom(sampleSeed(settings.seed, `hint-chance:${item.problem}`, sample))()
-  const hinted = context.hints !== null && chance < hintChance
+  // A validation rollout has no hints: the policy is measured on what it does alone.
+  const hinted = !validation && context.hints !== null && chance < hintChance
   const record = await sampleTrajectory(
     engine,
     context.pool,

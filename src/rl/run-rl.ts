@@ -66,6 +66,8 @@ export function rlLayout(out: string, base: string) {
   return {
     baseHf: isGguf(base) ? join(out, 'base-hf') : base,
     problems: join(out, 'problems.jsonl'),
+    heldOut: join(out, 'eval-problems.jsonl'),
+    validation: join(out, 'validation'),
     work: join(out, 'work'),
     policy: join(out, 'policy'),
     gguf: join(out, 'rl.gguf'),
@@ -143,6 +145,8 @@ export async function runRl(options: RlOptions): Promise<RlSummary> {
 interface RlInputs {
   problems: Map<string, Problem>
   states: Map<string, JudgedStep>
+  /** `--eval-problems`: held out, rolled out greedily every `--eval-every` steps. */
+  heldOut: Map<string, Problem>
 }
 
 /** `--problems`, read whole and checked: a bad line stops with `file:line`, an empty input names the flag. */
@@ -162,7 +166,32 @@ async function readRlInputs(options: RlOptions): Promise<RlInputs> {
       `--problems ${options.problems.join(' ')}: no ${stepwise ? 'step records' : 'problems'}`,
     )
   }
-  return { problems, states }
+  return { problems, states, heldOut: await readHeldOut(options.settings, problems) }
+}
+
+/** `--eval-problems` for `--eval-every`: problems none of which is also trained on. */
+async function readHeldOut(
+  settings: RlSettings,
+  training: Map<string, Problem>,
+): Promise<Map<string, Problem>> {
+  const heldOut = new Map<string, Problem>()
+  const files = settings.evalProblems ?? []
+  if (settings.evalEvery === 0) {
+    if (files.length > 0)
+      throw new UsageError('--eval-problems: give --eval-every N too (how often to evaluate)')
+    return heldOut
+  }
+  if (files.length === 0)
+    throw new UsageError('--eval-every: give --eval-problems FILE (the held-out problems)')
+  if (settings.objective === 'stepwise')
+    throw new UsageError('--eval-every: does not apply to --objective stepwise')
+  for await (const { problem, at } of readProblems(files)) {
+    if (training.has(problem.id)) {
+      throw new UsageError(`${at.file}:${at.line}: held-out problem ${problem.id} is also a training problem`)
+    }
+    heldOut.set(problem.id, problem)
+  }
+  return heldOut
 }
 
 /** The rl step: the trainer asks for rollouts, this process rolls them out and logs each optimiser step. */
@@ -176,19 +205,23 @@ async function train(
 ): Promise<unknown> {
   const { settings } = options
   const ids = [...(settings.objective === 'stepwise' ? inputs.states.keys() : inputs.problems.keys())]
+  const idLines = (keys: Iterable<string>) => [...keys].map((id) => `${JSON.stringify({ id })}\n`).join('')
   await mkdir(layout.rollouts, { recursive: true })
-  await writeFileAtomically(layout.problems, ids.map((id) => `${JSON.stringify({ id })}\n`).join(''))
+  await writeFileAtomically(layout.problems, idLines(ids))
+  await writeFileAtomically(layout.heldOut, idLines(inputs.heldOut.keys()))
   const channel = new TrainerChannel()
   const { context, close } = await openRolloutContext(options, inputs, layout, channel)
-  const parts = new Map<number, number>()
+  const parts = new Map<string, number>()
   try {
     await context.pool.warmSessions(Math.min(settings.numGenerations * settings.promptsPerStep, 16))
     await trainer.reinforce(rlRequest(settings, layout, log), channel, (event) => {
       if (event.event === 'start') context.contextSize = event.contextSize
       if (event.event === 'rollouts') {
-        // Batches of one optimizer step (several with gradient accumulation) are numbered within the step.
-        const part = parts.get(event.step) ?? 0
-        parts.set(event.step, part + 1)
+        // Batches of one optimizer step (dynamic sampling's rounds too) are numbered within the step;
+        // validation's apart, as they go to a folder of their own.
+        const key = `${event.purpose ?? 'training'}:${event.step}`
+        const part = parts.get(key) ?? 0
+        parts.set(key, part + 1)
         rollOutBatch(event, part, context).catch((error: Error) => channel.abort(error))
       }
       if (event.event === 'log') logOptimiserStep(db, options, event)
@@ -209,7 +242,7 @@ async function train(
 /** What the rollouts need: the chat template, hints, a sandbox, the grader (or a step judge). */
 async function openRolloutContext(
   options: RlOptions,
-  { problems, states }: RlInputs,
+  { problems, states, heldOut }: RlInputs,
   layout: ReturnType<typeof rlLayout>,
   channel: TrainerChannel,
 ): Promise<{ context: RolloutContext; close: () => Promise<void> }> {
@@ -230,7 +263,8 @@ async function openRolloutContext(
   const context: RolloutContext = {
     settings,
     runId: options.runId,
-    problems,
+    // held-out problems are rolled out only for validation, and none is a training problem
+    problems: new Map([...problems, ...heldOut]),
     states,
     judgeStep: judge?.judgeStep ?? (() => Promise.reject(new Error('no step judge'))),
     chat: await readCheckpointChatTemplate(layout.baseHf),
@@ -240,6 +274,7 @@ async function openRolloutContext(
     grader: new Grader(pool),
     channel,
     rolloutsDir: layout.rollouts,
+    validationDir: layout.validation,
   }
   const close = async () => {
     await judge?.close()
@@ -272,6 +307,8 @@ function rlRequest(settings: RlSettings, layout: ReturnType<typeof rlLayout>, lo
     ...passBandBounds(settings.passBand),
     passBandSamples: settings.passBandSamples,
     passRates: layout.passRates,
+    evalEvery: settings.evalEvery,
+    evalProblems: layout.heldOut,
     lora: settings.lora,
     loraR: settings.loraR,
     loraAlpha: settings.loraAlpha,

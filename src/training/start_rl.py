@@ -424,13 +424,32 @@ class CliRollouts:
         model = trainer.accelerator.unwrap_model(trainer.model)
         return self.roll_out_for(prompts, model, trainer.state.global_step + 1)
 
-    def roll_out_for(self, prompts, model, step):
+    def roll_out_for(self, prompts, model, step, purpose="training"):
         batch = self.batches
         self.batches += 1
         items = [{"rid": f"{batch}.{index}", "problem": problem} for index, problem in enumerate(prompts)]
         self.generator.rollouts = {}
-        emit("rollouts", step=step, batch=batch, items=items)
-        return serve_rollouts(self.generator, model, batch, items, self.metrics.timing)
+        emit("rollouts", step=step, batch=batch, items=items, purpose=purpose)
+        # Validation's time is no training step's: it is left out of the step's timing figures.
+        timing = self.metrics.timing if purpose == "training" else dict.fromkeys(self.metrics.timing, 0)
+        return serve_rollouts(self.generator, model, batch, items, timing)
+
+    def validate(self, model, step, problem_ids, batch_rows):
+        """Greedy pass@1 and tool use on the held-out problems, for the step's log line (`val.*`)."""
+        sampling = self.generator.sampling
+        self.generator.sampling = {**sampling, "temperature": 0}
+        try:
+            done = []
+            for start in range(0, len(problem_ids), batch_rows):
+                done += self.roll_out_for(problem_ids[start:start + batch_rows], model, step, "validation")
+        finally:
+            self.generator.sampling = sampling
+        mean = lambda values: sum(values) / len(values)  # noqa: E731
+        return {
+            "val.accuracy": mean([1.0 if op.get("correct") else 0.0 for _, op in done]),
+            "val.toolCallsPerRollout": mean([op.get("toolCalls", 0) for _, op in done]),
+            "val.problems": len(done),
+        }
 
     def groups(self, done):
         return [done[start:start + self.group_size] for start in range(0, len(done), self.group_size)]
@@ -511,6 +530,22 @@ def in_pass_band(args, rollouts, model, problem_ids):
     return kept
 
 
+def validation_every(args, rollouts):
+    """--eval-every N: a function of (step, model) that validates on every Nth step, else None."""
+    if args.eval_every <= 0:
+        return None
+    with open(args.eval_problems, encoding="utf-8") as handle:
+        held_out = [json.loads(line)["id"] for line in handle if line.strip()]
+    rows = args.num_generations * args.prompts_per_step
+
+    def validate(step, model):
+        if step % args.eval_every != 0:
+            return {}
+        return rollouts.validate(model, step, held_out, rows)
+
+    return validate
+
+
 def start_reward(completions, start_reward, **kwargs):
     """The reward the CLI computed (grader and reward rules live there, out of the policy's reach)."""
     return list(start_reward)
@@ -546,16 +581,19 @@ def grpo_config(args, cuda, dtype):
     )
 
 
-def stream_logs(metrics):
-    """A callback that streams each optimizer step's log line, with the rollouts' metrics, and each save."""
+def stream_logs(metrics, validation=None):
+    """A callback that streams each optimizer step's log line, with the rollouts' metrics (and, on the
+    steps `validation(step, model)` answers for, the held-out figures), and each save."""
     from transformers import TrainerCallback
 
     class StreamLogs(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
+        def on_log(self, args, state, control, logs=None, model=None, **kwargs):
             if state.is_world_process_zero and logs:
                 numbers = {k: v for k, v in logs.items() if isinstance(v, (int, float)) and math.isfinite(v)}
                 if "loss" in numbers:  # the end-of-training summary is not a step
-                    emit("log", step=state.global_step, maxSteps=state.max_steps, metrics={**numbers, **metrics.drain()})
+                    held_out = validation(state.global_step, model) if validation else {}
+                    step_metrics = {**numbers, **metrics.drain(), **held_out}
+                    emit("log", step=state.global_step, maxSteps=state.max_steps, metrics=step_metrics)
 
         def on_save(self, args, state, control, **kwargs):
             emit("checkpoint", step=state.global_step)
@@ -624,7 +662,7 @@ def command_rl(args):
         train_dataset=Dataset.from_list([{"prompt": problem} for problem in problem_ids]),
         processing_class=tokenizer,
         rollout_func=rollouts,
-        callbacks=[stream_logs(metrics)],
+        callbacks=[stream_logs(metrics, validation_every(args, rollouts))],
     )
     resume = latest_checkpoint(args.work)
     emit(
@@ -671,10 +709,12 @@ def main():
         ("--pass-band-low", float),
         ("--pass-band-high", float),
         ("--pass-band-samples", int),
+        ("--eval-every", int),
     ]:
         parser.add_argument(flag, type=kind, required=True)
     parser.add_argument("--baseline", choices=["group", "batch"], required=True)
     parser.add_argument("--dynamic-sampling", action="store_true")
+    parser.add_argument("--eval-problems", required=True, help="JSONL of {id}: the held-out problems (--eval-every)")
     parser.add_argument("--pass-rates", required=True, help="JSON {problem: pass rate}: read, or estimated and written")
     parser.add_argument("--lora", action="store_true", help="train a LoRA adapter, merged into the saved policy")
     parser.add_argument("--turn-end-markers", required=True, help="JSON list of strings")

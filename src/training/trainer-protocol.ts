@@ -61,7 +61,13 @@ export const TRAINER_PROTOCOL = {
         /** The problems kept by --pass-band: their pass rates under the starting policy within [low, high]. */
         band: { problems: 'integer', kept: 'integer', low: 'number', high: 'number', estimated: 'boolean' },
         /** A batch of prompts for the CLI to roll out (step 0: the pass-band estimate, before training). */
-        rollouts: { step: 'integer', batch: 'integer', items: [{ rid: 'string', problem: 'string' }] },
+        rollouts: {
+          step: 'integer',
+          batch: 'integer',
+          items: [{ rid: 'string', problem: 'string' }],
+          /** validation: greedy rollouts of held-out problems (--eval-every), no hints, never trained on. */
+          'purpose?': "'training'|'validation'",
+        },
         /** The answer to "start": the rendered prompt's length in tokens. */
         started: { rid: 'string', promptTokens: 'integer' },
         /** The answer to "next": the text sampled to a stop, and the rollout's token counts so far. */

@@ -82,6 +82,10 @@ export interface RlRequest {
   passBandHigh: number
   passBandSamples: number
   passRates: string
+  /** Every `evalEvery` steps (0: never), the held-out problems of `evalProblems` (JSONL of {id}) are
+   * rolled out greedily and their pass@1 and tool use join the step's log line as `val.*`. */
+  evalEvery: number
+  evalProblems: string
   /** A LoRA adapter of this rank and alpha trains instead of every weight (merged into the saved policy). */
   lora: boolean
   loraR: number

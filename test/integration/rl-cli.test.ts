@@ -229,9 +229,21 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     expect(existsSync(join(out, 'rl.gguf'))).toBe(true)
   }, 300_000)
 
-  it('--pass-band: pass rates under the starting policy estimated once (step 0), only problems within the band trained on', async () => {
+  it('--pass-band: pass rates under the starting policy estimated once (step 0), only problems within the band trained on; --eval-every: held-out curves', async () => {
     const six = trainProblems(6)
-    const { out, args } = rlRun(six, 1, ['--pass-band', '0,0.5', '--pass-band-samples', '2'])
+    const heldOut = join(tempDir(), 'dev.jsonl')
+    writeFileSync(
+      heldOut,
+      readFileSync('../shared/datasets/testbed-dev.jsonl', 'utf8').split('\n').slice(0, 2).join('\n'),
+    )
+    const validation = ['--eval-every', '1', '--eval-problems', heldOut]
+    const { out, db, args } = rlRun(six, 1, [
+      '--pass-band',
+      '0,0.5',
+      '--pass-band-samples',
+      '2',
+      ...validation,
+    ])
     args[args.indexOf('--num-generations') + 1] = '2'
     const result = await runCli(args)
     expect(result.exitCode, result.stderr).toBe(0)
@@ -253,6 +265,24 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     // training draws only from the band
     const trained = readJsonlFile(join(out, 'rollouts', 'step-00001.jsonl'))
     for (const rollout of trained) expect(kept).toContain(rollout.problemId)
+
+    // validation: each held-out problem once, greedy and without hints, figures in the step's log line
+    const validated = readJsonlFile(join(out, 'validation', 'step-00001.jsonl'))
+    expect(validated.map((rollout) => rollout.problemId)).toEqual(
+      readJsonlFile(heldOut).map((problem) => problem.id),
+    )
+    for (const rollout of validated) expect(rollout.hints).toEqual([])
+    const [step] = loggedSteps(
+      db,
+      JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n')[0]!).run,
+    )
+    expect(step!.metrics['val.problems']).toBe(2)
+    expect(step!.metrics['val.accuracy']).toBe(validated.filter((rollout) => rollout.correct).length / 2)
+    expect(step!.metrics['val.toolCallsPerRollout']).toBeTypeOf('number')
+    // a held-out problem that is also a training problem is refused before anything runs
+    const overlap = await runCli([...rlRun(six, 1, ['--eval-every', '1', '--eval-problems', six]).args])
+    expect(overlap.exitCode).toBe(2)
+    expect(overlap.stderr).toMatch(/train\.jsonl:1: held-out problem \S+ is also a training problem/)
   }, 300_000)
 
   it('resumes from its last checkpoint after kill -9, each step logged once', async () => {
