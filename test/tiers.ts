@@ -20,7 +20,7 @@ const MODEL = [
   'test/{eval/run-eval,pipeline/config,rft/run-rft,llama-server/runner}.test.ts',
 ]
 const TRAINER = [
-  'test/training/{labels,python-env,token-exact,trainer-protocol-python}.test.ts',
+  'test/training/{labels,python-env,rollout-selection,token-exact,trainer-protocol-python}.test.ts',
   'test/export/start-verl-parity.test.ts',
 ]
 const BROWSER = ['test/eval/report.test.ts']

@@ -119,6 +119,14 @@ export const RL_OPTIONS = {
     description:
       'held-out problems (JSONL files, comma-separated) for --eval-every; none may be a training problem',
   },
+  oversample: {
+    kind: 'integer',
+    min: 1,
+    max: 16,
+    default: 1,
+    description:
+      "rStar2-Agent's resample-on-correct: roll out K times a group, keep the pass rate, the right rollouts with the fewest tool errors and no refusal, wrong ones at random",
+  },
   dynamicSampling: {
     kind: 'boolean',
     default: false,

@@ -304,6 +304,7 @@ function rlRequest(settings: RlSettings, layout: ReturnType<typeof rlLayout>, lo
     seed: settings.trainSeed,
     dynamicSampling: settings.dynamicSampling,
     maxSampleRounds: settings.maxSampleRounds,
+    oversample: settings.oversample,
     ...passBandBounds(settings.passBand),
     passBandSamples: settings.passBandSamples,
     passRates: layout.passRates,

@@ -409,8 +409,9 @@ class CliRollouts:
     out in its place, for at most `max_rounds` extra rounds; the groups set aside fill what is still
     missing. The filter reads each rollout's outcome (right or not), never the shaped reward."""
 
-    def __init__(self, generator, metrics, group_size, problem_ids, dynamic_rounds=None, seed=0):
+    def __init__(self, generator, metrics, group_size, problem_ids, dynamic_rounds=None, seed=0, oversample=1):
         self.generator = generator
+        self.oversample = oversample
         self.metrics = metrics
         self.group_size = group_size
         self.problem_ids = problem_ids
@@ -457,8 +458,32 @@ class CliRollouts:
     def informative(self, group):
         return len({bool(op.get("correct")) for _, op in group}) > 1
 
+    def sample_groups(self, prompts, trainer):
+        """Rollouts of `prompts` (groups of `group_size` alike), each group sampled `oversample` times over
+        and down-sampled to `group_size` (rStar2-Agent's resample-on-correct)."""
+        if self.oversample == 1:
+            return self.roll_out(prompts, trainer)
+        wide = [prompt for prompt in prompts for _ in range(self.oversample)]
+        done = self.roll_out(wide, trainer)
+        size = self.group_size * self.oversample
+        return [row for start in range(0, len(done), size) for row in self.down_sample(done[start:start + size])]
+
+    def down_sample(self, rows):
+        """`group_size` of one problem's rollouts: the pass rate kept (at least one of each outcome when
+        both occur, so the group still has a spread), the right ones with the fewest failed tool calls
+        and no refusal, then the shortest; the wrong ones drawn uniformly."""
+        right = [row for row in rows if row[1].get("correct")]
+        wrong = [row for row in rows if not row[1].get("correct")]
+        size = self.group_size
+        keep_right = round(size * len(right) / len(rows))
+        if right and wrong:
+            keep_right = min(max(keep_right, 1), size - 1)
+        keep_right = max(min(keep_right, len(right)), size - len(wrong))
+        right.sort(key=lambda row: (row[1].get("failedCalls", 0), row[1].get("refused") is not None, len(row[0].ids)))
+        return right[:keep_right] + self.random.sample(wrong, size - keep_right)
+
     def __call__(self, prompts, trainer):
-        done = self.roll_out(prompts, trainer)
+        done = self.sample_groups(prompts, trainer)
         if self.dynamic_rounds is not None:
             done = self.fill_with_informative(done, len(prompts) // self.group_size, trainer)
         for rollout, op in done:
@@ -479,7 +504,7 @@ class CliRollouts:
             if round_ > 0:
                 missing = needed - len(kept)
                 problems = [self.random.choice(self.problem_ids) for _ in range(missing)]
-                done = self.roll_out([problem for problem in problems for _ in range(self.group_size)], trainer)
+                done = self.sample_groups([problem for problem in problems for _ in range(self.group_size)], trainer)
             for group in self.groups(done):
                 sampled += 1
                 (kept if self.informative(group) else flat).append(group)
@@ -652,6 +677,7 @@ def command_rl(args):
         problem_ids=problem_ids,
         dynamic_rounds=args.max_sample_rounds if args.dynamic_sampling else None,
         seed=args.seed,
+        oversample=args.oversample,
     )
     problem_ids = in_pass_band(args, rollouts, model.to("cuda") if cuda else model, problem_ids)
     rollouts.problem_ids = problem_ids  # dynamic sampling draws from the band too
@@ -710,6 +736,7 @@ def main():
         ("--pass-band-high", float),
         ("--pass-band-samples", int),
         ("--eval-every", int),
+        ("--oversample", int),
     ]:
         parser.add_argument(flag, type=kind, required=True)
     parser.add_argument("--baseline", choices=["group", "batch"], required=True)

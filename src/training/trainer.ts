@@ -76,6 +76,8 @@ export interface RlRequest {
   /** DAPO's dynamic sampling: groups with one outcome are replaced, for at most `maxSampleRounds` rounds. */
   dynamicSampling: boolean
   maxSampleRounds: number
+  /** Each group rolled out this many times over and down-sampled (resample-on-correct). */
+  oversample: number
   /** Problems whose pass rate under the starting policy is outside [low, high] are left out; the rates
    * are estimated from `passBandSamples` rollouts each, once, into `passRates`. */
   passBandLow: number
