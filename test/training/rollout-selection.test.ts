@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { ensureTrainingEnv } from '../../src/training/python-env.js'
 
 /** start_rl.py's CliRollouts with its rollouts stubbed: what the group selection keeps. */
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json
 from start_rl import CliRollouts, StepMetrics
 
