@@ -35,6 +35,11 @@ export const EVAL_OPTIONS = {
   },
   limit: { kind: 'integer', min: 1, description: 'only the first N problems of each benchmark' },
   lenient: GRADING_OPTIONS.lenient,
+  clusterKey: {
+    kind: 'string',
+    description:
+      'a problem field (dotted, e.g. meta.code) whose shape, numbers blanked, makes clusters: intervals and paired tests then count clusters, not problems',
+  },
 } as const satisfies OptionSpecs
 
 export type EvalSettings = OptionValues<typeof EVAL_OPTIONS>

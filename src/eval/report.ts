@@ -1,3 +1,4 @@
+import { clusteredPairedTest } from './clusters.js'
 import { pairedSignTest } from './metrics.js'
 import type { EvalRow, HintStat } from './types.js'
 
@@ -14,9 +15,11 @@ export function markdownSummary(rows: EvalRow[]): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ]
   for (const row of rows) {
-    const [low, high] = row.pass1Interval
+    // with --cluster-key the interval is the cluster bootstrap's, problems of one template not independent
+    const [low, high] = row.pass1ClusterInterval ?? row.pass1Interval
+    const interval = `[${percent(low)}, ${percent(high)}]${row.pass1ClusterInterval ? ' clustered' : ''}`
     lines.push(
-      `| ${row.model} | ${row.benchmark} | ${row.mode} | ${percent(row.pass1)} [${percent(low)}, ${percent(high)}] | ` +
+      `| ${row.model} | ${row.benchmark} | ${row.mode} | ${percent(row.pass1)} ${interval} | ` +
         `${row.majK === null ? '-' : percent(row.majK)} | ${percent(row.passK)} (k=${row.k}) | ${percent(row.toolUseRate)} | ` +
         `${row.meanToolCalls.toFixed(2)} | ${percent(row.unrunCodeRate ?? 0)} | ${row.meanTokens.toFixed(0)} |`,
     )
@@ -30,17 +33,22 @@ export function markdownSummary(rows: EvalRow[]): string {
  */
 export function pairedComparisons(rows: EvalRow[]): string {
   const lines = [
-    '| benchmark | mode | A | B | pass@1 A | pass@1 B | A better / B better / same | p (sign test) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| benchmark | mode | A | B | pass@1 A | pass@1 B | A better / B better / same | p (sign test) | p (clusters) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ]
+  const p = (value: number) => (value < 0.001 ? '<0.001' : value.toFixed(3))
   const comparable = rows.filter((row) => row.perProblem)
   for (const [index, a] of comparable.entries()) {
     for (const b of comparable.slice(index + 1)) {
       if (a.benchmark !== b.benchmark || a.mode !== b.mode || a.model === b.model) continue
       const test = pairedSignTest(a.perProblem!, b.perProblem!)
+      // with clusters: a sign-flip test over clusters, each cluster's problems one unit
+      const clusters =
+        a.clusters && b.clusters ? clusteredPairedTest(a.perProblem!, b.perProblem!, a.clusters) : null
+      const clustered = clusters ? `${p(clusters.pValue)} (${clusters.clusters} clusters)` : '-'
       lines.push(
         `| ${a.benchmark} | ${a.mode} | ${a.model} | ${b.model} | ${percent(a.pass1)} | ${percent(b.pass1)} | ` +
-          `${test.wins} / ${test.losses} / ${test.ties} | ${test.pValue < 0.001 ? '<0.001' : test.pValue.toFixed(3)} |`,
+          `${test.wins} / ${test.losses} / ${test.ties} | ${p(test.pValue)} | ${clustered} |`,
       )
     }
   }

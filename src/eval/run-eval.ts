@@ -18,6 +18,7 @@ import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { RunStore } from '../store/runs.js'
 import { openDatabase } from '../store/store.js'
+import { clusterBootstrapInterval, clusterOf } from './clusters.js'
 import { summarizeAccuracy } from './metrics.js'
 import { EVAL_MODES, type EvalSettings } from './options.js'
 import { codeUse, type GradedTrajectory, hintStats, problemOutcomes, share } from './outcomes.js'
@@ -186,6 +187,14 @@ async function evaluateUnit(
   const outcomes = await problemOutcomes(graded, (a, b) => grader.mathEqual(a, b))
   const uses = records.map(codeUse)
   const count = Math.max(records.length, 1)
+  const perProblem = Object.fromEntries(
+    outcomes.map((outcome) => [
+      outcome.problemId,
+      outcome.correct.filter(Boolean).length / Math.max(outcome.correct.length, 1),
+    ]),
+  )
+  const clusterKey = options.settings.clusterKey
+  const clusters = clusterKey ? await problemClusters(problems, clusterKey) : undefined
   return {
     model: model.label,
     modelPath: model.path,
@@ -201,13 +210,19 @@ async function evaluateUnit(
     meanChars: records.reduce((sum, r) => sum + r.text.length, 0) / count,
     meanTokens: records.reduce((sum, r) => sum + r.tokens.generatedTokens, 0) / count,
     hints: hintStats(graded),
-    perProblem: Object.fromEntries(
-      outcomes.map((outcome) => [
-        outcome.problemId,
-        outcome.correct.filter(Boolean).length / Math.max(outcome.correct.length, 1),
-      ]),
-    ),
+    perProblem,
+    ...(clusters ? { clusters, pass1ClusterInterval: clusterBootstrapInterval(perProblem, clusters) } : {}),
   }
+}
+
+/** Each problem's cluster under `--cluster-key`, from the benchmark's own records. */
+async function problemClusters(file: string, key: string): Promise<Record<string, string>> {
+  const clusters: Record<string, string> = {}
+  for await (const { value } of readJsonl(file)) {
+    const problem = value as Record<string, unknown>
+    clusters[String(problem.id)] = clusterOf(problem, key, String(problem.id))
+  }
+  return clusters
 }
 
 /** A benchmark's name and file: a JSONL file as given, or `<data>/<name>.jsonl`. */

@@ -32,6 +32,9 @@ export interface EvalRow extends AccuracySummary {
   hints: HintStat[]
   /** Per problem id, the share of its samples that were correct: what paired comparisons use. */
   perProblem?: Record<string, number>
+  /** With `--cluster-key`: each problem's cluster, and pass@1's interval by the cluster bootstrap. */
+  clusters?: Record<string, string>
+  pass1ClusterInterval?: [number, number]
 }
 
 export interface HintStat {

@@ -126,7 +126,25 @@ describe('the report', () => {
     const lines = table.trim().split('\n')
     // Rows without per-problem results (older eval files) are left out.
     expect(lines).toHaveLength(3)
-    expect(lines[2]).toBe('| dev | tools | start-0 | rl | 30.0% | 90.0% | 0 / 6 / 4 | 0.031 |')
+    expect(lines[2]).toBe('| dev | tools | start-0 | rl | 30.0% | 90.0% | 0 / 6 / 4 | 0.031 | - |')
+  })
+
+  it('with clusters, also tests over clusters: six wins from two templates are two units, not six', () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `q${i}`)
+    // q0-q4 are one template, q5-q9 another
+    const clusters = Object.fromEntries(ids.map((id, i) => [id, i < 5 ? 'a * #' : '# + #']))
+    const withProblems = (model: string, right: number) => ({
+      ...row(model, 'tools', 0, right / 10),
+      perProblem: Object.fromEntries(ids.map((id, i) => [id, i < right ? 1 : 0])),
+      clusters,
+    })
+    const [, , line] = pairedComparisons([withProblems('start-0', 3), withProblems('rl', 9)])
+      .trim()
+      .split('\n')
+    // the sign test over problems says 0.031; over two clusters no split can say less than 0.5
+    expect(line).toBe(
+      '| dev | tools | start-0 | rl | 30.0% | 90.0% | 0 / 6 / 4 | 0.031 | 0.500 (2 clusters) |',
+    )
   })
 
   it('draws start rl training curves per metric, one line per run, and summarizes them', async () => {

@@ -34,6 +34,8 @@ describe('start eval and start report', () => {
       '300',
       '--prompt-template',
       '{problem}',
+      '--cluster-key',
+      'meta.code',
       '--threads',
       '1',
       '--db',
@@ -65,6 +67,11 @@ describe('start eval and start report', () => {
       expect(row.passK).toBeGreaterThanOrEqual(row.pass1)
       expect(row.pass1Interval[0]).toBeLessThanOrEqual(row.pass1)
       expect(row.pass1Interval[1]).toBeGreaterThanOrEqual(row.pass1)
+      // --cluster-key meta.code: each problem's template, and the interval over templates
+      expect(Object.keys(row.clusters).sort()).toEqual(Object.keys(row.perProblem).sort())
+      expect(row.clusters['testbed-dev-0']).toBe('print(# * # * #)')
+      expect(row.pass1ClusterInterval[0]).toBeLessThanOrEqual(row.pass1)
+      expect(row.pass1ClusterInterval[1]).toBeGreaterThanOrEqual(row.pass1)
     }
     expect(rows[0].toolUseRate).toBe(0) // no tools: code is never run
     expect(rows[2].toolUseRate).toBeGreaterThan(0) // the testbed writes code after a hint
