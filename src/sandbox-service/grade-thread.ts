@@ -48,3 +48,5 @@ async function grade(request: number, body: Record<string, unknown>): Promise<vo
     send({ kind: 'failed', request, message: (error as Error).message })
   }
 }
+
+send({ kind: 'ready' })

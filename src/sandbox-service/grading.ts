@@ -11,6 +11,7 @@ export type FromGradingThread =
   | { kind: 'invalid'; request: number; message: string }
   | { kind: 'failed'; request: number; message: string }
   | { kind: 'execute'; execution: number; code: string; options?: ExecuteOptions }
+  | { kind: 'ready' }
 
 /** A /grade body that cannot be graded (no completion, no reference): the client's to fix. */
 export class InvalidGradeRequest extends ServeError {}
@@ -80,6 +81,12 @@ export class GradingThreads {
   }
 
   private run(thread: GradingThread, job: Job): void {
+    // The budget is the record's: a thread still loading the referee does not spend it.
+    void thread.ready.then(() => this.start(thread, job))
+  }
+
+  private start(thread: GradingThread, job: Job): void {
+    if (!thread.alive) return job.reject(new Error('the grading thread exited before it could grade'))
     const timer = setTimeout(() => {
       job.reject(
         new GradingBudgetExceeded(`grading took longer than its budget (${this.options.budgetMs / 1000} s)`),
@@ -107,13 +114,21 @@ export class GradingThreads {
 
 /** One thread and the record it grades. */
 class GradingThread {
+  /** Resolves once the thread has loaded the referee (or has died trying: then it is not alive). */
+  readonly ready: Promise<void>
+  alive = true
   private readonly worker: Worker
   private job: { job: Job; answered: () => void; died: (error: Error) => void } | undefined
   private error: Error | undefined
 
   constructor(executor: CodeExecutor, onExit: (thread: GradingThread) => void) {
     this.worker = new Worker(THREAD, { execArgv: THREAD_ARGV })
+    let loaded: () => void = () => {}
+    this.ready = new Promise((resolve) => {
+      loaded = resolve
+    })
     this.worker.on('message', (message: FromGradingThread) => {
+      if (message.kind === 'ready') return loaded()
       if (message.kind === 'execute') {
         // The referee's cells run in the main thread's sandbox.
         void executor.execute(message.code, message.options).then((result) => {
@@ -140,6 +155,8 @@ class GradingThread {
     })
     // A thread that dies (out of memory, a crash, over budget) fails its record.
     this.worker.on('exit', (code) => {
+      this.alive = false
+      loaded() // a thread that died loading: its record fails, it does not wait
       const current = this.job
       this.job = undefined
       const error = this.error ?? new Error(`the grading thread exited (${code})`)
