@@ -86,7 +86,10 @@ export class GradingThreads {
   }
 
   private start(thread: GradingThread, job: Job): void {
-    if (!thread.alive) return job.reject(new Error('the grading thread exited before it could grade'))
+    if (!thread.alive) {
+      job.reject(new Error('the grading thread exited before it could grade'))
+      return
+    }
     const timer = setTimeout(() => {
       job.reject(
         new GradingBudgetExceeded(`grading took longer than its budget (${this.options.budgetMs / 1000} s)`),
@@ -128,7 +131,10 @@ class GradingThread {
       loaded = resolve
     })
     this.worker.on('message', (message: FromGradingThread) => {
-      if (message.kind === 'ready') return loaded()
+      if (message.kind === 'ready') {
+        loaded()
+        return
+      }
       if (message.kind === 'execute') {
         // The referee's cells run in the main thread's sandbox.
         void executor.execute(message.code, message.options).then((result) => {
