@@ -14,6 +14,8 @@ export const EXPORT_OPTIONS = {
   system: SAMPLING_OPTIONS.system,
   maxToolCalls: SAMPLING_OPTIONS.maxToolCalls,
   maxOutputChars: SAMPLING_OPTIONS.maxOutputChars,
+  maxToolOutputTokens: SAMPLING_OPTIONS.maxToolOutputTokens,
+  truncateSide: SAMPLING_OPTIONS.truncateSide,
   hints: {
     kind: 'boolean',
     default: false,

@@ -64,8 +64,38 @@ def closed_code_block(text):
     return body[:-1] if body.endswith("\n") else None
 
 
-def format_output(run_result, max_chars):
-    """The ```output block, as start's formatOutput writes it: stdout, then the error's last line."""
+def truncate_tokens(text, max_tokens, side, encode, decode):
+    """`text` cut to `max_tokens` of the model's tokens, as start's truncateTokens cuts it: `left` keeps the
+    end, `right` the start, `middle` both ends (the start's half rounded down), a line saying how many."""
+    tokens = list(encode(text))
+    cut = len(tokens) - max_tokens
+    if cut <= 0:
+        return text
+    marker = f"... [{cut} tokens truncated] ..."
+    if side == "left":
+        return f"{marker}\n{decode(tokens[cut:])}"
+    if side == "right":
+        return f"{decode(tokens[:max_tokens])}\n{marker}"
+    head = max_tokens // 2
+    return f"{decode(tokens[:head])}\n{marker}\n{decode(tokens[len(tokens) - (max_tokens - head):])}"
+
+
+def token_limit(tokenizer):
+    """--max-tool-output-tokens on the policy's tokenizer (text continuing a context), or None."""
+    if not CONFIG.get("maxToolOutputTokens"):
+        return None
+    newline = tokenizer("\n", add_special_tokens=False)["input_ids"]
+
+    def encode(text):
+        ids = tokenizer("\n" + text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        return ids[len(newline):] if ids[: len(newline)] == newline else tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    return (CONFIG["maxToolOutputTokens"], CONFIG.get("truncateSide", "middle"), encode, tokenizer.decode)
+
+
+def format_output(run_result, max_chars, tokens=None):
+    """The ```output block, as start's formatOutput writes it: stdout, then the error's last line; cut to
+    `tokens` (max, side, encode, decode) first when given, then to `max_chars`."""
     text = run_result.get("stdout") or ""
     sep = lambda: "\n" if text and not text.endswith("\n") else ""  # noqa: E731
     if run_result.get("status") == "TimeLimitExceeded":
@@ -75,6 +105,8 @@ def format_output(run_result, max_chars):
         if lines[-1]:
             text += sep() + lines[-1]
     text = text.rstrip()
+    if tokens:
+        text = truncate_tokens(text, *tokens)
     if len(text) > max_chars:
         half = max_chars // 2
         text = f"{text[:half]}\n... [{len(text) - 2 * half} characters truncated] ...\n{text[-half:]}"
@@ -179,7 +211,7 @@ async def roll_out(generate, tokenizer, prompt_ids, response_length, seed=None):
             tag = trajectory.text.find("</think>", before)
             if code is not None and tool_calls < CONFIG["maxToolCalls"]:
                 tool_calls += 1
-                output = format_output(execute(code, session), CONFIG["maxOutputChars"])
+                output = format_output(execute(code, session), CONFIG["maxOutputChars"], token_limit(tokenizer))
                 trajectory.add_inserted(("" if trajectory.text.endswith("\n") else "\n") + output)
             elif tag >= 0 and think_hints < CONFIG["thinkHints"] and tool_calls == 0 and CONFIG["hints"]:
                 think_hints += 1

@@ -40,6 +40,8 @@ export function verlLoopConfig(settings: ExportSettings, hints: string[]) {
   return {
     maxToolCalls: settings.maxToolCalls,
     maxOutputChars: settings.maxOutputChars,
+    maxToolOutputTokens: settings.maxToolOutputTokens,
+    truncateSide: settings.truncateSide,
     thinkHints: settings.hints ? settings.thinkHints : 0,
     hints: settings.hints ? hints : [],
     sandboxUrl: settings.sandboxUrl,

@@ -48,10 +48,18 @@ export interface GenerationStream {
   close(): Promise<void>
 }
 
+/** The model's own tokenizer, for limits counted in tokens (a tool output's `--max-tool-output-tokens`). */
+export interface TextTokenizer {
+  /** `text` as the model would continue a context with it (no special tokens parsed, none added). */
+  encode(text: string): Promise<number[]>
+  decode(tokens: number[]): Promise<string>
+}
+
 export interface InferenceEngine {
   readonly modelName: string
   /** The model's own chat template, with the generation prompt. */
   renderPrompt(messages: ChatMessage[]): string
+  readonly tokenizer: TextTokenizer
   startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream>
   close(): Promise<void>
 }

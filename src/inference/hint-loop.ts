@@ -10,7 +10,7 @@ import {
 } from '../hints/policy.js'
 import type { ExecutionResult } from '../sandbox/types.js'
 import type { GenerationStream } from './engine.js'
-import { formatOutput } from './format-output.js'
+import { formatOutput, type OutputTokenLimit } from './format-output.js'
 import { decisionStops, detectStopPoint, type StopPoint } from './stop-points.js'
 import type { FinishReason, Segment, TrajectoryResult } from './types.js'
 
@@ -31,6 +31,8 @@ export interface LoopOptions {
   maxToolCalls: number
   /** Characters of an execution's output shown to the model. */
   maxOutputChars: number
+  /** Tokens of an execution's output shown to the model, counted by its tokenizer, and where they are cut. */
+  outputTokens?: OutputTokenLimit
   /** End after the first code block runs (one step of SWiRL: reasoning plus one tool call). */
   stopAfterToolCall?: boolean
 }
@@ -206,7 +208,7 @@ class HintLoop {
     this.toolCalls++
     this.code ??= this.runner()
     const result = await this.code.execute(code)
-    const output = formatOutput(result, this.options.maxOutputChars)
+    const output = await formatOutput(result, this.options.maxOutputChars, this.options.outputTokens)
     this.insert('output', `${this.text.endsWith('\n') ? '' : '\n'}${output}`, {
       execution: { code, ...result },
     })

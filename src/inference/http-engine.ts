@@ -17,6 +17,7 @@ import {
   type Sampling,
   type StreamPlan,
   type StreamStats,
+  type TextTokenizer,
 } from './engine.js'
 import { HttpClient, ServerError } from './http-client.js'
 import { readGgufChatTemplate } from './llama-cpp.js'
@@ -70,6 +71,39 @@ export class ServedEngine implements InferenceEngine {
     private readonly chat: ChatTemplate,
     private readonly concurrency: number,
   ) {}
+
+  /**
+   * The served model's tokenizer through the server: llama-server's /tokenize and /detokenize
+   * ({content} / {tokens}), vLLM's and SGLang's ({prompt}, with the model's name).
+   */
+  readonly tokenizer: TextTokenizer = {
+    // As the model continues a context: after a newline whose own tokens are then cut off, so that a
+    // SentencePiece vocabulary opens no word (the in-process engine counts the same way).
+    encode: async (text) => {
+      const [newline, tokens] = await Promise.all([this.tokenize('\n'), this.tokenize(`\n${text}`)])
+      if (newline.length > 0 && newline.every((token, i) => tokens[i] === token))
+        return tokens.slice(newline.length)
+      return this.tokenize(text)
+    },
+    decode: async (tokens) => {
+      const body = this.kind === 'llama-server' ? { tokens } : { model: this.modelName, tokens }
+      const answer = (await this.client.post('/detokenize', body)) as { content?: unknown; prompt?: unknown }
+      const text = this.kind === 'llama-server' ? answer.content : answer.prompt
+      if (typeof text !== 'string') throw new ServerError('/detokenize: no text in the answer')
+      return text
+    },
+  }
+
+  private async tokenize(text: string): Promise<number[]> {
+    const body =
+      this.kind === 'llama-server'
+        ? { content: text, add_special: false }
+        : { model: this.modelName, prompt: text, add_special_tokens: false }
+    const answer = (await this.client.post('/tokenize', body)) as { tokens?: unknown }
+    if (!Array.isArray(answer.tokens)) throw new ServerError('/tokenize: no "tokens" in the answer')
+    // llama-server answers [id, piece] pairs when asked for pieces; ids alone otherwise
+    return answer.tokens.map((token) => Number(Array.isArray(token) ? token[0] : token))
+  }
 
   /** Probes the server (what it is, its model and context), and loads the chat template. */
   static async connect(options: ServedOptions): Promise<ServedEngine> {

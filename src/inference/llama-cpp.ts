@@ -23,6 +23,7 @@ import {
   PromptTooLongError,
   type Sampling,
   type StreamStats,
+  type TextTokenizer,
   TURN_END_MARKERS,
 } from './engine.js'
 import { checkGgufFile } from './gguf-file.js'
@@ -49,6 +50,11 @@ export class LlamaCppEngine implements InferenceEngine {
 
   /** Recently rendered prompts, and where their message contents lie in them. */
   private readonly contentSpans = new Map<string, [number, number][]>()
+
+  readonly tokenizer: TextTokenizer = {
+    encode: async (text) => continuationTokens(this.model, text).map(Number),
+    decode: async (tokens) => this.model.detokenize(tokens as Token[], false),
+  }
 
   private constructor(
     private readonly llama: Llama,

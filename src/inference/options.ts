@@ -22,6 +22,10 @@ export const DEFAULT_CODE_PROMPT =
  * How a model is sampled, the same for `start hint-infer`, `start eval` and `start rft --stage 2`, and
  * for the config's top level (the defaults of every sampling section) and its sections.
  */
+/** Where a tool output over its token limit is cut. */
+export const TRUNCATE_SIDES = ['left', 'middle', 'right'] as const
+export type TruncateSide = (typeof TRUNCATE_SIDES)[number]
+
 export const SAMPLING_OPTIONS = {
   samples: { kind: 'integer', min: 1, default: 1, char: 'k', description: 'samples per problem' },
   parallel: {
@@ -56,6 +60,20 @@ export const SAMPLING_OPTIONS = {
     min: 16,
     default: DEFAULT_MAX_OUTPUT_CHARS,
     description: 'characters of an execution output shown to the model',
+  },
+  maxToolOutputTokens: {
+    kind: 'integer',
+    min: 0,
+    default: 0,
+    description:
+      "tokens of an execution output shown to the model, counted by the model's tokenizer (0: only --max-output-chars)",
+  },
+  truncateSide: {
+    kind: 'string',
+    options: TRUNCATE_SIDES,
+    default: 'middle',
+    description:
+      'where --max-tool-output-tokens cuts: left (keeps the end), middle (keeps both ends), right (keeps the start)',
   },
   promptTemplate: {
     kind: 'string',

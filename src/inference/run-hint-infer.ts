@@ -11,9 +11,16 @@ import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { insertTrajectory, type TrajectoryRow } from '../store/trajectories.js'
 import { type GenerationStream, type InferenceEngine, PromptTooLongError } from './engine.js'
+import type { OutputTokenLimit } from './format-output.js'
 import { type LoopOptions, runHintLoop } from './hint-loop.js'
 import { modelLabel, openEngine, trajectoriesInFlight } from './open-engine.js'
-import { type BackendSettings, type HintInferSettings, IN_PROCESS, type SamplingSettings } from './options.js'
+import {
+  type BackendSettings,
+  type HintInferSettings,
+  IN_PROCESS,
+  type SamplingSettings,
+  type TruncateSide,
+} from './options.js'
 import type { TrajectoryRecord, TrajectoryResult } from './types.js'
 
 export interface HintInferOptions extends StageRunOptions {
@@ -192,7 +199,22 @@ export type TrajectorySettings = Pick<
   | 'maxTokens'
   | 'maxToolCalls'
   | 'maxOutputChars'
+  | 'maxToolOutputTokens'
+  | 'truncateSide'
 >
+
+/** `--max-tool-output-tokens` on `engine`'s tokenizer, or none (the character limit alone). */
+export function outputTokenLimit(
+  settings: Pick<SamplingSettings, 'maxToolOutputTokens' | 'truncateSide'>,
+  engine: InferenceEngine,
+): OutputTokenLimit | undefined {
+  if (!settings.maxToolOutputTokens) return undefined
+  return {
+    maxTokens: settings.maxToolOutputTokens,
+    side: settings.truncateSide as TruncateSide,
+    tokenizer: engine.tokenizer,
+  }
+}
 
 /**
  * The hint loop on a stream, its code run in one sandbox session (later blocks see earlier variables),
@@ -267,6 +289,7 @@ export async function sampleTrajectory(
       maxTokens: settings.maxTokens,
       maxToolCalls: settings.maxToolCalls,
       maxOutputChars: settings.maxOutputChars,
+      outputTokens: outputTokenLimit(settings, engine),
     })
   } catch (error) {
     // A prompt that does not fit (found before generating, or by the server's first answer).

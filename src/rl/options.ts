@@ -69,6 +69,8 @@ export const RL_OPTIONS = {
   maxTokens: { ...SAMPLING_OPTIONS.maxTokens, default: 1024 },
   maxToolCalls: SAMPLING_OPTIONS.maxToolCalls,
   maxOutputChars: SAMPLING_OPTIONS.maxOutputChars,
+  maxToolOutputTokens: SAMPLING_OPTIONS.maxToolOutputTokens,
+  truncateSide: SAMPLING_OPTIONS.truncateSide,
   promptTemplate: SAMPLING_OPTIONS.promptTemplate,
   codePromptTemplate: SAMPLING_OPTIONS.codePromptTemplate,
   system: SAMPLING_OPTIONS.system,

@@ -7,6 +7,7 @@ import type {
   Sampling,
   StreamPlan,
   StreamStats,
+  TextTokenizer,
 } from '../inference/engine.js'
 import { PromptTooLongError } from '../inference/engine.js'
 import type { TrainerChannel } from '../training/trainer-channel.js'
@@ -20,6 +21,12 @@ export type PolicyChannel = Pick<TrainerChannel, 'send' | 'request'>
  * process (its model, its tokens), with the loop's hints and code output appended there and masked.
  */
 export class PolicyEngine implements InferenceEngine {
+  /** The policy's tokenizer, in the trainer: what a token limit on a tool output counts. */
+  readonly tokenizer: TextTokenizer = {
+    encode: async (text) => [...(await this.channel.request({ op: 'tokenize', rid: this.rid, text })).tokens],
+    decode: async (tokens) => (await this.channel.request({ op: 'detokenize', rid: this.rid, tokens })).text,
+  }
+
   constructor(
     private readonly channel: PolicyChannel,
     private readonly chat: ChatTemplate,

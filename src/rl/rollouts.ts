@@ -7,7 +7,7 @@ import { contextOf, parseReference } from '../grading/reference.js'
 import type { HintLibrary } from '../hints/library.js'
 import { type HintPolicy, sampleSeed, seededRandom } from '../hints/policy.js'
 import type { ChatTemplate } from '../inference/chat-template.js'
-import { runLoopInSession, sampleTrajectory } from '../inference/run-hint-infer.js'
+import { outputTokenLimit, runLoopInSession, sampleTrajectory } from '../inference/run-hint-infer.js'
 import type { TrajectoryRecord, TrajectoryResult } from '../inference/types.js'
 import type { Problem } from '../problems/types.js'
 import type { SandboxPool } from '../sandbox/pool.js'
@@ -197,6 +197,7 @@ async function rollOutStep(
       maxTokens: settings.maxTokens,
       maxToolCalls: 1,
       maxOutputChars: settings.maxOutputChars,
+      outputTokens: outputTokenLimit(settings, engine),
       stopAfterToolCall: true,
     })
   } finally {

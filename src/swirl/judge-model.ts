@@ -41,6 +41,8 @@ export class ModelJudge {
       maxTokens: settings.maxTokens ?? rubric.maxTokens ?? DEFAULT_VERDICT_TOKENS,
       maxToolCalls: 0,
       maxOutputChars: 16,
+      maxToolOutputTokens: 0,
+      truncateSide: 'middle',
     }
   }
 

@@ -256,6 +256,10 @@ def serve_rollouts(generator, model, batch, items, timing):
             waiting[rid] = op
         elif kind == "append":
             generator.append(rid, op["text"])
+        elif kind == "tokenize":
+            emit("tokenized", rid=rid, tokens=generator.continuation_ids(op["text"]))
+        elif kind == "detokenize":
+            emit("detokenized", rid=rid, text=generator.tokenizer.decode(op["tokens"]))
         elif kind == "retract":
             generator.retract(rid, int(op["chars"]))
         elif kind == "finish":

@@ -4,10 +4,12 @@ import { opViolation, type RlEventOf, type RlOp, type TrainerEvent } from './tra
 interface Answers {
   start: RlEventOf<'started'>
   next: RlEventOf<'generated'>
+  tokenize: RlEventOf<'tokenized'>
+  detokenize: RlEventOf<'detokenized'>
   end: RlEventOf<'ended'>
 }
 type AnsweredOp = Extract<RlOp, { op: keyof Answers }>
-const ANSWER_EVENTS = new Set<string>(['started', 'generated', 'ended'])
+const ANSWER_EVENTS = new Set<string>(['started', 'generated', 'tokenized', 'detokenized', 'ended'])
 
 /**
  * `start rl`'s end of the trainer's rollout protocol: operations to the trainer's stdin, each checked

@@ -79,6 +79,9 @@ export const TRAINER_PROTOCOL = {
           completionTokens: 'integer',
           insertedTokens: 'integer',
         },
+        /** The answers to "tokenize" and "detokenize": the policy's own tokenizer. */
+        tokenized: { rid: 'string', tokens: ['integer'] },
+        detokenized: { rid: 'string', text: 'string' },
         /** The answer to "end": what the loss sees of each rollout of the batch, in order. */
         ended: {
           rid: 'string',
@@ -103,6 +106,9 @@ export const TRAINER_PROTOCOL = {
         next: { rid: 'string', stops: ['string'], maxTokens: 'integer' },
         /** Inserted text (a hint, a code block's output): in the context, out of the loss. */
         append: { rid: 'string', text: 'string' },
+        /** A text's tokens as the policy continues a context with it (a tool output's token limit). */
+        tokenize: { rid: 'string', text: 'string' },
+        detokenize: { rid: 'string', tokens: ['integer'] },
         /** Drop the last generated characters (a closing tag the loop replaces). */
         retract: { rid: 'string', chars: 'integer' },
         /** The rollout is over: where its graded text ends, its reward and what it did. */

@@ -15,7 +15,7 @@ import { eventViolation, type RlEventOf, type TrainerCommand, type TrainerEvent 
 const SCRIPT = join(TRAINING_DIR, 'start_trainer.py')
 const RL_SCRIPT = join(TRAINING_DIR, 'start_rl.py')
 /** Answers of the rollout protocol: every generated piece, too many for the log (the rollouts keep them). */
-const ROLLOUT_CHATTER = new Set(['started', 'generated', 'ended'])
+const ROLLOUT_CHATTER = new Set(['started', 'generated', 'tokenized', 'detokenized', 'ended'])
 
 /** SFT hyper-parameters; `start rft` states the defaults of each flag. */
 export interface HyperParameters {

@@ -71,7 +71,7 @@ describe("start_verl.py decides as start's hint loop does", () => {
     expect(theirs).toEqual(ours)
   })
 
-  it('writes the same output block from the same execution (SandboxFusion fields on its side)', () => {
+  it('writes the same output block from the same execution (SandboxFusion fields on its side)', async () => {
     const maxChars = 100
     const asRunResult = RESULTS.map((r) => ({
       stdout: r.stdout,
@@ -80,6 +80,26 @@ describe("start_verl.py decides as start's hint loop does", () => {
       status: r.timedOut ? 'TimeLimitExceeded' : 'Finished',
     }))
     const theirs = python(`start_verl.format_output(case, ${maxChars})`, asRunResult)
-    expect(theirs).toEqual(RESULTS.map((r) => formatOutput(r, maxChars)))
+    expect(theirs).toEqual(await Promise.all(RESULTS.map((r) => formatOutput(r, maxChars))))
+  })
+
+  it('cuts an output to its token limit the same way, on each side (a word tokenizer on both sides)', async () => {
+    const words = result({ stdout: 'w0 w1 w2 w3 w4 w5 w6 w7 w8 w9\n' })
+    const tokenizer = {
+      encode: async (text: string) => text.split(' ').map((_, i) => i),
+      decode: async (tokens: number[]) => tokens.map((i) => `w${i}`).join(' '),
+    }
+    const sides = ['left', 'middle', 'right'] as const
+    const limits = [3, 4, 10]
+    const cases = sides.flatMap((side) => limits.map((maxTokens) => ({ side, maxTokens })))
+    const encode = "lambda t: list(range(len(t.split(' '))))"
+    const decode = "lambda ids: ' '.join(f'w{i}' for i in ids)"
+    const theirs = python(
+      `start_verl.format_output({"stdout": ${JSON.stringify(words.stdout)}, "return_code": 0, "status": "Finished"}, 100, (case["maxTokens"], case["side"], ${encode}, ${decode}))`,
+      cases,
+    )
+    const ours = await Promise.all(cases.map((limit) => formatOutput(words, 100, { ...limit, tokenizer })))
+    expect(theirs).toEqual(ours)
+    expect(new Set(ours).size).toBe(7) // three sides at 3 and 4 tokens, and the whole text at 10
   })
 })

@@ -69,7 +69,7 @@ describe("issue 29's classes: the referee pays no hedge and refuses no plain rig
     const code = 'print(chr(96)*3); print("</think>"); print(r"The answer is \\boxed{42}.")'
     const result = await pool.execute(code)
     expect(result.stdout).toContain('```\n</think>')
-    const output = formatOutput(result, 4000)
+    const output = await formatOutput(result, 4000)
     const completion = `<think>\nLet me compute.\n\`\`\`python\n${code}\n\`\`\`\n${output}`
     const reference = { kind: 'math' as const, answer: '42' }
     expect(await grader.grade(completion, reference)).toMatchObject({

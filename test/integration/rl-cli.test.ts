@@ -173,7 +173,8 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     ]
     const curriculum = ['--hint-prob-start', '1', '--hint-prob-end', '0']
     const lora = ['--lora', '--lora-r', '4', '--lr', '0.0001']
-    const { out, db, args } = rlRun(problems, 2, [...guards, ...curriculum, ...lora])
+    const cut = ['--max-tool-output-tokens', '1', '--truncate-side', 'right']
+    const { out, db, args } = rlRun(problems, 2, [...guards, ...curriculum, ...lora, ...cut])
     args[args.indexOf('--max-tokens') + 1] = '200' // a tighter budget: some hinted rollouts are cut off
     args[args.indexOf('--num-generations') + 1] = '2'
     const result = await runCli([...args, '--json'])
@@ -218,6 +219,21 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     expect(excluded.length).toBeGreaterThan(0) // 200 tokens cut some hinted rollouts short
     for (const rollout of rollouts.filter((r) => !r.exclude && r.finishReason === 'stop')) {
       expect(rollout.loss.trainedTokens).toBeGreaterThan(0)
+    }
+    // tool outputs cut to one of the policy's tokens (its tokenizer, in the trainer), and masked as cut
+    const outputs = rollouts.flatMap((rollout) =>
+      rollout.segments.filter((segment: { kind: string }) => segment.kind === 'output'),
+    )
+    expect(outputs.length).toBeGreaterThan(0)
+    for (const output of outputs) {
+      if (output.execution.stdout.trim().length >= 2) expect(output.text).toContain('tokens truncated] ...')
+    }
+    for (const rollout of rollouts.filter((r) => !r.exclude)) {
+      const inserted = rollout.segments
+        .filter((segment: { kind: string }) => segment.kind !== 'model')
+        .map((segment: { text: string }) => segment.text)
+        .join('')
+      expect(rollout.loss.maskedText).toBe(inserted)
     }
     // LoRA: an adapter trains (a small share of the weights), the saved policy is whole and exported
     const start = readFileSync(join(out, 'logs', 'rl.log'), 'utf8')

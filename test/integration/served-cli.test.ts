@@ -11,7 +11,18 @@ const DEV = resolve('../shared/datasets/testbed-dev.jsonl')
 const PROBLEMS = 6
 
 // The testbed was trained on bare problems; greedy, so both engines must write the same tokens.
-const SAMPLING = ['--prompt-template', '{problem}', '--temperature', '0']
+// Tool outputs cut to one token of the model's (the in-process engine's tokenizer against the server's
+// /tokenize and /detokenize): the served trajectories must still equal the in-process ones.
+const SAMPLING = [
+  '--prompt-template',
+  '{problem}',
+  '--temperature',
+  '0',
+  '--max-tool-output-tokens',
+  '1',
+  '--truncate-side',
+  'right',
+]
 const servedFlags = (url: string, extra: string[] = []) => [
   '--backend',
   'openai',
@@ -94,6 +105,13 @@ describe('hint-infer on a served model (the real llama-server)', () => {
       expect(records.every((record) => record.tokens.reevaluatedTokens === 0)).toBe(true)
       expect(JSON.parse(result.stdout)).toMatchObject({ trajectories: PROBLEMS, reevaluatedTokens: 0 })
       expect(reference.some((record) => record.toolCalls > 0 && record.hints.length > 0)).toBe(true)
+      // every output of two tokens or more was cut to its first, on both engines alike
+      const outputs = records.flatMap((record) =>
+        record.segments.filter((segment: { kind: string }) => segment.kind === 'output'),
+      )
+      expect(
+        outputs.some((segment: { text: string }) => segment.text.includes('tokens truncated] ...')),
+      ).toBe(true)
 
       // One request per segment, each a resubmit of the one before within a trajectory.
       const { completions } = proxy
