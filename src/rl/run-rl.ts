@@ -215,7 +215,7 @@ async function train(
   try {
     await context.pool.warmSessions(Math.min(settings.numGenerations * settings.promptsPerStep, 16))
     await trainer.reinforce(rlRequest(settings, layout, log), channel, (event) => {
-      if (event.event === 'start') context.contextSize = event.contextSize
+      if (event.event === 'loaded') context.contextSize = event.contextSize
       if (event.event === 'rollouts') {
         // Batches of one optimizer step (dynamic sampling's rounds too) are numbered within the step;
         // validation's apart, as they go to a folder of their own.
@@ -268,7 +268,7 @@ async function openRolloutContext(
     states,
     judgeStep: judge?.judgeStep ?? (() => Promise.reject(new Error('no step judge'))),
     chat: await readCheckpointChatTemplate(layout.baseHf),
-    contextSize: 0, // the trainer's start event says
+    contextSize: 0, // the trainer's loaded event says
     hints: policy ? { policy, library: await loadHintLibrary() } : null,
     pool,
     grader: new Grader(pool),

@@ -656,6 +656,10 @@ def start_grpo_trainer(baseline, rollouts, metrics):
     return StartGRPOTrainer
 
 
+def context_size(model, args):
+    return getattr(model.config, "max_position_embeddings", None) or args.max_tokens * 4
+
+
 def command_rl(args):
     import torch
     from datasets import Dataset
@@ -671,6 +675,8 @@ def command_rl(args):
     model = AutoModelForCausalLM.from_pretrained(args.base, dtype=dtype)
     if args.lora:
         model = with_lora(model, args.lora_r, args.lora_alpha)
+    # The CLI's loop needs the policy's context before any rollout (the pass band's come before training).
+    emit("loaded", contextSize=context_size(model, args))
     # start rl samples by temperature and top-p (RL_OPTIONS); top-k stays off.
     sampling = {"temperature": args.temperature, "top_p": args.top_p, "top_k": 0}
     metrics = StepMetrics()
@@ -701,7 +707,7 @@ def command_rl(args):
         parameters=sum(p.numel() for p in model.parameters()),
         trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
         device="cuda" if cuda else "cpu",
-        contextSize=getattr(model.config, "max_position_embeddings", None) or args.max_tokens * 4,
+        contextSize=context_size(model, args),
         resumedFrom=resume,
     )
     started = time.time()

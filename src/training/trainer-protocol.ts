@@ -58,6 +58,8 @@ export const TRAINER_PROTOCOL = {
           contextSize: 'integer',
           resumedFrom: 'string|null',
         },
+        /** The policy is loaded: its context, which every rollout needs (before the pass band's). */
+        loaded: { contextSize: 'integer' },
         /** The problems kept by --pass-band: their pass rates under the starting policy within [low, high]. */
         band: { problems: 'integer', kept: 'integer', low: 'number', high: 'number', estimated: 'boolean' },
         /** A batch of prompts for the CLI to roll out (step 0: the pass-band estimate, before training). */

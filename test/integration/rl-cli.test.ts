@@ -274,6 +274,11 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       .filter((file) => file.startsWith('step-00000'))
       .flatMap((file) => readJsonlFile(join(out, 'rollouts', file)))
     expect(estimate).toHaveLength(12)
+    // each a real rollout of the starting policy: it generated, nothing failed before it could
+    for (const rollout of estimate) {
+      expect(rollout.error).toBeUndefined()
+      expect(rollout.tokens.generatedTokens).toBeGreaterThan(0)
+    }
     for (const id of ids) {
       const mine = estimate.filter((rollout) => rollout.problemId === id)
       expect(mine.filter((rollout) => rollout.correct).length / 2).toBe(rates[id])
