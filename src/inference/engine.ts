@@ -55,6 +55,19 @@ export interface TextTokenizer {
   decode(tokens: number[]): Promise<string>
 }
 
+/**
+ * The tokens of a text tokenized after a newline (`tokens`), with the newline's own (`newline`) cut off:
+ * a text's tokens as a continuation of a context, the tokens the whole text has in training (and on a
+ * server, which tokenizes prompt + text at once). Tokenized alone, a SentencePiece vocabulary would open
+ * it with a space-prefix "▁" at every seam; after a newline no word starts. Undefined when the newline's
+ * tokens do not open `tokens` (a vocabulary that merges the newline with what follows).
+ */
+export function afterNewline<T>(newline: readonly T[], tokens: readonly T[]): T[] | undefined {
+  return newline.length > 0 && newline.every((token, i) => tokens[i] === token)
+    ? tokens.slice(newline.length)
+    : undefined
+}
+
 export interface InferenceEngine {
   readonly modelName: string
   /** The model's own chat template, with the generation prompt. */

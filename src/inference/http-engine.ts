@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.js'
 import { AnswerPieces } from './answer-pieces.js'
 import { type ChatTemplate, compileChatTemplate, renderChatPrompt } from './chat-template.js'
 import {
+  afterNewline,
   type ChatMessage,
   type GenerationStream,
   type InferenceEngine,

@@ -16,6 +16,7 @@ import {
 } from 'node-llama-cpp'
 import { UsageError } from '../core/errors.js'
 import {
+  afterNewline,
   type ChatMessage,
   type GenerationStream,
   type InferenceEngine,
@@ -203,19 +204,11 @@ function contentSpans(prompt: string, messages: ChatMessage[]): [number, number]
   return spans
 }
 
-/**
- * `text`'s tokens as a continuation of the context: the tokens the whole text has in training (and on a
- * server, which tokenizes prompt + text at once). Tokenized alone, a SentencePiece vocabulary would
- * open it with a space-prefix "▁" at every seam; after a newline no word starts, so the newline's own
- * tokens are cut off instead.
- */
+/** `text`'s tokens as a continuation of the context (`afterNewline`). */
 function continuationTokens(model: LlamaModel, text: string, specialTokens = false): Token[] {
   if (text === '') return []
-  const newline = model.tokenize('\n', false)
   const tokens = model.tokenize(`\n${text}`, specialTokens)
-  if (newline.length > 0 && newline.every((token, i) => tokens[i] === token))
-    return tokens.slice(newline.length)
-  return model.tokenize(text, specialTokens)
+  return afterNewline(model.tokenize('\n', false), tokens) ?? model.tokenize(text, specialTokens)
 }
 
 class LlamaCppStream implements GenerationStream {

@@ -435,7 +435,7 @@ class CliRollouts:
         items = [{"rid": f"{batch}.{index}", "problem": problem} for index, problem in enumerate(prompts)]
         self.generator.rollouts = {}
         emit("rollouts", step=step, batch=batch, items=items, purpose=purpose)
-        # Validation's time is no training step's: it is left out of the step's timing figures.
+        # Validation's and the pass band's time is no training step's: it is left out of the step's timing.
         timing = self.metrics.timing if purpose == "training" else dict.fromkeys(self.metrics.timing, 0)
         return serve_rollouts(self.generator, model, batch, items, timing)
 
@@ -528,11 +528,10 @@ def pass_rates(rollouts, model, problem_ids, samples, batch_rows):
     rates = {}
     for start in range(0, len(problem_ids), per_batch):
         chunk = problem_ids[start:start + per_batch]
-        done = rollouts.roll_out_for([problem for problem in chunk for _ in range(samples)], model, 0)
+        done = rollouts.roll_out_for([problem for problem in chunk for _ in range(samples)], model, 0, "estimate")
         for index, problem in enumerate(chunk):
             group = done[index * samples:(index + 1) * samples]
             rates[problem] = sum(1 for _, op in group if op.get("correct")) / samples
-    rollouts.metrics.rows = []  # the estimate is no training step's
     return rates
 
 
@@ -656,10 +655,6 @@ def start_grpo_trainer(baseline, rollouts, metrics):
     return StartGRPOTrainer
 
 
-def context_size(model, args):
-    return getattr(model.config, "max_position_embeddings", None) or args.max_tokens * 4
-
-
 def command_rl(args):
     import torch
     from datasets import Dataset
@@ -676,7 +671,7 @@ def command_rl(args):
     if args.lora:
         model = with_lora(model, args.lora_r, args.lora_alpha)
     # The CLI's loop needs the policy's context before any rollout (the pass band's come before training).
-    emit("loaded", contextSize=context_size(model, args))
+    emit("loaded", contextSize=getattr(model.config, "max_position_embeddings", None) or args.max_tokens * 4)
     # start rl samples by temperature and top-p (RL_OPTIONS); top-k stays off.
     sampling = {"temperature": args.temperature, "top_p": args.top_p, "top_k": 0}
     metrics = StepMetrics()
@@ -707,7 +702,6 @@ def command_rl(args):
         parameters=sum(p.numel() for p in model.parameters()),
         trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
         device="cuda" if cuda else "cpu",
-        contextSize=context_size(model, args),
         resumedFrom=resume,
     )
     started = time.time()

@@ -55,7 +55,6 @@ export const TRAINER_PROTOCOL = {
           parameters: 'integer',
           trainable: 'integer',
           device: 'string',
-          contextSize: 'integer',
           resumedFrom: 'string|null',
         },
         /** The policy is loaded: its context, which every rollout needs (before the pass band's). */
@@ -67,8 +66,11 @@ export const TRAINER_PROTOCOL = {
           step: 'integer',
           batch: 'integer',
           items: [{ rid: 'string', problem: 'string' }],
-          /** validation: greedy rollouts of held-out problems (--eval-every), no hints, never trained on. */
-          'purpose?': "'training'|'validation'",
+          /**
+           * validation: greedy rollouts of held-out problems (--eval-every), no hints, never trained on;
+           * estimate: the pass band's rollouts of the starting policy (step 0), never trained on.
+           */
+          'purpose?': "'training'|'validation'|'estimate'",
         },
         /** The answer to "start": the rendered prompt's length in tokens. */
         started: { rid: 'string', promptTokens: 'integer' },

@@ -213,6 +213,8 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     const excluded = rollouts.filter((rollout) => rollout.exclude)
     for (const rollout of excluded) {
       expect(rollout.loss.trainedTokens).toBe(0)
+      // out of the loss is not paid: its reward is its outcome's, as any rollout's
+      expect(rollout.reward).toBe(rollout.correct ? 1 : -1)
       if (rollout.exclude === 'overlong') expect(['length', 'context']).toContain(rollout.finishReason)
       else expect(rollout.toolCalls).toBeGreaterThan(0)
     }
