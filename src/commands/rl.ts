@@ -3,7 +3,7 @@ import { BaseCommand, describeSettings } from '../cli/base-command.js'
 import { configFlag, configFrom, flagsFor, settingsFrom } from '../cli/flags.js'
 import { planLines } from '../cli/progress.js'
 import { UsageError } from '../core/errors.js'
-import { configPool, pipelinePaths } from '../pipeline/layout.js'
+import { configPool, pipelinePaths, pipelineRlSettings } from '../pipeline/layout.js'
 import { RL_OPTIONS } from '../rl/options.js'
 import { rlRunId, runRl } from '../rl/run-rl.js'
 import { SANDBOX_OPTIONS, toSandboxOptions } from '../sandbox/options.js'
@@ -54,7 +54,8 @@ batch's leave-one-out mean (--baseline batch), which still learns when every sam
     const { flags } = await this.parse(Rl)
     const config = configFrom(flags)
     const at = config && { config, section: 'rl' as const }
-    const settings = settingsFrom(RL_OPTIONS, flags, at)
+    const flagged = settingsFrom(RL_OPTIONS, flags, at)
+    const settings = config ? pipelineRlSettings(config, flagged) : flagged
     const sandbox = settingsFrom(SANDBOX_OPTIONS, flags, at)
     const paths = config && pipelinePaths(config)
     const base = flags.base ?? paths?.layout.start0Gguf

@@ -9,7 +9,6 @@ import { UsageError } from '../core/errors.js'
 import { AnswerPieces } from './answer-pieces.js'
 import { type ChatTemplate, compileChatTemplate, renderChatPrompt } from './chat-template.js'
 import {
-  afterNewline,
   type ChatMessage,
   type GenerationStream,
   type InferenceEngine,

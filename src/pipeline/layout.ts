@@ -7,6 +7,7 @@ import { EVAL_OPTIONS } from '../eval/options.js'
 import { resolveBenchmark } from '../eval/run-eval.js'
 import type { StepRule } from '../filter/types.js'
 import { rftLayout } from '../rft/plan.js'
+import { passBandBounds, type RlSettings } from '../rl/options.js'
 import { SWIRL_OPTIONS, type SwirlSettings } from '../swirl/options.js'
 import type { SwirlLayout, SwirlVariant } from '../swirl/run-swirl-table.js'
 import { configLayers, type PipelineConfig } from './config.js'
@@ -113,4 +114,17 @@ export function configProblems(config: PipelineConfig): Promise<string> {
 /** Stage 2's problem pool (`rft.stage2.problems`, else `problems`; first `rft.stage2.limit`). */
 export function configPool(config: PipelineConfig): Promise<string> {
   return problemSubset(config.pool.problems, config.pool.limit, pipelinePaths(config).pool)
+}
+
+/**
+ * The config's rl settings: with a pass band and no --pass-rates-from, the rates come from stage 2's
+ * samples when they exist (START-0 sampling the same pool: the starting policy's own outcomes), so no
+ * rollout is spent estimating them.
+ */
+export function pipelineRlSettings(config: PipelineConfig, settings: RlSettings): RlSettings {
+  const { passBandLow, passBandHigh } = passBandBounds(settings.passBand)
+  const samples = pipelinePaths(config).layout.samples
+  const banded = passBandLow > 0 || passBandHigh < 1
+  if (!banded || (settings.passRatesFrom ?? []).length > 0 || !existsSync(samples)) return settings
+  return { ...settings, passRatesFrom: [samples] }
 }

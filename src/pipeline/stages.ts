@@ -20,6 +20,7 @@ import {
   pipelineBenchmarks,
   pipelineModels,
   type pipelinePaths,
+  pipelineRlSettings,
   swirlLayout,
   swirlSettings,
 } from './layout.js'
@@ -186,7 +187,7 @@ function rlStep({ config, paths, common, sandbox, onEvent }: StageContext): Omit
         base: paths.layout.start0Gguf,
         problems: [await configPool(config)],
         out: paths.rl,
-        settings: stageSettings(config, 'rl', RL_OPTIONS),
+        settings: pipelineRlSettings(config, stageSettings(config, 'rl', RL_OPTIONS)),
         sandbox,
         dryRun: false,
         runId: `${config.run}-rl`,

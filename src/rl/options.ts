@@ -100,7 +100,14 @@ export const RL_OPTIONS = {
     kind: 'string',
     default: '0,1',
     description:
-      'LO,HI: train only on problems whose pass rate under the starting policy is within it (SimpleTIR: 0.1,0.9), estimated from --pass-band-samples rollouts each',
+      'LO,HI: train only on problems whose pass rate under the starting policy is within it (SimpleTIR: 0.1,0.9), read from --pass-rates-from or estimated from --pass-band-samples rollouts each',
+  },
+  passRatesFrom: {
+    kind: 'list',
+    path: true,
+    split: true,
+    description:
+      "with --pass-band: the starting policy's sampled trajectories (JSONL, e.g. rft stage 2's samples.jsonl), graded into the pass rates; a problem with fewer than 2 samples is estimated by rollouts",
   },
   passBandSamples: {
     kind: 'integer',

@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { writeFileAtomically } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
 import { defaultOptions } from '../core/options.js'
 import { checkOutputDirectory } from '../core/output-paths.js'
+import type { FilterTrajectory } from '../filter/types.js'
 import { Grader } from '../grading/grader.js'
 import { loadHintLibrary } from '../hints/library.js'
 import { HINT_OPTIONS, toHintPolicy } from '../hints/options.js'
@@ -37,6 +39,7 @@ import { optimiserStep, type RlRequest, TrlTrainer } from '../training/trainer.j
 import { TrainerChannel } from '../training/trainer-channel.js'
 import type { RlEventOf } from '../training/trainer-protocol.js'
 import { passBandBounds, type RlSettings } from './options.js'
+import { gradedPassRates, readSampleTrajectories } from './pass-rates.js'
 import { type RolloutContext, rollOutBatch } from './rollouts.js'
 
 export interface RlOptions extends Omit<StageRunOptions, 'out'> {
@@ -147,6 +150,8 @@ interface RlInputs {
   states: Map<string, JudgedStep>
   /** `--eval-problems`: held out, rolled out greedily every `--eval-every` steps. */
   heldOut: Map<string, Problem>
+  /** `--pass-rates-from`: the training problems' sampled trajectories, graded into pass rates. */
+  samples: FilterTrajectory[]
 }
 
 /** `--problems`, read whole and checked: a bad line stops with `file:line`, an empty input names the flag. */
@@ -166,7 +171,25 @@ async function readRlInputs(options: RlOptions): Promise<RlInputs> {
       `--problems ${options.problems.join(' ')}: no ${stepwise ? 'step records' : 'problems'}`,
     )
   }
-  return { problems, states, heldOut: await readHeldOut(options.settings, problems) }
+  return {
+    problems,
+    states,
+    heldOut: await readHeldOut(options.settings, problems),
+    samples: await readPassRateSamples(options.settings, problems),
+  }
+}
+
+/** `--pass-rates-from`, with --pass-band: the samples of the training problems (others are ignored). */
+async function readPassRateSamples(
+  settings: RlSettings,
+  training: Map<string, Problem>,
+): Promise<FilterTrajectory[]> {
+  const files = settings.passRatesFrom ?? []
+  if (files.length === 0) return []
+  const { passBandLow, passBandHigh } = passBandBounds(settings.passBand)
+  if (passBandLow <= 0 && passBandHigh >= 1)
+    throw new UsageError('--pass-rates-from: give --pass-band LO,HI too (the rates select problems for it)')
+  return readSampleTrajectories(files, new Set(training.keys()))
 }
 
 /** `--eval-problems` for `--eval-every`: problems none of which is also trained on. */
@@ -213,6 +236,11 @@ async function train(
   const { context, close } = await openRolloutContext(options, inputs, layout, channel)
   const parts = new Map<string, number>()
   try {
+    // the trainer reads the rates it finds and estimates only the problems they lack
+    if (inputs.samples.length > 0 && !existsSync(layout.passRates)) {
+      const rates = await gradedPassRates(inputs.samples, context.grader)
+      await writeFileAtomically(layout.passRates, `${JSON.stringify(rates, null, 1)}\n`)
+    }
     await context.pool.warmSessions(Math.min(settings.numGenerations * settings.promptsPerStep, 16))
     await trainer.reinforce(rlRequest(settings, layout, log), channel, (event) => {
       if (event.event === 'loaded') context.contextSize = event.contextSize
@@ -226,10 +254,8 @@ async function train(
       }
       if (event.event === 'log') logOptimiserStep(db, options, event)
       if (event.event === 'band') {
-        const source = event.estimated
-          ? `estimated into ${layout.passRates}`
-          : `read from ${layout.passRates}`
-        const text = `pass band [${event.low}, ${event.high}]: ${event.kept} of ${event.problems} problems kept (rates ${source})`
+        const read = event.problems - event.estimated
+        const text = `pass band [${event.low}, ${event.high}]: ${event.kept} of ${event.problems} problems kept (rates in ${layout.passRates}: ${read} read, ${event.estimated} estimated by rollouts)`
         options.onEvent?.({ kind: 'notice', text })
       }
     })

@@ -537,22 +537,22 @@ def pass_rates(rollouts, model, problem_ids, samples, batch_rows):
 
 def in_pass_band(args, rollouts, model, problem_ids):
     """The problems whose pass rate is within --pass-band (SimpleTIR keeps 0.1-0.9): too easy or too hard a
-    problem gives a group with one outcome. The rates are estimated once and kept in --pass-rates (a rerun
-    after a kill reads them)."""
+    problem gives a group with one outcome. Rates already in --pass-rates (from the starting policy's samples,
+    or a run before a kill) are read; the problems they lack are estimated once and added."""
     low, high = args.pass_band_low, args.pass_band_high
     if low <= 0 and high >= 1:
         return problem_ids
     path = Path(args.pass_rates)
-    estimated = not path.exists()
-    if estimated:
+    rates = json.loads(path.read_text()) if path.exists() else {}
+    missing = [problem for problem in problem_ids if problem not in rates]
+    if missing:
         rows = args.num_generations * args.prompts_per_step
-        rates = pass_rates(rollouts, model, problem_ids, args.pass_band_samples, rows)
+        rates.update(pass_rates(rollouts, model, missing, args.pass_band_samples, rows))
         partial = path.with_name(path.name + ".partial")
         partial.write_text(json.dumps(rates, indent=1) + "\n")
         os.replace(partial, path)
-    rates = json.loads(path.read_text())
-    kept = [problem for problem in problem_ids if low <= rates.get(problem, -1) <= high]
-    emit("band", problems=len(problem_ids), kept=len(kept), low=low, high=high, estimated=estimated)
+    kept = [problem for problem in problem_ids if low <= rates[problem] <= high]
+    emit("band", problems=len(problem_ids), kept=len(kept), low=low, high=high, estimated=len(missing))
     if not kept:
         raise ValueError(f"no problem has a pass rate within [{low}, {high}] (rates in {path})")
     return kept
@@ -746,7 +746,7 @@ def main():
     parser.add_argument("--baseline", choices=["group", "batch"], required=True)
     parser.add_argument("--dynamic-sampling", action="store_true")
     parser.add_argument("--eval-problems", required=True, help="JSONL of {id}: the held-out problems (--eval-every)")
-    parser.add_argument("--pass-rates", required=True, help="JSON {problem: pass rate}: read, or estimated and written")
+    parser.add_argument("--pass-rates", required=True, help="JSON {problem: pass rate}: the rates it has are read, those it lacks estimated and added")
     parser.add_argument("--lora", action="store_true", help="train a LoRA adapter, merged into the saved policy")
     parser.add_argument("--turn-end-markers", required=True, help="JSON list of strings")
     args = parser.parse_args()

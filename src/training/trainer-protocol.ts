@@ -59,8 +59,11 @@ export const TRAINER_PROTOCOL = {
         },
         /** The policy is loaded: its context, which every rollout needs (before the pass band's). */
         loaded: { contextSize: 'integer' },
-        /** The problems kept by --pass-band: their pass rates under the starting policy within [low, high]. */
-        band: { problems: 'integer', kept: 'integer', low: 'number', high: 'number', estimated: 'boolean' },
+        /**
+         * The problems kept by --pass-band: their pass rates under the starting policy within [low, high];
+         * `estimated` of them by rollouts now, the others' rates read from the rates file.
+         */
+        band: { problems: 'integer', kept: 'integer', low: 'number', high: 'number', estimated: 'integer' },
         /** A batch of prompts for the CLI to roll out (step 0: the pass-band estimate, before training). */
         rollouts: {
           step: 'integer',

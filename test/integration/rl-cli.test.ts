@@ -247,8 +247,24 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     expect(existsSync(join(out, 'rl.gguf'))).toBe(true)
   }, 300_000)
 
-  it('--pass-band: pass rates under the starting policy estimated once (step 0), only problems within the band trained on; --eval-every: held-out curves', async () => {
+  it('--pass-band: pass rates read from samples (--pass-rates-from), the rest estimated once (step 0), only problems within the band trained on; --eval-every: held-out curves', async () => {
     const six = trainProblems(6)
+    const ids = readJsonlFile(six).map((problem) => problem.id as string)
+    const answers = readJsonlFile(six).map((problem) => String(problem.answer))
+    // sampled outcomes: 3 of 3 right, 1 of 2, 0 of 3; one sample only (too few: estimated); another problem's
+    const sample = (index: number, right: boolean) => ({
+      problemId: ids[index],
+      answer: answers[index],
+      text: `The answer is \\boxed{${right ? answers[index] : '-987654'}}.`,
+    })
+    const samples = join(tempDir(), 'samples.jsonl')
+    writeJsonlFile(samples, [
+      ...[true, true, true].map((right) => sample(0, right)),
+      ...[true, false].map((right) => sample(1, right)),
+      ...[false, false, false].map((right) => sample(2, right)),
+      sample(3, true),
+      { problemId: 'not-a-training-problem', answer: '1', text: '\\boxed{1}' },
+    ])
     const heldOut = join(tempDir(), 'dev.jsonl')
     writeFileSync(
       heldOut,
@@ -260,28 +276,33 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       '0,0.5',
       '--pass-band-samples',
       '2',
+      '--pass-rates-from',
+      samples,
       ...validation,
     ])
     args[args.indexOf('--num-generations') + 1] = '2'
     const result = await runCli(args)
     expect(result.exitCode, result.stderr).toBe(0)
     const rates = JSON.parse(readFileSync(join(out, 'pass-rates.json'), 'utf8')) as Record<string, number>
-    const ids = readJsonlFile(six).map((problem) => problem.id as string)
     expect(Object.keys(rates).sort()).toEqual([...ids].sort())
+    expect([rates[ids[0]!], rates[ids[1]!], rates[ids[2]!]]).toEqual([1, 0.5, 0])
     for (const rate of Object.values(rates)) expect([0, 0.5, 1]).toContain(rate)
     const kept = ids.filter((id) => rates[id]! <= 0.5)
-    expect(result.stderr).toContain(`pass band [0, 0.5]: ${kept.length} of 6 problems kept`)
-    // the estimate: two rollouts of each problem, stored as step 0, graded as every rollout
+    expect(result.stderr).toContain(
+      `pass band [0, 0.5]: ${kept.length} of 6 problems kept (rates in ${join(out, 'pass-rates.json')}: 3 read, 3 estimated by rollouts)`,
+    )
+    // the estimate: two rollouts of each problem the samples do not rate, stored as step 0, graded as every rollout
     const estimate = readdirSync(join(out, 'rollouts'))
       .filter((file) => file.startsWith('step-00000'))
       .flatMap((file) => readJsonlFile(join(out, 'rollouts', file)))
-    expect(estimate).toHaveLength(12)
+    expect(estimate).toHaveLength(6)
+    expect(new Set(estimate.map((rollout) => rollout.problemId))).toEqual(new Set(ids.slice(3)))
     // each a real rollout of the starting policy: it generated, nothing failed before it could
     for (const rollout of estimate) {
       expect(rollout.error).toBeUndefined()
       expect(rollout.tokens.generatedTokens).toBeGreaterThan(0)
     }
-    for (const id of ids) {
+    for (const id of ids.slice(3)) {
       const mine = estimate.filter((rollout) => rollout.problemId === id)
       expect(mine.filter((rollout) => rollout.correct).length / 2).toBe(rates[id])
     }
@@ -306,6 +327,15 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     const overlap = await runCli([...rlRun(six, 1, ['--eval-every', '1', '--eval-problems', six]).args])
     expect(overlap.exitCode).toBe(2)
     expect(overlap.stderr).toMatch(/train\.jsonl:1: held-out problem \S+ is also a training problem/)
+    // a broken sample line, or samples without a band, is refused before anything runs
+    const broken = join(tempDir(), 'broken.jsonl')
+    writeFileSync(broken, `${JSON.stringify(sample(0, true))}\n{"problemId": "x", "answer": "1"}\n`)
+    const bad = await runCli(rlRun(six, 1, ['--pass-band', '0,0.5', '--pass-rates-from', broken]).args)
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain('broken.jsonl:2: missing "text"')
+    const unbanded = await runCli(rlRun(six, 1, ['--pass-rates-from', samples]).args)
+    expect(unbanded.exitCode).toBe(2)
+    expect(unbanded.stderr).toContain('--pass-rates-from: give --pass-band LO,HI too')
   }, 300_000)
 
   it('resumes from its last checkpoint after kill -9, each step logged once', async () => {

@@ -1,11 +1,13 @@
-import { resolve } from 'node:path'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { defaultOptions } from '../../src/core/options.js'
 import { EVAL_OPTIONS } from '../../src/eval/options.js'
 import { FILTER_OPTIONS } from '../../src/filter/options.js'
 import { BACKEND_OPTIONS, HINT_INFER_OPTIONS } from '../../src/inference/options.js'
 import { parseConfig, stageSettings } from '../../src/pipeline/config.js'
-import { pipelineModels } from '../../src/pipeline/layout.js'
+import { pipelineModels, pipelineRlSettings } from '../../src/pipeline/layout.js'
 import { RFT_OPTIONS } from '../../src/rft/options.js'
 import { RL_OPTIONS } from '../../src/rl/options.js'
 
@@ -82,6 +84,24 @@ describe('parseConfig', () => {
     expect(() => parseConfig(`${MINIMAL}rl: { steps: 3 }\n`, 'c.yaml')).toThrow(
       /c\.yaml: rl\.steps: expected an option/,
     )
+  })
+
+  it("rl with a pass band reads stage 2's samples for the rates when they exist, unless --pass-rates-from says otherwise", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'start-config-'))
+    const file = join(dir, 'c.yaml')
+    const config = parseConfig(`${MINIMAL}rl: { passBand: '0.1,0.9' }\n`, file)
+    const settings = stageSettings(config, 'rl', RL_OPTIONS)
+    const samples = join(dir, 'out', 'rft', 'stage-2', 'samples.jsonl')
+    expect(pipelineRlSettings(config, settings).passRatesFrom).toBeUndefined() // no samples yet
+    mkdirSync(dirname(samples), { recursive: true })
+    writeFileSync(samples, '')
+    expect(pipelineRlSettings(config, settings).passRatesFrom).toEqual([samples])
+    const own = { ...settings, passRatesFrom: ['mine.jsonl'] }
+    expect(pipelineRlSettings(config, own).passRatesFrom).toEqual(['mine.jsonl'])
+    const unbanded = parseConfig(`${MINIMAL}rl: { maxSteps: 2 }\n`, file)
+    expect(
+      pipelineRlSettings(unbanded, stageSettings(unbanded, 'rl', RL_OPTIONS)).passRatesFrom,
+    ).toBeUndefined()
   })
 
   it('swirl: is optional; given, one step-wise model per rule (and one without the held-out family) is evaluated', () => {
