@@ -5,7 +5,7 @@
  *   - the trainer's step time outside rollouts against bare TRL GRPO steps on completions of the same
  *     lengths (goal: at most 5% overhead);
  *   - the guards, in runs of their own on the same problems: dynamic sampling's cost in extra rollouts per
- *     group kept, and a LoRA policy's step time outside rollouts against full fine-tuning's.
+ *     group kept, and a LoRA policy's step time outside rollouts and memory against full fine-tuning's.
  *
  *   npm run bench:rl [-- --steps 6 --generations 8]
  */
@@ -177,3 +177,16 @@ console.log(
 console.log(
   `| --lora --lora-r 16: seconds per step outside rollouts | ${outsideRollouts(lora).toFixed(2)} | full fine-tuning: ${cliTrain.toFixed(2)} | ${(outsideRollouts(lora) / cliTrain).toFixed(2)}x |`,
 )
+// The last step's memory: the optimizer's state is what LoRA saves; the peak is the process's (CPU) or
+// the GPU's allocations (CUDA), start-up included.
+for (const [figure, key] of [
+  ["Adam's state, MiB", 'memory.optimizerStateMB'],
+  ['weights, MiB', 'memory.weightsMB'],
+  ['peak memory, MiB', 'memory.peakMB'],
+] as const) {
+  const withLora = lora.at(-1)![key]!
+  const full = logged.at(-1)![key]!
+  console.log(
+    `| --lora --lora-r 16: ${figure} | ${withLora.toFixed(2)} | full fine-tuning: ${full.toFixed(2)} | ${(withLora / full).toFixed(3)}x |`,
+  )
+}

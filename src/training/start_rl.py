@@ -609,6 +609,29 @@ def grpo_config(args, cuda, dtype):
     )
 
 
+def memory_metrics(model, optimizer):
+    """What training holds, in MiB: the weights, the optimizer's state (what LoRA saves: Adam keeps two
+    numbers per trainable weight) and the peak so far (the GPU's allocations on CUDA, else the process's
+    resident memory)."""
+    import resource
+
+    import torch
+
+    def mib(tensors):
+        return sum(t.numel() * t.element_size() for t in tensors) / 2**20
+
+    state = [v for s in (optimizer.state.values() if optimizer else []) for v in s.values() if torch.is_tensor(v)]
+    if torch.cuda.is_available():
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {
+        "memory.weightsMB": mib(model.parameters()) if model is not None else 0.0,
+        "memory.optimizerStateMB": mib(state),
+        "memory.peakMB": peak,
+    }
+
+
 def stream_logs(metrics, validation=None):
     """A callback that streams each optimizer step's log line, with the rollouts' metrics (and, on the
     steps `validation(step, model)` answers for, the held-out figures), and each save."""
@@ -620,7 +643,8 @@ def stream_logs(metrics, validation=None):
                 numbers = {k: v for k, v in logs.items() if isinstance(v, (int, float)) and math.isfinite(v)}
                 if "loss" in numbers:  # the end-of-training summary is not a step
                     held_out = validation(state.global_step, model) if validation else {}
-                    step_metrics = {**numbers, **metrics.drain(), **held_out}
+                    memory = memory_metrics(model, kwargs.get("optimizer"))
+                    step_metrics = {**numbers, **metrics.drain(), **held_out, **memory}
                     emit("log", step=state.global_step, maxSteps=state.max_steps, metrics=step_metrics)
 
         def on_save(self, args, state, control, **kwargs):

@@ -54,6 +54,25 @@ function loggedSteps(db: string, run: string): { step: number; metrics: Record<s
   }
 }
 
+/** The trainer's start event: the policy's parameters and how many of them train. */
+function startEvent(out: string): { parameters: number; trainable: number } {
+  const start = readFileSync(join(out, 'logs', 'rl.log'), 'utf8')
+    .split('\n')
+    .find((line) => line.startsWith('{"event": "start"'))!
+  return JSON.parse(start)
+}
+
+/** A step's memory figures: fp32 weights, Adam's two fp32 numbers per trainable weight, a peak above both. */
+function expectTrainingMemory(metrics: Record<string, number>, parameters: number, trainable: number): void {
+  const mib = (bytes: number) => bytes / 2 ** 20
+  expect(metrics['memory.weightsMB']).toBeCloseTo(mib(4 * parameters), 3)
+  expect(metrics['memory.optimizerStateMB']).toBeGreaterThanOrEqual(mib(8 * trainable))
+  expect(metrics['memory.optimizerStateMB']).toBeLessThan(mib(8 * trainable) * 1.01 + 0.01)
+  expect(metrics['memory.peakMB']).toBeGreaterThan(
+    metrics['memory.weightsMB']! + metrics['memory.optimizerStateMB']!,
+  )
+}
+
 /**
  * Step records of two arithmetic problems: a state that ends in a hint (the model then writes the code),
  * and one whose code already ran before the hint (writing it again repeats a block: the rules judge says no).
@@ -126,6 +145,10 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       expect(share).toBeCloseTo(1 - (metrics.accuracy as number), 6)
     }
     expect(readJsonlFile(join(out, 'metrics.jsonl')).map((row) => row.step)).toEqual([1, 2])
+    // every weight trains: Adam keeps two fp32 numbers for each
+    const { parameters, trainable } = startEvent(out)
+    expect(trainable).toBe(parameters)
+    expectTrainingMemory(logged.at(-1)!.metrics, parameters, trainable)
 
     const files = readdirSync(join(out, 'rollouts')).sort()
     expect(files).toEqual(['step-00001.jsonl', 'step-00002.jsonl'])
@@ -237,12 +260,11 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
         .join('')
       expect(rollout.loss.maskedText).toBe(inserted)
     }
-    // LoRA: an adapter trains (a small share of the weights), the saved policy is whole and exported
-    const start = readFileSync(join(out, 'logs', 'rl.log'), 'utf8')
-      .split('\n')
-      .find((line) => line.startsWith('{"event": "start"'))!
-    const { parameters, trainable } = JSON.parse(start)
+    // LoRA: an adapter trains (a small share of the weights), the saved policy is whole and exported;
+    // Adam's state is two numbers per adapter weight, not per weight
+    const { parameters, trainable } = startEvent(out)
     expect(trainable).toBeLessThan(parameters / 10)
+    expectTrainingMemory(logged.at(-1)!.metrics, parameters, trainable)
     expect(existsSync(join(out, 'policy', 'adapter_config.json'))).toBe(false)
     expect(existsSync(join(out, 'rl.gguf'))).toBe(true)
   }, 300_000)
