@@ -78,3 +78,19 @@ export function hintAfterConnective(hint: Hint, connectives: readonly string[], 
   const body = hint.text.replace(new RegExp(`^(?:${words})[,.:;!]?\\s*`), '')
   return /\s/.test(boundary) ? body : ` ${body}`
 }
+
+/**
+ * Where the loop would put a hint, and what it needs to put one there: after a connective the model wrote
+ * (`boundary`: the character after it), or where the model was about to end its thinking or its turn
+ * (`before`: text the insertion starts with, a newline when the text lacks one).
+ */
+export type HintPoint =
+  | { trigger: 'connective'; word: string; boundary: string }
+  | { trigger: 'think-end'; before: string }
+
+/** The text inserted for `hint` at `point`: the loop's insertion, and `start hints evolve`'s arms. */
+export function hintInsertion(point: HintPoint, hint: Hint, connectives: readonly string[]): string {
+  return point.trigger === 'connective'
+    ? hintAfterConnective(hint, connectives, point.boundary)
+    : `${point.before}${hint.text}\n`
+}

@@ -20,6 +20,18 @@ export interface StreamStats {
   appendedTokens: number
   /** Input tokens the engine evaluated beyond the prompt and the appended ones: 0 when the KV cache is reused. */
   reevaluatedTokens: number
+  /** Prompt tokens not evaluated at all: their KV kept from an earlier generation (`reusePrefix`). */
+  reusedTokens?: number
+}
+
+export interface GenerationOptions {
+  /**
+   * Keep the KV of the longest prefix this prompt shares with an earlier generation's context instead of
+   * evaluating it again (many continuations of one prefix: `start hints evolve`). A server does this
+   * itself (prefix caching); in process the numbers may differ from a fresh evaluation in the last bits,
+   * so it is asked for, not done always.
+   */
+  reusePrefix?: boolean
 }
 
 /** Where the loop will decide next, and the tokens it may still take. */
@@ -73,7 +85,7 @@ export interface InferenceEngine {
   /** The model's own chat template, with the generation prompt. */
   renderPrompt(messages: ChatMessage[]): string
   readonly tokenizer: TextTokenizer
-  startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream>
+  startGeneration(prompt: string, sampling: Sampling, options?: GenerationOptions): Promise<GenerationStream>
   close(): Promise<void>
 }
 

@@ -1,8 +1,9 @@
 import type { HintLibrary } from '../hints/library.js'
 import {
+  type HintPoint,
   type HintPolicy,
   type HintState,
-  hintAfterConnective,
+  hintInsertion,
   pickHint,
   type Random,
   wantsConnectiveHint,
@@ -35,6 +36,11 @@ export interface LoopOptions {
   outputTokens?: OutputTokenLimit
   /** End after the first code block runs (one step of SWiRL: reasoning plus one tool call). */
   stopAfterToolCall?: boolean
+  /**
+   * End where the first hint would go, without it (`start hints evolve` continues from there with each
+   * hint it compares): the result's `hintPoint` says where and how.
+   */
+  stopAtHint?: boolean
 }
 
 /**
@@ -66,6 +72,8 @@ class HintLoop {
     lastHintAt: Number.NEGATIVE_INFINITY,
   }
   private readonly hints: Hints | null
+  /** With `stopAtHint`: where the first hint would have gone. */
+  private hintPoint: HintPoint | undefined
 
   constructor(
     private readonly stream: GenerationStream,
@@ -83,6 +91,10 @@ class HintLoop {
       const limit = this.limitReached()
       if (limit) {
         finishReason = limit
+        break
+      }
+      if (this.hintPoint) {
+        finishReason = 'hint-point'
         break
       }
       this.planNext()
@@ -106,7 +118,8 @@ class HintLoop {
       } else if (stop?.kind === 'connective') this.hintAfterConnective(stop)
     }
     const { text, segments, toolCalls } = this
-    return { text, segments, toolCalls, finishReason, stats: { ...stream.stats } }
+    const hintPoint = this.hintPoint && { ...this.hintPoint, thinking: this.thinking }
+    return { text, segments, toolCalls, finishReason, stats: { ...stream.stats }, hintPoint }
   }
 
   private get used(): number {
@@ -159,13 +172,22 @@ class HintLoop {
     else if (opened > closed && !this.options.startsThinking) this.thinking = true
   }
 
-  /** Puts a hint where the model was about to end its thinking, after `before` (text it keeps). */
-  private insertThinkHint(hints: Hints, before: string): void {
+  /** Puts a hint at `point` (or, with `stopAtHint`, marks the point and inserts nothing). */
+  private insertHint(hints: Hints, point: HintPoint): void {
     const hint = pickHint(hints.library, this.options.domain, hints.random)
-    this.state.thinkHints++
+    if (point.trigger === 'connective') this.state.connectiveHints++
+    else this.state.thinkHints++
     this.state.lastHintAt = this.text.length
-    this.insert('hint', `${before}${hint.text}\n`, {
-      hint: { id: hint.id, category: hint.category, trigger: 'think-end' },
+    if (this.options.stopAtHint) {
+      this.hintPoint = point
+      return
+    }
+    const where =
+      point.trigger === 'connective'
+        ? { trigger: point.trigger, word: point.word }
+        : { trigger: point.trigger }
+    this.insert('hint', hintInsertion(point, hint, hints.policy.connectives), {
+      hint: { id: hint.id, category: hint.category, ...where },
     })
   }
 
@@ -174,7 +196,7 @@ class HintLoop {
     const { hints } = this
     if (!hints || this.options.startsThinking || !wantsThinkHint(hints.policy, this.state)) return false
     await this.stream.retract(1)
-    this.insertThinkHint(hints, this.text.endsWith('\n') ? '' : '\n')
+    this.insertHint(hints, { trigger: 'think-end', before: this.text.endsWith('\n') ? '' : '\n' })
     return true
   }
 
@@ -200,7 +222,7 @@ class HintLoop {
       this.stream.append(kept)
       this.add('model', kept)
     }
-    this.insertThinkHint(hints, '')
+    this.insertHint(hints, { trigger: 'think-end', before: '' })
     return true
   }
 
@@ -217,12 +239,7 @@ class HintLoop {
   private hintAfterConnective(stop: Extract<StopPoint, { kind: 'connective' }>): void {
     const { hints, state } = this
     if (!hints || !wantsConnectiveHint(hints.policy, state, this.text.length, hints.random)) return
-    const hint = pickHint(hints.library, this.options.domain, hints.random)
-    state.connectiveHints++
-    state.lastHintAt = this.text.length
-    this.insert('hint', hintAfterConnective(hint, hints.policy.connectives, stop.boundary), {
-      hint: { id: hint.id, category: hint.category, trigger: 'connective', word: stop.word },
-    })
+    this.insertHint(hints, { trigger: 'connective', word: stop.word, boundary: stop.boundary })
   }
 }
 

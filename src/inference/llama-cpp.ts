@@ -18,6 +18,7 @@ import { UsageError } from '../core/errors.js'
 import {
   afterNewline,
   type ChatMessage,
+  type GenerationOptions,
   type GenerationStream,
   type InferenceEngine,
   MAX_CHARS_PER_TOKEN,
@@ -152,11 +153,34 @@ export class LlamaCppEngine implements InferenceEngine {
     return tokens
   }
 
-  async startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream> {
+  async startGeneration(
+    prompt: string,
+    sampling: Sampling,
+    options: GenerationOptions = {},
+  ): Promise<GenerationStream> {
     const tokens = this.promptTokens(prompt)
-    const sequence = this.free.pop() ?? (await new Promise<LlamaContextSequence>((r) => this.waiting.push(r)))
-    await sequence.clearHistory()
-    return new LlamaCppStream(this.model, sequence, tokens, sampling, () => this.release(sequence))
+    const sequence =
+      (options.reusePrefix ? this.closestFree(tokens) : this.free.pop()) ??
+      (await new Promise<LlamaContextSequence>((r) => this.waiting.push(r)))
+    // At least the prompt's last token is evaluated: its logits give the first sample.
+    const reused = options.reusePrefix
+      ? Math.min(sequence.compareContextTokens(tokens).firstDifferentIndex, tokens.length - 1)
+      : 0
+    if (reused === 0) await sequence.clearHistory()
+    else if (reused < sequence.nextTokenIndex)
+      await sequence.eraseContextTokenRanges([{ start: reused, end: sequence.nextTokenIndex }])
+    return new LlamaCppStream(this.model, sequence, tokens, reused, sampling, () => this.release(sequence))
+  }
+
+  /** The free sequence whose context shares the longest prefix with `tokens`, taken from the free list. */
+  private closestFree(tokens: Token[]): LlamaContextSequence | undefined {
+    let best = -1
+    let bestShared = -1
+    for (const [index, sequence] of this.free.entries()) {
+      const shared = sequence.compareContextTokens(tokens).firstDifferentIndex
+      if (shared > bestShared) [best, bestShared] = [index, shared]
+    }
+    return best < 0 ? undefined : this.free.splice(best, 1)[0]
   }
 
   /**
@@ -231,13 +255,21 @@ class LlamaCppStream implements GenerationStream {
     private readonly model: LlamaModel,
     private readonly sequence: LlamaContextSequence,
     prompt: Token[],
+    /** Leading prompt tokens already in the sequence's context (their KV kept). */
+    reused: number,
     sampling: Sampling,
     private readonly release: () => void,
   ) {
     this.startInput = sequence.tokenMeter.usedInputTokens
-    this.expectedInput = prompt.length - 1
-    this.stats = { promptTokens: prompt.length, generatedTokens: 0, appendedTokens: 0, reevaluatedTokens: 0 }
-    this.generator = sequence.evaluate(prompt, {
+    this.expectedInput = prompt.length - reused - 1
+    this.stats = {
+      promptTokens: prompt.length,
+      generatedTokens: 0,
+      appendedTokens: 0,
+      reevaluatedTokens: 0,
+      ...(reused > 0 ? { reusedTokens: reused } : {}),
+    }
+    this.generator = sequence.evaluate(prompt.slice(reused), {
       temperature: sampling.temperature,
       topP: sampling.temperature > 0 ? sampling.topP : undefined,
       seed: sampling.seed,

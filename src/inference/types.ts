@@ -1,3 +1,4 @@
+import type { HintPoint } from '../hints/policy.js'
 import type { ExecutionResult } from '../sandbox/types.js'
 import type { ChatMessage, StreamStats } from './engine.js'
 
@@ -12,7 +13,7 @@ export interface Segment {
 }
 
 /** How generation ended; `tool-call`: after one tool call, for a loop told to stop there (one SWiRL step). */
-export type FinishReason = 'stop' | 'length' | 'context' | 'tool-call'
+export type FinishReason = 'stop' | 'length' | 'context' | 'tool-call' | 'hint-point'
 
 export interface TrajectoryResult {
   text: string
@@ -20,6 +21,8 @@ export interface TrajectoryResult {
   toolCalls: number
   finishReason: FinishReason
   stats: StreamStats
+  /** With `stopAtHint`: where the first hint would have gone, and whether the model was thinking there. */
+  hintPoint?: HintPoint & { thinking: boolean }
 }
 
 /** A trajectory as written to JSONL: ready for `start grade` / `start filter`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HintLibrary } from '../../src/hints/library.js'
-import { DEFAULT_HINT_POLICY, seededRandom } from '../../src/hints/policy.js'
+import { DEFAULT_HINT_POLICY, hintInsertion, seededRandom } from '../../src/hints/policy.js'
 import type { StreamPlan } from '../../src/inference/engine.js'
 import { runHintLoop } from '../../src/inference/hint-loop.js'
 import { printed, ScriptedStream } from './scripted-stream.js'
@@ -186,6 +186,37 @@ describe('runHintLoop', () => {
     expect(result.segments[1]).toMatchObject({ kind: 'hint', hint: { trigger: 'think-end' } })
     expect(stream.log).toContain('retract 2') // "<" already in the context, "/" just generated
     expect(stream.context).toBe(result.text)
+  })
+
+  it('with stopAtHint, ends where the first hint would go: the text before it, the point, and the insertion it implies', async () => {
+    const policy = { ...DEFAULT_HINT_POLICY, minDistance: 0 }
+    const hints = { policy, library, random: seededRandom(1) }
+    const atConnective = await run(chars('2 + 3 = 6.\nWait, no.\n'), { hints, stopAtHint: true })
+    expect(atConnective.result.finishReason).toBe('hint-point')
+    expect(atConnective.result.text).toBe('2 + 3 = 6.\nWait,')
+    expect(atConnective.result.segments.map((s) => s.kind)).toEqual(['model'])
+    const point = atConnective.result.hintPoint!
+    expect(point).toEqual({ trigger: 'connective', word: 'Wait', boundary: ',', thinking: true })
+    // the same text as the loop inserts when it does not stop
+    const { result: hinted } = await run(chars('2 + 3 = 6.\nWait, no.\n'), {
+      hints: { policy: { ...policy, thinkHints: 0 }, library, random: seededRandom(1) },
+    })
+    expect(
+      hinted.text.startsWith(
+        atConnective.result.text + hintInsertion(point, library.hints[0]!, policy.connectives),
+      ),
+    ).toBe(true)
+
+    const atThinkEnd = await run(chars('So 5.\n</Again 5.\n</think>\nDone.'), {
+      hints: { policy: { ...policy, connectives: [] }, library, random: seededRandom(1) },
+      stopAtHint: true,
+    })
+    expect(atThinkEnd.result.finishReason).toBe('hint-point')
+    expect(atThinkEnd.result.text).toBe('So 5.\n')
+    expect(atThinkEnd.result.hintPoint).toEqual({ trigger: 'think-end', before: '', thinking: true })
+    expect(hintInsertion(atThinkEnd.result.hintPoint!, library.hints[0]!, [])).toBe(
+      `${library.hints[0]!.text}\n`,
+    )
   })
 
   it('with hints off, leaves the thinking alone', async () => {
