@@ -8,11 +8,33 @@ export interface Hint {
   /** Which problems it suits: math, code, or any. */
   domain: 'math' | 'code' | 'any'
   text: string
+  /** What `start hints evolve` measured where it was inserted. */
+  efficacy?: HintEfficacy
+  /** For a hint `start hints evolve` admitted: the parent it beat and the test's verdict. */
+  admitted?: { parent: string; reason: string; pValue: number; adjustedP: number }
+}
+
+/** A rate with its 95% interval (bootstrap over prefixes: a prefix's continuations are not independent). */
+export interface Rate {
+  rate: number
+  low: number
+  high: number
+}
+
+/** What a hint did where it was inserted: code run after it, correct answers. */
+export interface HintEfficacy {
+  code: Rate
+  correct: Rate
+  prefixes: number
+  continuations: number
 }
 
 export interface HintLibrary {
   name: string
   hints: Hint[]
+  /** Written by `start hints evolve`: its generation (the shipped library is 0), the file it came from. */
+  generation?: number
+  parent?: string
 }
 
 export const DEFAULT_LIBRARY = fileURLToPath(new URL('../../hint-library/start.json', import.meta.url))
@@ -36,8 +58,25 @@ export function parseHintLibrary(value: unknown): HintLibrary | { error: string 
       return { error: `${at}: "domain" must be "math", "code" or "any"` }
     }
     if (typeof text !== 'string' || !text.trim()) return { error: `${at}: missing "text"` }
+    const { efficacy } = hint as { efficacy?: unknown }
+    if (efficacy !== undefined && !isEfficacy(efficacy)) {
+      return { error: `${at}: "efficacy" needs "code" and "correct" rates between 0 and 1` }
+    }
   }
-  return { name, hints: hints as Hint[] }
+  const { generation } = value as { generation?: unknown }
+  if (generation !== undefined && !(Number.isInteger(generation) && (generation as number) >= 0)) {
+    return { error: '"generation" must be a whole number' }
+  }
+  return value as HintLibrary
+}
+
+function isEfficacy(value: unknown): boolean {
+  const rate = (item: unknown) => {
+    const figure = (item as Rate | undefined)?.rate
+    return typeof figure === 'number' && figure >= 0 && figure <= 1
+  }
+  const { code, correct } = (value ?? {}) as Record<string, unknown>
+  return typeof value === 'object' && rate(code) && rate(correct)
 }
 
 export async function loadHintLibrary(file = DEFAULT_LIBRARY): Promise<HintLibrary> {

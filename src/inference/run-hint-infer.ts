@@ -224,15 +224,22 @@ export async function runLoopInSession(
   stream: GenerationStream,
   pool: SandboxPool,
   options: LoopOptions,
+  /** Code run first in the session, its output unseen: the blocks of a prefix the loop continues. */
+  replay: readonly string[] = [],
 ): Promise<TrajectoryResult> {
   let session: Awaited<ReturnType<SandboxPool['openSession']>> | undefined
   let opening: Promise<typeof session> | undefined
+  const open = async () => {
+    const opened = await pool.openSession()
+    for (const code of replay) await opened.execute(code)
+    return opened
+  }
   try {
     return await runHintLoop(
       stream,
       () => ({
         async execute(code) {
-          opening ??= pool.openSession()
+          opening ??= open()
           session = await opening
           return session!.execute(code)
         },
@@ -252,6 +259,7 @@ export async function sampleTrajectory(
   sample: number,
   options: { runId: string; settings: TrajectorySettings },
   hints: { policy: HintPolicy; library: HintLibrary } | null,
+  loop: Pick<LoopOptions, 'stopAtHint'> = {},
 ): Promise<TrajectoryRecord> {
   const { settings } = options
   const seed = sampleSeed(settings.seed, problem.id, sample)
@@ -290,6 +298,7 @@ export async function sampleTrajectory(
       maxToolCalls: settings.maxToolCalls,
       maxOutputChars: settings.maxOutputChars,
       outputTokens: outputTokenLimit(settings, engine),
+      ...loop,
     })
   } catch (error) {
     // A prompt that does not fit (found before generating, or by the server's first answer).
@@ -330,5 +339,6 @@ export async function sampleTrajectory(
     finishReason: result.finishReason,
     tokens: result.stats,
     ms: Math.round(performance.now() - started),
+    ...(result.hintPoint ? { hintPoint: result.hintPoint } : {}),
   }
 }

@@ -53,4 +53,6 @@ export interface TrajectoryRecord {
   hinted: boolean
   /** Why the record failed before generating (a prompt longer than the context). */
   error?: string
+  /** With `stopAtHint` (`start hints evolve`'s prefixes): where the first hint would have gone. */
+  hintPoint?: TrajectoryResult['hintPoint']
 }

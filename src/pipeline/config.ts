@@ -12,6 +12,7 @@ import {
 import { EVAL_MODES, EVAL_OPTIONS } from '../eval/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { STEP_RULES } from '../filter/types.js'
+import { EVOLVE_OPTIONS } from '../hints/evolve/options.js'
 import { BACKEND_OPTIONS, HINT_INFER_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { RL_OPTIONS } from '../rl/options.js'
@@ -75,6 +76,8 @@ export const CONFIG_SECTIONS = [
   { name: 'backend', options: BACKEND_OPTIONS },
   { name: 'rl', options: RL_OPTIONS, sampling: true },
   { name: 'swirl', options: SWIRL_OPTIONS },
+  // `start hints evolve --config`: not a pipeline stage, its settings beside the others'
+  { name: 'hints', options: EVOLVE_OPTIONS, sampling: true },
 ] as const satisfies readonly SectionSpec[]
 export type ConfigSection = (typeof CONFIG_SECTIONS)[number]['name']
 

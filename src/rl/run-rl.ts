@@ -5,6 +5,7 @@ import { writeFileAtomically } from '../core/atomic-write.js'
 import { UsageError } from '../core/errors.js'
 import { defaultOptions } from '../core/options.js'
 import { checkOutputDirectory } from '../core/output-paths.js'
+import { outputRunId } from '../core/run-id.js'
 import type { FilterTrajectory } from '../filter/types.js'
 import { Grader } from '../grading/grader.js'
 import { loadHintLibrary } from '../hints/library.js'
@@ -26,14 +27,7 @@ import { JUDGE_OPTIONS } from '../swirl/options.js'
 import { type JudgedStep, readSteps } from '../swirl/read-steps.js'
 import { loadRubric } from '../swirl/rubric.js'
 import type { StepRecord } from '../swirl/split-steps.js'
-import {
-  baseHfSteps,
-  checkBaseModel,
-  convertBase,
-  exportModel,
-  isGguf,
-  outputRunId,
-} from '../training/model-steps.js'
+import { baseHfSteps, checkBaseModel, convertBase, exportModel, isGguf } from '../training/model-steps.js'
 import { ensureTrainingEnv } from '../training/python-env.js'
 import { optimiserStep, type RlRequest, TrlTrainer } from '../training/trainer.js'
 import { TrainerChannel } from '../training/trainer-channel.js'

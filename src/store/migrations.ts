@@ -137,4 +137,18 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE runs ADD COLUMN pid INTEGER;
   ALTER TABLE runs ADD COLUMN host TEXT;
   `,
+  `
+  -- A hint library version written by \`start hints evolve\`: where it came from, what it holds (each
+  -- hint's measured efficacy), and every candidate tried for it with the verdict and its reason.
+  CREATE TABLE hint_libraries (
+    path TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    parent_path TEXT NOT NULL,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    library TEXT NOT NULL,            -- JSON, the library as written
+    verdicts TEXT NOT NULL,           -- JSON, one per candidate tried
+    created_at TEXT NOT NULL
+  );
+  `,
 ]

@@ -26,13 +26,6 @@ export function checkBaseModel(base: string): void {
   }
 }
 
-/** A run id that stays the same for the same command and output directory, so a rerun resumes. */
-export function outputRunId(command: string, out: string): string {
-  return `${command}-${resolve(out)
-    .replace(/[^\w.-]+/g, '_')
-    .replace(/^_+/, '')}`
-}
-
 /** A GGUF base is first converted to a Hugging Face checkpoint for the trainer; a checkpoint needs nothing. */
 export function baseHfSteps(base: string, baseHf: string): (Omit<PlanStep, 'run'> & { id: 'base-hf' })[] {
   if (!isGguf(base)) return []
