@@ -35,7 +35,8 @@ export function candidateProblem(text: string, library: HintLibrary): string | u
   if (/\\boxed|\d/.test(trimmed)) return 'carries a number or a boxed answer (an answer could leak)'
   const placeholder = /\{[^}]*\}/.exec(trimmed)
   if (placeholder) return `placeholder ${placeholder[0]} unknown to the library`
-  if (!/\b(?:python|code|script)\b/i.test(trimmed)) return 'does not ask for the interpreter (Python, code, a script)'
+  if (!/\b(?:python|code|script)\b/i.test(trimmed))
+    return 'does not ask for the interpreter (Python, code, a script)'
   const same = library.hints.find((hint) => normalized(hint.text) === normalized(trimmed))
   if (same) return `the same as ${same.id}`
   return undefined

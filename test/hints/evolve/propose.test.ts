@@ -142,7 +142,9 @@ describe('the proposer', () => {
       'Wait, let me verify each step with a Python script.',
       'Hmm, I will compute it with Python instead.',
     ])
-    expect(refused).toEqual([{ text: 'Here are some hints:', reason: 'does not ask for the interpreter (Python, code, a script)' }])
+    expect(refused).toEqual([
+      { text: 'Here are some hints:', reason: 'does not ask for the interpreter (Python, code, a script)' },
+    ])
     expect(parseProposals(answer, library, 5).refused.map((item) => item.reason)).toEqual([
       'does not ask for the interpreter (Python, code, a script)',
       'the same as #1',
