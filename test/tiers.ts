@@ -16,7 +16,7 @@ const SANDBOX = [
   'test/grading/{answer-forms,code-tests,constant-answers,math-equal,peer-cases,referee-probes}.test.ts',
 ]
 const MODEL = [
-  'test/inference/{gguf-file,prompt-data-tokens,prompt-too-long}.test.ts',
+  'test/inference/{gguf-file,prefix-reuse,prompt-data-tokens,prompt-too-long}.test.ts',
   'test/{eval/run-eval,pipeline/config,rft/run-rft,llama-server/runner}.test.ts',
 ]
 const TRAINER = [
