@@ -5,6 +5,7 @@ import { EVAL_OPTIONS } from '../eval/options.js'
 import { EXPORT_OPTIONS } from '../export/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { GRADING_OPTIONS } from '../grading/options.js'
+import { EVOLVE_OPTIONS } from '../hints/evolve/options.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 import { BACKEND_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { SERVER_OPTIONS } from '../llama-server/options.js'
@@ -39,6 +40,11 @@ export const OPTION_GROUPS: Record<string, OptionSpecs> = {
   judge: JUDGE_OPTIONS,
   swirl: Object.fromEntries(Object.entries(SWIRL_OPTIONS).filter(([key]) => !(key in TRAINING_OPTIONS))),
   export: EXPORT_OPTIONS,
+  evolve: Object.fromEntries(
+    Object.entries(EVOLVE_OPTIONS).filter(
+      ([key]) => !(key in SAMPLING_OPTIONS && key !== 'temperature') && !(key in HINT_OPTIONS),
+    ),
+  ),
   eval: Object.fromEntries(
     Object.entries(EVAL_OPTIONS).filter(([key]) => !(key in SAMPLING_OPTIONS) || key === 'samples'),
   ),

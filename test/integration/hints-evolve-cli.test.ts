@@ -163,7 +163,7 @@ describe('start hints evolve on the testbed model', () => {
       .get() as Record<string, string>
     store.close()
     expect(row).toMatchObject({ name: 'small-g1', generation: 1, parent_path: library, run_id: runId })
-    expect(JSON.parse(row.verdicts)).toHaveLength(2)
+    expect(JSON.parse(row.verdicts!)).toHaveLength(2)
 
     // loadable by every --hints flag: hint-infer with it
     const hinted = await runCli([
