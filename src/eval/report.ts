@@ -1,3 +1,4 @@
+import type { HintLibrary, Rate } from '../hints/library.js'
 import { clusteredPairedTest } from './clusters.js'
 import { pairedSignTest } from './metrics.js'
 import type { EvalRow, HintStat } from './types.js'
@@ -118,16 +119,74 @@ export function trainingSummary(training: TrainingRow[]): string {
   return `${lines.join('\n')}\n`
 }
 
+/** A hint library version the report sets beside the others (`start hints evolve` writes them). */
+export interface LibraryVersion {
+  file: string
+  library: HintLibrary
+}
+
+/** Every hint of the versions, in the order they first appear: the rows of the side-by-side table. */
+function versionHints(versions: LibraryVersion[]) {
+  const hints = new Map<string, { id: string; category: string; text: string }>()
+  for (const { library } of versions)
+    for (const hint of library.hints) if (!hints.has(hint.id)) hints.set(hint.id, hint)
+  return [...hints.values()]
+}
+
+const rateCell = (rate: Rate | undefined) =>
+  rate ? `${percent(rate.rate)} [${percent(rate.low)}, ${percent(rate.high)}]` : '-'
+
+/**
+ * The versions side by side in markdown: per hint, its efficacy in each version (correct, and code after
+ * it, with 95% intervals), then each version's lineage: its parent and the hints admitted with the test.
+ */
+export function libraryVersionsSummary(versions: LibraryVersion[]): string {
+  const names = versions.map(({ library }) => library.name)
+  const lines = [
+    `| hint | category | ${names.map((name) => `${name}: correct | ${name}: code`).join(' | ')} |`,
+    `| --- | --- | ${names.map(() => '--- | ---').join(' | ')} |`,
+  ]
+  for (const hint of versionHints(versions)) {
+    const cells = versions.map(({ library }) => {
+      const mine = library.hints.find((h) => h.id === hint.id)
+      if (!mine) return 'absent | absent'
+      return `${rateCell(mine.efficacy?.correct)} | ${rateCell(mine.efficacy?.code)}`
+    })
+    lines.push(`| ${hint.id} | ${hint.category} | ${cells.join(' | ')} |`)
+  }
+  const lineage = versions.map(({ library, file }) => {
+    const admitted = library.hints.filter((hint) => hint.admitted)
+    const from = library.parent
+      ? `generation ${library.generation ?? 0}, from ${library.parent}`
+      : 'no parent'
+    const joined = admitted.map((hint) => `  - ${hint.id} ("${hint.text}"): ${hint.admitted!.reason}`)
+    return [`- ${library.name} (${file}; ${from}): ${admitted.length} admitted`, ...joined].join('\n')
+  })
+  return `${lines.join('\n')}\n\n${lineage.join('\n')}\n`
+}
+
 export function htmlReport(
   rows: EvalRow[],
   title = 'START evaluation',
   training: TrainingRow[] = [],
+  versions: LibraryVersion[] = [],
 ): string {
+  const libraries = versions.map(({ library }) => ({
+    name: library.name,
+    hints: library.hints.map(({ id, efficacy }) => ({ id, efficacy })),
+  }))
   const data = JSON.stringify({
     rows,
     hints: hintEfficacy(rows),
     training,
     metrics: TRAINING_METRICS,
+    libraries,
+    // the hints measured in some version (a version's hints that were not tested have no figures)
+    libraryHints: versionHints(versions)
+      .filter((hint) =>
+        versions.some(({ library }) => library.hints.some((h) => h.id === hint.id && h.efficacy)),
+      )
+      .map((hint) => hint.id),
   }).replace(/</g, '\\u003c')
   const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
   return `<!doctype html>
@@ -137,12 +196,13 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 td:first-child,th:first-child,td:nth-child(2),td:nth-child(3){text-align:left}
-.chart svg{background:#fafafa;border:1px solid #eee}.legend span{margin-right:14px}
+.chart svg{background:#fafafa;border:1px solid #eee;max-width:100%;height:auto}.legend span{margin-right:14px}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 ${rows.length > 0 ? EVAL_SECTIONS(rows.length) : ''}
 ${training.length > 0 ? '<h2>Training (start rl): per optimizer step</h2><div id="training"></div>' : ''}
+${versions.length > 0 ? LIBRARY_SECTION(versions, escapeHtml) : ''}
 <script id="data" type="application/json">${data}</script>
 <script>
 ${DRAWING_CODE}
@@ -162,9 +222,33 @@ const EVAL_SECTIONS = (
 <h2>Hint efficacy: share followed by code, share correct</h2><div class="chart" id="hints"></div>
 <h2>Results</h2><div id="table"></div>`
 
+/** The hint library versions: efficacy per hint and version (charts drawn in the page), then the lineage. */
+const LIBRARY_SECTION = (versions: LibraryVersion[], escapeHtml: (text: string) => string) => {
+  const lineage = versions
+    .map(({ library, file }) => {
+      const admitted = library.hints.filter((hint) => hint.admitted)
+      const from = library.parent
+        ? `generation ${library.generation ?? 0}, from ${library.parent}`
+        : 'no parent'
+      const items = admitted
+        .map(
+          (hint) =>
+            `<li>${escapeHtml(hint.id)}: “${escapeHtml(hint.text)}” — ${escapeHtml(hint.admitted!.reason)}</li>`,
+        )
+        .join('')
+      return `<li><b>${escapeHtml(library.name)}</b> (${escapeHtml(file)}; ${escapeHtml(from)}): ${admitted.length} admitted<ul>${items}</ul></li>`
+    })
+    .join('')
+  return `<h2>Hint library versions: share of continuations correct after each hint (95% interval over prefixes)</h2>
+<div class="chart" id="library-correct"></div>
+<h2>Hint library versions: share of continuations that ran code after each hint</h2>
+<div class="chart" id="library-code"></div>
+<h2>Lineage</h2><ul id="lineage">${lineage}</ul>`
+}
+
 /** Runs in the page: draws SVG charts from the data block. Kept dependency-free so the file works offline. */
 const DRAWING_CODE = String.raw`
-const { rows, hints, training, metrics } = JSON.parse(document.getElementById('data').textContent)
+const { rows, hints, training, metrics, libraries, libraryHints } = JSON.parse(document.getElementById('data').textContent)
 const NS = 'http://www.w3.org/2000/svg'
 const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7']
 const el = (name, attrs, parent) => {
@@ -194,11 +278,29 @@ function axes(svg, width, height, pad, yMax, format) {
   for (let i = 0; i <= 4; i++) {
     const y = height - pad.bottom - (i / 4) * (height - pad.top - pad.bottom)
     el('line', { x1: pad.left, y1: y, x2: width - pad.right, y2: y, stroke: '#e5e5e5' }, svg)
-    text(svg, pad.left - 6, y + 4, format((yMax * i) / 4), { 'text-anchor': 'end' })
+    text(svg, pad.left - 6, y + 4, format((yMax * i) / 4), { 'text-anchor': 'end', class: 'tick' })
   }
 }
-/** Grouped bars: one group per category, one bar per series, optional [low, high] whiskers. */
-function bars(id, categories, series, value, interval, format) {
+/** A rate axis ends at 100% at most: the top rounded up to a fifth, so the ticks stay whole percents. */
+const rateTop = (max) => Math.min(1, Math.max(0.2, Math.ceil((max * 1.1) / 0.2 - 1e-9) * 0.2))
+/**
+ * Grows the chart to hold everything drawn in it (rotated labels reach left of and below the plot) and
+ * records the box drawn, so a test can check nothing is cut off.
+ */
+function fit(svg) {
+  const box = svg.getBBox()
+  const [x, y, width, height] = svg.getAttribute('viewBox').split(' ').map(Number)
+  const left = Math.min(x, Math.floor(box.x) - 2)
+  const top = Math.min(y, Math.floor(box.y) - 2)
+  const right = Math.max(x + width, Math.ceil(box.x + box.width) + 2)
+  const bottom = Math.max(y + height, Math.ceil(box.y + box.height) + 2)
+  svg.setAttribute('viewBox', [left, top, right - left, bottom - top].join(' '))
+  svg.setAttribute('width', right - left)
+  svg.setAttribute('height', bottom - top)
+  svg.setAttribute('data-content-box', [box.x, box.y, box.width, box.height].map((v) => v.toFixed(1)).join(' '))
+}
+/** Grouped bars: one group per category, one bar per series, optional [low, high] whiskers; rates end at 100%. */
+function bars(id, categories, series, value, interval, format, rate = false) {
   const container = document.getElementById(id)
   const width = Math.max(420, 110 + categories.length * (series.length * 18 + 40))
   const height = 260
@@ -210,7 +312,7 @@ function bars(id, categories, series, value, interval, format) {
     const iv = interval ? interval(c, s) : null
     if (v !== null) yMax = Math.max(yMax, iv ? iv[1] : v)
   }
-  yMax = yMax > 0 ? yMax * 1.1 : 1
+  yMax = rate ? rateTop(yMax) : yMax > 0 ? yMax * 1.1 : 1
   axes(svg, width, height, pad, yMax, format)
   const plotHeight = height - pad.top - pad.bottom
   const groupWidth = (width - pad.left - pad.right) / Math.max(categories.length, 1)
@@ -232,6 +334,7 @@ function bars(id, categories, series, value, interval, format) {
     })
     text(svg, pad.left + ci * groupWidth + groupWidth / 2, height - pad.bottom + 14, c, { 'text-anchor': 'end', transform: 'rotate(-30 ' + (pad.left + ci * groupWidth + groupWidth / 2) + ' ' + (height - pad.bottom + 14) + ')' })
   })
+  fit(svg)
   svg.setAttribute('data-drawn', 'true')
   legend(container, series)
 }
@@ -244,7 +347,7 @@ function lines(id, series) {
   const svg = el('svg', { width, height, viewBox: '0 0 ' + width + ' ' + height }, container)
   const xs = series.flatMap((s) => s.points.map((p) => p[0]))
   const xMax = Math.max(1, ...xs)
-  const yMax = Math.max(0.05, ...series.flatMap((s) => s.points.map((p) => p[1]))) * 1.1
+  const yMax = rateTop(Math.max(0, ...series.flatMap((s) => s.points.map((p) => p[1]))))
   axes(svg, width, height, pad, yMax, (v) => (v * 100).toFixed(0) + '%')
   const x = (v) => pad.left + (v / xMax) * (width - pad.left - pad.right - 10)
   const y = (v) => height - pad.bottom - (v / yMax) * (height - pad.top - pad.bottom)
@@ -255,6 +358,7 @@ function lines(id, series) {
     el('polyline', { class: 'line', points, fill: 'none', stroke: COLORS[si % COLORS.length], 'stroke-width': 2 }, svg)
     for (const p of s.points) el('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, fill: COLORS[si % COLORS.length] }, svg)
   })
+  fit(svg)
   svg.setAttribute('data-drawn', 'true')
   legend(container, series.map((s) => s.name))
 }
@@ -285,6 +389,7 @@ function curves(container, series, format) {
     const points = s.points.map((p) => x(p[0]) + ',' + y(p[1])).join(' ')
     el('polyline', { class: 'curve', points, fill: 'none', stroke: COLORS[si % COLORS.length], 'stroke-width': 2 }, svg)
   })
+  fit(svg)
   svg.setAttribute('data-drawn', 'true')
   legend(container, series.map((s) => s.name))
 }
@@ -310,8 +415,8 @@ const models = unique(rows.map((r) => r.model))
 const categories = unique(rows.map((r) => r.benchmark + ' · ' + r.mode))
 const find = (c, m) => rows.find((r) => r.model === m && r.benchmark + ' · ' + r.mode === c)
 const pct = (v) => (v * 100).toFixed(0) + '%'
-bars('accuracy', categories, models, (c, m) => (find(c, m) ? find(c, m).pass1 : null), (c, m) => (find(c, m) ? find(c, m).pass1Interval : null), pct)
-bars('tool-use', categories, models, (c, m) => (find(c, m) ? find(c, m).toolUseRate : null), null, pct)
+bars('accuracy', categories, models, (c, m) => (find(c, m) ? find(c, m).pass1 : null), (c, m) => (find(c, m) ? find(c, m).pass1Interval : null), pct, true)
+bars('tool-use', categories, models, (c, m) => (find(c, m) ? find(c, m).toolUseRate : null), null, pct, true)
 bars('tool-calls', categories, models, (c, m) => (find(c, m) ? find(c, m).meanToolCalls : null), null, (v) => v.toFixed(1))
 bars('length', categories, models, (c, m) => (find(c, m) ? find(c, m).meanTokens : null), null, (v) => v.toFixed(0))
 const scaling = []
@@ -324,11 +429,23 @@ const hintNames = hints.map((h) => h.hint + ' (' + h.trigger + ', ' + h.position
 bars('hints', hintNames, ['followed by code', 'correct'], (c, s) => {
   const h = hints[hintNames.indexOf(c)]
   return s === 'correct' ? h.correct / h.count : h.followedByTool / h.count
-}, null, pct)
+}, null, pct, true)
 const table = document.createElement('table')
 table.innerHTML = '<tr><th>model</th><th>benchmark</th><th>mode</th><th>pass@1</th><th>95% CI</th><th>maj@k</th><th>pass@k</th><th>tool use</th><th>tool calls</th><th>unrun code</th><th>tokens</th></tr>' +
   rows.map((r) => '<tr><td>' + [r.model, r.benchmark, r.mode].map((v) => String(v).replace(/</g, '&lt;')).join('</td><td>') + '</td><td>' + pct(r.pass1) + '</td><td>' + pct(r.pass1Interval[0]) + ' – ' + pct(r.pass1Interval[1]) + '</td><td>' + (r.majK === null ? '-' : pct(r.majK)) + '</td><td>' + pct(r.passK) + '</td><td>' + pct(r.toolUseRate) + '</td><td>' + r.meanToolCalls.toFixed(2) + '</td><td>' + pct(r.unrunCodeRate || 0) + '</td><td>' + r.meanTokens.toFixed(0) + '</td></tr>').join('')
 document.getElementById('table').appendChild(table)
+}
+if (libraries.length > 0) {
+  const pct = (v) => (v * 100).toFixed(0) + '%'
+  const efficacy = (id, name) => {
+    const version = libraries.find((l) => l.name === name)
+    const hint = version && version.hints.find((h) => h.id === id)
+    return hint && hint.efficacy ? hint.efficacy : null
+  }
+  const names = libraries.map((l) => l.name)
+  for (const key of ['correct', 'code']) {
+    bars('library-' + key, libraryHints, names, (id, name) => (efficacy(id, name) ? efficacy(id, name)[key].rate : null), (id, name) => (efficacy(id, name) ? [efficacy(id, name)[key].low, efficacy(id, name)[key].high] : null), pct, true)
+  }
 }
 document.body.setAttribute('data-report-drawn', String(document.querySelectorAll('svg[data-drawn]').length))
 `

@@ -1,15 +1,18 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import {
   htmlReport,
+  type LibraryVersion,
+  libraryVersionsSummary,
   markdownSummary,
   pairedComparisons,
   type TrainingRow,
   trainingSummary,
 } from '../../src/eval/report.js'
 import type { EvalRow } from '../../src/eval/types.js'
+import type { HintLibrary } from '../../src/hints/library.js'
 import { tempDir } from '../integration/cli.js'
 
 const row = (model: string, mode: string, thinkHints: number, pass1: number): EvalRow => ({
@@ -68,24 +71,68 @@ const STEPS: TrainingRow[] = ['rl-a', 'rl-b'].flatMap((run, r) =>
   })),
 )
 
-/** The page as headless Chromium leaves it after its scripts ran. */
+const CHROMIUM = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+/** The page as headless Chromium leaves it after its scripts ran; every chart checked as a person sees it. */
 async function drawn(html: string): Promise<string> {
   const file = join(tempDir(), 'report.html')
   writeFileSync(file, html)
   const { stdout } = await execa('chromium', [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
+    ...CHROMIUM,
     `--user-data-dir=${tempDir()}`,
     '--dump-dom',
     `file://${file}`,
   ])
+  expectChartsWhole(stdout)
   return stdout
+}
+
+/** Each chart holds all it draws (no label cut off at an edge); a rate axis ends at 100% at most. */
+function expectChartsWhole(dom: string): void {
+  const charts = [...dom.matchAll(/<svg [^>]*>/g)].map(([tag]) => tag)
+  expect(charts.length).toBeGreaterThan(0)
+  for (const tag of charts) {
+    const numbers = (name: string) => new RegExp(`${name}="([^"]+)"`).exec(tag)![1]!.split(' ').map(Number)
+    const [x, y, width, height] = numbers('viewBox')
+    const [left, top, boxWidth, boxHeight] = numbers('data-content-box')
+    expect(left, tag).toBeGreaterThanOrEqual(x!)
+    expect(top, tag).toBeGreaterThanOrEqual(y!)
+    expect(left! + boxWidth!, tag).toBeLessThanOrEqual(x! + width!)
+    expect(top! + boxHeight!, tag).toBeLessThanOrEqual(y! + height!)
+  }
+  for (const [, ticks] of dom.matchAll(
+    /<div class="chart" id="(?:accuracy|tool-use|hints|scaling|library-\w+)">(.*?)<\/svg>/gs,
+  )) {
+    const percents = [...ticks!.matchAll(/class="tick">(\d+)%</g)].map(([, value]) => Number(value))
+    expect(percents.length).toBeGreaterThan(0)
+    expect(Math.max(...percents)).toBeLessThanOrEqual(100)
+  }
+}
+
+/** A screenshot of the page as a browser window shows it: a PNG of the window's size, not blank. */
+async function screenshot(html: string, width: number, height: number): Promise<Buffer> {
+  const dir = tempDir()
+  const file = join(dir, 'report.html')
+  const png = join(dir, 'report.png')
+  writeFileSync(file, html)
+  await execa('chromium', [
+    ...CHROMIUM,
+    `--user-data-dir=${tempDir()}`,
+    '--hide-scrollbars',
+    `--window-size=${width},${height}`,
+    `--screenshot=${png}`,
+    `file://${file}`,
+  ])
+  return readFileSync(png)
 }
 
 describe('the report', () => {
@@ -156,5 +203,101 @@ describe('the report', () => {
     expect(stdout).not.toContain('id="accuracy"')
     const markdown = trainingSummary(STEPS).trim().split('\n')
     expect(markdown[2]).toBe('| rl-a | 3 | -0.700 -> -0.100 | 0.20 -> 0.60 | 1.00 | 0.50 |')
+  }, 60_000)
+
+  it('sets hint library versions side by side: efficacy per hint with intervals, and the lineage; screenshot', async () => {
+    const rate = (value: number) => ({
+      rate: value,
+      low: Math.max(0, value - 0.2),
+      high: Math.min(1, value + 0.2),
+    })
+    const efficacy = (correct: number, code: number) => ({
+      correct: rate(correct),
+      code: rate(code),
+      prefixes: 8,
+      continuations: 32,
+    })
+    const parent: HintLibrary = {
+      name: 'start',
+      hints: [
+        {
+          id: 'calc-1',
+          category: 'complex-calculation',
+          domain: 'math',
+          text: 'Wait, maybe using Python here is a good idea.',
+        },
+        {
+          id: 'reflect-1',
+          category: 'self-reflection',
+          domain: 'math',
+          text: 'Wait, let me verify this with Python.',
+        },
+      ],
+    }
+    const child: HintLibrary = {
+      name: 'start-g1',
+      generation: 1,
+      parent: 'start.json',
+      hints: [
+        { ...parent.hints[0]!, efficacy: efficacy(0.4, 1) },
+        { ...parent.hints[1]!, efficacy: efficacy(0.5, 0.9) },
+        {
+          id: 'complex-calculation-m1',
+          category: 'complex-calculation',
+          domain: 'math',
+          text: 'Hmm, the numbers are getting large; let me compute it with Python.',
+          efficacy: efficacy(0.75, 1),
+          admitted: {
+            parent: 'calc-1',
+            reason:
+              'admitted: +35.0 points of correct over calc-1 on 8 prefixes, p = 0.0039 (Holm 0.0078 <= 0.05)',
+            pValue: 0.0039,
+            adjustedP: 0.0078,
+          },
+        },
+      ],
+    }
+    const versions: LibraryVersion[] = [
+      { file: 'start.json', library: parent },
+      { file: 'evolved/hint-library/start-g1.json', library: child },
+    ]
+    const markdown = libraryVersionsSummary(versions).split('\n')
+    expect(markdown[0]).toBe(
+      '| hint | category | start: correct | start: code | start-g1: correct | start-g1: code |',
+    )
+    expect(markdown[2]).toBe(
+      '| calc-1 | complex-calculation | - | - | 40.0% [20.0%, 60.0%] | 100.0% [80.0%, 100.0%] |',
+    )
+    expect(markdown[4]).toBe(
+      '| complex-calculation-m1 | complex-calculation | absent | absent | 75.0% [55.0%, 95.0%] | 100.0% [80.0%, 100.0%] |',
+    )
+    expect(markdown).toContain(
+      '- start-g1 (evolved/hint-library/start-g1.json; generation 1, from start.json): 1 admitted',
+    )
+    expect(markdown).toContain(
+      `  - complex-calculation-m1 ("${child.hints[2]!.text}"): ${child.hints[2]!.admitted!.reason}`,
+    )
+
+    // with eval rows whose hint labels are long (they were cut off at the chart's left edge)
+    const longHints = ROWS.map((r) => ({
+      ...r,
+      hints: r.hints.map((h) => ({ ...h, hint: 'complex-calculation-with-a-long-name' })),
+    }))
+    const html = htmlReport(longHints, 'versions', [], versions)
+    const dom = await drawn(html)
+    expect(dom).toContain('data-report-drawn="8"') // 6 eval charts and 2 library charts
+    const libraryChart = /<div class="chart" id="library-correct">(.*?)<\/svg>/s.exec(dom)![1]!
+    // the parent has no measured efficacy: bars and whiskers for the 3 hints of the child only
+    expect((libraryChart.match(/<rect class="bar"/g) ?? []).length).toBe(3)
+    expect((libraryChart.match(/<line class="whisker"/g) ?? []).length).toBe(3)
+    expect(dom).toContain(
+      'start-g1</b> (evolved/hint-library/start-g1.json; generation 1, from start.json): 1 admitted',
+    )
+
+    const png = await screenshot(html, 1200, 3000)
+    expect(png.subarray(1, 4).toString()).toBe('PNG')
+    expect(png.readUInt32BE(16)).toBe(1200) // IHDR width and height
+    expect(png.readUInt32BE(20)).toBe(3000)
+    expect(png.length).toBeGreaterThan(30_000) // charts and text, not an empty page
   }, 60_000)
 })
