@@ -36,7 +36,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import pLimit from 'p-limit'
 import { defaultOptions } from '../src/core/options.js'
@@ -45,8 +44,8 @@ import { HINT_INFER_OPTIONS, IN_PROCESS } from '../src/inference/options.js'
 import { runHintInfer } from '../src/inference/run-hint-infer.js'
 import type { TrajectoryRecord } from '../src/inference/types.js'
 import { ensureLlamaServer, startServer } from '../src/llama-server/runner.js'
-import { ensureTrainingEnv } from '../src/training/python-env.js'
 import { argument, devProblems } from './arguments.js'
+import { scaledModel } from './scaled-model.js'
 
 const source = resolve(argument('model', '../shared/models/testbed-tir-f32.gguf'))
 const scale = argument('scale', '')
@@ -83,24 +82,8 @@ async function pin(pid: number, cpus: string): Promise<void> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'start-bench-served-'))
-const model = scale ? await scaledModel(source, scale) : source
+const model = scale ? await scaledModel(source, scale, dir) : source
 
-/** The source model widened and deepened (`FFN,LAYERS`) with outputs that add nothing: same function, more cost. */
-async function scaledModel(from: string, spec: string): Promise<string> {
-  const [ffn, layers] = spec.split(',')
-  const out = join(dir, `scaled-${ffn}-${layers}.gguf`)
-  const { python } = await ensureTrainingEnv()
-  await execa(python, [
-    fileURLToPath(new URL('scaled_model.py', import.meta.url)),
-    from,
-    out,
-    '--ffn',
-    ffn!,
-    '--layers',
-    layers!,
-  ])
-  return out
-}
 const problems = devProblems(problemCount, dir)
 const { binary } = await ensureLlamaServer((line) => console.log(line))
 if (clientCpus) await pin(process.pid, clientCpus)

@@ -69,6 +69,10 @@ export interface EvolveSummary {
   continuations: number
   resumed: number
   continuationsPerSecond: number
+  /** Over the continuations run now: tokens sampled, and prompt tokens whose KV was kept, not evaluated. */
+  generatedTokens: number
+  promptTokens: number
+  reusedTokens: number
   verdicts: Verdict[]
   admitted: string[]
   /** The new library version, `--hints` for every command. */
@@ -88,6 +92,7 @@ interface ContinuationUnit {
   code: boolean
   finishReason: string
   generatedTokens: number
+  promptTokens: number
   reusedTokens: number
   error?: string
 }
@@ -136,6 +141,9 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveSummary> 
     continuations: 0,
     resumed: 0,
     continuationsPerSecond: 0,
+    generatedTokens: 0,
+    promptTokens: 0,
+    reusedTokens: 0,
     verdicts: [],
     admitted: [],
     efficacy: {},
@@ -169,7 +177,7 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveSummary> 
       const started = performance.now()
       const width = trajectoriesInFlight(settings, backend)
       const tested = orderedMap(toAsync(problems), width, async (problem) => {
-        const prefix = await prefixOf(loaded, pool, problem, options, policy, store, finished)
+        const prefix = await prefixOf(loaded, pool, problem, options, { policy, library }, store, finished)
         if ('none' in prefix) return []
         const units: ContinuationUnit[] = []
         const arms = armsFor(problem, library, candidates)
@@ -181,7 +189,12 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveSummary> 
             if (done) summary.resumed++
             const unit =
               done ?? (await continueAfter(loaded, pool, grader, prefix.record, hint, j, settings, policy))
-            if (!done) store.completeUnit(options.runId, key, unit)
+            if (!done) {
+              store.completeUnit(options.runId, key, unit)
+              summary.generatedTokens += unit.generatedTokens
+              summary.promptTokens += unit.promptTokens
+              summary.reusedTokens += unit.reusedTokens
+            }
             units.push(unit)
           }
         }
@@ -217,9 +230,8 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveSummary> 
       ...candidate,
       verdict: summary.verdicts.find((verdict) => verdict.candidate === candidate.id)?.reason,
     }))
-    const next = nextLibrary(library, candidates, summary, settings.replace, parentPath)
     const layout = evolveLayout(options.out, library, generation)
-    next.name = layout.name
+    const next = nextLibrary(library, candidates, summary, settings.replace, parentPath, layout.name)
     await mkdir(join(options.out, 'hint-library'), { recursive: true })
     await writeFileAtomically(layout.library, `${JSON.stringify(next, null, 1)}\n`)
     await writeFileAtomically(
@@ -291,7 +303,7 @@ async function prefixOf(
   pool: SandboxPool,
   problem: Problem,
   options: EvolveOptions,
-  policy: HintPolicy,
+  hints: { policy: HintPolicy; library: HintLibrary },
   store: RunStore,
   finished: Map<string, unknown>,
 ): Promise<PrefixUnit> {
@@ -299,7 +311,6 @@ async function prefixOf(
   const done = finished.get(key) as PrefixUnit | undefined
   if (done) return done
   // the hint chosen does not matter: the loop stops before inserting it
-  const hints = { policy, library: await loadHintLibrary(options.settings.hints) }
   const record = await sampleTrajectory(engine, pool, problem, 0, options, hints, { stopAtHint: true })
   const unit: PrefixUnit = record.hintPoint
     ? { record }
@@ -368,19 +379,13 @@ async function continueAfter(
       code: result.toolCalls > 0,
       finishReason: result.finishReason,
       generatedTokens: result.stats.generatedTokens,
+      promptTokens: result.stats.promptTokens,
       reusedTokens: result.stats.reusedTokens ?? 0,
     }
   } catch (error) {
     if (!(error instanceof PromptTooLongError)) throw error
-    return {
-      ...base,
-      correct: false,
-      code: false,
-      finishReason: 'context',
-      generatedTokens: 0,
-      reusedTokens: 0,
-      error: error.message,
-    }
+    const none = { generatedTokens: 0, promptTokens: error.promptTokens, reusedTokens: 0 }
+    return { ...base, correct: false, code: false, finishReason: 'context', ...none, error: error.message }
   } finally {
     await stream?.close()
   }
@@ -491,6 +496,7 @@ function nextLibrary(
   summary: EvolveSummary,
   replace: boolean,
   parentPath: string,
+  name: string,
 ): HintLibrary {
   const admitted = new Map(summary.verdicts.filter((v) => v.admitted).map((v) => [v.candidate, v]))
   const beaten = new Set([...admitted.values()].map((verdict) => verdict.parent))
@@ -510,7 +516,7 @@ function nextLibrary(
     })
   return {
     ...library,
-    name: library.name,
+    name,
     generation: summary.generation,
     parent: basename(parentPath),
     hints: [...kept, ...joined],
