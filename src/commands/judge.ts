@@ -31,6 +31,7 @@ the --run judges only the rest. Code the judge writes is never run.`
     'start judge steps.jsonl --judge rules --out judged.jsonl',
     'start judge steps.jsonl --judge model --model qwen2.5-7b-instruct-q4_k_m.gguf --parallel 4 --out judged.jsonl',
     'start judge steps.jsonl --judge model --rubric outcome --backend openai --base-url http://gpu-box:8000 --concurrency 64 --out judged.jsonl',
+    'start judge steps.jsonl --judge counterfactual --model start-0.gguf --temperature 0.6 --k 4 --ablate empty --out judged.jsonl',
   ]
 
   static override strict = false
@@ -60,8 +61,10 @@ the --run judges only the rest. Code the judge writes is never run.`
     const inputs = argv.length > 0 ? (argv as string[]) : [args.inputs]
     const settings = settingsFrom(JUDGE_OPTIONS, flags)
     const backend = settingsFrom(BACKEND_OPTIONS, flags)
-    if (settings.judge === 'model' && !flags.model && backend.backend === 'llama-cpp') {
-      throw new UsageError('--judge model: needs --model (a GGUF path or model URI) or --backend openai')
+    if (settings.judge !== 'rules' && !flags.model && backend.backend === 'llama-cpp') {
+      throw new UsageError(
+        `--judge ${settings.judge}: needs --model (a GGUF path or model URI) or --backend openai`,
+      )
     }
     const { options, progress } = this.streamingStage('judge', inputs, flags)
     const summary = await runJudge({
@@ -73,6 +76,7 @@ the --run judges only the rest. Code the judge writes is never run.`
     progress.end()
     this.say(
       `run ${summary.run}: ${summary.rubric} by ${summary.judge}: ${summary.yes} yes, ${summary.no} no, ${summary.unjudged} unjudged of ${summary.steps} steps` +
+        (summary.continuations > 0 ? `, ${summary.continuations} continuations` : '') +
         (summary.generatedTokens > 0 ? ` (${summary.tokensPerSecond.toFixed(1)} tokens/s)` : ''),
     )
     return summary

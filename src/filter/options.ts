@@ -4,6 +4,7 @@ import { type FilterPolicy, STEP_RULES, TRAJECTORY_RULES } from './types.js'
 
 export const DEFAULT_FILTER_POLICY: FilterPolicy = {
   rule: 'hint-gain',
+  judgement: 'process',
   maxPlainAccuracy: 0,
   minToolCalls: 1,
   maxToolCalls: DEFAULT_MAX_TOOL_CALLS,
@@ -25,6 +26,12 @@ export const FILTER_OPTIONS = {
     default: DEFAULT_FILTER_POLICY.rule,
     description:
       'trajectories: hint-gain (START: right where the plain runs fail) or correct; step records (SWiRL): process, outcome, both or none',
+  },
+  judgement: {
+    kind: 'string',
+    default: DEFAULT_FILTER_POLICY.judgement,
+    description:
+      'step rules process and both: the judgement read (process: start judge --judge rules or model; counterfactual: --judge counterfactual)',
   },
   maxPlainAccuracy: {
     kind: 'number',

@@ -79,6 +79,8 @@ export interface FilterPolicy {
    * both, or none.
    */
   rule: SelectionRule
+  /** Step rules process and both: the judgement they read (`judgements.<name>`). Default 'process'. */
+  judgement: string
   /** hint-gain: highest share of correct plain runs a problem may have. Default 0 (all wrong). */
   maxPlainAccuracy: number
   /** Fewest tool calls a kept trajectory makes. Default 1. */

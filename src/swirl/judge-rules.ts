@@ -1,6 +1,7 @@
 import { OUTPUT_BLOCK, outputBody } from '../core/fences.js'
 import { extractBoxed } from '../grading/extract-answer.js'
 import { extractPythonBlocks } from '../sandbox/code-blocks.js'
+import type { Ablation, Credit } from './counterfactual.js'
 import type { StepRecord } from './split-steps.js'
 
 /**
@@ -14,6 +15,8 @@ export interface StepJudgement {
   reasons: string[]
   /** A judge model's whole answer. */
   text?: string
+  /** The counterfactual judge's figures: the credit with its interval and test, both arms, k, the ablation. */
+  counterfactual?: Credit & { k: number; ablate: Ablation }
 }
 
 /** What an ```output block says: its text between the fences. */

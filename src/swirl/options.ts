@@ -2,8 +2,9 @@ import type { OptionSpecs, OptionValues } from '../core/options.js'
 import { STEP_RULES } from '../filter/types.js'
 import { SAMPLING_OPTIONS } from '../inference/options.js'
 import { TRAINING_OPTIONS } from '../training/options.js'
+import { ABLATIONS } from './counterfactual.js'
 
-export const JUDGES = ['rules', 'model'] as const
+export const JUDGES = ['rules', 'model', 'counterfactual'] as const
 
 /** `start judge`: which judge, and how a judge model is sampled. */
 export const JUDGE_OPTIONS = {
@@ -12,7 +13,35 @@ export const JUDGE_OPTIONS = {
     options: JUDGES,
     default: 'rules',
     description:
-      'rules: offline checks of the trajectory; model: a judge model (--model or --backend openai) answers --rubric',
+      'rules: offline checks of the trajectory; model: a judge model (--model or --backend openai) answers --rubric; counterfactual: the policy (--model) continues after each step with its tool output and with it ablated',
+  },
+  ablate: {
+    kind: 'string',
+    options: ABLATIONS,
+    default: 'empty',
+    description:
+      "--judge counterfactual: the output replaced by nothing, by the interpreter's error, by another problem's output of the same shape, or the step dropped",
+  },
+  k: {
+    kind: 'integer',
+    min: 1,
+    default: 4,
+    description:
+      "--judge counterfactual: continuations per arm (the real arm counts the trajectory's own ending)",
+  },
+  maxStepsPerTrajectory: {
+    kind: 'integer',
+    min: 0,
+    default: 0,
+    description: '--judge counterfactual: steps judged per trajectory at most, the first ones (0: all)',
+  },
+  alpha: {
+    kind: 'number',
+    min: 0,
+    max: 1,
+    default: 0.05,
+    description:
+      "--judge counterfactual: yes when Fisher's one-sided test puts the credit above 0 at this level",
   },
   rubric: {
     kind: 'string',

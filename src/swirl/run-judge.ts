@@ -1,11 +1,14 @@
 import { UsageError } from '../core/errors.js'
 import { orderedMap } from '../core/ordered-map.js'
+import { Grader } from '../grading/grader.js'
 import type { InferenceEngine } from '../inference/engine.js'
 import { modelLabel, openEngine, trajectoriesInFlight } from '../inference/open-engine.js'
 import type { BackendSettings } from '../inference/options.js'
 import { noticesTo } from '../runner/events.js'
 import { runStage, type StageRun, type StageRunOptions } from '../runner/stage-run.js'
 import { SandboxPool } from '../sandbox/pool.js'
+import type { Ablation } from './counterfactual.js'
+import { CounterfactualJudge, type CounterfactualSettings, ShuffledOutputs } from './judge-counterfactual.js'
 import { ModelJudge } from './judge-model.js'
 import { judgeByRules, type StepJudgement } from './judge-rules.js'
 import type { JudgeSettings } from './options.js'
@@ -35,7 +38,9 @@ export interface JudgeSummary {
   resumed: number
   /** How often each reason made a step fail the rules judge. */
   reasons: Record<string, number>
-  /** Tokens the judge model wrote, and how fast. */
+  /** Continuations the counterfactual judge sampled now (its cost; 0 for the other judges). */
+  continuations: number
+  /** Tokens the judge model (or the counterfactual continuations) wrote, and how fast. */
   generatedTokens: number
   tokensPerSecond: number
 }
@@ -46,6 +51,7 @@ export interface JudgeSummary {
  */
 export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
   const { settings, backend } = options
+  if (settings.judge === 'counterfactual') return runCounterfactualJudge(options)
   const rubric = settings.judge === 'model' ? await loadRubric(settings.rubric) : undefined
   if (settings.judge === 'rules' && settings.rubric !== 'process') {
     throw new UsageError(
@@ -55,20 +61,7 @@ export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
   }
   const label = rubric ? modelLabel(options.model, backend) : 'rules'
   return runStage({ ...options, command: 'judge', model: rubric ? label : undefined }, async (run) => {
-    const summary: JudgeSummary = {
-      run: options.runId,
-      out: options.out ?? '-',
-      judge: label,
-      rubric: rubric?.name ?? 'process',
-      steps: 0,
-      yes: 0,
-      no: 0,
-      unjudged: 0,
-      resumed: 0,
-      reasons: {},
-      generatedTokens: 0,
-      tokensPerSecond: 0,
-    }
+    const summary = emptySummary(options, rubric?.name ?? 'process', label)
     const write = async (step: JudgedStep, judgement: StepJudgement) => {
       await run.sink.write({ ...step, judgements: { ...step.judgements, [summary.rubric]: judgement } })
       summary.steps++
@@ -87,6 +80,24 @@ export async function runJudge(options: JudgeOptions): Promise<JudgeSummary> {
     }
     return summary
   })
+}
+
+function emptySummary(options: JudgeOptions, rubric: string, judge: string): JudgeSummary {
+  return {
+    run: options.runId,
+    out: options.out ?? '-',
+    judge,
+    rubric,
+    steps: 0,
+    yes: 0,
+    no: 0,
+    unjudged: 0,
+    resumed: 0,
+    reasons: {},
+    continuations: 0,
+    generatedTokens: 0,
+    tokensPerSecond: 0,
+  }
 }
 
 interface ModelJudging {
@@ -134,6 +145,91 @@ async function judgeByModel(options: JudgeOptions, { rubric, label, run, summary
   } finally {
     await engine?.close()
     await pool.close()
+  }
+}
+
+/**
+ * `--judge counterfactual`: each trajectory's steps judged by continuing after them with and without
+ * their tool output (`CounterfactualJudge`); the judgement goes under `judgements.counterfactual`. Every
+ * continuation is a stored unit: a rerun of the run samples only the rest.
+ */
+async function runCounterfactualJudge(options: JudgeOptions): Promise<JudgeSummary> {
+  const { settings, backend } = options
+  if (settings.temperature === 0 && settings.k > 1) {
+    throw new UsageError(
+      '--temperature 0: the k continuations of an arm would all be the same',
+      'give --temperature above 0 (e.g. 0.6), or --k 1',
+    )
+  }
+  const label = modelLabel(options.model, backend)
+  // --ablate shuffled takes another problem's output of the same shape: every output is read first
+  const shuffled = new ShuffledOutputs()
+  if (settings.ablate === 'shuffled')
+    for await (const { step } of readSteps(options.inputs)) shuffled.add(step)
+  return runStage({ ...options, command: 'judge', model: label }, async (run) => {
+    const summary = emptySummary(options, 'counterfactual', label)
+    const pool = new SandboxPool({ workers: 1 })
+    let engine: InferenceEngine | undefined
+    try {
+      engine = await openEngine(options.model, settings, backend, noticesTo(options.onEvent))
+      const started = performance.now()
+      const units = {
+        get: (key: string) => {
+          const done = run.finished.get(key)
+          if (done) summary.resumed++
+          return done
+        },
+        put: (key: string, result: unknown) => run.store.completeUnit(options.runId, key, result),
+      }
+      const judge = new CounterfactualJudge(
+        engine,
+        pool,
+        new Grader(pool),
+        counterfactualSettings(settings),
+        shuffled,
+        units,
+      )
+      const judged = orderedMap(
+        trajectories(options.inputs),
+        trajectoriesInFlight(settings, backend),
+        async (group) => ({
+          group,
+          judgements: await judge.judgeTrajectory(group),
+        }),
+      )
+      for await (const { group, judgements } of judged) {
+        for (const [index, step] of group.entries()) {
+          await run.sink.write({
+            ...step,
+            judgements: { ...step.judgements, counterfactual: judgements[index] },
+          })
+          summary.steps++
+          summary[judgements[index]!.verdict]++
+        }
+        summary.continuations = judge.continuations
+        summary.generatedTokens = judge.generatedTokens
+        const detail = `${summary.yes} yes, ${summary.no} no, ${judge.continuations} continuations`
+        options.onEvent?.({ kind: 'progress', done: summary.steps, detail })
+      }
+      summary.tokensPerSecond = summary.generatedTokens / Math.max((performance.now() - started) / 1000, 1e-3)
+    } finally {
+      await engine?.close()
+      await pool.close()
+    }
+    return summary
+  })
+}
+
+function counterfactualSettings(settings: JudgeSettings): CounterfactualSettings {
+  return {
+    ablate: settings.ablate as Ablation,
+    k: settings.k,
+    maxStepsPerTrajectory: settings.maxStepsPerTrajectory,
+    alpha: settings.alpha,
+    temperature: settings.temperature,
+    topP: settings.topP,
+    seed: settings.seed,
+    maxTokens: settings.maxTokens ?? 1024,
   }
 }
 

@@ -28,7 +28,7 @@ export async function runStepFilter(options: FilterOptions): Promise<FilterSumma
       group,
       correct: outcome ? await trajectoryCorrect(group, run.grader) : undefined,
     })
-    const groups = checked(readStepGroups(options.inputs), policy.rule)
+    const groups = checked(readStepGroups(options.inputs), policy)
     for await (const { group, correct } of orderedMap(groups, options.concurrency ?? 64, judged)) {
       summary.trajectories++
       if (correct) summary.correct++
@@ -51,7 +51,7 @@ export async function runStepFilter(options: FilterOptions): Promise<FilterSumma
           problemId: step.problemId,
           sample: step.sample,
           run: step.run,
-          process: step.judgements?.process?.verdict ?? null,
+          process: step.judgements?.[policy.judgement]?.verdict ?? null,
           correct: correct ?? null,
           kept: reason === null,
           reason,
@@ -69,14 +69,19 @@ export async function runStepFilter(options: FilterOptions): Promise<FilterSumma
 }
 
 /** The groups, each step checked for what the rule reads: a missing judgement or reference stops with file:line. */
-async function* checked(groups: AsyncGenerator<StepLine[]>, rule: StepRule): AsyncGenerator<StepLine[]> {
+async function* checked(
+  groups: AsyncGenerator<StepLine[]>,
+  { rule, judgement }: { rule: StepRule; judgement: string },
+): AsyncGenerator<StepLine[]> {
   const reads = ruleReads(rule)
   for await (const group of groups) {
     for (const { step, file, line } of group) {
-      if (reads.process && !step.judgements?.process) {
+      if (reads.process && !step.judgements?.[judgement]) {
         throw new UsageError(
-          `${file}:${line}: --rule ${rule}: the step has no "process" judgement`,
-          'judge the steps first: start judge steps.jsonl --judge rules (or --judge model)',
+          `${file}:${line}: --rule ${rule}: the step has no "${judgement}" judgement`,
+          judgement === 'counterfactual'
+            ? 'judge the steps first: start judge steps.jsonl --judge counterfactual --model M'
+            : 'judge the steps first: start judge steps.jsonl --judge rules (or --judge model)',
         )
       }
       if (

@@ -17,7 +17,8 @@ export function ruleReads(rule: StepRule): { process: boolean; outcome: boolean 
 
 /**
  * Why a step is not kept, or null when it passes the rules (dedup and the cap come after). Process:
- * the process judge said yes (unjudged is not yes); outcome: the trajectory's answer is right.
+ * the judgement `policy.judgement` (the process judge's, or the counterfactual judge's) said yes
+ * (unjudged is not yes); outcome: the trajectory's answer is right.
  */
 export function stepRejectReason(
   step: JudgedStep,
@@ -27,7 +28,7 @@ export function stepRejectReason(
   if (context.contaminated) return 'contaminated'
   const reads = ruleReads(policy.rule)
   if (reads.process) {
-    const verdict = step.judgements?.process?.verdict
+    const verdict = step.judgements?.[policy.judgement]?.verdict
     if (verdict === 'unjudged') return 'unjudged'
     if (verdict !== 'yes') return 'unreasonable'
   }

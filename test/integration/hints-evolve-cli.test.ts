@@ -102,8 +102,8 @@ describe('start hints evolve on the testbed model', () => {
 
   it('tests each candidate against its parent on the same prefixes, writes a loadable library version with efficacy and lineage, and resumes after kill -9', async () => {
     const library = smallLibrary()
-    const input = problems(3)
-    const { out, db, args } = evolveArgs(library, input, ['--prefixes', '3', '--alpha', '1', '--json'])
+    const input = problems(2)
+    const { out, db, args } = evolveArgs(library, input, ['--alpha', '1', '--json'])
     const runId = `hints-evolve-${resolve(out)
       .replace(/[^\w.-]+/g, '_')
       .replace(/^_+/, '')}`
@@ -121,16 +121,16 @@ describe('start hints evolve on the testbed model', () => {
     const summary = JSON.parse(result.stdout)
     expect(summary.resumed).toBeGreaterThan(0)
     expect(summary.resumed).toBeLessThanOrEqual(stored)
-    expect(summary.prefixes).toBe(3) // every problem reached a hint point
+    expect(summary.prefixes).toBe(2) // every problem reached a hint point
     expect(summary.continuations).toBe(summary.planned)
-    expect(summary.continuations).toBe(3 * 4 * 2)
-    // every unit once: 3 prefixes and the continuations
-    expect(committedUnits(db, runId)).toBe(3 + summary.planned)
+    expect(summary.continuations).toBe(2 * 4 * 2)
+    // every unit once: 2 prefixes and the continuations
+    expect(committedUnits(db, runId)).toBe(2 + summary.planned)
 
     // the verdicts: a one-sided test on the paired difference; with --alpha 1, better is admitted
     expect(summary.verdicts).toHaveLength(2)
     for (const verdict of summary.verdicts) {
-      expect(verdict.prefixes).toBe(3)
+      expect(verdict.prefixes).toBe(2)
       expect(verdict.admitted).toBe(verdict.difference > 0)
       expect(verdict.pValue).toBe(verdict.difference > 0 ? expect.any(Number) : 1)
     }
@@ -141,8 +141,8 @@ describe('start hints evolve on the testbed model', () => {
     const ids = written.hints.map((hint: { id: string }) => hint.id)
     expect(ids).toEqual(['calc-1', 'reflect-1', ...summary.admitted])
     for (const hint of written.hints) {
-      expect(hint.efficacy.prefixes).toBe(3)
-      expect(hint.efficacy.continuations).toBe(6)
+      expect(hint.efficacy.prefixes).toBe(2)
+      expect(hint.efficacy.continuations).toBe(4)
       for (const rate of [hint.efficacy.code, hint.efficacy.correct]) {
         expect(rate.low).toBeLessThanOrEqual(rate.rate)
         expect(rate.high).toBeGreaterThanOrEqual(rate.rate)
@@ -168,7 +168,7 @@ describe('start hints evolve on the testbed model', () => {
     // loadable by every --hints flag: hint-infer with it
     const hinted = await runCli([
       'hint-infer',
-      input,
+      problems(1),
       '--model',
       MODEL,
       '--hints',
