@@ -88,6 +88,7 @@ export function stepCredit(
 export function fisherGreater(a: number, n1: number, c: number, n2: number): number {
   const right = a + c
   const total = n1 + n2
+  if (a <= Math.max(0, right - n2)) return 1 // the least the first arm can hold: every table is as extreme
   const logChoose = (n: number, k: number) => {
     let sum = 0
     for (let i = 1; i <= k; i++) sum += Math.log((n - k + i) / i)
