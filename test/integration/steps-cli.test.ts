@@ -223,6 +223,93 @@ describe('start steps', () => {
     expect(result.stderr).toContain(`${steps}:1: --rule process: the step has no "process" judgement`)
   }, 120_000)
 
+  it('start judge --judge counterfactual: a credit per tool step from continuations with and without its output, resumed from the store, read by start filter --judgement', async () => {
+    const dir = tempDir()
+    const db = join(dir, 's.db')
+    const steps = join(dir, 'steps.jsonl')
+    const three = writeJsonlFile(join(dir, 'three.jsonl'), readJsonlFile(HINTED).slice(0, 3))
+    expect((await runCli(['steps', three, '--out', steps, '--db', db])).exitCode).toBe(0)
+    const judged = join(dir, 'judged.jsonl')
+    const args = ['judge', steps, '--judge', 'counterfactual', '--model', MODEL, '--temperature', '0.6']
+    const options = ['--k', '2', '--max-tokens', '200', '--threads', '1', '--db', db, '--run', 'cf', '--json']
+    const first = await runCli([...args, ...options, '--out', judged])
+    expect(first.exitCode, first.stderr).toBe(0)
+    const summary = JSON.parse(first.stdout)
+    const records = readJsonlFile(judged)
+    const input = readJsonlFile(steps)
+    expect(records.map((r) => `${r.trajectory}#${r.step}`)).toEqual(
+      input.map((r) => `${r.trajectory}#${r.step}`),
+    )
+    const tools = records.filter((r) => r.toolOutput !== null)
+    expect(tools.length).toBeGreaterThan(0)
+    for (const record of records) {
+      const judgement = record.judgements.counterfactual
+      expect(judgement.judge).toBe('counterfactual')
+      if (record.toolOutput === null) {
+        expect(judgement).toMatchObject({ verdict: 'unjudged', reasons: ['no tool output to ablate'] })
+        continue
+      }
+      const figures = judgement.counterfactual
+      // the real arm: the trajectory's own ending and k - 1 samples; the ablated arm: k samples
+      expect(figures).toMatchObject({ k: 2, ablate: 'empty', real: { of: 2 }, ablated: { of: 2 } })
+      expect(figures.credit).toBeCloseTo(figures.real.right / 2 - figures.ablated.right / 2, 10)
+      expect(figures.interval[0]).toBeLessThanOrEqual(figures.credit)
+      expect(figures.interval[1]).toBeGreaterThanOrEqual(figures.credit)
+      expect(judgement.verdict).toBe(figures.pValue <= 0.05 ? 'yes' : 'no')
+    }
+    expect(summary).toMatchObject({
+      rubric: 'counterfactual',
+      steps: records.length,
+      continuations: tools.length * 3,
+    })
+    expect(summary.unjudged).toBe(records.length - tools.length)
+
+    // the same run again: every continuation taken from the store, the same verdicts
+    const again = await runCli([...args, ...options, '--out', join(dir, 'again.jsonl')])
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({ continuations: 0, resumed: tools.length * 3 })
+    expect(readJsonlFile(join(dir, 'again.jsonl'))).toEqual(records)
+
+    // the filter reads the counterfactual verdicts: only yes is kept
+    const filtered = await runCli([
+      'filter',
+      judged,
+      '--rule',
+      'process',
+      '--judgement',
+      'counterfactual',
+      '--db',
+      db,
+      '--json',
+      '--out',
+      join(dir, 'kept.jsonl'),
+      '--scores',
+      join(dir, 'scores.jsonl'),
+    ])
+    expect(filtered.exitCode, filtered.stderr).toBe(0)
+    const scores = readJsonlFile(join(dir, 'scores.jsonl'))
+    for (const score of scores) expect(score.kept ? score.process === 'yes' : true).toBe(true)
+    expect(scores.filter((s) => s.process !== 'yes').every((s) => !s.kept)).toBe(true)
+    const missing = await runCli([
+      'filter',
+      steps,
+      '--rule',
+      'process',
+      '--judgement',
+      'counterfactual',
+      '--db',
+      db,
+      '--out',
+      join(dir, 'x.jsonl'),
+    ])
+    expect(missing.exitCode).toBe(2)
+    expect(missing.stderr).toContain(`${steps}:1: --rule process: the step has no "counterfactual" judgement`)
+    // greedy continuations would all be one: refused
+    const greedy = await runCli(['judge', steps, '--judge', 'counterfactual', '--model', MODEL, '--db', db])
+    expect(greedy.exitCode).toBe(2)
+    expect(greedy.stderr).toContain('--temperature 0: the k continuations of an arm would all be the same')
+  }, 120_000)
+
   it('start judge --judge model killed mid-run: no partial output; the rerun asks only for the verdicts not stored', async () => {
     const dir = tempDir()
     const steps = join(dir, 'steps.jsonl')
