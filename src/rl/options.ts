@@ -2,6 +2,7 @@ import { UsageError } from '../core/errors.js'
 import type { OptionSpecs, OptionValues } from '../core/options.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 import { SAMPLING_OPTIONS } from '../inference/options.js'
+import { JUDGE_OPTIONS } from '../swirl/options.js'
 import { OUTTYPES, TRAINING_OPTIONS } from '../training/options.js'
 
 /** How a rollout is rewarded. */
@@ -56,8 +57,18 @@ export const RL_OPTIONS = {
   judgeModel: {
     kind: 'string',
     path: true,
-    description: 'stepwise: a GGUF judge that answers --rubric (default: the rules judge)',
+    description:
+      'stepwise: a GGUF judge that answers --rubric (default: the rules judge); with --judge counterfactual, the model that continues after each action',
   },
+  judge: {
+    kind: 'string',
+    options: ['rules', 'model', 'counterfactual'],
+    description:
+      "stepwise: the reward's judge: rules, model (--judge-model answers --rubric), counterfactual (--judge-model continues after the action with its tool output and with it ablated: --ablate, --k, --alpha); default: model with --judge-model, else rules",
+  },
+  ablate: JUDGE_OPTIONS.ablate,
+  k: JUDGE_OPTIONS.k,
+  alpha: JUDGE_OPTIONS.alpha,
   rubric: {
     kind: 'string',
     default: 'process',

@@ -21,6 +21,8 @@ import { runStage, type StageRunOptions } from '../runner/stage-run.js'
 import { type SandboxOptions, SandboxPool } from '../sandbox/pool.js'
 import { appendTrainingLog, setParents, trainingLog } from '../store/lineage.js'
 import type { Db } from '../store/store.js'
+import type { Ablation } from '../swirl/counterfactual.js'
+import { CounterfactualJudge, ShuffledOutputs } from '../swirl/judge-counterfactual.js'
 import { ModelJudge } from '../swirl/judge-model.js'
 import { ruleReasons, rulesJudgement } from '../swirl/judge-rules.js'
 import { JUDGE_OPTIONS } from '../swirl/options.js'
@@ -278,7 +280,7 @@ async function openRolloutContext(
   const pool = new SandboxPool({ ...options.sandbox, workers: 1 })
   const judge =
     settings.objective === 'stepwise'
-      ? await openStepJudge(settings, pool, Math.min(rolloutsPerStep, 8))
+      ? await openStepJudge(settings, states, pool, Math.min(rolloutsPerStep, 8))
       : undefined
   const context: RolloutContext = {
     settings,
@@ -369,17 +371,33 @@ async function recordPolicy(db: Db, options: RlOptions, layout: ReturnType<typeo
   return { steps: logged.length }
 }
 
+/** Which judge rewards a step-wise action: --judge, else the model judge when --judge-model is given. */
+export function stepJudgeOf(settings: RlSettings): 'rules' | 'model' | 'counterfactual' {
+  return (
+    (settings.judge as 'rules' | 'model' | 'counterfactual' | undefined) ??
+    (settings.judgeModel ? 'model' : 'rules')
+  )
+}
+
 /**
- * What rewards a step-wise action: the rules judge on the step alone (`ruleReasons`), or a judge model
- * answering the rubric, in this process, out of the policy's reach.
+ * What rewards a step-wise action: the rules judge on the step alone (`ruleReasons`), a judge model
+ * answering the rubric, or the counterfactual judge (the judge model continues after the action with its
+ * tool output and with it ablated): in this process, out of the policy's reach.
  */
-async function openStepJudge(settings: RlSettings, pool: SandboxPool, parallel: number) {
-  if (!settings.judgeModel) {
+async function openStepJudge(
+  settings: RlSettings,
+  states: Map<string, JudgedStep>,
+  pool: SandboxPool,
+  parallel: number,
+) {
+  const kind = stepJudgeOf(settings)
+  if (kind === 'rules') {
     return { judgeStep: async (step: StepRecord) => rulesJudgement(ruleReasons(step)), close: async () => {} }
   }
+  if (kind === 'counterfactual') return openCounterfactualJudge(settings, states, pool, parallel)
   const rubric = await loadRubric(settings.rubric)
   const engine = await openEngine(
-    settings.judgeModel,
+    settings.judgeModel!,
     { parallel, contextSize: undefined, threads: undefined },
     IN_PROCESS,
   )
@@ -388,10 +406,55 @@ async function openStepJudge(settings: RlSettings, pool: SandboxPool, parallel: 
     pool,
     rubric,
     { ...defaultOptions(JUDGE_OPTIONS) },
-    settings.judgeModel,
+    settings.judgeModel!,
   )
   return {
     judgeStep: async (step: StepRecord) => (await judge.judge(step)).judgement,
+    close: () => engine.close(),
+  }
+}
+
+/**
+ * The counterfactual reward of an action: `--k` continuations of the judge model after it with its real
+ * tool output and `--k` with the output ablated, sampled as the rollouts are; yes (+1) when the real
+ * output made a right ending more likely at `--alpha`. Outcomes are kept for the run only.
+ */
+async function openCounterfactualJudge(
+  settings: RlSettings,
+  states: Map<string, JudgedStep>,
+  pool: SandboxPool,
+  parallel: number,
+) {
+  const engine = await openEngine(
+    settings.judgeModel!,
+    { parallel, contextSize: undefined, threads: undefined },
+    IN_PROCESS,
+  )
+  const shuffled = new ShuffledOutputs()
+  for (const state of states.values()) shuffled.add(state)
+  const outcomes = new Map<string, unknown>()
+  const judge = new CounterfactualJudge(
+    engine,
+    pool,
+    new Grader(pool),
+    {
+      ablate: settings.ablate as Ablation,
+      k: settings.k,
+      maxStepsPerTrajectory: 0,
+      alpha: settings.alpha,
+      temperature: settings.temperature,
+      topP: settings.topP,
+      seed: settings.seed,
+      maxTokens: settings.maxTokens,
+    },
+    shuffled,
+    { get: (key) => outcomes.get(key), put: (key, result) => outcomes.set(key, result) },
+  )
+  let rollout = 0
+  return {
+    // each rollout's action is its own step: a key of its own, so no two share continuations
+    judgeStep: async (step: StepRecord) =>
+      (await judge.judgeTrajectory([{ ...step, trajectory: `${step.trajectory}@${rollout++}` }]))[0]!,
     close: () => engine.close(),
   }
 }
@@ -407,7 +470,14 @@ function validate(options: RlOptions): void {
   const misplaced =
     settings.objective === 'stepwise'
       ? [settings.hints && '--hints', settings.reward !== 'outcome' && `--reward ${settings.reward}`]
-      : [settings.judgeModel && '--judge-model']
+      : [settings.judgeModel && '--judge-model', settings.judge && `--judge ${settings.judge}`]
+  const judge = stepJudgeOf(settings)
+  if (settings.objective === 'stepwise' && judge !== 'rules' && !settings.judgeModel) {
+    throw new UsageError(`--judge ${judge}: needs --judge-model (a GGUF model)`)
+  }
+  if (judge === 'counterfactual' && settings.temperature === 0 && settings.k > 1) {
+    throw new UsageError('--temperature 0: the k continuations of an arm would all be the same', 'or --k 1')
+  }
   const flag = misplaced.find(Boolean)
   if (flag) {
     throw new UsageError(

@@ -43,15 +43,19 @@ export function ablatedContinuation(
 }
 
 /**
- * The code a continuation's sandbox session runs first, unseen: the blocks the trajectory ran before the
- * step, and the step's own when its result stands (real output, empty output, a shuffled one: the cell
- * ran); not after an error ablation (the cell failed) or with the step dropped.
+ * The code a continuation's sandbox session runs first, unseen: the blocks the state ran (each followed by
+ * its output block), and the step's own when its result stands (real output, empty output, a shuffled
+ * one: the cell ran); not after an error ablation (the cell failed) or with the step dropped.
  */
-export function replayedCode(earlier: StepRecord[], step: StepRecord, withStep: boolean): string[] {
-  const lastBlock = (action: string) => extractPythonBlocks(action).at(-1)?.code
-  const blocks = earlier.filter((s) => s.toolOutput !== null).map((s) => lastBlock(s.action))
-  if (withStep && step.toolOutput !== null) blocks.push(lastBlock(step.action))
-  return blocks.filter((code): code is string => code !== undefined)
+export function replayedCode(step: StepRecord, withStep: boolean): string[] {
+  const ran = (text: string) =>
+    extractPythonBlocks(text)
+      .filter((block) => /^\n?`{3,}output\n/.test(text.slice(block.end)))
+      .map((block) => block.code)
+  const blocks = ran(step.state.text)
+  const own = extractPythonBlocks(step.action).at(-1)
+  if (withStep && step.toolOutput !== null && own) blocks.push(own.code)
+  return blocks
 }
 
 /** A step's credit: P(right | real) - P(right | ablated), its 95% interval and a one-sided test. */

@@ -92,15 +92,17 @@ export class CounterfactualJudge {
     const parsed = parseReference(last as unknown as Record<string, unknown>)
     if ('error' in parsed) return steps.map(() => unjudged(`no reference to grade against (${parsed.error})`))
     const reference = parsed.reference
-    // the trajectory's own ending is the real arm's first continuation
-    const original = await this.grader.grade(last.state.text + last.action, reference, {
-      finishReason: last.finishReason,
-      prompt: last.state.prompt,
-      problem: last.problem,
-    })
+    // a whole trajectory's own ending is the real arm's first continuation (a lone step has none)
+    const original = last.final
+      ? await this.grader.grade(last.state.text + last.action, reference, {
+          finishReason: last.finishReason,
+          prompt: last.state.prompt,
+          problem: last.problem,
+        })
+      : undefined
     const judgements: StepJudgement[] = []
     let judged = 0
-    for (const [index, step] of steps.entries()) {
+    for (const step of steps) {
       const ablated = ablatedContinuation(
         step,
         this.settings.ablate,
@@ -117,17 +119,18 @@ export class CounterfactualJudge {
         continue
       }
       judged++
-      const earlier = steps.slice(0, index)
       const real = step.action + (step.toolOutput ?? '')
-      const realOutcomes = [{ graded: true, correct: original.correct, generatedTokens: 0 }]
+      const realOutcomes: ContinuationOutcome[] = original
+        ? [{ graded: true, correct: original.correct, generatedTokens: 0 }]
+        : []
       const ablatedOutcomes: ContinuationOutcome[] = []
       const keep = this.settings.ablate !== 'error' && this.settings.ablate !== 'drop-step'
       for (let j = 0; j < this.settings.k; j++) {
-        if (j > 0)
-          realOutcomes.push(
-            await this.continuation(step, 'real', j, real, replayedCode(earlier, step, true), reference),
-          )
-        const replay = replayedCode(earlier, step, keep)
+        if (j > 0 || !original) {
+          const replay = replayedCode(step, true)
+          realOutcomes.push(await this.continuation(step, 'real', j, real, replay, reference))
+        }
+        const replay = replayedCode(step, keep)
         ablatedOutcomes.push(
           await this.continuation(step, this.settings.ablate, j, ablated, replay, reference),
         )
@@ -143,7 +146,8 @@ export class CounterfactualJudge {
       return { right: graded.filter((outcome) => outcome.correct).length, of: graded.length }
     }
     const [withReal, withAblated] = [count(real), count(ablated)]
-    if (withAblated.of === 0) return unjudged('no ablated continuation could be graded (context too short)')
+    if (withAblated.of === 0 || withReal.of === 0)
+      return unjudged('no continuation of an arm could be graded (context too short)')
     const credit = stepCredit(withReal, withAblated)
     const yes = credit.pValue <= this.settings.alpha
     const figures = `credit ${credit.credit.toFixed(2)} [${credit.interval.map((v) => v.toFixed(2)).join(', ')}]: right ${withReal.right}/${withReal.of} with the real output, ${withAblated.right}/${withAblated.of} ${this.settings.ablate}; p = ${credit.pValue.toPrecision(2)}`

@@ -467,6 +467,31 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     ])
     expect(judge.exitCode).toBe(2)
     expect(judge.stderr).toContain('--judge-model: does not apply to --objective trajectory')
+    const steps = [
+      'rl',
+      '--base',
+      HF,
+      '--objective',
+      'stepwise',
+      '--problems',
+      stepStates(),
+      '--out',
+      join(dir, 'z'),
+    ]
+    const noModel = await runCli([...steps, '--judge', 'counterfactual'])
+    expect(noModel.exitCode).toBe(2)
+    expect(noModel.stderr).toContain('--judge counterfactual: needs --judge-model (a GGUF model)')
+    const greedy = await runCli([
+      ...steps,
+      '--judge',
+      'counterfactual',
+      '--judge-model',
+      GGUF,
+      '--temperature',
+      '0',
+    ])
+    expect(greedy.exitCode).toBe(2)
+    expect(greedy.stderr).toContain('--temperature 0: the k continuations of an arm would all be the same')
     expect(existsSync(join(dir, 'rl-steps', 'policy'))).toBe(false)
   }, 120_000)
 
@@ -529,5 +554,64 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       batch.rollouts.map((rollout: { reward: number }) => rollout.reward),
     )
     expect(group.metrics.absAdvantage).toBe(0)
+  }, 300_000)
+
+  it('--objective stepwise --judge counterfactual: an action is paid when its tool output changes how often the judge model ends right', async () => {
+    const dir = tempDir()
+    const out = join(dir, 'rl')
+    const result = await runCli([
+      'rl',
+      '--base',
+      HF,
+      '--objective',
+      'stepwise',
+      '--problems',
+      stepStates(),
+      '--out',
+      out,
+      '--db',
+      join(dir, 's.db'),
+      '--judge',
+      'counterfactual',
+      '--judge-model',
+      GGUF,
+      '--k',
+      '1',
+      '--alpha',
+      '0.5',
+      '--max-steps',
+      '1',
+      '--num-generations',
+      '2',
+      '--prompts-per-step',
+      '2',
+      '--temperature',
+      '0.6',
+      '--max-tokens',
+      '80',
+      '--outtype',
+      'f32',
+    ])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const rollouts = readJsonlFile(join(out, 'rollouts', 'step-00001.jsonl'))
+    expect(rollouts).toHaveLength(4)
+    for (const rollout of rollouts) {
+      const { judgement } = rollout
+      expect(judgement.judge).toBe('counterfactual')
+      expect(rollout.reward).toBe(judgement.verdict === 'yes' ? 1 : -1)
+      if (rollout.toolOutput === null) {
+        expect(judgement.verdict).toBe('unjudged')
+        continue
+      }
+      // one continuation an arm, after the action's own output and after an empty one: Fisher's p is 0.5
+      // when only the real one ended right, 1 otherwise
+      expect(judgement.counterfactual).toMatchObject({
+        k: 1,
+        ablate: 'empty',
+        real: { of: 1 },
+        ablated: { of: 1 },
+      })
+      expect(judgement.verdict).toBe(judgement.counterfactual.credit === 1 ? 'yes' : 'no')
+    }
   }, 300_000)
 })

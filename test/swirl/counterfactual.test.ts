@@ -45,12 +45,13 @@ describe('the counterfactual continuation', () => {
     expect(ablatedContinuation(tool, 'shuffled')).toBeUndefined()
   })
 
-  it("replays the cells run before, and the step's own when its result stands", () => {
-    const first = step(0, code('x = 6'), `\n${outputBlock('')}`)
+  it("replays the cells the state ran, and the step's own when its result stands", () => {
+    const first = `${code('x = 6')}\n${outputBlock('')}`
     const second = step(1, code('print(x * 7)'), `\n${outputBlock('42')}`)
-    expect(replayedCode([first], second, true)).toEqual(['x = 6', 'print(x * 7)'])
-    expect(replayedCode([first], second, false)).toEqual(['x = 6'])
-    expect(replayedCode([], step(2, 'done', null), true)).toEqual([])
+    second.state = { ...second.state, text: `${first}Now ${code('unrun = 1')} and on.` }
+    expect(replayedCode(second, true)).toEqual(['x = 6', 'print(x * 7)'])
+    expect(replayedCode(second, false)).toEqual(['x = 6'])
+    expect(replayedCode(step(2, 'done', null), true)).toEqual([])
   })
 
   it("shuffles in another problem's output of the same shape, the same one on every run", () => {
