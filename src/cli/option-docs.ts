@@ -2,10 +2,10 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { flagName, type OptionSpec, type OptionSpecs } from '../core/options.js'
 import { EVAL_OPTIONS } from '../eval/options.js'
+import { EVOLVE_OPTIONS } from '../evolve/options.js'
 import { EXPORT_OPTIONS } from '../export/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { GRADING_OPTIONS } from '../grading/options.js'
-import { EVOLVE_OPTIONS } from '../hints/evolve/options.js'
 import { HINT_OPTIONS } from '../hints/options.js'
 import { BACKEND_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { SERVER_OPTIONS } from '../llama-server/options.js'
@@ -88,15 +88,18 @@ export function stagesTable(): string {
   const owned = new Set<string>(
     PIPELINE_STAGES.flatMap((stage) => ('section' in stage ? [stage.section] : [])),
   )
-  const shared = CONFIG_SECTIONS.filter((section) => !owned.has(section.name)).map(
-    (section) => `\`${section.name}:\``,
+  const unowned = CONFIG_SECTIONS.filter((section) => !owned.has(section.name))
+  const shared = unowned.filter((section) => !('command' in section))
+  const commands = unowned.flatMap((section) =>
+    'command' in section ? [`\`${section.name}:\` (\`${section.command} --config\`)`] : [],
   )
   return [
     '| stage | config section | runs | what it does |',
     '| --- | --- | --- | --- |',
     ...rows,
     '',
-    `Read by every stage that runs them: ${shared.join(', ')}.`,
+    `Read by every stage that runs them: ${shared.map((section) => `\`${section.name}:\``).join(', ')}.`,
+    ...(commands.length > 0 ? ['', `Read by a command outside the pipeline: ${commands.join(', ')}.`] : []),
   ].join('\n')
 }
 

@@ -10,9 +10,9 @@ import {
   resolveOptions,
 } from '../core/options.js'
 import { EVAL_MODES, EVAL_OPTIONS } from '../eval/options.js'
+import { EVOLVE_OPTIONS } from '../evolve/options.js'
 import { FILTER_OPTIONS } from '../filter/options.js'
 import { STEP_RULES } from '../filter/types.js'
-import { EVOLVE_OPTIONS } from '../hints/evolve/options.js'
 import { BACKEND_OPTIONS, HINT_INFER_OPTIONS, SAMPLING_OPTIONS } from '../inference/options.js'
 import { RFT_OPTIONS } from '../rft/options.js'
 import { RL_OPTIONS } from '../rl/options.js'
@@ -59,6 +59,8 @@ interface SectionSpec {
   sampling?: boolean
   /** Keys the section takes beside its stage's options. */
   extraKeys?: readonly string[]
+  /** A section read by a command outside the pipeline's stages (with --config), not by a stage. */
+  command?: string
 }
 
 /**
@@ -76,8 +78,7 @@ export const CONFIG_SECTIONS = [
   { name: 'backend', options: BACKEND_OPTIONS },
   { name: 'rl', options: RL_OPTIONS, sampling: true },
   { name: 'swirl', options: SWIRL_OPTIONS },
-  // `start hints evolve --config`: not a pipeline stage, its settings beside the others'
-  { name: 'hints', options: EVOLVE_OPTIONS, sampling: true },
+  { name: 'hints', options: EVOLVE_OPTIONS, sampling: true, command: 'start hints evolve' },
 ] as const satisfies readonly SectionSpec[]
 export type ConfigSection = (typeof CONFIG_SECTIONS)[number]['name']
 

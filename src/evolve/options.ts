@@ -1,6 +1,6 @@
-import type { OptionSpecs, OptionValues } from '../../core/options.js'
-import { SAMPLING_OPTIONS } from '../../inference/options.js'
-import { HINT_OPTIONS } from '../options.js'
+import type { OptionSpecs, OptionValues } from '../core/options.js'
+import { HINT_OPTIONS } from '../hints/options.js'
+import { SAMPLING_OPTIONS } from '../inference/options.js'
 
 const { samples: _samples, ...SAMPLING } = SAMPLING_OPTIONS
 const { noHints: _noHints, ...HINTS } = HINT_OPTIONS

@@ -1,5 +1,5 @@
-import { clusterBootstrapInterval, clusteredPairedTest } from '../../eval/clusters.js'
-import type { HintEfficacy, Rate } from '../library.js'
+import { clusterBootstrapInterval, clusteredPairedTest } from '../eval/clusters.js'
+import type { HintEfficacy, Rate } from '../hints/library.js'
 import type { Candidate } from './propose.js'
 
 /** One continuation after a hint: the prefix it continued, whether code ran after the hint, whether it was right. */

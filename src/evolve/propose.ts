@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { UsageError } from '../../core/errors.js'
-import type { Hint, HintLibrary } from '../library.js'
-import type { Random } from '../policy.js'
+import { UsageError } from '../core/errors.js'
+import type { Hint, HintLibrary } from '../hints/library.js'
+import type { Random } from '../hints/policy.js'
 
 /** A hint tried against its parent (the library hint it would join or replace). */
 export interface Candidate extends Hint {
@@ -17,7 +17,7 @@ export interface HintGrammar {
   instructions: { math: string[]; code: string[] }
 }
 
-export const DEFAULT_GRAMMAR = fileURLToPath(new URL('../../../hint-library/grammar.json', import.meta.url))
+export const DEFAULT_GRAMMAR = fileURLToPath(new URL('../../hint-library/grammar.json', import.meta.url))
 
 /** The shortest and longest hint a candidate may be (the shipped hints are 40-100 characters). */
 const MIN_CHARS = 16

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type Continuation, efficacyOf, holm, judgeCandidates } from '../../../src/hints/evolve/decide.js'
-import type { Candidate } from '../../../src/hints/evolve/propose.js'
+import { type Continuation, efficacyOf, holm, judgeCandidates } from '../../src/evolve/decide.js'
+import type { Candidate } from '../../src/evolve/propose.js'
 
 const candidate = (id: string, parent: string): Candidate => ({
   id,

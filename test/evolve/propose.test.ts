@@ -7,9 +7,9 @@ import {
   parseGrammar,
   parseProposals,
   proposerPrompt,
-} from '../../../src/hints/evolve/propose.js'
-import { type HintLibrary, loadHintLibrary } from '../../../src/hints/library.js'
-import { seededRandom } from '../../../src/hints/policy.js'
+} from '../../src/evolve/propose.js'
+import { type HintLibrary, loadHintLibrary } from '../../src/hints/library.js'
+import { seededRandom } from '../../src/hints/policy.js'
 
 const library: HintLibrary = {
   name: 'test',
