@@ -125,12 +125,17 @@ export interface LibraryVersion {
   library: HintLibrary
 }
 
-/** Every hint of the versions, in the order they first appear: the rows of the side-by-side table. */
+/**
+ * The hints some version measured, in the order they first appear: the rows of the side-by-side table
+ * (a version's hints that no run tested have no figures to show).
+ */
 function versionHints(versions: LibraryVersion[]) {
   const hints = new Map<string, { id: string; category: string; text: string }>()
   for (const { library } of versions)
     for (const hint of library.hints) if (!hints.has(hint.id)) hints.set(hint.id, hint)
-  return [...hints.values()]
+  const measured = (id: string) =>
+    versions.some(({ library }) => library.hints.some((hint) => hint.id === id && hint.efficacy))
+  return [...hints.values()].filter((hint) => measured(hint.id))
 }
 
 const rateCell = (rate: Rate | undefined) =>
@@ -181,12 +186,7 @@ export function htmlReport(
     training,
     metrics: TRAINING_METRICS,
     libraries,
-    // the hints measured in some version (a version's hints that were not tested have no figures)
-    libraryHints: versionHints(versions)
-      .filter((hint) =>
-        versions.some(({ library }) => library.hints.some((h) => h.id === hint.id && h.efficacy)),
-      )
-      .map((hint) => hint.id),
+    libraryHints: versionHints(versions).map((hint) => hint.id),
   }).replace(/</g, '\\u003c')
   const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
   return `<!doctype html>
