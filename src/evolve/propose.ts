@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../core/errors.js'
-import type { Hint, HintLibrary } from '../hints/library.js'
+import { HINT_PLACEHOLDERS, type Hint, type HintLibrary, placeholdersOf } from '../hints/library.js'
 import type { Random } from '../hints/policy.js'
 
 /** A hint tried against its parent (the library hint it would join or replace). */
@@ -28,13 +28,19 @@ const MAX_CHARS = 200
  * code, a script: that is what it is for), must not carry a number or a boxed answer (nothing of a problem's answer may leak into every
  * trajectory), and may use no {placeholder}: the loop fills none.
  */
-export function candidateProblem(text: string, library: HintLibrary): string | undefined {
+export function candidateProblem(
+  text: string,
+  library: HintLibrary,
+  domain: 'math' | 'code' = 'math',
+): string | undefined {
   const trimmed = text.trim()
   if (trimmed.length < MIN_CHARS) return `shorter than ${MIN_CHARS} characters`
   if (trimmed.length > MAX_CHARS) return `longer than ${MAX_CHARS} characters`
   if (/\\boxed|\d/.test(trimmed)) return 'carries a number or a boxed answer (an answer could leak)'
-  const placeholder = /\{[^}]*\}/.exec(trimmed)
-  if (placeholder) return `placeholder ${placeholder[0]} unknown to the library`
+  const unknown = placeholdersOf(trimmed).find(
+    (name) => !(HINT_PLACEHOLDERS as readonly string[]).includes(name) || domain !== 'code',
+  )
+  if (unknown !== undefined) return `placeholder {${unknown}} unknown to the library`
   if (!/\b(?:python|code|script)\b/i.test(trimmed))
     return 'does not ask for the interpreter (Python, code, a script)'
   const same = library.hints.find((hint) => normalized(hint.text) === normalized(trimmed))
@@ -109,7 +115,7 @@ export function mutations(
           texts.push(`${opener} ${reason}; ${instruction}`)
       }
     }
-    const valid = texts.filter((text) => candidateProblem(text, library) === undefined)
+    const valid = texts.filter((text) => candidateProblem(text, library, options.domain) === undefined)
     for (const text of draw(valid, options.perCategory, options.random)) {
       const parent = hints[Math.floor(options.random() * hints.length)]!
       const id = freshId(`${category}-m`, taken)
@@ -181,6 +187,7 @@ export function parseProposals(
   answer: string,
   library: HintLibrary,
   count: number,
+  domain: 'math' | 'code' = 'math',
 ): { texts: string[]; refused: { text: string; reason: string }[] } {
   const texts: string[] = []
   const refused: { text: string; reason: string }[] = []
@@ -192,7 +199,7 @@ export function parseProposals(
       .replace(/^["“']+|["”']+$/g, '')
       .trim()
     if (!text) continue
-    const reason = candidateProblem(text, seen)
+    const reason = candidateProblem(text, seen, domain)
     if (reason) {
       refused.push({ text, reason })
       continue

@@ -8,9 +8,11 @@ import { Grader } from '../grading/grader.js'
 import { parseReference } from '../grading/reference.js'
 import {
   DEFAULT_LIBRARY,
+  fillable,
   type Hint,
   type HintEfficacy,
   type HintLibrary,
+  type HintValues,
   loadHintLibrary,
 } from '../hints/library.js'
 import { toHintPolicy } from '../hints/options.js'
@@ -21,6 +23,7 @@ import { type BackendSettings, IN_PROCESS } from '../inference/options.js'
 import { outputTokenLimit, runLoopInSession, sampleTrajectory } from '../inference/run-hint-infer.js'
 import type { Segment, TrajectoryRecord } from '../inference/types.js'
 import { readProblems } from '../problems/read-problems.js'
+import { sampleTests } from '../problems/sample-tests.js'
 import type { Problem } from '../problems/types.js'
 import { noticesTo } from '../runner/events.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
@@ -180,7 +183,8 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveSummary> 
         const prefix = await prefixOf(loaded, pool, problem, options, { policy, library }, store, finished)
         if ('none' in prefix) return []
         const units: ContinuationUnit[] = []
-        const arms = armsFor(problem, library, candidates)
+        const values = { tests: sampleTests(problem) }
+        const arms = armsFor(problem, library, candidates).filter((hint) => fillable(hint, values))
         // continuation j of every hint from the same prefix with the same seed: the hint is the only difference
         for (let j = 0; j < settings.continuations; j++) {
           for (const hint of arms) {
@@ -188,7 +192,17 @@ export async function runEvolve(options: EvolveOptions): Promise<EvolveSummary> 
             const done = finished.get(key) as ContinuationUnit | undefined
             if (done) summary.resumed++
             const unit =
-              done ?? (await continueAfter(loaded, pool, grader, prefix.record, hint, j, settings, policy))
+              done ??
+              (await continueAfter(
+                loaded,
+                pool,
+                grader,
+                prefix.record,
+                { hint, values },
+                j,
+                settings,
+                policy,
+              ))
             if (!done) {
               store.completeUnit(options.runId, key, unit)
               summary.generatedTokens += unit.generatedTokens
@@ -328,13 +342,13 @@ async function continueAfter(
   pool: SandboxPool,
   grader: Grader,
   prefix: TrajectoryRecord,
-  hint: Hint,
+  { hint, values }: { hint: Hint; values: HintValues },
   j: number,
   settings: EvolveSettings,
   policy: HintPolicy,
 ): Promise<ContinuationUnit> {
   const point = prefix.hintPoint!
-  const insertion = hintInsertion(point, hint, policy.connectives)
+  const insertion = hintInsertion(point, hint, policy.connectives, values)
   const base = { hint: hint.id, prefix: prefix.problemId, continuation: j }
   const used = prefix.tokens.generatedTokens + prefix.tokens.appendedTokens
   const seed = sampleSeed(settings.seed, `${prefix.problemId}:continuation`, j)
@@ -433,6 +447,7 @@ async function proposerCandidates(
           answer,
           { ...library, hints: [...library.hints, ...taken, ...candidates] },
           settings.proposals,
+          domain,
         )
         refusals.push(...refused.map((item) => `"${item.text.slice(0, 60)}": ${item.reason}`))
         const parent = rated(hints)[0]!.hint

@@ -37,6 +37,20 @@ export interface HintLibrary {
   parent?: string
 }
 
+/** The placeholders a hint may hold, filled at insertion from the problem: `{tests}`, its sample tests. */
+export const HINT_PLACEHOLDERS = ['tests'] as const
+export type HintValues = Partial<Record<(typeof HINT_PLACEHOLDERS)[number], string>>
+
+/** The `{name}` placeholders of a hint's text. */
+export function placeholdersOf(text: string): string[] {
+  return [...text.matchAll(/\{([^{}]*)\}/g)].map((match) => match[1]!)
+}
+
+/** Whether every placeholder of `hint` has a value here (a `{tests}` hint needs a problem with examples). */
+export function fillable(hint: Hint, values: HintValues): boolean {
+  return placeholdersOf(hint.text).every((name) => values[name as keyof HintValues] !== undefined)
+}
+
 export const DEFAULT_LIBRARY = fileURLToPath(new URL('../../hint-library/start.json', import.meta.url))
 
 /** Checks a parsed library; returns what is wrong, or the library. */
@@ -58,6 +72,14 @@ export function parseHintLibrary(value: unknown): HintLibrary | { error: string 
       return { error: `${at}: "domain" must be "math", "code" or "any"` }
     }
     if (typeof text !== 'string' || !text.trim()) return { error: `${at}: missing "text"` }
+    const unknown = placeholdersOf(text).find(
+      (name) => !(HINT_PLACEHOLDERS as readonly string[]).includes(name) || domain !== 'code',
+    )
+    if (unknown !== undefined) {
+      return {
+        error: `${at}: placeholder {${unknown}} unknown (a code hint may hold {tests}: the problem's sample tests)`,
+      }
+    }
     const { efficacy } = hint as { efficacy?: unknown }
     if (efficacy !== undefined && !isEfficacy(efficacy)) {
       return { error: `${at}: "efficacy" needs "code" and "correct" rates between 0 and 1` }

@@ -1,4 +1,4 @@
-import type { Hint, HintLibrary } from './library.js'
+import { fillable, type Hint, type HintLibrary, type HintValues } from './library.js'
 
 /** When hints go in. Every field has a default (see DEFAULT_HINT_POLICY). */
 export interface HintPolicy {
@@ -66,9 +66,16 @@ export function wantsThinkHint(policy: HintPolicy, state: HintState): boolean {
   return state.thinkHints < policy.thinkHints
 }
 
-export function pickHint(library: HintLibrary, domain: 'math' | 'code', random: Random): Hint {
-  const suitable = library.hints.filter((hint) => hint.domain === domain || hint.domain === 'any')
-  const pool = suitable.length > 0 ? suitable : library.hints
+export function pickHint(
+  library: HintLibrary,
+  domain: 'math' | 'code',
+  random: Random,
+  values: HintValues = {},
+): Hint {
+  const suitable = library.hints.filter(
+    (hint) => (hint.domain === domain || hint.domain === 'any') && fillable(hint, values),
+  )
+  const pool = suitable.length > 0 ? suitable : library.hints.filter((hint) => fillable(hint, values))
   return pool[Math.floor(random() * pool.length)]!
 }
 
@@ -88,9 +95,21 @@ export type HintPoint =
   | { trigger: 'connective'; word: string; boundary: string }
   | { trigger: 'think-end'; before: string }
 
-/** The text inserted for `hint` at `point`: the loop's insertion, and `start hints evolve`'s arms. */
-export function hintInsertion(point: HintPoint, hint: Hint, connectives: readonly string[]): string {
+/**
+ * The text inserted for `hint` at `point`, its placeholders filled from `values`: the loop's insertion,
+ * and `start hints evolve`'s arms.
+ */
+export function hintInsertion(
+  point: HintPoint,
+  hint: Hint,
+  connectives: readonly string[],
+  values: HintValues = {},
+): string {
+  const filled = {
+    ...hint,
+    text: hint.text.replace(/\{(\w+)\}/g, (whole, name: string) => values[name as keyof HintValues] ?? whole),
+  }
   return point.trigger === 'connective'
-    ? hintAfterConnective(hint, connectives, point.boundary)
-    : `${point.before}${hint.text}\n`
+    ? hintAfterConnective(filled, connectives, point.boundary)
+    : `${point.before}${filled.text}\n`
 }

@@ -1,4 +1,4 @@
-import type { HintLibrary } from '../hints/library.js'
+import type { HintLibrary, HintValues } from '../hints/library.js'
 import {
   type HintPoint,
   type HintPolicy,
@@ -36,6 +36,8 @@ export interface LoopOptions {
   outputTokens?: OutputTokenLimit
   /** End after the first code block runs (one step of SWiRL: reasoning plus one tool call). */
   stopAfterToolCall?: boolean
+  /** What a hint's placeholders are filled with here (`{tests}`: the problem's sample tests). */
+  hintValues?: HintValues
   /**
    * End where the first hint would go, without it (`start hints evolve` continues from there with each
    * hint it compares): the result's `hintPoint` says where and how.
@@ -174,7 +176,7 @@ class HintLoop {
 
   /** Puts a hint at `point` (or, with `stopAtHint`, marks the point and inserts nothing). */
   private insertHint(hints: Hints, point: HintPoint): void {
-    const hint = pickHint(hints.library, this.options.domain, hints.random)
+    const hint = pickHint(hints.library, this.options.domain, hints.random, this.options.hintValues)
     if (point.trigger === 'connective') this.state.connectiveHints++
     else this.state.thinkHints++
     this.state.lastHintAt = this.text.length
@@ -186,7 +188,7 @@ class HintLoop {
       point.trigger === 'connective'
         ? { trigger: point.trigger, word: point.word }
         : { trigger: point.trigger }
-    this.insert('hint', hintInsertion(point, hint, hints.policy.connectives), {
+    this.insert('hint', hintInsertion(point, hint, hints.policy.connectives, this.options.hintValues), {
       hint: { id: hint.id, category: hint.category, ...where },
     })
   }

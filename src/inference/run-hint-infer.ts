@@ -5,6 +5,7 @@ import { type HintLibrary, loadHintLibrary } from '../hints/library.js'
 import { toHintPolicy } from '../hints/options.js'
 import { type HintPolicy, sampleSeed, seededRandom } from '../hints/policy.js'
 import { readProblems } from '../problems/read-problems.js'
+import { sampleTests } from '../problems/sample-tests.js'
 import type { Problem } from '../problems/types.js'
 import { noticesTo } from '../runner/events.js'
 import { runStage, type StageRunOptions } from '../runner/stage-run.js'
@@ -298,6 +299,7 @@ export async function sampleTrajectory(
       maxToolCalls: settings.maxToolCalls,
       maxOutputChars: settings.maxOutputChars,
       outputTokens: outputTokenLimit(settings, engine),
+      hintValues: { tests: sampleTests(problem) },
       ...loop,
     })
   } catch (error) {

@@ -46,10 +46,18 @@ describe('candidateProblem', () => {
     ],
     ['Wait, so \\boxed{x}; check with Python.', 'carries a number or a boxed answer (an answer could leak)'],
     ['Wait, run {tests} in Python to check the function.', 'placeholder {tests} unknown to the library'],
+    ['Wait, run {examples} in Python.', 'placeholder {examples} unknown to the library'],
     ['Wait, let me double-check this by hand.', 'does not ask for the interpreter (Python, code, a script)'],
     ['wait,  maybe using python here is a good idea.', 'the same as calc-1'],
   ])('%j: %s', (text, reason) => {
     expect(candidateProblem(text, library)).toBe(reason)
+  })
+
+  it('lets a code hint hold {tests}, the sample tests the loop fills in', () => {
+    expect(candidateProblem('Wait, let me run these with Python:\n{tests}', library, 'code')).toBeUndefined()
+    expect(candidateProblem('Wait, run {examples} with Python.', library, 'code')).toBe(
+      'placeholder {examples} unknown to the library',
+    )
   })
 
   it("accepts every hint of the shipped library against an empty one (the rules are the library's own)", async () => {

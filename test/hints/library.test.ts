@@ -31,6 +31,21 @@ describe('hint library', () => {
       'hints[0]: "domain" must be "math", "code" or "any"',
     ],
     [
+      { name: 'x', hints: [{ id: 'a', category: 'c', domain: 'math', text: 'Run {tests}' }] },
+      "hints[0]: placeholder {tests} unknown (a code hint may hold {tests}: the problem's sample tests)",
+    ],
+    [
+      { name: 'x', hints: [{ id: 'a', category: 'c', domain: 'code', text: 'Run {answer}' }] },
+      "hints[0]: placeholder {answer} unknown (a code hint may hold {tests}: the problem's sample tests)",
+    ],
+    [
+      {
+        name: 'x',
+        hints: [{ id: 'a', category: 'c', domain: 'code', text: 't', efficacy: { code: { rate: 2 } } }],
+      },
+      'hints[0]: "efficacy" needs "code" and "correct" rates between 0 and 1',
+    ],
+    [
       {
         name: 'x',
         hints: [

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import type { HintLibrary } from '../../src/hints/library.js'
 import {
   DEFAULT_HINT_POLICY,
   hintAfterConnective,
+  hintInsertion,
   pickHint,
   sampleSeed,
   seededRandom,
@@ -81,5 +83,43 @@ describe('hint policy', () => {
         sampleSeed(1, 'p1', 0),
       ]).size,
     ).toBe(4)
+  })
+})
+
+describe('placeholders', () => {
+  const library: HintLibrary = {
+    name: 't',
+    hints: [
+      { id: 'plain', category: 'code-test', domain: 'code', text: 'Wait, let me test the function.' },
+      { id: 'tests', category: 'code-test', domain: 'code', text: 'Wait, let me run the examples:\n{tests}' },
+    ],
+  }
+
+  it('fills {tests} with the sample tests at insertion, after a connective and before the thinking closes', () => {
+    const values = { tests: '>>> f(1)\n2' }
+    expect(hintInsertion({ trigger: 'think-end', before: '' }, library.hints[1]!, [], values)).toBe(
+      'Wait, let me run the examples:\n>>> f(1)\n2\n',
+    )
+    expect(
+      hintInsertion(
+        { trigger: 'connective', word: 'Wait', boundary: ',' },
+        library.hints[1]!,
+        ['Wait'],
+        values,
+      ),
+    ).toBe(' let me run the examples:\n>>> f(1)\n2')
+  })
+
+  it('never picks a hint whose placeholder has no value here', () => {
+    for (let seed = 0; seed < 20; seed++) {
+      expect(pickHint(library, 'code', seededRandom(seed)).id).toBe('plain')
+    }
+    const picked = new Set(
+      Array.from(
+        { length: 20 },
+        (_, seed) => pickHint(library, 'code', seededRandom(seed), { tests: 'x' }).id,
+      ),
+    )
+    expect(picked).toEqual(new Set(['plain', 'tests']))
   })
 })

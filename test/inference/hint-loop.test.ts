@@ -219,6 +219,30 @@ describe('runHintLoop', () => {
     )
   })
 
+  it("fills a code hint's {tests} with the problem's sample tests", async () => {
+    const tests = {
+      name: 'code',
+      hints: [
+        {
+          id: 'debug-t',
+          category: 'code-test',
+          domain: 'code' as const,
+          text: 'Wait, let me run the examples:\n{tests}',
+        },
+      ],
+    }
+    const { result } = await run(chars('def f(x): return x\n</Again.\n</think>\nDone.'), {
+      hints: { policy: { ...DEFAULT_HINT_POLICY, connectives: [] }, library: tests, random: seededRandom(1) },
+      domain: 'code',
+      hintValues: { tests: '>>> f(1)\n1' },
+    })
+    expect(result.segments[1]).toMatchObject({
+      kind: 'hint',
+      text: 'Wait, let me run the examples:\n>>> f(1)\n1\n',
+      hint: { id: 'debug-t' },
+    })
+  })
+
   it('with hints off, leaves the thinking alone', async () => {
     const { result } = await run(chars('So 5.\nWait.\n</think>\nDone.'), { hints: null })
     expect(result.text).toBe('So 5.\nWait.\n</think>\nDone.')
