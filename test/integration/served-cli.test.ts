@@ -394,4 +394,112 @@ describe('hint-infer on a served model (the real llama-server)', () => {
     expect(judgements('served')).toEqual(judgements('local'))
     expect(JSON.parse(served.stdout)).toMatchObject({ steps: 2, yes: 2 })
   }, 300_000)
+
+  it('start hints evolve and the counterfactual judge on the served model measure as in process (greedy: the same outcomes)', async () => {
+    const dir = tempDir()
+    const library = join(dir, 'lib.json')
+    writeFileSync(
+      library,
+      JSON.stringify({
+        name: 'small',
+        hints: [
+          {
+            id: 'calc-1',
+            category: 'complex-calculation',
+            domain: 'math',
+            text: 'Wait, maybe using Python here is a good idea.',
+          },
+          {
+            id: 'tool-1',
+            category: 'general-tool-use',
+            domain: 'math',
+            text: 'Wait, I can check this with Python code.',
+          },
+        ],
+      }),
+    )
+    const evolve = (name: string, flags: string[]) =>
+      runCli([
+        'hints',
+        'evolve',
+        '--problems',
+        problems,
+        '--hints',
+        library,
+        ...[
+          '--prefixes',
+          '2',
+          '--continuations',
+          '1',
+          '--candidates',
+          '1',
+          '--temperature',
+          '0',
+          '--max-tokens',
+          '200',
+        ],
+        ...[
+          '--prompt-template',
+          '{problem}',
+          ...flags,
+          '--out',
+          join(dir, name),
+          '--db',
+          join(dir, `${name}.db`),
+          '--json',
+        ],
+      ])
+    const local = await evolve('local', ['--model', MODEL, '--threads', '1'])
+    expect(local.exitCode, local.stderr).toBe(0)
+    const served = await evolve('served', [
+      '--model',
+      MODEL,
+      '--backend',
+      'openai',
+      '--base-url',
+      server.url,
+      '--concurrency',
+      '2',
+    ])
+    expect(served.exitCode, served.stderr).toBe(0)
+    const figures = (stdout: string) => {
+      const summary = JSON.parse(stdout)
+      return { continuations: summary.continuations, efficacy: summary.efficacy, verdicts: summary.verdicts }
+    }
+    expect(figures(served.stdout)).toEqual(figures(local.stdout))
+    expect(JSON.parse(served.stdout).continuations).toBe(2 * 4)
+
+    // the counterfactual judge, greedy with one continuation an arm, on the steps of two fixture trajectories
+    const steps = join(dir, 'steps.jsonl')
+    const trajectories = writeJsonlFile(
+      join(dir, 'two.jsonl'),
+      readJsonlFile(resolve('test/fixtures/trajectories/hinted.jsonl')).slice(0, 2),
+    )
+    expect((await runCli(['steps', trajectories, '--out', steps, '--db', join(dir, 's.db')])).exitCode).toBe(
+      0,
+    )
+    const judge = (name: string, flags: string[]) =>
+      runCli([
+        'judge',
+        steps,
+        ...['--judge', 'counterfactual', '--k', '1', '--temperature', '0', '--max-tokens', '200'],
+        ...flags,
+        ...['--db', join(dir, `${name}.db`), '--out', join(dir, `${name}-judged.jsonl`), '--json'],
+      ])
+    const localJudge = await judge('local', ['--model', MODEL, '--threads', '1'])
+    expect(localJudge.exitCode, localJudge.stderr).toBe(0)
+    const servedJudge = await judge('served', [
+      '--model',
+      MODEL,
+      '--backend',
+      'openai',
+      '--base-url',
+      server.url,
+    ])
+    expect(servedJudge.exitCode, servedJudge.stderr).toBe(0)
+    const credits = (name: string) =>
+      readJsonlFile(join(dir, `${name}-judged.jsonl`)).map(({ judgements }) => judgements.counterfactual)
+    expect(credits('served')).toEqual(credits('local'))
+    expect(JSON.parse(servedJudge.stdout).continuations).toBeGreaterThan(0)
+  }, 300_000)
 })

@@ -45,6 +45,10 @@ unit: a rerun into the same --out resumes.`
       char: 'm',
       description: 'GGUF path or model URI; with --backend openai, a GGUF for the chat template',
     }),
+    problems: Flags.string({
+      description: 'problem JSONL files or globs (with answers or tests); the same as the arguments',
+      multiple: true,
+    }),
     out: Flags.string({ char: 'o', description: 'directory for the new library version and the candidates' }),
     'dry-run': Flags.boolean({ description: 'list the candidates and the continuations planned, and stop' }),
     run: Flags.string({ description: 'run id (default: one per --out, so a rerun resumes)' }),
@@ -64,8 +68,8 @@ unit: a rerun into the same --out resumes.`
     const model = flags.model ?? config?.model
     if (!model && backend.backend === 'llama-cpp')
       throw new UsageError('--model: required (a GGUF path or model URI), or --config with a model')
-    const problems =
-      argv.length > 0 ? (argv as string[]) : config ? [await configProblems(config)] : undefined
+    const given = [...(argv as string[]), ...(flags.problems ?? [])]
+    const problems = given.length > 0 ? given : config ? [await configProblems(config)] : undefined
     if (!problems) throw new UsageError('PROBLEMS: give problem JSONL files or globs, or --config')
     if (!flags.out) throw new UsageError('--out: required (the directory the new library version goes to)')
     const runId = flags.run ?? outputRunId('hints-evolve', flags.out)
