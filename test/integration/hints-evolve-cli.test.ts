@@ -98,6 +98,32 @@ describe('start hints evolve on the testbed model', () => {
     // 2 prefixes x (2 candidates + 2 parents) x 2 continuations
     expect(summary.planned).toBe(16)
     expect(existsSync(out)).toBe(false)
+    // the same from a pipeline config's hints: section (the model and problems from the config)
+    const dir = tempDir()
+    const config = join(dir, 'start.config.yaml')
+    writeFileSync(
+      config,
+      [
+        'run: c',
+        `out: ${join(dir, 'out')}`,
+        `model: ${MODEL}`,
+        `problems: ${problems(2)}`,
+        'eval: { benchmarks: [testbed-dev] }',
+        `hints: { hints: ${smallLibrary()}, prefixes: 2, continuations: 2, candidates: 1 }`,
+      ].join('\n'),
+    )
+    const fromConfig = await runCli([
+      'hints',
+      'evolve',
+      '--config',
+      config,
+      '--out',
+      join(dir, 'ev'),
+      '--dry-run',
+      '--json',
+    ])
+    expect(fromConfig.exitCode, fromConfig.stderr).toBe(0)
+    expect(JSON.parse(fromConfig.stdout)).toMatchObject({ planned: 16, problems: 2 })
   })
 
   it('tests each candidate against its parent on the same prefixes, writes a loadable library version with efficacy and lineage, and resumes after kill -9', async () => {
