@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../core/errors.js'
+import { readJsonFile } from '../core/json-file.js'
 import { HINT_PLACEHOLDERS, type Hint, type HintLibrary, placeholdersOf } from '../hints/library.js'
 import type { Random } from '../hints/policy.js'
 
@@ -70,15 +70,7 @@ export function parseGrammar(value: unknown): HintGrammar | { error: string } {
 }
 
 export async function loadGrammar(file = DEFAULT_GRAMMAR): Promise<HintGrammar> {
-  let value: unknown
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'))
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(
-      `--grammar ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    )
-  }
+  const value = await readJsonFile('--grammar', file)
   const grammar = parseGrammar(value)
   if ('error' in grammar) throw new UsageError(`--grammar ${file}: ${grammar.error}`)
   return grammar

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../core/errors.js'
+import { readJsonFile } from '../core/json-file.js'
 
 export interface Hint {
   id: string
@@ -102,13 +102,7 @@ function isEfficacy(value: unknown): boolean {
 }
 
 export async function loadHintLibrary(file = DEFAULT_LIBRARY): Promise<HintLibrary> {
-  let value: unknown
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'))
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(`--hints ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`)
-  }
+  const value = await readJsonFile('--hints', file)
   const library = parseHintLibrary(value)
   if ('error' in library) {
     throw new UsageError(`--hints ${file}: ${library.error}`, 'see hint-library/start.json for the format')
