@@ -355,8 +355,9 @@ async function continueAfter(
   const sampling = { temperature: settings.temperature, topP: settings.topP, seed }
   let stream: Awaited<ReturnType<InferenceEngine['startGeneration']>> | undefined
   try {
-    stream = await engine.startGeneration(`${prefix.prompt}${prefix.text}${insertion}`, sampling, {
+    stream = await engine.startGeneration(prefix.prompt, sampling, {
       reusePrefix: true,
+      continuation: prefix.text + insertion,
     })
     const replay = prefix.segments.flatMap((segment) => (segment.execution ? [segment.execution.code] : []))
     const result = await runLoopInSession(

@@ -10,6 +10,7 @@ import { AnswerPieces } from './answer-pieces.js'
 import { type ChatTemplate, compileChatTemplate, renderChatPrompt } from './chat-template.js'
 import {
   type ChatMessage,
+  type GenerationOptions,
   type GenerationStream,
   type InferenceEngine,
   MAX_CHARS_PER_TOKEN,
@@ -173,11 +174,21 @@ export class ServedEngine implements InferenceEngine {
     return renderChatPrompt(this.chat, messages)
   }
 
-  async startGeneration(prompt: string, sampling: Sampling): Promise<GenerationStream> {
-    if (prompt.length > this.contextSize * MAX_CHARS_PER_TOKEN) {
-      throw new PromptTooLongError(0, this.contextSize, `${prompt.length} characters`)
+  /**
+   * A continuation joins the prompt as the resubmits' appended text does: the server tokenizes each
+   * request's text whole (a marker in it is parsed as the server parses any prompt), so a continued
+   * prefix reads as the trajectory that made it read on the same server.
+   */
+  async startGeneration(
+    prompt: string,
+    sampling: Sampling,
+    options: GenerationOptions = {},
+  ): Promise<GenerationStream> {
+    const text = prompt + (options.continuation ?? '')
+    if (text.length > this.contextSize * MAX_CHARS_PER_TOKEN) {
+      throw new PromptTooLongError(0, this.contextSize, `${text.length} characters`)
     }
-    return new ServedStream(this, prompt, sampling)
+    return new ServedStream(this, text, sampling)
   }
 
   /** One segment, within the concurrency limit. */

@@ -158,7 +158,7 @@ export class LlamaCppEngine implements InferenceEngine {
     sampling: Sampling,
     options: GenerationOptions = {},
   ): Promise<GenerationStream> {
-    const tokens = this.promptTokens(prompt)
+    const tokens = this.promptTokens(prompt, options.continuation ?? '')
     const sequence =
       (options.reusePrefix ? this.closestFree(tokens) : this.free.pop()) ??
       (await new Promise<LlamaContextSequence>((r) => this.waiting.push(r)))
@@ -184,15 +184,16 @@ export class LlamaCppEngine implements InferenceEngine {
   }
 
   /**
-   * The prompt's tokens. One far longer than any context is refused before tokenizing: llama.cpp takes
-   * minutes over tens of megabytes.
+   * The prompt's tokens, then the continuation's as plain text. One far longer than any context is
+   * refused before tokenizing: llama.cpp takes minutes over tens of megabytes.
    */
-  private promptTokens(prompt: string): Token[] {
+  private promptTokens(prompt: string, continuation: string): Token[] {
     const contextSize = this.context.contextSize
-    if (prompt.length > contextSize * MAX_CHARS_PER_TOKEN) {
-      throw new PromptTooLongError(0, contextSize, `${prompt.length} characters`)
+    const characters = prompt.length + continuation.length
+    if (characters > contextSize * MAX_CHARS_PER_TOKEN) {
+      throw new PromptTooLongError(0, contextSize, `${characters} characters`)
     }
-    const tokens = this.tokenizePrompt(prompt)
+    const tokens = [...this.tokenizePrompt(prompt), ...continuationTokens(this.model, continuation)]
     if (tokens.length >= contextSize)
       throw new PromptTooLongError(tokens.length, contextSize, `${tokens.length} tokens`)
     return tokens

@@ -2,6 +2,7 @@ import { AnswerPieces } from '../inference/answer-pieces.js'
 import { type ChatTemplate, renderChatPrompt } from '../inference/chat-template.js'
 import type {
   ChatMessage,
+  GenerationOptions,
   GenerationStream,
   InferenceEngine,
   Sampling,
@@ -39,8 +40,17 @@ export class PolicyEngine implements InferenceEngine {
     return renderChatPrompt(this.chat, messages)
   }
 
-  async startGeneration(prompt: string, _sampling: Sampling): Promise<GenerationStream> {
-    const started = await this.channel.request({ op: 'start', rid: this.rid, prompt })
+  async startGeneration(
+    prompt: string,
+    _sampling: Sampling,
+    { continuation }: GenerationOptions = {},
+  ): Promise<GenerationStream> {
+    const started = await this.channel.request({
+      op: 'start',
+      rid: this.rid,
+      prompt,
+      ...(continuation ? { continuation } : {}),
+    })
     const { promptTokens } = started
     if (promptTokens >= this.contextSize) {
       throw new PromptTooLongError(promptTokens, this.contextSize, `${promptTokens} tokens`)

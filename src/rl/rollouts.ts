@@ -183,11 +183,15 @@ async function rollOutStep(
   const state = context.states.get(item.problem)!
   const engine = new PolicyEngine(context.channel, context.chat, context.contextSize, item.rid, 'policy')
   const rendered = engine.renderPrompt(state.state.messages)
-  const stream = await engine.startGeneration(rendered + state.state.text, {
-    temperature: settings.temperature,
-    topP: settings.topP,
-    seed: sampleSeed(settings.seed, item.problem, sample),
-  })
+  const stream = await engine.startGeneration(
+    rendered,
+    {
+      temperature: settings.temperature,
+      topP: settings.topP,
+      seed: sampleSeed(settings.seed, item.problem, sample),
+    },
+    { continuation: state.state.text },
+  )
   let result: TrajectoryResult
   try {
     result = await runLoopInSession(stream, context.pool, {

@@ -180,7 +180,10 @@ export class CounterfactualJudge {
     let outcome: ContinuationOutcome
     let stream: Awaited<ReturnType<InferenceEngine['startGeneration']>> | undefined
     try {
-      stream = await this.engine.startGeneration(step.state.prompt + text, sampling, { reusePrefix: true })
+      stream = await this.engine.startGeneration(step.state.prompt, sampling, {
+        reusePrefix: true,
+        continuation: text,
+      })
       const result = await runLoopInSession(
         stream,
         this.pool,

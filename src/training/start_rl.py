@@ -82,8 +82,9 @@ class PolicyGenerator:
             return ids[len(self.newline_ids):]
         return list(self.tokenizer(text, **plain)["input_ids"])
 
-    def start(self, rid, prompt):
-        rollout = Rollout(prompt, self.prompt_ids(prompt))
+    def start(self, rid, prompt, continuation=""):
+        ids = self.prompt_ids(prompt) + (self.continuation_ids(continuation) if continuation else [])
+        rollout = Rollout(prompt + continuation, ids)
         self.rollouts[rid] = rollout
         return len(rollout.prompt_ids)
 
@@ -251,7 +252,7 @@ def serve_rollouts(generator, model, batch, items, timing):
                 raise ValueError(f"batch {batch} ended with {len(unfinished)} rollouts unfinished")
             break
         if kind == "start":
-            emit("started", rid=rid, promptTokens=generator.start(rid, op["prompt"]))
+            emit("started", rid=rid, promptTokens=generator.start(rid, op["prompt"], op.get("continuation", "")))
         elif kind == "next":
             waiting[rid] = op
         elif kind == "append":

@@ -107,8 +107,11 @@ export const TRAINER_PROTOCOL = {
         done: { steps: 'integer', seconds: 'number' },
       },
       ops: {
-        /** Tokenize the rendered prompt of a rollout. */
-        start: { rid: 'string', prompt: 'string' },
+        /**
+         * Tokenize the rendered prompt of a rollout, then the text it continues from (a state's text under
+         * the stepwise objective) as inserted text is tokenized: no special token parsed in it.
+         */
+        start: { rid: 'string', prompt: 'string', 'continuation?': 'string' },
         /** Generate to one of the stops or the token budget. */
         next: { rid: 'string', stops: ['string'], maxTokens: 'integer' },
         /** Inserted text (a hint, a code block's output): in the context, out of the loss. */

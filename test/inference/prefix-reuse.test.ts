@@ -36,10 +36,10 @@ describe('continuations of one prefix in process (real testbed model)', () => {
       engine.renderPrompt([{ role: 'user', content: 'Name a prime.' }]),
       GREEDY,
     )
-    const continued = `${prompt}${first.text.slice(0, 20)}`
-    const fresh = await generate(continued, 16)
+    const continued = { continuation: first.text.slice(0, 20) }
+    const fresh = await generate(prompt, 16, continued)
     await other.close()
-    const reused = await generate(continued, 16, { reusePrefix: true })
+    const reused = await generate(prompt, 16, { ...continued, reusePrefix: true })
     const promptTokens = engine.tokenizePrompt(prompt).length
     expect(fresh.stats.reusedTokens).toBeUndefined()
     expect(reused.stats.reusedTokens).toBeGreaterThanOrEqual(promptTokens)
@@ -48,8 +48,19 @@ describe('continuations of one prefix in process (real testbed model)', () => {
     expect(reused.stats.promptTokens).toBe(fresh.stats.promptTokens)
     expect(reused.text).toBe(fresh.text)
     // the same prompt again: all but its last token kept
-    const again = await generate(continued, 16, { reusePrefix: true })
+    const again = await generate(prompt, 16, { ...continued, reusePrefix: true })
     expect(again.stats.reusedTokens).toBe(again.stats.promptTokens - 1)
     expect(again.text).toBe(fresh.text)
+  })
+
+  it('reads a continuation as the text the loop appended: an end-of-turn marker a cell printed stays text', async () => {
+    const prompt = engine.renderPrompt([{ role: 'user', content: 'What is 2 + 3?' }])
+    const continuation = "<think>\n```python\nprint('</s>')\n```\n```output\n</s>\n```\n"
+    const { stats } = await generate(prompt, 4, { continuation })
+    const asAppended = await engine.tokenizer.encode(continuation)
+    expect(stats.promptTokens).toBe(engine.tokenizePrompt(prompt).length + asAppended.length)
+    // parsed for special tokens, each "</s>" would have been the model's end-of-sequence token
+    expect(engine.tokenize(prompt + continuation)).toContain(2)
+    expect(asAppended).not.toContain(2)
   })
 })

@@ -94,6 +94,14 @@ describe('PolicyEngine: the hint-infer loop over the trainer', () => {
     expect(result.stats.generatedTokens + result.stats.appendedTokens).toBe(trainer.text.length)
   })
 
+  it('sends a state to continue from apart from the prompt, for the trainer to tokenize as inserted text', async () => {
+    const trainer = new ScriptedTrainer([])
+    const engine = new PolicyEngine(trainer, chat, 1000, 'r3', 'policy')
+    const continuation = "```python\nprint('</s>')\n```\n```output\n</s>\n```\n"
+    await engine.startGeneration('<s>Q\n<think>\n', { temperature: 1, topP: 1, seed: 0 }, { continuation })
+    expect(trainer.ops).toEqual([{ op: 'start', rid: 'r3', prompt: '<s>Q\n<think>\n', continuation }])
+  })
+
   it('a prompt longer than the context fails that rollout before generating', async () => {
     const engine = new PolicyEngine(new ScriptedTrainer([]), chat, 5, 'r2', 'policy')
     await expect(engine.startGeneration('long', { temperature: 1, topP: 1, seed: 0 })).rejects.toThrow(

@@ -52,6 +52,10 @@ def check(name, tokenizer):
     second = sample(generator, "r", "So the answer is 42.")
     rollout = generator.finish("r", len("".join(generator.rollouts["r"].texts)))
     once = list(tokenizer(rollout.prompt + "".join(rollout.texts), add_special_tokens=False)["input_ids"])
+    # A stepwise state: the text a rollout continues from, with an end-of-turn marker a cell printed.
+    state = f"```python\nprint('{tokenizer.eos_token}')\n```\n```output\n{tokenizer.eos_token}\n```\n"
+    generator.start("s", "Question: what is 6 * 7?\n", state)
+    continued = generator.rollouts["s"]
     return {
         "name": name,
         "pieceExact": rollout.ids == first + generator.continuation_ids(inserted) + second,
@@ -59,6 +63,9 @@ def check(name, tokenizer):
         "textExact": "".join(rollout.texts) == "Let me compute.\n```python\nprint(6 * 7)\n```" + inserted + "So the answer is 42.",
         "differs": rollout.prompt_ids + rollout.ids != once,
         "divergences": token_divergences(tokenizer, rollout),
+        "continuationPlain": continued.prompt_ids == generator.prompt_ids("Question: what is 6 * 7?\n") + generator.continuation_ids(state)
+        and tokenizer.eos_token_id not in continued.prompt_ids
+        and tokenizer.eos_token_id in tokenizer(state, add_special_tokens=False)["input_ids"],
     }
 
 

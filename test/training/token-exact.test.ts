@@ -9,6 +9,7 @@ interface Checked {
   maskExact: boolean
   textExact: boolean
   differs: boolean
+  continuationPlain: boolean
   divergences: { at: number; trained: string; once: string }[]
 }
 
@@ -42,6 +43,10 @@ describe('token-exact rollouts (start rl): the ids trained on are the ids genera
       expect(result.maskExact, result.name).toBe(true)
       expect(result.textExact, result.name).toBe(true)
     }
+  })
+
+  it('a state the rollout continues from (stepwise) is tokenized as inserted text: a printed end marker stays text', () => {
+    for (const result of checked) expect(result.continuationPlain, result.name).toBe(true)
   })
 
   it('reports every place a one-pass tokenization of the text would give other tokens, and only those', () => {
