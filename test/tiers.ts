@@ -14,6 +14,7 @@ export interface Tier {
 const SANDBOX = [
   'test/sandbox/{isolation,pool,run-sandbox,security,worker-module}.test.ts',
   'test/grading/{answer-forms,code-tests,constant-answers,math-equal,peer-cases,referee-probes}.test.ts',
+  'test/swirl/judge-counterfactual.test.ts',
 ]
 const MODEL = [
   'test/inference/{gguf-file,prefix-reuse,prompt-data-tokens,prompt-too-long}.test.ts',

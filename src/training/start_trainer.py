@@ -138,14 +138,15 @@ def command_labels(args):
 
 
 def command_train(args):
+    # The data is read first: a bad line fails in seconds, before torch and TRL are loaded.
+    tokenizer = load_tokenizer(args.base)
+    examples = read_examples(args.data, tokenizer)
     import torch
+    from datasets import Dataset
     from transformers import AutoModelForCausalLM, TrainerCallback
     from trl import SFTConfig, SFTTrainer
 
     torch.manual_seed(args.seed)
-    tokenizer = load_tokenizer(args.base)
-    examples = read_examples(args.data, tokenizer)
-    from datasets import Dataset
 
     dataset = Dataset.from_list(examples)
     cuda = torch.cuda.is_available()

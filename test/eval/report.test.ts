@@ -13,6 +13,7 @@ import {
 } from '../../src/eval/report.js'
 import type { EvalRow } from '../../src/eval/types.js'
 import type { HintLibrary } from '../../src/hints/library.js'
+import { TWO_HINT_LIBRARY } from '../hints/two-hint-library.js'
 import { tempDir } from '../integration/cli.js'
 
 const row = (model: string, mode: string, thinkHints: number, pass1: number): EvalRow => ({
@@ -217,23 +218,7 @@ describe('the report', () => {
       prefixes: 8,
       continuations: 32,
     })
-    const parent: HintLibrary = {
-      name: 'start',
-      hints: [
-        {
-          id: 'calc-1',
-          category: 'complex-calculation',
-          domain: 'math',
-          text: 'Wait, maybe using Python here is a good idea.',
-        },
-        {
-          id: 'reflect-1',
-          category: 'self-reflection',
-          domain: 'math',
-          text: 'Wait, let me verify this with Python.',
-        },
-      ],
-    }
+    const parent: HintLibrary = { ...TWO_HINT_LIBRARY, name: 'start' }
     const child: HintLibrary = {
       name: 'start-g1',
       generation: 1,

@@ -3,35 +3,10 @@ import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
+import { writeTwoHintLibrary } from '../hints/two-hint-library.js'
 import { CLI, committedUnits, readJsonlFile, runCli, tempDir, writeJsonlFile } from './cli.js'
 
 const MODEL = resolve('../shared/models/testbed-tir-f32.gguf')
-
-/** A library of two math categories, one hint each: two candidates and two parents per prefix. */
-function smallLibrary(): string {
-  const file = join(tempDir(), 'lib.json')
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'small',
-      hints: [
-        {
-          id: 'calc-1',
-          category: 'complex-calculation',
-          domain: 'math',
-          text: 'Wait, maybe using Python here is a good idea.',
-        },
-        {
-          id: 'reflect-1',
-          category: 'self-reflection',
-          domain: 'math',
-          text: 'Wait, let me verify this with Python.',
-        },
-      ],
-    }),
-  )
-  return file
-}
 
 function problems(n: number): string {
   const file = join(tempDir(), 'train.jsonl')
@@ -85,7 +60,10 @@ function evolveArgs(library: string, input: string, extra: string[] = []) {
 
 describe('start hints evolve on the testbed model', () => {
   it('lists the candidates and the continuations planned with --dry-run, before loading anything', async () => {
-    const { out, args } = evolveArgs(smallLibrary(), problems(2), ['--dry-run', '--json'])
+    const { out, args } = evolveArgs(writeTwoHintLibrary(join(tempDir(), 'lib.json')), problems(2), [
+      '--dry-run',
+      '--json',
+    ])
     const result = await runCli(args)
     expect(result.exitCode, result.stderr).toBe(0)
     const summary = JSON.parse(result.stdout)
@@ -109,7 +87,7 @@ describe('start hints evolve on the testbed model', () => {
         `model: ${MODEL}`,
         `problems: ${problems(2)}`,
         'eval: { benchmarks: [testbed-dev] }',
-        `hints: { hints: ${smallLibrary()}, prefixes: 2, continuations: 2, candidates: 1 }`,
+        `hints: { hints: ${writeTwoHintLibrary(join(tempDir(), 'lib.json'))}, prefixes: 2, continuations: 2, candidates: 1 }`,
       ].join('\n'),
     )
     const fromConfig = await runCli([
@@ -127,7 +105,7 @@ describe('start hints evolve on the testbed model', () => {
   })
 
   it('tests each candidate against its parent on the same prefixes, writes a loadable library version with efficacy and lineage, and resumes after kill -9', async () => {
-    const library = smallLibrary()
+    const library = writeTwoHintLibrary(join(tempDir(), 'lib.json'))
     const input = problems(2)
     const { out, db, args } = evolveArgs(library, input, ['--alpha', '1', '--json'])
     const runId = `hints-evolve-${resolve(out)
@@ -225,12 +203,14 @@ describe('start hints evolve on the testbed model', () => {
       { id: 'a', source: 's', problem: 'What is 2+2?', answer: '4' },
       { id: 'b', source: 's', problem: 'What is 3+3?' },
     ])
-    const noAnswer = await runCli(evolveArgs(smallLibrary(), unanswered).args)
+    const noAnswer = await runCli(
+      evolveArgs(writeTwoHintLibrary(join(tempDir(), 'lib.json')), unanswered).args,
+    )
     expect(noAnswer.exitCode).toBe(2)
     expect(noAnswer.stderr).toContain('p.jsonl:2: missing "answer"')
 
     // the testbed model writes arithmetic, not hints: nothing it proposes is usable
-    const { args } = evolveArgs(smallLibrary(), problems(1), [
+    const { args } = evolveArgs(writeTwoHintLibrary(join(tempDir(), 'lib.json')), problems(1), [
       '--proposer',
       MODEL,
       '--candidates',

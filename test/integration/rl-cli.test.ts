@@ -110,10 +110,22 @@ function stepStates(): string {
 describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)', () => {
   const problems = trainProblems(24)
 
-  it('rolls out with the interpreter, masks what the loop inserted, logs each step and exports a GGUF', async () => {
-    const { out, db, args } = rlRun(problems, 2)
+  it('rolls out with the interpreter, masks what the loop inserted, logs each step, resumes from its last checkpoint after kill -9 and exports a GGUF', async () => {
+    const { out, db, args } = rlRun(problems, 2, ['--save-steps', '1'])
+    const first = execa('node', [CLI, ...args], { reject: false })
+    const checkpoint = join(out, 'work', 'checkpoint-1', 'trainer_state.json')
+    while (!existsSync(checkpoint) && first.exitCode === null) await new Promise((r) => setTimeout(r, 200))
+    first.kill('SIGKILL')
+    await first
+    expect(existsSync(join(out, 'rl.gguf'))).toBe(false)
+
     const result = await runCli([...args, '--json'])
     expect(result.exitCode, result.stderr).toBe(0)
+    const starts = readFileSync(join(out, 'logs', 'rl.log'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('{"event": "start"'))
+      .map((line) => JSON.parse(line).resumedFrom)
+    expect(starts).toEqual([null, join(out, 'work', 'checkpoint-1')])
     const summary = JSON.parse(result.stdout)
     expect(summary.steps.map((step: { id: string; status: string }) => `${step.id}:${step.status}`)).toEqual([
       'rl:done',
@@ -358,26 +370,6 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     const unbanded = await runCli(rlRun(six, 1, ['--pass-rates-from', samples]).args)
     expect(unbanded.exitCode).toBe(2)
     expect(unbanded.stderr).toContain('--pass-rates-from: give --pass-band LO,HI too')
-  }, 300_000)
-
-  it('resumes from its last checkpoint after kill -9, each step logged once', async () => {
-    const { out, db, args } = rlRun(problems, 2, ['--save-steps', '1'])
-    const first = execa('node', [CLI, ...args], { reject: false })
-    const checkpoint = join(out, 'work', 'checkpoint-1', 'trainer_state.json')
-    while (!existsSync(checkpoint) && first.exitCode === null) await new Promise((r) => setTimeout(r, 200))
-    first.kill('SIGKILL')
-    await first
-    expect(existsSync(join(out, 'rl.gguf'))).toBe(false)
-
-    const second = await runCli([...args, '--json'])
-    expect(second.exitCode, second.stderr).toBe(0)
-    const starts = readFileSync(join(out, 'logs', 'rl.log'), 'utf8')
-      .split('\n')
-      .filter((line) => line.startsWith('{"event": "start"'))
-      .map((line) => JSON.parse(line).resumedFrom)
-    expect(starts).toEqual([null, join(out, 'work', 'checkpoint-1')])
-    expect(loggedSteps(db, JSON.parse(second.stdout).run).map((row) => row.step)).toEqual([1, 2])
-    expect(readdirSync(join(out, 'rollouts')).sort()).toEqual(['step-00001.jsonl', 'step-00002.jsonl'])
   }, 300_000)
 
   it('bad input: one line naming the flag or the file and line, exit 2, nothing trained', async () => {

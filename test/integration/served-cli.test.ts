@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/llama-server/runner.js'
+import { writeTwoHintLibrary } from '../hints/two-hint-library.js'
 import { CLI, committedUnits, readJsonlFile, runCli, tempDir, testbedRubric, writeJsonlFile } from './cli.js'
 import { type Fault, faultProxy, llamaServer, stopServer } from './served.js'
 
@@ -397,27 +398,7 @@ describe('hint-infer on a served model (the real llama-server)', () => {
 
   it('start hints evolve and the counterfactual judge on the served model measure as in process (greedy: the same outcomes)', async () => {
     const dir = tempDir()
-    const library = join(dir, 'lib.json')
-    writeFileSync(
-      library,
-      JSON.stringify({
-        name: 'small',
-        hints: [
-          {
-            id: 'calc-1',
-            category: 'complex-calculation',
-            domain: 'math',
-            text: 'Wait, maybe using Python here is a good idea.',
-          },
-          {
-            id: 'tool-1',
-            category: 'general-tool-use',
-            domain: 'math',
-            text: 'Wait, I can check this with Python code.',
-          },
-        ],
-      }),
-    )
+    const library = writeTwoHintLibrary(join(dir, 'lib.json'))
     const evolve = (name: string, flags: string[]) =>
       runCli([
         'hints',

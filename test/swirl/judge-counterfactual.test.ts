@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { Grader } from '../../src/grading/grader.js'
 import type { GenerationOptions, InferenceEngine } from '../../src/inference/engine.js'
-import type { SandboxPool } from '../../src/sandbox/pool.js'
+import { SandboxPool } from '../../src/sandbox/pool.js'
 import { CounterfactualJudge, ShuffledOutputs } from '../../src/swirl/judge-counterfactual.js'
 import type { JudgedStep } from '../../src/swirl/read-steps.js'
 import { printed, ScriptedStream } from '../inference/scripted-stream.js'
@@ -52,11 +52,14 @@ function scriptedEngine(ending: string) {
   return { engine, started }
 }
 
-/** Every cell prints the boxed answer, as the step's own cell did. */
-const pool = {
+/** The continuations' sessions, scripted: every cell prints the boxed answer, as the step's own cell did. */
+const sessions = {
   openSession: async () => ({ execute: async () => printed('\\boxed{7}\n'), close: async () => {} }),
 } as unknown as SandboxPool
-const noSympy = { execute: async () => Promise.reject(new Error('no sympy needed here')) }
+
+/** The real grader, on a real sandbox (sympy where an answer needs it). */
+const graderPool = new SandboxPool({ workers: 1 })
+afterAll(() => graderPool.close())
 
 async function judge(ending: string) {
   const { engine, started } = scriptedEngine(ending)
@@ -71,10 +74,17 @@ async function judge(ending: string) {
     maxTokens: 64,
   }
   const units = new Map<string, unknown>()
-  const judge = new CounterfactualJudge(engine, pool, new Grader(noSympy), settings, new ShuffledOutputs(), {
-    get: (key) => units.get(key),
-    put: (key, value) => units.set(key, value),
-  })
+  const judge = new CounterfactualJudge(
+    engine,
+    sessions,
+    new Grader(graderPool),
+    settings,
+    new ShuffledOutputs(),
+    {
+      get: (key) => units.get(key),
+      put: (key, value) => units.set(key, value),
+    },
+  )
   return { judgements: await judge.judgeTrajectory(trajectory()), started }
 }
 
