@@ -60,6 +60,12 @@ export const RL_OPTIONS = {
     description:
       'stepwise: a GGUF judge that answers --rubric (default: the rules judge); with --judge counterfactual, the model that continues after each action',
   },
+  judgeThreads: {
+    kind: 'integer',
+    min: 1,
+    description:
+      'stepwise: CPU threads of the in-process --judge-model (default: all cores; fewer where the trainer or other work shares the CPU)',
+  },
   judge: {
     kind: 'string',
     options: ['rules', 'model', 'counterfactual'],

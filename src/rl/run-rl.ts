@@ -398,7 +398,7 @@ async function openStepJudge(
   const rubric = await loadRubric(settings.rubric)
   const engine = await openEngine(
     settings.judgeModel!,
-    { parallel, contextSize: undefined, threads: undefined },
+    { parallel, contextSize: undefined, threads: settings.judgeThreads },
     IN_PROCESS,
   )
   const judge = new ModelJudge(
@@ -427,7 +427,7 @@ async function openCounterfactualJudge(
 ) {
   const engine = await openEngine(
     settings.judgeModel!,
-    { parallel, contextSize: undefined, threads: undefined },
+    { parallel, contextSize: undefined, threads: settings.judgeThreads },
     IN_PROCESS,
   )
   const shuffled = new ShuffledOutputs()
@@ -470,7 +470,11 @@ function validate(options: RlOptions): void {
   const misplaced =
     settings.objective === 'stepwise'
       ? [settings.hints && '--hints', settings.reward !== 'outcome' && `--reward ${settings.reward}`]
-      : [settings.judgeModel && '--judge-model', settings.judge && `--judge ${settings.judge}`]
+      : [
+          settings.judgeModel && '--judge-model',
+          settings.judge && `--judge ${settings.judge}`,
+          settings.judgeThreads && '--judge-threads',
+        ]
   const judge = stepJudgeOf(settings)
   if (settings.objective === 'stepwise' && judge !== 'rules' && !settings.judgeModel) {
     throw new UsageError(`--judge ${judge}: needs --judge-model (a GGUF model)`)

@@ -459,6 +459,19 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     ])
     expect(judge.exitCode).toBe(2)
     expect(judge.stderr).toContain('--judge-model: does not apply to --objective trajectory')
+    const threads = await runCli([
+      'rl',
+      '--base',
+      HF,
+      '--judge-threads',
+      '1',
+      '--problems',
+      problems,
+      '--out',
+      join(dir, 'w'),
+    ])
+    expect(threads.exitCode).toBe(2)
+    expect(threads.stderr).toContain('--judge-threads: does not apply to --objective trajectory')
     const steps = [
       'rl',
       '--base',
@@ -567,6 +580,9 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       'counterfactual',
       '--judge-model',
       GGUF,
+      // One thread: test files share the two cores, and llama.cpp's threads wait by spinning.
+      '--judge-threads',
+      '1',
       '--k',
       '1',
       '--alpha',
