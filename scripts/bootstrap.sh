@@ -27,7 +27,18 @@ if ! python3 -c 'import numpy, sympy' >/dev/null 2>&1; then
   echo "bootstrap: note: python3 has no numpy/sympy; sandboxed code will not have them" >&2
 fi
 # The lockfile is complete (every platform's optional packages), so the locked versions install exactly.
+# better-sqlite3's prebuilt binary comes from GitHub, not the registry: where only the registries answer,
+# npm compiles SQLite from source (80 s on 2 cores). The first build is kept as a local prebuild
+# (prebuild-install's --local-prebuilds, named by version, Node ABI and platform) for later installs.
+prebuilds="${START_HOME:-$HOME/.cache/start}/prebuilds"
+export npm_config_better_sqlite3_local_prebuilds="$prebuilds"
 npm ci --no-audit --no-fund
+sqlite_prebuild="$prebuilds/$(node -p "const p = require('./node_modules/better-sqlite3/package.json'); \`\${p.name}-v\${p.version}-node-v\${process.versions.modules}-\${process.platform}-\${process.arch}.tar.gz\`")"
+if [ ! -f "$sqlite_prebuild" ]; then
+  mkdir -p "$prebuilds"
+  tar -czf "$sqlite_prebuild.tmp" -C node_modules/better-sqlite3 build/Release/better_sqlite3.node
+  mv "$sqlite_prebuild.tmp" "$sqlite_prebuild"
+fi
 npm run build
 # The trainer's virtualenv (pinned torch/transformers/trl/peft/accelerate/gguf), llama.cpp's converter and
 # llama-server built from the same source (about 10 minutes on 2 cores the first time), kept outside the
