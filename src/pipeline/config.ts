@@ -177,6 +177,12 @@ export function parseConfig(text: string, file: string): PipelineConfig {
     (name) => !(STEP_RULES as readonly string[]).includes(name),
   )
   if (rule) fail('swirl.rules', `${STEP_RULES.join(', ')}, not "${rule}"`)
+  if (sections.rl.noExport !== undefined) {
+    throw new UsageError(
+      `${file}: rl.noExport: the pipeline evaluates the RL policy as a GGUF`,
+      'remove the key (start rl --no-export runs without one)',
+    )
+  }
   for (const mode of evaluation.modes) {
     if (!(EVAL_MODES as readonly string[]).includes(mode))
       fail('eval.modes', `${EVAL_MODES.slice(0, -1).join(', ')} or ${EVAL_MODES.at(-1)}, not "${mode}"`)

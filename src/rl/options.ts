@@ -191,6 +191,12 @@ export const RL_OPTIONS = {
   loraAlpha: TRAINING_OPTIONS.loraAlpha,
   trainSeed: TRAINING_OPTIONS.trainSeed,
   outtype: { ...TRAINING_OPTIONS.outtype, options: OUTTYPES },
+  noExport: {
+    kind: 'boolean',
+    default: false,
+    description:
+      'keep the policy as the Hugging Face checkpoint <out>/policy only, no GGUF (sweeps, a hand-off to HF or verl); the pipeline always exports',
+  },
   venv: TRAINING_OPTIONS.venv,
 } as const satisfies OptionSpecs
 

@@ -94,12 +94,16 @@ export async function runRl(options: RlOptions): Promise<RlSummary> {
       inputs: [layout.baseHf, ...options.problems],
       outputs: [layout.policy],
     },
-    {
-      id: 'export',
-      description: 'export the policy to GGUF',
-      inputs: [layout.policy],
-      outputs: [layout.gguf],
-    },
+    ...(options.settings.noExport
+      ? []
+      : [
+          {
+            id: 'export',
+            description: 'export the policy to GGUF',
+            inputs: [layout.policy],
+            outputs: [layout.gguf],
+          },
+        ]),
   ]
   const summary: RlSummary = {
     run: options.runId,
@@ -135,7 +139,7 @@ export async function runRl(options: RlOptions): Promise<RlSummary> {
     const logged = trainingLog(db, options.runId, 'rl')
     summary.first = logged[0]?.metrics
     summary.last = logged.at(-1)?.metrics
-    summary.model = layout.gguf
+    summary.model = options.settings.noExport ? layout.policy : layout.gguf
     return summary
   })
 }

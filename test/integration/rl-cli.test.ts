@@ -313,6 +313,7 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       '--pass-rates-from',
       samples,
       ...validation,
+      '--no-export',
     ])
     args[args.indexOf('--num-generations') + 1] = '2'
     const result = await runCli(args)
@@ -530,13 +531,18 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
         '120',
         '--baseline',
         baseline,
-        '--outtype',
-        'f32',
+        // the policy stays a checkpoint: no GGUF export
+        '--no-export',
         '--json',
       ])
       expect(result.exitCode, result.stderr).toBe(0)
+      const summary = JSON.parse(result.stdout)
+      expect(summary.steps.map((step: { id: string }) => step.id)).toEqual(['rl'])
+      expect(summary.model).toBe(join(out, 'policy'))
+      expect(existsSync(join(out, 'policy', 'config.json'))).toBe(true)
+      expect(existsSync(join(out, 'rl.gguf'))).toBe(false)
       const rollouts = readJsonlFile(join(out, 'rollouts', 'step-00001.jsonl'))
-      return { metrics: JSON.parse(result.stdout).last, rollouts }
+      return { metrics: summary.last, rollouts }
     }
     const batch = await stepwise('batch')
     expect(batch.rollouts).toHaveLength(8)
@@ -597,8 +603,7 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
       '0.6',
       '--max-tokens',
       '80',
-      '--outtype',
-      'f32',
+      '--no-export',
     ])
     expect(result.exitCode, result.stderr).toBe(0)
     const rollouts = readJsonlFile(join(out, 'rollouts', 'step-00001.jsonl'))

@@ -164,6 +164,10 @@ describe('parseConfig', () => {
     ],
     [`${MINIMAL}eval2: {}`, 'start.config.yaml: eval2: expected a known key'],
     [
+      `${MINIMAL}rl: { noExport: true }`,
+      'start.config.yaml: rl.noExport: the pipeline evaluates the RL policy as a GGUF',
+    ],
+    [
       `${MINIMAL}filter: { maxTokens: 5 }`,
       'start.config.yaml: filter.maxTokens: expected an option of this section',
     ],
