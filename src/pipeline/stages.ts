@@ -209,6 +209,7 @@ function swirlStep({ config, paths, common, sandbox, onEvent }: StageContext): O
           run: config.run,
           source: config.file,
           base: config.model,
+          baseHf: paths.layout.baseHf,
           hinted: paths.hinted,
           problems: () => configProblems(config),
           layout: swirlLayout(config),

@@ -29,9 +29,9 @@ export interface RftLayout {
 }
 
 /** Where each artifact of `start rft --out DIR` lives. */
-export function rftLayout(out: string, base: string): RftLayout {
+export function rftLayout(out: string, base: string, baseHf?: string): RftLayout {
   return {
-    baseHf: isGguf(base) ? join(out, 'base-hf') : base,
+    baseHf: isGguf(base) ? (baseHf ?? join(out, 'base-hf')) : base,
     start0: join(out, 'start-0'),
     start0Gguf: join(out, 'start-0.gguf'),
     samples: join(out, 'stage-2', 'samples.jsonl'),
@@ -53,8 +53,9 @@ export function planRft(options: {
   data?: string
   problems?: string[]
   from?: 'base' | 'start-0'
+  baseHf?: string
 }): RftPlanStep[] {
-  const layout = rftLayout(options.out, options.base)
+  const layout = rftLayout(options.out, options.base, options.baseHf)
   const steps: RftPlanStep[] = [...baseHfSteps(options.base, layout.baseHf)]
   if (options.stage === 1) {
     steps.push(

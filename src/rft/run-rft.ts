@@ -40,6 +40,11 @@ export interface RftOptions extends Omit<StageRunOptions, 'out'> {
   dryRun: boolean
   /** Stage 2: where START-0 samples; with a server, it must serve START-0 (the GGUF renders the prompts). */
   backend?: BackendSettings
+  /**
+   * A GGUF base's Hugging Face conversion made before (the pipeline's, for SWiRL's models): used, not
+   * made again (it depends on the base file alone; for a 7B base it is minutes and gigabytes).
+   */
+  baseHf?: string
 }
 
 /** A run id that stays the same for the same output directory and stage, so a rerun resumes. */
@@ -51,7 +56,7 @@ export function rftRunId(out: string, stage: 1 | 2): string {
 export async function runRft(options: RftOptions): Promise<RftSummary> {
   validate(options)
   const plan = planRft({ ...options, from: options.settings.from })
-  const layout = rftLayout(options.out, options.base)
+  const layout = rftLayout(options.out, options.base, options.baseHf)
   const summary: RftSummary = {
     run: options.runId,
     stage: options.stage,

@@ -46,6 +46,8 @@ export interface SwirlTableInput {
   source: string
   /** The base model every variant is fine-tuned from. */
   base: string
+  /** A GGUF base's Hugging Face conversion made before (the pipeline's rft stage's), shared by the variants. */
+  baseHf?: string
   /** The hinted trajectories (hint-infer) to split into steps. */
   hinted: string
   /** The problems of the trajectories, with their `meta.family` (for the hold-out). */
@@ -111,6 +113,7 @@ export async function runSwirlTable(input: SwirlTableInput, context: SwirlTableC
       ...common,
       stage: 1,
       base: input.base,
+      baseHf: input.baseHf,
       out: variant.rft,
       data: variant.data,
       settings: input.training,

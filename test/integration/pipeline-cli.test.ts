@@ -48,6 +48,10 @@ describe('start pipeline', () => {
     expect(results.split('\n')).toHaveLength(2 + 6 * 2 * 2)
     expect(results).toContain('| swirl-none-without-arith | testbed-dev-arith | tools |')
     expect(paired.split('\n')).toHaveLength(2 + 15 * 2 * 2) // every two of the 6 models, per mode and benchmark
+    // SWiRL's models train from the rft stage's conversion of the GGUF base, not one each
+    expect(existsSync(join(dir, 'out', 'rft', 'base-hf', 'config.json'))).toBe(true)
+    for (const variant of ['swirl-none', 'swirl-none-without-arith'])
+      expect(existsSync(join(dir, 'out', 'swirl', variant, 'base-hf'))).toBe(false)
     const swirlData = readJsonlFile(join(dir, 'out', 'swirl', 'swirl-none-without-arith', 'd_steps.jsonl'))
     expect(swirlData.length).toBeGreaterThan(0)
     expect(swirlData.every((record) => record.outputSpans[0][0] === 0)).toBe(true)
