@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { planRft } from '../../src/rft/plan.js'
 
 describe('the rft plan', () => {
-  const stage1 = { stage: 1 as const, base: '/m/base.gguf', out: '/o', data: '/d.jsonl' }
+  const stage1 = { stage: 1 as const, base: '/m/base.GGUF', out: '/o', data: '/d.jsonl' }
 
-  it('converts a GGUF base into the run directory, and trains from the conversion', () => {
+  it('converts a GGUF base (the extension in any case) into the run directory, and trains from the conversion', () => {
     const [convert, train] = planRft(stage1)
-    expect(convert).toMatchObject({ id: 'base-hf', inputs: ['/m/base.gguf'], outputs: ['/o/base-hf'] })
+    expect(convert).toMatchObject({ id: 'base-hf', inputs: ['/m/base.GGUF'], outputs: ['/o/base-hf'] })
     expect(train).toMatchObject({ id: 'train-start-0', inputs: ['/o/base-hf', '/d.jsonl'] })
   })
 
