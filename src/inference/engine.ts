@@ -34,7 +34,7 @@ export interface GenerationOptions {
   reusePrefix?: boolean
   /**
    * Text after the rendered prompt that generation continues from: a trajectory's text so far (a
-   * prefix under `start hints evolve`, a state under `start judge --judge counterfactual`). It is
+   * prefix under `start hints evolve`, a state under the counterfactual judge or stepwise `start rl`). It is
    * tokenized as the loop's appended text is, never parsed for special tokens: a chat marker a cell
    * printed stays the text it was when the loop appended it, and cannot end a turn or forge one.
    */

@@ -177,7 +177,7 @@ export function parseConfig(text: string, file: string): PipelineConfig {
     (name) => !(STEP_RULES as readonly string[]).includes(name),
   )
   if (rule) fail('swirl.rules', `${STEP_RULES.join(', ')}, not "${rule}"`)
-  if (sections.rl.noExport !== undefined) {
+  if (sections.rl.noExport === true) {
     throw new UsageError(
       `${file}: rl.noExport: the pipeline evaluates the RL policy as a GGUF`,
       'remove the key (start rl --no-export runs without one)',
