@@ -247,7 +247,7 @@ const LIBRARY_SECTION = (versions: LibraryVersion[], escapeHtml: (text: string) 
 }
 
 /** Runs in the page: draws SVG charts from the data block. Kept dependency-free so the file works offline. */
-const DRAWING_CODE = String.raw`
+const DRAWING_CODE = `
 const { rows, hints, training, metrics, libraries, libraryHints } = JSON.parse(document.getElementById('data').textContent)
 const NS = 'http://www.w3.org/2000/svg'
 const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7']
