@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../core/errors.js'
 import { readJsonFile } from '../core/json-file.js'
-import { HINT_PLACEHOLDERS, type Hint, type HintLibrary, placeholdersOf } from '../hints/library.js'
+import { type Hint, type HintLibrary, unknownPlaceholder } from '../hints/library.js'
 import type { Random } from '../hints/policy.js'
 
 /** A hint tried against its parent (the library hint it would join or replace). */
@@ -37,9 +37,7 @@ export function candidateProblem(
   if (trimmed.length < MIN_CHARS) return `shorter than ${MIN_CHARS} characters`
   if (trimmed.length > MAX_CHARS) return `longer than ${MAX_CHARS} characters`
   if (/\\boxed|\d/.test(trimmed)) return 'carries a number or a boxed answer (an answer could leak)'
-  const unknown = placeholdersOf(trimmed).find(
-    (name) => !(HINT_PLACEHOLDERS as readonly string[]).includes(name) || domain !== 'code',
-  )
+  const unknown = unknownPlaceholder(trimmed, domain)
   if (unknown !== undefined) return `placeholder {${unknown}} unknown to the library`
   if (!/\b(?:python|code|script)\b/i.test(trimmed))
     return 'does not ask for the interpreter (Python, code, a script)'

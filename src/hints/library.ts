@@ -41,14 +41,28 @@ export interface HintLibrary {
 export const HINT_PLACEHOLDERS = ['tests'] as const
 export type HintValues = Partial<Record<(typeof HINT_PLACEHOLDERS)[number], string>>
 
+const PLACEHOLDER = /\{([^{}]*)\}/g
+
 /** The `{name}` placeholders of a hint's text. */
-export function placeholdersOf(text: string): string[] {
-  return [...text.matchAll(/\{([^{}]*)\}/g)].map((match) => match[1]!)
+function placeholdersOf(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((match) => match[1]!)
+}
+
+/** The first placeholder a hint of `domain` may not hold (only a code hint may hold `{tests}`), if any. */
+export function unknownPlaceholder(text: string, domain: Hint['domain']): string | undefined {
+  return placeholdersOf(text).find(
+    (name) => !(HINT_PLACEHOLDERS as readonly string[]).includes(name) || domain !== 'code',
+  )
 }
 
 /** Whether every placeholder of `hint` has a value here (a `{tests}` hint needs a problem with examples). */
 export function fillable(hint: Hint, values: HintValues): boolean {
   return placeholdersOf(hint.text).every((name) => values[name as keyof HintValues] !== undefined)
+}
+
+/** `text` with each placeholder that has a value here replaced by it. */
+export function fillPlaceholders(text: string, values: HintValues): string {
+  return text.replace(PLACEHOLDER, (whole, name: string) => values[name as keyof HintValues] ?? whole)
 }
 
 export const DEFAULT_LIBRARY = fileURLToPath(new URL('../../hint-library/start.json', import.meta.url))
@@ -72,9 +86,7 @@ export function parseHintLibrary(value: unknown): HintLibrary | { error: string 
       return { error: `${at}: "domain" must be "math", "code" or "any"` }
     }
     if (typeof text !== 'string' || !text.trim()) return { error: `${at}: missing "text"` }
-    const unknown = placeholdersOf(text).find(
-      (name) => !(HINT_PLACEHOLDERS as readonly string[]).includes(name) || domain !== 'code',
-    )
+    const unknown = unknownPlaceholder(text, domain)
     if (unknown !== undefined) {
       return {
         error: `${at}: placeholder {${unknown}} unknown (a code hint may hold {tests}: the problem's sample tests)`,

@@ -1,4 +1,4 @@
-import { fillable, type Hint, type HintLibrary, type HintValues } from './library.js'
+import { fillable, fillPlaceholders, type Hint, type HintLibrary, type HintValues } from './library.js'
 
 /** When hints go in. Every field has a default (see DEFAULT_HINT_POLICY). */
 export interface HintPolicy {
@@ -72,10 +72,9 @@ export function pickHint(
   random: Random,
   values: HintValues = {},
 ): Hint {
-  const suitable = library.hints.filter(
-    (hint) => (hint.domain === domain || hint.domain === 'any') && fillable(hint, values),
-  )
-  const pool = suitable.length > 0 ? suitable : library.hints.filter((hint) => fillable(hint, values))
+  const usable = library.hints.filter((hint) => fillable(hint, values))
+  const suitable = usable.filter((hint) => hint.domain === domain || hint.domain === 'any')
+  const pool = suitable.length > 0 ? suitable : usable
   return pool[Math.floor(random() * pool.length)]!
 }
 
@@ -105,10 +104,7 @@ export function hintInsertion(
   connectives: readonly string[],
   values: HintValues = {},
 ): string {
-  const filled = {
-    ...hint,
-    text: hint.text.replace(/\{(\w+)\}/g, (whole, name: string) => values[name as keyof HintValues] ?? whole),
-  }
+  const filled = { ...hint, text: fillPlaceholders(hint.text, values) }
   return point.trigger === 'connective'
     ? hintAfterConnective(filled, connectives, point.boundary)
     : `${point.before}${filled.text}\n`

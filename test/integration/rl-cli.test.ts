@@ -433,46 +433,25 @@ describe('start rl on the testbed model (CPU, real trainer, sandbox and grader)'
     expect(notSteps.exitCode).toBe(2)
     expect(notSteps.stderr).toContain(`${problems}:1: not a step record`)
     // A flag of the other objective is refused, not ignored.
-    const misplaced = await runCli([
-      'rl',
-      '--base',
-      HF,
-      '--objective',
-      'stepwise',
-      '--hints',
-      '--problems',
-      problems,
-      '--out',
-      join(dir, 'x'),
-    ])
-    expect(misplaced.exitCode).toBe(2)
-    expect(misplaced.stderr).toContain('--hints: does not apply to --objective stepwise')
-    const judge = await runCli([
-      'rl',
-      '--base',
-      HF,
-      '--judge-model',
-      HF,
-      '--problems',
-      problems,
-      '--out',
-      join(dir, 'y'),
-    ])
-    expect(judge.exitCode).toBe(2)
-    expect(judge.stderr).toContain('--judge-model: does not apply to --objective trajectory')
-    const threads = await runCli([
-      'rl',
-      '--base',
-      HF,
-      '--judge-threads',
-      '1',
-      '--problems',
-      problems,
-      '--out',
-      join(dir, 'w'),
-    ])
-    expect(threads.exitCode).toBe(2)
-    expect(threads.stderr).toContain('--judge-threads: does not apply to --objective trajectory')
+    const misplaced: [string[], string][] = [
+      [['--objective', 'stepwise', '--hints'], '--hints: does not apply to --objective stepwise'],
+      [['--judge-model', HF], '--judge-model: does not apply to --objective trajectory'],
+      [['--judge-threads', '1'], '--judge-threads: does not apply to --objective trajectory'],
+    ]
+    for (const [flags, message] of misplaced) {
+      const refused = await runCli([
+        'rl',
+        '--base',
+        HF,
+        ...flags,
+        '--problems',
+        problems,
+        '--out',
+        join(dir, 'x'),
+      ])
+      expect(refused.exitCode, message).toBe(2)
+      expect(refused.stderr).toContain(message)
+    }
     const steps = [
       'rl',
       '--base',

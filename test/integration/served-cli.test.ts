@@ -24,11 +24,10 @@ const SAMPLING = [
   '--truncate-side',
   'right',
 ]
+/** The flags that send a command's model calls to the server at `url`. */
+const backendFlags = (url: string) => ['--backend', 'openai', '--base-url', url]
 const servedFlags = (url: string, extra: string[] = []) => [
-  '--backend',
-  'openai',
-  '--base-url',
-  url,
+  ...backendFlags(url),
   '--model',
   MODEL,
   ...SAMPLING,
@@ -257,10 +256,7 @@ describe('hint-infer on a served model (the real llama-server)', () => {
   it('renders the prompt with --chat-template FILE when no GGUF is given; the trajectories are the same', async () => {
     const dir = tempDir()
     const withoutModel = (template: string) => [
-      '--backend',
-      'openai',
-      '--base-url',
-      server.url,
+      ...backendFlags(server.url),
       '--server-kind',
       'llama-server',
       '--chat-template',
@@ -320,10 +316,7 @@ describe('hint-infer on a served model (the real llama-server)', () => {
     expect(local.exitCode, local.stderr).toBe(0)
     const served = await runCli([
       'eval',
-      '--backend',
-      'openai',
-      '--base-url',
-      server.url,
+      ...backendFlags(server.url),
       ...common,
       '--db',
       join(dir, 'b.db'),
@@ -381,14 +374,7 @@ describe('hint-infer on a served model (the real llama-server)', () => {
       ])
     const local = await judge('local', ['--model', MODEL, '--threads', '1'])
     expect(local.exitCode, local.stderr).toBe(0)
-    const served = await judge('served', [
-      '--backend',
-      'openai',
-      '--base-url',
-      server.url,
-      '--concurrency',
-      '2',
-    ])
+    const served = await judge('served', [...backendFlags(server.url), '--concurrency', '2'])
     expect(served.exitCode, served.stderr).toBe(0)
     const judgements = (name: string) =>
       readJsonlFile(join(dir, `${name}.jsonl`)).map(({ judgements: { form } }) => [form.verdict, form.text])
@@ -435,10 +421,7 @@ describe('hint-infer on a served model (the real llama-server)', () => {
     const served = await evolve('served', [
       '--model',
       MODEL,
-      '--backend',
-      'openai',
-      '--base-url',
-      server.url,
+      ...backendFlags(server.url),
       '--concurrency',
       '2',
     ])
@@ -469,14 +452,7 @@ describe('hint-infer on a served model (the real llama-server)', () => {
       ])
     const localJudge = await judge('local', ['--model', MODEL, '--threads', '1'])
     expect(localJudge.exitCode, localJudge.stderr).toBe(0)
-    const servedJudge = await judge('served', [
-      '--model',
-      MODEL,
-      '--backend',
-      'openai',
-      '--base-url',
-      server.url,
-    ])
+    const servedJudge = await judge('served', ['--model', MODEL, ...backendFlags(server.url)])
     expect(servedJudge.exitCode, servedJudge.stderr).toBe(0)
     const credits = (name: string) =>
       readJsonlFile(join(dir, `${name}-judged.jsonl`)).map(({ judgements }) => judgements.counterfactual)
